@@ -1,1 +1,23 @@
-"""render."""
+"""Renderers: JSON, terminal text (and HTML later), on one base class."""
+
+from __future__ import annotations
+
+from throughput_expert.errors import InputError
+from throughput_expert.render.base import Renderer
+
+__all__ = ["FORMATS", "Renderer", "renderer_for"]
+
+FORMATS = ("json", "text")
+
+
+def renderer_for(name: str) -> Renderer:
+    """The renderer for a ``--format`` name."""
+    if name == "json":
+        from throughput_expert.render.as_json import JSONRenderer
+
+        return JSONRenderer()
+    if name == "text":
+        from throughput_expert.render.as_text import TextRenderer
+
+        return TextRenderer()
+    raise InputError(f"unknown format {name!r} (known: {', '.join(FORMATS)})", source="--format")

@@ -1,0 +1,263 @@
+"""``analyze``: from measured metrics to a bottleneck verdict, headroom, latency growth and advice.
+
+Steps: the current throughput (and Little's law where latency or concurrency is known), per-
+resource demand and headroom (``resources``), latency as load grows (``latency``), the verdict
+(``verdict``), the rating against the seed's benchmarks, then the playbook (``playbook``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from throughput_expert.advisors.latency import latency_model, measured_response_time
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.playbook import Situation, implementation_plan, recommend
+from throughput_expert.advisors.resources import Headroom, headroom, headroom_json
+from throughput_expert.advisors.summary import summarize
+from throughput_expert.advisors.verdict import Verdict, judge
+from throughput_expert.laws.little import concurrency
+from throughput_expert.model import Report, Series, ServiceMetrics
+from throughput_expert.model.settings import Settings
+
+__all__ = ["AnalyzeInputs", "advise"]
+
+
+@dataclass(frozen=True)
+class AnalyzeInputs:
+    metrics: ServiceMetrics
+    current_rps: float | None = None
+    target_rps: float | None = None
+    system_type: str | None = None
+    service: str | None = None
+
+
+def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
+    ledger = Ledger()
+    m = inputs.metrics.with_(service=inputs.service) if inputs.service else inputs.metrics
+    _notes_to_findings(m, ledger)
+    x = _throughput(m, inputs.current_rps, settings, ledger)
+    target = _target(m, inputs.target_rps, x, ledger)
+    h = headroom(m, x, settings, ledger)
+    measured = measured_response_time(m, x, ledger)
+    per_item = _per_item(m, x, measured, h, ledger)
+    lat = latency_model(m, x, h, target, per_item, settings, ledger)
+    verdict = judge(m, h, lat.unexplained_share, settings, ledger)
+    situation = Situation(
+        _triggers(m, h, verdict, target, lat.unexplained_share, inputs, settings),
+        verdict.type, verdict.resource, h, x, target, per_item, m.workers,
+    )
+    chosen = recommend(situation, settings, ledger)
+    _standing_assumptions(m, settings, ledger)
+    system_type = inputs.system_type or m.system_type
+    analysis: dict[str, Any] = {
+        "current_throughput": _current(m, x, lat.measured_s, per_item, ledger),
+        "bottleneck": verdict.to_json(),
+        "headroom": headroom_json(h, x, target) | {"workers": _workers_json(situation)},
+        "latency": lat.analysis,
+        "target_rps": target,
+        "rating": _rating(system_type, x, h.ceiling_rps, m.cores, settings),
+        "findings": ledger.findings,
+        "notes": [n for n in m.notes if not n.startswith("conflict:")],
+    }
+    recs = tuple(rec for _, rec in chosen)
+    return Report(
+        command="analyze",
+        summary=summarize(m, x, target, h, verdict, situation, recs),
+        analysis=analysis,
+        series=lat.series | _utilization_series(h, x, target),
+        recommendations=recs,
+        implementation_plan=implementation_plan(chosen),
+        evidence=tuple(ledger.evidence),
+        assumptions=tuple(ledger.assumptions),
+        inputs=m.inputs,
+    )
+
+
+def _notes_to_findings(m: ServiceMetrics, ledger: Ledger) -> None:
+    for note in m.notes:
+        if note.startswith("conflict:"):
+            ledger.find(note.removeprefix("conflict: "), {}, "the first input that has it")
+
+
+def _throughput(
+    m: ServiceMetrics, flag: float | None, settings: Settings, ledger: Ledger
+) -> float | None:
+    measured = m.throughput_rps
+    if measured is not None and flag is not None:
+        tolerance = settings.thresholds.get("conflict_tolerance", 0.1)
+        if abs(measured - flag) > tolerance * max(measured, flag):
+            ledger.find(
+                f"--current-rps and the metrics disagree by more than {tolerance:.0%}",
+                {"metrics_rps": measured, "current_rps_flag": flag},
+                "metrics: the utilization was measured at that rate",
+            )
+        return measured if measured > 0 else None
+    if flag is not None and m.utilization:
+        ledger.assume(
+            "utilization was measured at --current-rps",
+            flag,
+            "the metrics carry no rate; the service-demand law needs the rate the "
+            "utilization was measured at",
+        )
+    rate = measured if measured is not None else flag
+    return rate if rate else None
+
+
+def _target(
+    m: ServiceMetrics, flag: float | None, x: float | None, ledger: Ledger
+) -> float | None:
+    target = flag if flag is not None else m.target_rps
+    if flag is not None and m.target_rps is not None and flag != m.target_rps:
+        ledger.find("--target-rps overrides the target in the metrics file",
+                    {"metrics_target_rps": m.target_rps, "target_rps_flag": flag}, "--target-rps")
+    if target is not None and x is not None and target <= x:
+        ledger.find("the target is not above today's rate", {"target_rps": target,
+                    "current_rps": x}, "target: headroom is reported against it")
+    return target if target else None
+
+
+def _per_item(
+    m: ServiceMetrics, x: float | None, measured: float | None, h: Headroom, ledger: Ledger
+) -> float | None:
+    """Time per item: the response time, or workers / X when every worker is always busy."""
+    if measured is not None:
+        return measured
+    if not m.workers or not x:
+        return None
+    per_item = m.workers / x
+    ledger.assume(
+        "time per item",
+        f"{per_item * 1e3:.4g} ms",
+        f"no latency was measured; with {m.workers} worker(s) at {x:.6g} items/s and each "
+        "worker always busy, Little's law gives R = workers / X (an upper bound if they idle)",
+    )
+    serial = sum(v.demand_s or 0.0 for v in h.scaling())
+    if m.workers == 1 and serial > per_item * 1.0001:
+        ledger.find(
+            "the resources' demands per item add up to more than one worker's time per item: "
+            "they overlap (e.g. the disk belongs to a database working in parallel with the "
+            "worker, or the CPU is shared with other processes)",
+            {"sum_of_demands_ms": serial * 1e3, "time_per_item_ms": per_item * 1e3},
+            "both: each resource's ceiling still holds on its own",
+        )
+    return per_item
+
+
+def _current(
+    m: ServiceMetrics, x: float | None, measured: float | None, per_item: float | None,
+    ledger: Ledger,
+) -> dict[str, Any]:
+    in_flight = m.concurrency
+    if in_flight is None and x and measured is not None:
+        in_flight = concurrency(x, measured)
+        ledger.prove("little-concurrency", f"{in_flight:.4g} requests in flight on average",
+                     "Little's law: L = X · R", {"throughput_rps": x,
+                     "response_time_ms": measured * 1e3}, {"concurrency": in_flight})
+    elif in_flight is None and m.workers and per_item is not None:
+        in_flight = float(m.workers)
+    return {
+        "rps": x,
+        "avg_processing_time_ms": per_item * 1e3 if per_item is not None else None,
+        "processing_time_source": _time_source(m, measured, per_item),
+        "concurrency": in_flight,
+        "workers": m.workers,
+        "cores": m.cores,
+        "utilization_pct": {r: u * 100 for r, u in m.utilization.items()},
+        "latency_ms": {k: v * 1e3 for k, v in m.latency.known().items()},
+        "errors_rps": m.errors_rps,
+    }
+
+
+def _time_source(m: ServiceMetrics, measured: float | None, per_item: float | None) -> str | None:
+    if m.latency.mean_s is not None:
+        return "measured"
+    if measured is not None:
+        return "little's law from measured concurrency"
+    return "little's law from workers (assumed always busy)" if per_item is not None else None
+
+
+def _workers_json(s: Situation) -> dict[str, Any] | None:
+    bound = s.worker_bound()
+    if bound is None:
+        return None
+    return {"workers": s.workers, "time_per_item_ms": (s.per_item_s or 0) * 1e3,
+            "max_rps": bound, "law": "Little's law: X <= workers / R"}
+
+
+def _triggers(
+    m: ServiceMetrics, h: Headroom, v: Verdict, target: float | None,
+    unexplained: float | None, inputs: AnalyzeInputs, settings: Settings,
+) -> frozenset[str]:
+    out = {s.trigger for s in h.signals}
+    if v.type is not None:
+        out.add(f"bottleneck:{v.type}")
+    if m.workers == 1:
+        out.add("single_worker")
+    if any(view.utilization > view.target for view in h.views):
+        out.add("over_target")
+    if target is not None and h.ceiling_rps is not None and target > h.ceiling_rps:
+        out.add("target_beyond_ceiling")
+    if unexplained is not None and unexplained >= settings.thresholds["unexplained_wait_share"]:
+        out.add("unexplained_wait")
+    cs, x = m.saturation.context_switches_per_s, m.throughput_rps
+    if cs and x and cs / x >= settings.thresholds.get("context_switches_per_request", 20.0):
+        out.add("context_switches")
+    system_type = inputs.system_type or m.system_type
+    if system_type:
+        out.add(f"system:{system_type}")
+    return frozenset(out)
+
+
+def _rating(
+    system_type: str | None, x: float | None, ceiling: float | None, cores: float | None,
+    settings: Settings,
+) -> dict[str, Any] | None:
+    bench = settings.benchmarks.get(system_type or "")
+    if bench is None or x is None:
+        return None
+    if bench.per_core and not cores:
+        return {"system_type": system_type, "available": False,
+                "why": "the benchmark is per core: give cores in the metrics"}
+    scale = cores if bench.per_core and cores else 1.0
+    return {
+        "system_type": system_type, "available": True, "unit": bench.unit,
+        "good": bench.good, "excellent": bench.excellent, "measured": x / scale,
+        "rating": _grade(x / scale, bench.good, bench.excellent),
+        "ceiling": ceiling / scale if ceiling else None,
+        "ceiling_rating": _grade(ceiling / scale, bench.good, bench.excellent) if ceiling else None,
+        "source": "seed: Throughput Benchmarks by System Type",
+    }
+
+
+def _grade(value: float, good: float, excellent: float) -> str:
+    return "excellent" if value >= excellent else "good" if value >= good else "below good"
+
+
+def _standing_assumptions(m: ServiceMetrics, settings: Settings, ledger: Ledger) -> None:
+    targets = {r: t for r, t in settings.saturation_targets.items() if r in m.utilization}
+    if targets:
+        ledger.assume("saturation targets", targets, "the seed's targets (CPU 70 %, memory 80 %, "
+                      "disk 70 %, network 60 %: headroom for spikes, GC, queues, bursts); "
+                      "override with --defaults")
+        ledger.assume("demand per request stays constant as load grows", "U proportional to X",
+                      "the utilization law; caches warming or batching forming under load "
+                      "make it pessimistic, contention makes it optimistic")
+    if "memory" in m.utilization and m.memory_grows_with_rate is not True:
+        ledger.assume("memory does not grow with throughput", "not scaled with rate",
+                      "memory holds caches, heaps and buffers whose size is set by configuration, "
+                      "not by request rate; it has no ceiling in rps unless the data shows it grows "
+                      "(set memory_grows_with_rate: true)")
+
+
+def _utilization_series(h: Headroom, x: float | None, target: float | None) -> dict[str, Series]:
+    if not x:
+        return {}
+    end = max(x, target or 0.0, h.ceiling_rps or 0.0) * 1.1
+    return {
+        f"utilization_{v.resource}": Series(
+            "throughput (rps)", f"{v.resource} utilization (%)",
+            ((0.0, 0.0), (x, v.utilization * 100), (end, v.utilization * end / x * 100)),
+        )
+        for v in h.scaling()
+    }

@@ -1,0 +1,64 @@
+"""The one-sentence summary of an ``analyze`` report: the verdict, the ceiling, the first action."""
+
+from __future__ import annotations
+
+from throughput_expert.advisors.playbook import Situation
+from throughput_expert.advisors.resources import Headroom
+from throughput_expert.advisors.verdict import Verdict
+from throughput_expert.model import Recommendation, ServiceMetrics
+from throughput_expert.model.units import fmt_count, fmt_factor, fmt_pct
+
+__all__ = ["summarize"]
+
+_NAMES = {"cpu": "CPU", "memory": "memory", "disk_io": "disk I/O", "network": "network"}
+
+
+def summarize(
+    m: ServiceMetrics,
+    x: float | None,
+    target: float | None,
+    h: Headroom,
+    v: Verdict,
+    s: Situation,
+    recs: tuple[Recommendation, ...],
+) -> str:
+    parts = [_verdict(v, h), _ceiling(x, h, s), _target(target, h)]
+    text = "; ".join(p for p in parts if p)
+    if recs:
+        first = recs[0].optimization
+        text += f". First: {first[0].lower()}{first[1:]}"
+    return text + "."
+
+
+def _verdict(v: Verdict, h: Headroom) -> str:
+    if v.type is None:
+        return "Not enough data for a verdict: give utilization and throughput"
+    if v.resource is None:
+        return f"Bottleneck: {v.type} ({v.reason})"
+    view = h.view(v.resource)
+    name = _NAMES[v.resource]
+    if view is None or view.utilization <= 0:
+        return f"Bottleneck: {name} ({v.reason})"
+    state = "" if v.saturated else ", not yet saturated"
+    return (f"Bottleneck: {name} at {fmt_pct(view.utilization)} (target "
+            f"{fmt_pct(view.target)}){state}")
+
+
+def _ceiling(x: float | None, h: Headroom, s: Situation) -> str:
+    bound = s.worker_bound()
+    if h.ceiling_rps is None or h.binding is None:
+        return ""
+    text = (f"ceiling {fmt_count(h.ceiling_rps)} rps at {_NAMES[h.binding.resource]}'s target")
+    if x is not None and h.ceiling_rps < x:
+        text += f", below today's {fmt_count(x)}"
+    if bound is not None and bound < h.ceiling_rps:
+        text += f" (the {s.workers} worker(s) cap it at {fmt_count(bound)})"
+    return text
+
+
+def _target(target: float | None, h: Headroom) -> str:
+    if target is None or h.ceiling_rps is None or h.binding is None or target <= h.ceiling_rps:
+        return ""
+    factor = target / h.ceiling_rps
+    return (f"{fmt_count(target)} rps needs {fmt_factor(factor)} less "
+            f"{_NAMES[h.binding.resource]} per request, or that many times the capacity")

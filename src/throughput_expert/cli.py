@@ -1,0 +1,162 @@
+"""The command line: a dispatch table of small ``cmd_*`` functions over the public API.
+
+Exit codes: 0 success, 2 bad input or unusable data (one line on stderr), 1 an internal bug.
+``print`` and ``sys.exit`` live only in this module. Heavy modules are imported inside the
+commands so that ``tpx --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, NoReturn
+
+from throughput_expert.errors import InputError, ThroughputError
+
+if TYPE_CHECKING:
+    from throughput_expert.model import Report
+
+__all__ = ["main"]
+
+SYSTEM_TYPES = ("web-api", "message-processing", "database-writes", "stream-processing")
+DEMO_FILE = "examples/message-consumer.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+
+    report = api.analyze(
+        args.metrics,
+        current_rps=args.current_rps,
+        target_rps=args.target_rps,
+        system_type=args.system_type,
+        service=args.service,
+        interval=args.interval,
+        defaults=args.defaults,
+    )
+    return _emit(report, args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``tpx demo``: ``tpx analyze`` on the bundled seed scenario (no canned output)."""
+    with resources.as_file(resources.files("throughput_expert").joinpath(DEMO_FILE)) as path:
+        args.metrics = [str(path)]
+        for name in ("current_rps", "target_rps", "system_type", "service", "interval"):
+            setattr(args, name, None)
+        sys.stderr.write(f"tpx demo: tpx analyze --metrics {path}\n")
+        return cmd_analyze(args)
+
+
+def _emit(report: Report, args: argparse.Namespace) -> int:
+    from throughput_expert.render import renderer_for
+
+    fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
+    text = renderer_for(fmt).render(report)
+    if args.output:
+        _write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tpx-", dir=folder)
+    except OSError as exc:
+        raise InputError(exc.strerror or "cannot write here", source="--output",
+                         field=path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise InputError(exc.strerror or "cannot write", source="--output", field=path) from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("json", "text"),
+                   help="output format (default: text on a terminal, json otherwise)")
+    p.add_argument("--output", metavar="PATH", help="write the report here (default: stdout)")
+    p.add_argument("--defaults", metavar="FILE",
+                   help="YAML/JSON overrides of saturation targets, thresholds, playbook")
+
+
+def _analyze_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics", metavar="FILE", action="append", required=True,
+                   help="metrics JSON, Prometheus API response or export, or a text-exposition "
+                        "scrape (repeat for several files or scrapes)")
+    p.add_argument("--current-rps", metavar="N", help='today\'s rate, e.g. "10K" or "5000 rps"')
+    p.add_argument("--target-rps", metavar="N", help='the rate to reach, e.g. "50K"')
+    p.add_argument("--system-type", choices=SYSTEM_TYPES, help="rate against the seed benchmarks")
+    p.add_argument("--service", metavar="NAME", help="the service's name (selects its metrics)")
+    p.add_argument("--interval", metavar="T", help='time between scrapes without timestamps ("15s")')
+
+
+Command = tuple[str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
+
+COMMANDS: tuple[Command, ...] = (
+    ("analyze", "from metrics to a bottleneck verdict, headroom and advice", cmd_analyze,
+     _analyze_flags),
+    ("demo", "analyze the bundled seed scenario (10K -> 50K msg/s consumer)", cmd_demo,
+     lambda p: None),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tpx", description="Throughput engineering advice from measurements: "
+                     "every number comes from a measurement or a law, and says which.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    for name, help_text, handler, flags in COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        flags(p)
+        _common(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def _version() -> str:
+    from throughput_expert import __version__
+
+    return f"tpx {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except ThroughputError as exc:
+        sys.stderr.write(exc.one_line() + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("tpx: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so in one line, traceback on request
+        if os.environ.get("TPX_DEBUG"):
+            raise
+        sys.stderr.write(f"tpx: internal error: {type(exc).__name__}: {exc} "
+                         "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n")
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Operational laws: utilization, service demand and the bottleneck bound.
+
+Source: P. J. Denning and J. P. Buzen, "The Operational Analysis of Queueing Network Models",
+Computing Surveys 10(3), 1978; Lazowska et al., "Quantitative System Performance", 1984, ch. 3.
+For a resource with ``servers`` identical servers, throughput X (completions per second) and
+service demand D (seconds of that resource per completion), the utilization law is U = X·D / c.
+These laws hold for measured averages over an interval, whatever the distributions.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from throughput_expert.errors import InputError, ModelError, UnstableSystem
+
+__all__ = [
+    "max_throughput",
+    "mm1_response_time",
+    "rate_at_utilization",
+    "service_demand",
+    "utilization",
+]
+
+_SOURCE = "utilization law"
+
+
+def _non_negative(value: float, field: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            f"must be a finite number >= 0, got {value!r}", source=_SOURCE, field=field
+        )
+    return float(value)
+
+
+def _fraction(value: float, field: str) -> float:
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        raise InputError(
+            f"must be a fraction in [0, 1], got {value!r}", source=_SOURCE, field=field
+        )
+    return float(value)
+
+
+def _servers(servers: int) -> int:
+    try:
+        count = operator.index(servers)
+    except TypeError:
+        count = 0
+    if count < 1:
+        raise InputError(
+            f"must be a whole number >= 1, got {servers!r}", source=_SOURCE, field="servers"
+        )
+    return count
+
+
+def utilization(throughput: float, service_demand: float, servers: int = 1) -> float:
+    """Utilization law, U = X·D / c (Denning & Buzen 1978; Lazowska ch. 3).
+
+    A result above 1 means the offered rate exceeds what the resource can complete; the caller
+    decides whether that is an error (a measurement) or an answer (a what-if).
+    """
+    demand = _non_negative(service_demand, "service_demand")
+    return _non_negative(throughput, "throughput") * demand / _servers(servers)
+
+
+def service_demand(utilization: float, throughput: float, servers: int = 1) -> float:
+    """Service demand law, D = U·c / X (Lazowska ch. 3): seconds of the resource per completion."""
+    if _non_negative(throughput, "throughput") == 0:
+        raise ModelError(
+            "is 0: no completions, so the demand per completion is unknown",
+            source=_SOURCE,
+            field="throughput",
+        )
+    return _fraction(utilization, "utilization") * _servers(servers) / throughput
+
+
+def max_throughput(service_demand: float, servers: int = 1) -> float:
+    """Bottleneck bound, X ≤ c / D (Lazowska §5.2): the rate at which the resource saturates."""
+    if _non_negative(service_demand, "service_demand") == 0:
+        raise ModelError("is 0: the resource sets no bound", source=_SOURCE, field="service_demand")
+    return _servers(servers) / service_demand
+
+
+def rate_at_utilization(
+    current_rate: float, current_utilization: float, target_utilization: float
+) -> float:
+    """Rate at which utilization reaches a target, X_target = X·U_target / U.
+
+    From the utilization law with a fixed demand, U = X·D / c: utilization is proportional to
+    the rate, so scaling the rate by U_target / U reaches U_target.
+    """
+    rate = _non_negative(current_rate, "current_rate")
+    if _fraction(current_utilization, "current_utilization") == 0:
+        raise ModelError(
+            "is 0: an idle resource says nothing about its demand",
+            source=_SOURCE,
+            field="current_utilization",
+        )
+    return rate * _fraction(target_utilization, "target_utilization") / current_utilization
+
+
+def mm1_response_time(service_time: float, utilization: float) -> float:
+    """M/M/1 mean response time, R = S / (1 − U) (Kleinrock, "Queueing Systems" vol. 1, §3.2)."""
+    service = _non_negative(service_time, "service_time")
+    if _non_negative(utilization, "utilization") >= 1:
+        raise UnstableSystem(
+            f"utilization {utilization:g} >= 1: the queue grows without bound",
+            source="M/M/1",
+            field="utilization",
+        )
+    return service / (1 - utilization)

@@ -1,0 +1,342 @@
+"""The human quantity parser: what a user types or a file gives, as an SI float.
+
+Every public function takes text ("10K", "2.5M rps", "5ms", "45%", "2.5 GB/s") or a Python number
+and returns one float in SI units: events per second, seconds, a fraction 0..1, bytes, bytes per
+second, or a plain count. One regex (``_QUANTITY``) splits any text into a number and a unit; one
+table per kind maps the unit to its SI factor. Anything unreadable, negative, not finite or of the
+wrong type raises ``InputError`` carrying ``source`` and ``field``; nothing else escapes.
+
+Percent rule (DESIGN.md, "The Report"): a string with ``%`` is a percent; a number under a key
+ending in ``_pct`` is 0-100; a number under a bare key is a fraction 0-1, and a bare number above
+1 is an input error that suggests the ``%`` form.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, NoReturn
+
+from throughput_expert.errors import InputError
+
+__all__ = [
+    "DurationUnit",
+    "parse_bandwidth",
+    "parse_bytes",
+    "parse_count",
+    "parse_duration",
+    "parse_fraction",
+    "parse_rate",
+]
+
+DurationUnit = Literal["ns", "us", "ms", "s", "min", "h"]
+
+Quantity = str | int | float
+
+# Thousands separators only in well-formed groups of three ("1,234,567", "1_000"; not "1,00").
+_QUANTITY = re.compile(
+    r"""
+    (?P<sign>[-+\u2212]?)
+    (?P<number>
+        (?: (?:\d{1,3}(?:,\d{3})+ | \d{1,3}(?:_\d{3})+ | \d+) (?:\.\d*)? | \.\d+ )
+        (?:[eE][-+]?\d+)?
+    )
+    \s*
+    (?P<unit>.*)
+    """,
+    re.ASCII | re.DOTALL | re.VERBOSE,
+)
+
+_SHOWN_CHARS = 40
+
+
+def _no_space(unit: str) -> str:
+    return "".join(unit.split())
+
+
+def _no_space_lower(unit: str) -> str:
+    return _no_space(unit).lower()
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of quantity: its name in messages, examples, and its unit table."""
+
+    name: str
+    examples: str
+    units: Mapping[str, Fraction]  # exact factors: results are correctly rounded
+    fold: Callable[[str], str]
+
+
+def _table(
+    entries: Iterable[tuple[str, Fraction | int]], fold: Callable[[str], str]
+) -> dict[str, Fraction]:
+    return {fold(unit): Fraction(factor) for unit, factor in entries}
+
+
+_MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}
+_RATE_NOUNS = (
+    *("", "req", "reqs", "request", "requests", "msg", "msgs", "message", "messages"),
+    *("event", "events", "op", "ops", "tx", "txn", "txns", "transaction", "transactions"),
+    *("query", "queries", "call", "calls", "hit", "hits"),
+)
+_PERIODS = {
+    **dict.fromkeys(("s", "sec", "second"), 1),
+    **dict.fromkeys(("min", "minute"), 60),
+    **dict.fromkeys(("h", "hr", "hour"), 3600),
+}
+_RATE_WORDS = {
+    "": Fraction(1),
+    "rps": Fraction(1),
+    "qps": Fraction(1),
+    "tps": Fraction(1),
+    **{
+        f"{noun}{per}{period}": Fraction(1, secs)
+        for noun in _RATE_NOUNS
+        for per in ("/", " per ")
+        for period, secs in _PERIODS.items()
+    },
+}
+_RATE = _Kind(
+    "a rate",
+    "10K, 2.5M rps, 5000/s",
+    _table(
+        ((m + word, mf * wf) for m, mf in _MULTIPLIERS.items() for word, wf in _RATE_WORDS.items()),
+        _no_space_lower,
+    ),
+    _no_space_lower,
+)
+
+_DURATION = _Kind(
+    "a duration",
+    "5ms, 1.2s, 100us",
+    _table(
+        [
+            *((u, Fraction(1, 10**9)) for u in ("ns", "nsec", "nanosecond", "nanoseconds")),
+            *(
+                (u, Fraction(1, 10**6))
+                for u in ("us", "µs", "μs", "usec", "microsecond", "microseconds")
+            ),
+            *(
+                (u, Fraction(1, 10**3))
+                for u in ("ms", "msec", "msecs", "millisecond", "milliseconds")
+            ),
+            *((u, 1) for u in ("s", "sec", "secs", "second", "seconds")),
+            *((u, 60) for u in ("m", "min", "mins", "minute", "minutes")),
+            *((u, 3600) for u in ("h", "hr", "hrs", "hour", "hours")),
+        ],
+        _no_space_lower,
+    ),
+    _no_space_lower,
+)
+
+_FRACTION = _Kind("a utilization", '45%, "45 %", 0.45', {"%": Fraction(1, 100)}, _no_space)
+
+_COUNT = _Kind(
+    "a count", "10K, 2.5M, 1,000", _table(_MULTIPLIERS.items(), _no_space_lower), _no_space_lower
+)
+
+# Byte prefixes are case-sensitive: "b" is a bit, "B" a byte; "Ki" is 1024-based.
+_BYTE_PREFIXES = {
+    "": 1,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+}
+_BYTES = _Kind(
+    "a byte size",
+    "512MB, 4GiB, 1000",
+    _table(
+        [
+            ("", 1),
+            ("byte", 1),
+            ("bytes", 1),
+            *((p + "B", f) for p, f in _BYTE_PREFIXES.items()),
+        ],
+        _no_space,
+    ),
+    _no_space,
+)
+_BITS = Fraction(1, 8)
+_BANDWIDTH_SUFFIXES = {
+    "B/s": Fraction(1),
+    "Bps": Fraction(1),
+    "b/s": _BITS,
+    "bps": _BITS,
+    "bit/s": _BITS,
+}
+_BANDWIDTH = _Kind(
+    "a bandwidth",
+    "2.5 GB/s, 100 MiB/s, 1 Gbit/s, 100 Mbps",
+    _table(
+        [
+            ("", 1),
+            ("bytes/s", 1),
+            *(
+                (p + s, pf * sf)
+                for p, pf in _BYTE_PREFIXES.items()
+                for s, sf in _BANDWIDTH_SUFFIXES.items()
+            ),
+        ],
+        _no_space,
+    ),
+    _no_space,
+)
+
+
+def parse_rate(value: Quantity, *, source: str = "input", field: str = "") -> float:
+    """Events per second from "10K", "2.5M rps", "600/min", "3,600 per hour" or a number."""
+    return _parse(value, _RATE, source, field)
+
+
+def parse_count(value: Quantity, *, source: str = "input", field: str = "") -> float:
+    """A plain count from "10K", "2.5M", "1,000", "1_000" or a number."""
+    return _parse(value, _COUNT, source, field)
+
+
+def parse_bytes(value: Quantity, *, source: str = "input", field: str = "") -> float:
+    """Bytes from "512MB" (1000-based), "4GiB" (1024-based), "100 B" or a bare number of bytes."""
+    return _parse(value, _BYTES, source, field)
+
+
+def parse_bandwidth(value: Quantity, *, source: str = "input", field: str = "") -> float:
+    """Bytes per second from "2.5 GB/s", "100 MiB/s", "1 Gbit/s", "100 Mbps" (bits / 8)."""
+    return _parse(value, _BANDWIDTH, source, field)
+
+
+def parse_duration(
+    value: Quantity,
+    *,
+    source: str = "input",
+    field: str = "",
+    default_unit: DurationUnit | None = None,
+) -> float:
+    """Seconds from "5ms", "1.2s", "100 µs", "2 min" or a number.
+
+    A Python number is in ``default_unit`` (seconds when None). Text without a unit needs
+    ``default_unit``; without it the unit is ambiguous and the text an input error. An unknown
+    ``default_unit`` is a programming error (``ValueError``), not an input error.
+    """
+    if default_unit is not None and default_unit not in _DURATION.units:
+        raise ValueError(f"unknown default_unit {default_unit!r}")
+    number, unit = _tokenize(value, _DURATION, source, field)
+    if unit == "" and default_unit is None:
+        raise InputError(
+            f"a duration needs a unit, e.g. 5ms (got {_shown(value)})", source=source, field=field
+        )
+    return _scale(number, unit or default_unit or "s", _DURATION, value, source, field)
+
+
+def parse_fraction(value: Quantity, *, key: str, source: str = "input", field: str = "") -> float:
+    """Utilization as a fraction 0..1, by the percent rule (see the module docstring).
+
+    ``key`` is the bare key the value came under ("cpu", "cpu_pct"); ``field`` defaults to it.
+    """
+    field = field or key
+    number, unit = _tokenize(value, _FRACTION, source, field)
+    if unit:
+        fraction = _scale(number, unit, _FRACTION, value, source, field)
+    elif key.endswith("_pct"):
+        fraction = number / 100.0
+    elif number > 1.0:
+        raise InputError(
+            f'{_number(number)} is above 1: write "{_number(number)}%" or use {key}_pct',
+            source=source,
+            field=field,
+        )
+    else:
+        fraction = number
+    if fraction > 1.0:
+        raise InputError(f"utilization above 100 %: {_shown(value)}", source=source, field=field)
+    return fraction
+
+
+def _parse(value: Quantity, kind: _Kind, source: str, field: str) -> float:
+    number, unit = _tokenize(value, kind, source, field)
+    return _scale(number, unit or "", kind, value, source, field)
+
+
+def _tokenize(value: object, kind: _Kind, source: str, field: str) -> tuple[float, str | None]:
+    """(number, folded unit) from text; (number, None) from a Python number. Checks the number."""
+    if isinstance(value, str):
+        return _split(value, kind, source, field)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _unreadable(value, kind, source, field)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    return _checked(number, value, kind, source, field), None
+
+
+def _split(text: str, kind: _Kind, source: str, field: str) -> tuple[float, str]:
+    match = _QUANTITY.fullmatch(text.strip())
+    if match is None:
+        _unreadable(text, kind, source, field)
+    number = float(match["number"].replace(",", "").replace("_", ""))
+    if match["sign"] in ("-", "\u2212") and number != 0.0:
+        number = -number
+    return _checked(number, text, kind, source, field), kind.fold(match["unit"])
+
+
+def _checked(number: float, value: object, kind: _Kind, source: str, field: str) -> float:
+    if math.isnan(number):
+        raise InputError(f"{_shown(value)} is not a number", source=source, field=field)
+    if math.isinf(number):
+        raise InputError(f"{_shown(value)} is too large", source=source, field=field)
+    if number < 0.0:
+        raise InputError(
+            f"{_shown(value)} is negative: {kind.name} must be at least 0",
+            source=source,
+            field=field,
+        )
+    return number + 0.0  # turns -0.0 into 0.0
+
+
+def _scale(number: float, unit: str, kind: _Kind, value: object, source: str, field: str) -> float:
+    factor = kind.units.get(unit)
+    if factor is None:
+        _unreadable(value, kind, source, field, f': unknown unit "{_truncated(unit)}"')
+    try:
+        return float(Fraction(number) * factor)
+    except OverflowError:
+        raise InputError(f"{_shown(value)} is too large", source=source, field=field) from None
+
+
+def _unreadable(value: object, kind: _Kind, source: str, field: str, detail: str = "") -> NoReturn:
+    raise InputError(
+        f"cannot read {_shown(value)} as {kind.name}{detail} (examples: {kind.examples})",
+        source=source,
+        field=field,
+    )
+
+
+def _shown(value: object) -> str:
+    """The offending value for a message: quoted, truncated text, or what else it is."""
+    if isinstance(value, str):
+        return f'"{_truncated(value)}"' if value.strip() else "an empty value"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a value of type {type(value).__name__}"
+
+
+def _truncated(text: str) -> str:
+    text = "".join(c if c.isprintable() else "\ufffd" for c in text[: _SHOWN_CHARS + 1])
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def _number(x: float) -> str:
+    return f"{x:.15g}"

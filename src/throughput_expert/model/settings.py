@@ -1,0 +1,54 @@
+"""Settings: the defaults data (saturation targets, thresholds, benchmarks, the playbook) that
+advisors read. Loaded from ``advisors/data/*.yaml`` and overridden with ``--defaults FILE``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from throughput_expert.model.records import Level, Resource
+
+__all__ = ["Benchmark", "Play", "Settings"]
+
+Quantify = Literal["halve_binding", "scale_out", "parallelism", "none"]
+Horizon = Literal["quick", "short", "long"]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A row of the seed's benchmark table: good and excellent rates for a system type."""
+
+    unit: str
+    per_core: bool
+    good: float
+    excellent: float
+
+
+@dataclass(frozen=True)
+class Play:
+    """One playbook entry: what to do, when (triggers), at what effort and risk."""
+
+    id: str
+    when: tuple[str, ...]
+    optimization: str
+    horizon: Horizon
+    effort: Level
+    risk: Level
+    quantify: Quantify
+    rationale: str
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    saturation_targets: Mapping[Resource, float]
+    thresholds: Mapping[str, float]
+    benchmarks: Mapping[str, Benchmark]
+    plays: tuple[Play, ...]
+    demand_reduction_factor: float
+    demand_reduction_source: str
+    latency_curve_points: int = 40
+    latency_curve_max_utilization: float = 0.97
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()

@@ -1,0 +1,194 @@
+"""Loads the defaults data (``advisors/data/*.yaml``) and a user's ``--defaults FILE`` over it.
+
+A user file holds only the keys it changes; mappings merge key by key, lists replace. A user
+file may also carry ``plays:`` with new playbook entries (same ``id`` replaces an entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast, get_args
+
+import yaml
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import RESOURCES, Level, Resource
+from throughput_expert.model.quantity import parse_fraction
+from throughput_expert.model.settings import Benchmark, Horizon, Play, Quantify, Settings
+from throughput_expert.sources import read_text
+
+__all__ = ["load_settings"]
+
+_MAX_DEFAULTS_BYTES = 1 << 20
+
+
+def load_settings(user_file: str | Path | None = None) -> Settings:
+    """The packaged defaults, overridden by ``user_file`` when given."""
+    raw = _packaged("defaults.yaml")
+    plays = _packaged("playbook.yaml").get("plays", [])
+    sources = ["throughput_expert/advisors/data/defaults.yaml"]
+    if user_file is not None:
+        user = _user(user_file)
+        plays = _merge_plays(plays, user.pop("plays", []), str(user_file))
+        raw = _deep_merge(raw, user)
+        sources.append(str(user_file))
+    return _settings(raw, plays, str(user_file or "defaults"), tuple(sources))
+
+
+def _packaged(name: str) -> dict[str, Any]:
+    text = resources.files("throughput_expert.advisors").joinpath("data", name).read_text("utf-8")
+    return cast(dict[str, Any], yaml.safe_load(text))
+
+
+def _user(path: str | Path) -> dict[str, Any]:
+    source = str(path)
+    text = read_text(path)
+    if len(text) > _MAX_DEFAULTS_BYTES:
+        raise InputError("a defaults file larger than 1 MiB is not a defaults file", source=source)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise InputError(
+            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=source, field=where
+        ) from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise InputError("expected a mapping of defaults", source=source)
+    return doc
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_plays(base: list[Any], extra: object, source: str) -> list[Any]:
+    if not isinstance(extra, list):
+        raise InputError("expected a list of plays", source=source, field="plays")
+    ids = {p.get("id") for p in extra if isinstance(p, dict)}
+    return [p for p in base if p.get("id") not in ids] + extra
+
+
+def _settings(
+    raw: dict[str, Any], plays: list[Any], source: str, sources: tuple[str, ...]
+) -> Settings:
+    reduction = _mapping(raw, "illustrative_demand_reduction", source)
+    curve = _mapping(raw, "latency_curve", source)
+    return Settings(
+        saturation_targets=_targets(_mapping(raw, "saturation_targets", source), source),
+        thresholds=_numbers(_mapping(raw, "thresholds", source), "thresholds", source),
+        benchmarks=_benchmarks(_mapping(raw, "benchmarks", source), source),
+        plays=tuple(_play(p, i, source) for i, p in enumerate(plays)),
+        demand_reduction_factor=_number(
+            reduction.get("factor"), "illustrative_demand_reduction.factor", source, low=1.0
+        ),
+        demand_reduction_source=str(reduction.get("source", "")),
+        latency_curve_points=int(
+            _number(curve.get("points", 40), "latency_curve.points", source, low=2)
+        ),
+        latency_curve_max_utilization=_number(
+            curve.get("max_utilization", 0.97), "latency_curve.max_utilization", source, low=0.1
+        ),
+        raw=raw,
+        sources=sources,
+    )
+
+
+def _mapping(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise InputError("expected a mapping", source=source, field=key)
+    return value
+
+
+def _number(value: object, field: str, source: str, low: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
+        raise InputError(f"expected a number >= {low:g}", source=source, field=field)
+    return float(value)
+
+
+def _numbers(doc: Mapping[str, Any], prefix: str, source: str) -> dict[str, float]:
+    return {str(k): _number(v, f"{prefix}.{k}", source) for k, v in doc.items()}
+
+
+def _targets(doc: Mapping[str, Any], source: str) -> dict[Resource, float]:
+    out: dict[Resource, float] = {}
+    for key, value in doc.items():
+        resource = str(key).removesuffix("_pct")
+        if resource not in RESOURCES:
+            raise InputError(
+                f"unknown resource (known: {', '.join(RESOURCES)})",
+                source=source,
+                field=f"saturation_targets.{key}",
+            )
+        field = f"saturation_targets.{key}"
+        target = parse_fraction(value, key=str(key), source=source, field=field)
+        if target <= 0:
+            raise InputError("a saturation target must be above 0", source=source, field=field)
+        out[cast(Resource, resource)] = target
+    return out
+
+
+def _benchmarks(doc: Mapping[str, Any], source: str) -> dict[str, Benchmark]:
+    out: dict[str, Benchmark] = {}
+    for name, row in doc.items():
+        field = f"benchmarks.{name}"
+        if not isinstance(row, Mapping):
+            raise InputError("expected a mapping", source=source, field=field)
+        out[str(name)] = Benchmark(
+            unit=str(row.get("unit", "rps")),
+            per_core=bool(row.get("per_core", False)),
+            good=_number(row.get("good"), f"{field}.good", source),
+            excellent=_number(row.get("excellent"), f"{field}.excellent", source),
+        )
+    return out
+
+
+def _play(doc: object, index: int, source: str) -> Play:
+    field = f"plays[{index}]"
+    if not isinstance(doc, Mapping):
+        raise InputError("expected a mapping", source=source, field=field)
+    when = doc.get("when", [])
+    if not isinstance(when, list) or not when:
+        raise InputError(
+            "'when' must be a non-empty list of triggers", source=source, field=f"{field}.when"
+        )
+    return Play(
+        id=str(doc.get("id", f"play-{index}")),
+        when=tuple(str(w) for w in when),
+        optimization=_text(doc, "optimization", field, source),
+        horizon=cast(Horizon, _choice(doc, "horizon", get_args(Horizon), field, source)),
+        effort=cast(Level, _choice(doc, "effort", get_args(Level), field, source)),
+        risk=cast(Level, _choice(doc, "risk", get_args(Level), field, source)),
+        quantify=cast(Quantify, _choice(doc, "quantify", get_args(Quantify), field, source)),
+        rationale=_text(doc, "rationale", field, source),
+        example=str(doc["example"]).rstrip() if doc.get("example") else None,
+    )
+
+
+def _text(doc: Mapping[str, Any], key: str, field: str, source: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("expected text", source=source, field=f"{field}.{key}")
+    return value.strip()
+
+
+def _choice(
+    doc: Mapping[str, Any], key: str, allowed: tuple[str, ...], field: str, source: str
+) -> str:
+    value = doc.get(key)
+    if value not in allowed:
+        raise InputError(
+            f"expected one of {', '.join(allowed)}", source=source, field=f"{field}.{key}"
+        )
+    return str(value)

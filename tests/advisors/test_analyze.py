@@ -1,0 +1,190 @@
+"""analyze on small systems whose answers are computed by hand here, not by the code under test."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+from throughput_expert.laws.queueing import mmc
+from throughput_expert.model import Latency, Saturation, ServiceMetrics
+from throughput_expert.sources.settings import load_settings
+
+SETTINGS = load_settings()
+
+
+def run(m: ServiceMetrics, **kw: object) -> dict:  # type: ignore[type-arg]
+    return advise(AnalyzeInputs(metrics=m, **kw), SETTINGS).to_dict()  # type: ignore[arg-type]
+
+
+SEED = ServiceMetrics(
+    service="order-consumer",
+    throughput_rps=10_000.0,
+    target_rps=50_000.0,
+    workers=1,
+    system_type="message-processing",
+    utilization={"cpu": 0.45, "memory": 0.60, "disk_io": 0.80},
+)
+
+
+def test_seed_verdict_is_disk_and_ceiling_is_disk_rate_at_its_target() -> None:
+    r = run(SEED)
+    assert r["analysis"]["bottleneck"]["type"] == "io_disk"
+    head = r["analysis"]["headroom"]
+    # disk: 10,000 x 0.70 / 0.80 = 8,750 rps; cpu: 10,000 x 0.70 / 0.45 = 15,555.6 rps
+    assert head["ceiling_rps"] == pytest.approx(8750.0)
+    assert head["binding_resource"] == "disk_io"
+    assert head["resources"]["cpu"]["max_rps_at_target"] == pytest.approx(15555.6, rel=1e-5)
+    assert head["resources"]["disk_io"]["headroom_pct"] == pytest.approx(-12.5)
+    # at 50,000: disk at 0.80 x 5 = 400 %, so its demand must fall 4.0 / 0.7 = 5.714x
+    at = head["resources"]["disk_io"]["at_target"]
+    assert at["utilization_pct"] == pytest.approx(400.0)
+    assert at["demand_reduction_factor"] == pytest.approx(4.0 / 0.7, rel=1e-5)
+    assert head["resources"]["memory"]["max_rps_at_target"] is None
+    assert "5.71× less disk I/O" in r["summary"]
+
+
+def test_seed_single_consumer_time_per_item_and_parallelism_by_littles_law() -> None:
+    r = run(SEED)
+    current = r["analysis"]["current_throughput"]
+    assert current["avg_processing_time_ms"] == pytest.approx(0.1)  # 1 worker / 10,000 per s
+    evidence = {e["id"]: e for e in r["evidence"]}
+    assert evidence["little-parallelism"]["result"]["in_flight"] == 5  # 50,000 x 0.1 ms
+    whats = [a["what"] for a in r["assumptions"]]
+    assert "time per item" in whats
+    assert "memory does not grow with throughput" in whats
+
+
+def test_seed_batching_gain_is_capped_by_the_single_worker() -> None:
+    r = run(SEED)
+    first = r["recommendations"][0]
+    assert first["optimization"].startswith("Batch writes")
+    # before: min(8,750 disk, 15,556 cpu, 10,000 worker) = 8,750
+    # after halving disk demand: min(17,500, 15,556, 10,000) = 10,000 -> +14.29 %
+    assert first["expected_improvement_pct"] == pytest.approx((10000 / 8750 - 1) * 100, rel=1e-4)
+    scale = next(x for x in r["recommendations"] if x["optimization"].startswith("Scale"))
+    assert scale["expected_improvement_pct"] == pytest.approx(500.0)  # ceil(50,000 / 8,750) = 6
+
+
+def test_web_api_with_latency_uses_littles_law_and_erlang_c() -> None:
+    m = ServiceMetrics(
+        throughput_rps=2000.0,
+        cores=8,
+        latency=Latency(mean_s=0.020),
+        utilization={"cpu": 0.80, "network": 0.10},
+    )
+    r = run(m, system_type="web-api")
+    a = r["analysis"]
+    assert a["current_throughput"]["concurrency"] == pytest.approx(40.0)  # 2,000 x 0.020
+    cpu = a["headroom"]["resources"]["cpu"]
+    assert cpu["service_demand_ms"] == pytest.approx(3.2)  # 0.80 x 8 / 2,000 s
+    assert cpu["max_rps_at_target"] == pytest.approx(1750.0)  # 2,000 x 0.7 / 0.8
+    assert a["bottleneck"]["type"] == "cpu"
+    # time at resources: CPU as M/M/8 with S = 3.2 ms, network as M/M/1 with S = 0.05 ms
+    at_resources = mmc(2000, 0.0032, 8).mean_response_s + mmc(2000, 0.00005, 1).mean_response_s
+    assert a["latency"]["unexplained_ms"] == pytest.approx((0.020 - at_resources) * 1e3, rel=1e-4)
+    assert a["rating"]["measured"] == pytest.approx(250.0)  # 2,000 rps / 8 cores
+    assert a["rating"]["rating"] == "below good"
+    points = r["series"]["latency_vs_throughput"]["points"]
+    assert len(points) == 40
+    assert all(b[1] >= a_[1] for a_, b in zip(points, points[1:], strict=False))
+
+
+def test_idle_host_with_slow_responses_points_downstream() -> None:
+    m = ServiceMetrics(
+        throughput_rps=100.0,
+        cores=4,
+        latency=Latency(mean_s=0.200),
+        utilization={"cpu": 0.10, "disk_io": 0.05},
+    )
+    a = run(m)["analysis"]
+    assert a["bottleneck"]["type"] == "downstream"
+    assert a["bottleneck"]["resource"] is None
+    # CPU demand 0.1 x 4 / 100 = 4 ms; nearly all of the 200 ms is elsewhere
+    assert a["latency"]["unexplained_share_pct"] > 95
+
+
+def test_many_context_switches_per_request_point_to_contention() -> None:
+    m = ServiceMetrics(
+        throughput_rps=100.0,
+        cores=4,
+        latency=Latency(mean_s=0.200),
+        utilization={"cpu": 0.10},
+        saturation=Saturation(context_switches_per_s=5000.0),  # 50 per request
+    )
+    assert run(m)["analysis"]["bottleneck"]["type"] == "contention"
+
+
+def test_swapping_makes_memory_the_verdict_under_a_moderate_cpu() -> None:
+    m = ServiceMetrics(
+        throughput_rps=500.0,
+        cores=2,
+        utilization={"cpu": 0.40, "memory": 0.95},
+        saturation=Saturation(swap_pages_per_s=120.0),
+    )
+    b = run(m)["analysis"]["bottleneck"]
+    assert b["type"] == "memory"
+    assert b["signals"][0]["signal"] == "swap_pages_per_s"
+
+
+def test_run_queue_backs_a_cpu_verdict() -> None:
+    m = ServiceMetrics(
+        throughput_rps=500.0,
+        cores=2,
+        utilization={"cpu": 0.62, "disk_io": 0.30},
+        saturation=Saturation(run_queue_per_core=2.5),
+    )
+    r = run(m)
+    assert r["analysis"]["bottleneck"]["type"] == "cpu"
+    assert r["analysis"]["bottleneck"]["saturated"] is True
+    assert any("affinity" in x["optimization"] for x in r["recommendations"])
+
+
+def test_contradicting_rates_are_a_finding_and_the_measured_one_is_used() -> None:
+    r = run(SEED, current_rps=12_000.0)
+    finding = r["analysis"]["findings"][0]
+    assert finding["values"] == {"metrics_rps": 10000.0, "current_rps_flag": 12000.0}
+    assert r["analysis"]["current_throughput"]["rps"] == 10000.0
+
+
+def test_flag_rate_is_used_when_the_metrics_have_none() -> None:
+    m = ServiceMetrics(utilization={"cpu": 0.5}, cores=1)
+    r = run(m, current_rps=1000.0)
+    assert r["analysis"]["headroom"]["ceiling_rps"] == pytest.approx(1400.0)  # 1,000 x 0.7/0.5
+    assert any(a["what"] == "utilization was measured at --current-rps" for a in r["assumptions"])
+
+
+def test_without_utilization_there_is_no_verdict_and_it_says_so() -> None:
+    r = run(ServiceMetrics(throughput_rps=10.0))
+    assert r["analysis"]["bottleneck"]["type"] is None
+    assert r["summary"].startswith("Not enough data")
+    assert r["analysis"]["latency"]["available"] is False
+
+
+def test_memory_scales_only_when_the_data_says_so() -> None:
+    m = ServiceMetrics(
+        throughput_rps=1000.0, utilization={"memory": 0.40, "cpu": 0.2}, memory_grows_with_rate=True
+    )
+    mem = run(m)["analysis"]["headroom"]["resources"]["memory"]
+    assert mem["max_rps_at_target"] == pytest.approx(2000.0)  # 1,000 x 0.8 / 0.4
+
+
+def test_overridden_targets_change_the_ceiling(tmp_path: object) -> None:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "d.yaml"
+    path.write_text("saturation_targets: {cpu: '50%'}\n")
+    settings = load_settings(path)
+    m = ServiceMetrics(throughput_rps=1000.0, utilization={"cpu": 0.25}, cores=4)
+    r = advise(AnalyzeInputs(metrics=m), settings).to_dict()
+    assert r["analysis"]["headroom"]["ceiling_rps"] == pytest.approx(2000.0)  # 1,000 x 0.5/0.25
+
+
+def test_every_recommendation_cites_existing_evidence() -> None:
+    r = run(SEED)
+    ids = {e["id"] for e in r["evidence"]}
+    for rec in r["recommendations"]:
+        assert set(rec["evidence_ids"]) <= ids
+    assert set(r["analysis"]["bottleneck"]["evidence_ids"]) <= ids
+    assert all(math.isfinite(p[1]) for s in r["series"].values() for p in s["points"])

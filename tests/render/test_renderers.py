@@ -1,0 +1,57 @@
+"""Every renderer on the same reports, an empty one included; text against golden output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from throughput_expert import analyze
+from throughput_expert.model import Report
+from throughput_expert.render import renderer_for
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
+GOLDEN = Path(__file__).parent / "golden"
+
+EMPTY = Report(command="analyze", summary="Nothing measured.")
+
+
+def reports() -> list[Report]:
+    return [EMPTY, analyze([DEMO])]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+@pytest.mark.parametrize("index", [0, 1])
+def test_every_renderer_renders_every_report(fmt: str, index: int) -> None:
+    text = renderer_for(fmt).render(reports()[index])
+    assert text.endswith("\n")
+    assert "Nothing measured." in text or "Bottleneck" in text
+
+
+def test_json_is_the_versioned_contract() -> None:
+    doc = json.loads(renderer_for("json").render(analyze([DEMO])))
+    assert doc["schema_version"] == "1"
+    assert doc["command"] == "analyze"
+    keys = {"summary", "analysis", "series", "recommendations", "implementation_plan", "evidence",
+            "assumptions", "inputs"}
+    assert keys <= set(doc)
+    assert set(doc["implementation_plan"]) == {"immediate", "short_term", "long_term"}
+
+
+def test_text_matches_golden() -> None:
+    # Regenerate after an intended change: TPX_GOLDEN=1 pytest tests/render
+    import os
+
+    text = renderer_for("text").render(analyze([DEMO]))
+    text = text.replace(str(DEMO), "DEMO")
+    golden = GOLDEN / "demo.txt"
+    if os.environ.get("TPX_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+def test_empty_report_text_is_just_the_header() -> None:
+    text = renderer_for("text").render(EMPTY)
+    assert text == "tpx analyze\nNothing measured.\n"
