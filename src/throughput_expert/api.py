@@ -47,10 +47,11 @@ def analyze(
     loaded = load_metrics([str(p) for p in metrics], interval_s=interval_s, service=service)
     inputs = AnalyzeInputs(
         metrics=loaded,
-        current_rps=None if current_rps is None else parse_rate(current_rps, source="--current-rps"),
+        current_rps=None
+        if current_rps is None
+        else parse_rate(current_rps, source="--current-rps"),
         target_rps=None if target_rps is None else parse_rate(target_rps, source="--target-rps"),
         system_type=system_type,
         service=service,
     )
     return advise(inputs, settings)
-

@@ -77,8 +77,9 @@ def _write_atomically(path: str, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tpx-", dir=folder)
     except OSError as exc:
-        raise InputError(exc.strerror or "cannot write here", source="--output",
-                         field=path) from None
+        raise InputError(
+            exc.strerror or "cannot write here", source="--output", field=path
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -89,40 +90,67 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("json", "text"),
-                   help="output format (default: text on a terminal, json otherwise)")
+    p.add_argument(
+        "--format",
+        choices=("json", "text"),
+        help="output format (default: text on a terminal, json otherwise)",
+    )
     p.add_argument("--output", metavar="PATH", help="write the report here (default: stdout)")
-    p.add_argument("--defaults", metavar="FILE",
-                   help="YAML/JSON overrides of saturation targets, thresholds, playbook")
+    p.add_argument(
+        "--defaults",
+        metavar="FILE",
+        help="YAML/JSON overrides of saturation targets, thresholds, playbook",
+    )
 
 
 def _analyze_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--metrics", metavar="FILE", action="append", required=True,
-                   help="metrics JSON, Prometheus API response or export, or a text-exposition "
-                        "scrape (repeat for several files or scrapes)")
+    p.add_argument(
+        "--metrics",
+        metavar="FILE",
+        action="append",
+        required=True,
+        help="metrics JSON, Prometheus API response or export, or a text-exposition "
+        "scrape (repeat for several files or scrapes)",
+    )
     p.add_argument("--current-rps", metavar="N", help='today\'s rate, e.g. "10K" or "5000 rps"')
     p.add_argument("--target-rps", metavar="N", help='the rate to reach, e.g. "50K"')
     p.add_argument("--system-type", choices=SYSTEM_TYPES, help="rate against the seed benchmarks")
     p.add_argument("--service", metavar="NAME", help="the service's name (selects its metrics)")
-    p.add_argument("--interval", metavar="T", help='time between scrapes without timestamps ("15s")')
+    p.add_argument(
+        "--interval", metavar="T", help='time between scrapes without timestamps ("15s")'
+    )
 
 
-Command = tuple[str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
+Command = tuple[
+    str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]
+]
 
 COMMANDS: tuple[Command, ...] = (
-    ("analyze", "from metrics to a bottleneck verdict, headroom and advice", cmd_analyze,
-     _analyze_flags),
-    ("demo", "analyze the bundled seed scenario (10K -> 50K msg/s consumer)", cmd_demo,
-     lambda p: None),
+    (
+        "analyze",
+        "from metrics to a bottleneck verdict, headroom and advice",
+        cmd_analyze,
+        _analyze_flags,
+    ),
+    (
+        "demo",
+        "analyze the bundled seed scenario (10K -> 50K msg/s consumer)",
+        cmd_demo,
+        lambda p: None,
+    ),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tpx", description="Throughput engineering advice from measurements: "
-                     "every number comes from a measurement or a law, and says which.")
+    parser = _Parser(
+        prog="tpx",
+        description="Throughput engineering advice from measurements: "
+        "every number comes from a measurement or a law, and says which.",
+    )
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     for name, help_text, handler, flags in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         flags(p)
@@ -152,8 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, traceback on request
         if os.environ.get("TPX_DEBUG"):
             raise
-        sys.stderr.write(f"tpx: internal error: {type(exc).__name__}: {exc} "
-                         "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n")
+        sys.stderr.write(
+            f"tpx: internal error: {type(exc).__name__}: {exc} "
+            "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n"
+        )
         return 1
     return code
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -88,7 +89,7 @@ def test_web_api_with_latency_uses_littles_law_and_erlang_c() -> None:
     assert a["rating"]["rating"] == "below good"
     points = r["series"]["latency_vs_throughput"]["points"]
     assert len(points) == 40
-    assert all(b[1] >= a_[1] for a_, b in zip(points, points[1:], strict=False))
+    assert all(b[1] >= a_[1] for a_, b in itertools.pairwise(points))
 
 
 def test_idle_host_with_slow_responses_points_downstream() -> None:

@@ -42,8 +42,16 @@ def test_json_is_the_default_off_a_terminal(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_flags_take_human_quantities(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "analyze", "--metrics", str(DEMO), "--target-rps", "20K msg/s",
-                       "--current-rps", "10,000")
+    code, out, _ = run(
+        capsys,
+        "analyze",
+        "--metrics",
+        str(DEMO),
+        "--target-rps",
+        "20K msg/s",
+        "--current-rps",
+        "10,000",
+    )
     assert code == 0
     assert json.loads(out)["analysis"]["target_rps"] == 20000
 
@@ -88,12 +96,20 @@ def test_output_is_written_whole_or_not_at_all(
 def test_installed_command_by_subprocess(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"status": "error", "errorType": "bad_data", "error": "parse error"}')
-    proc = subprocess.run([sys.executable, "-m", "throughput_expert.cli", "analyze", "--metrics",
-                           str(bad)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "analyze", "--metrics", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
-    demo = subprocess.run([sys.executable, "-m", "throughput_expert.cli", "demo", "--format",
-                           "text"], capture_output=True, text=True, timeout=60)
+    demo = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "demo", "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert demo.returncode == 0
     assert demo.stdout.startswith("tpx analyze\nBottleneck: disk I/O at 80 %")

@@ -34,8 +34,16 @@ def test_json_is_the_versioned_contract() -> None:
     doc = json.loads(renderer_for("json").render(analyze([DEMO])))
     assert doc["schema_version"] == "1"
     assert doc["command"] == "analyze"
-    keys = {"summary", "analysis", "series", "recommendations", "implementation_plan", "evidence",
-            "assumptions", "inputs"}
+    keys = {
+        "summary",
+        "analysis",
+        "series",
+        "recommendations",
+        "implementation_plan",
+        "evidence",
+        "assumptions",
+        "inputs",
+    }
     assert keys <= set(doc)
     assert set(doc["implementation_plan"]) == {"immediate", "short_term", "long_term"}
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,8 @@ _keys = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_keys, _values, max_size=4) | _values)
 def test_hostile_documents_raise_only_input_errors(doc: Any) -> None:
-    try:
+    with contextlib.suppress(InputError):
         load(doc)
-    except InputError:
-        pass
 
 
 @settings(max_examples=200, deadline=None)

@@ -45,7 +45,13 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
     verdict = judge(m, h, lat.unexplained_share, settings, ledger)
     situation = Situation(
         _triggers(m, h, verdict, target, lat.unexplained_share, inputs, settings),
-        verdict.type, verdict.resource, h, x, target, per_item, m.workers,
+        verdict.type,
+        verdict.resource,
+        h,
+        x,
+        target,
+        per_item,
+        m.workers,
     )
     chosen = recommend(situation, settings, ledger)
     _standing_assumptions(m, settings, ledger)
@@ -104,16 +110,20 @@ def _throughput(
     return rate if rate else None
 
 
-def _target(
-    m: ServiceMetrics, flag: float | None, x: float | None, ledger: Ledger
-) -> float | None:
+def _target(m: ServiceMetrics, flag: float | None, x: float | None, ledger: Ledger) -> float | None:
     target = flag if flag is not None else m.target_rps
     if flag is not None and m.target_rps is not None and flag != m.target_rps:
-        ledger.find("--target-rps overrides the target in the metrics file",
-                    {"metrics_target_rps": m.target_rps, "target_rps_flag": flag}, "--target-rps")
+        ledger.find(
+            "--target-rps overrides the target in the metrics file",
+            {"metrics_target_rps": m.target_rps, "target_rps_flag": flag},
+            "--target-rps",
+        )
     if target is not None and x is not None and target <= x:
-        ledger.find("the target is not above today's rate", {"target_rps": target,
-                    "current_rps": x}, "target: headroom is reported against it")
+        ledger.find(
+            "the target is not above today's rate",
+            {"target_rps": target, "current_rps": x},
+            "target: headroom is reported against it",
+        )
     return target if target else None
 
 
@@ -145,15 +155,22 @@ def _per_item(
 
 
 def _current(
-    m: ServiceMetrics, x: float | None, measured: float | None, per_item: float | None,
+    m: ServiceMetrics,
+    x: float | None,
+    measured: float | None,
+    per_item: float | None,
     ledger: Ledger,
 ) -> dict[str, Any]:
     in_flight = m.concurrency
     if in_flight is None and x and measured is not None:
         in_flight = concurrency(x, measured)
-        ledger.prove("little-concurrency", f"{in_flight:.4g} requests in flight on average",
-                     "Little's law: L = X · R", {"throughput_rps": x,
-                     "response_time_ms": measured * 1e3}, {"concurrency": in_flight})
+        ledger.prove(
+            "little-concurrency",
+            f"{in_flight:.4g} requests in flight on average",
+            "Little's law: L = X · R",
+            {"throughput_rps": x, "response_time_ms": measured * 1e3},
+            {"concurrency": in_flight},
+        )
     elif in_flight is None and m.workers and per_item is not None:
         in_flight = float(m.workers)
     return {
@@ -181,13 +198,22 @@ def _workers_json(s: Situation) -> dict[str, Any] | None:
     bound = s.worker_bound()
     if bound is None:
         return None
-    return {"workers": s.workers, "time_per_item_ms": (s.per_item_s or 0) * 1e3,
-            "max_rps": bound, "law": "Little's law: X <= workers / R"}
+    return {
+        "workers": s.workers,
+        "time_per_item_ms": (s.per_item_s or 0) * 1e3,
+        "max_rps": bound,
+        "law": "Little's law: X <= workers / R",
+    }
 
 
 def _triggers(
-    m: ServiceMetrics, h: Headroom, v: Verdict, target: float | None,
-    unexplained: float | None, inputs: AnalyzeInputs, settings: Settings,
+    m: ServiceMetrics,
+    h: Headroom,
+    v: Verdict,
+    target: float | None,
+    unexplained: float | None,
+    inputs: AnalyzeInputs,
+    settings: Settings,
 ) -> frozenset[str]:
     out = {s.trigger for s in h.signals}
     if v.type is not None:
@@ -210,19 +236,29 @@ def _triggers(
 
 
 def _rating(
-    system_type: str | None, x: float | None, ceiling: float | None, cores: float | None,
+    system_type: str | None,
+    x: float | None,
+    ceiling: float | None,
+    cores: float | None,
     settings: Settings,
 ) -> dict[str, Any] | None:
     bench = settings.benchmarks.get(system_type or "")
     if bench is None or x is None:
         return None
     if bench.per_core and not cores:
-        return {"system_type": system_type, "available": False,
-                "why": "the benchmark is per core: give cores in the metrics"}
+        return {
+            "system_type": system_type,
+            "available": False,
+            "why": "the benchmark is per core: give cores in the metrics",
+        }
     scale = cores if bench.per_core and cores else 1.0
     return {
-        "system_type": system_type, "available": True, "unit": bench.unit,
-        "good": bench.good, "excellent": bench.excellent, "measured": x / scale,
+        "system_type": system_type,
+        "available": True,
+        "unit": bench.unit,
+        "good": bench.good,
+        "excellent": bench.excellent,
+        "measured": x / scale,
         "rating": _grade(x / scale, bench.good, bench.excellent),
         "ceiling": ceiling / scale if ceiling else None,
         "ceiling_rating": _grade(ceiling / scale, bench.good, bench.excellent) if ceiling else None,
@@ -237,17 +273,27 @@ def _grade(value: float, good: float, excellent: float) -> str:
 def _standing_assumptions(m: ServiceMetrics, settings: Settings, ledger: Ledger) -> None:
     targets = {r: t for r, t in settings.saturation_targets.items() if r in m.utilization}
     if targets:
-        ledger.assume("saturation targets", targets, "the seed's targets (CPU 70 %, memory 80 %, "
-                      "disk 70 %, network 60 %: headroom for spikes, GC, queues, bursts); "
-                      "override with --defaults")
-        ledger.assume("demand per request stays constant as load grows", "U proportional to X",
-                      "the utilization law; caches warming or batching forming under load "
-                      "make it pessimistic, contention makes it optimistic")
+        ledger.assume(
+            "saturation targets",
+            targets,
+            "the seed's targets (CPU 70 %, memory 80 %, "
+            "disk 70 %, network 60 %: headroom for spikes, GC, queues, bursts); "
+            "override with --defaults",
+        )
+        ledger.assume(
+            "demand per request stays constant as load grows",
+            "U proportional to X",
+            "the utilization law; caches warming or batching forming under load "
+            "make it pessimistic, contention makes it optimistic",
+        )
     if "memory" in m.utilization and m.memory_grows_with_rate is not True:
-        ledger.assume("memory does not grow with throughput", "not scaled with rate",
-                      "memory holds caches, heaps and buffers whose size is set by configuration, "
-                      "not by request rate; it has no ceiling in rps unless the data shows it grows "
-                      "(set memory_grows_with_rate: true)")
+        ledger.assume(
+            "memory does not grow with throughput",
+            "not scaled with rate",
+            "memory holds caches, heaps and buffers whose size is set by configuration, "
+            "not by request rate; it has no ceiling in rps unless the data shows it grows "
+            "(set memory_grows_with_rate: true)",
+        )
 
 
 def _utilization_series(h: Headroom, x: float | None, target: float | None) -> dict[str, Series]:
@@ -256,7 +302,8 @@ def _utilization_series(h: Headroom, x: float | None, target: float | None) -> d
     end = max(x, target or 0.0, h.ceiling_rps or 0.0) * 1.1
     return {
         f"utilization_{v.resource}": Series(
-            "throughput (rps)", f"{v.resource} utilization (%)",
+            "throughput (rps)",
+            f"{v.resource} utilization (%)",
             ((0.0, 0.0), (x, v.utilization * 100), (end, v.utilization * end / x * 100)),
         )
         for v in h.scaling()

@@ -87,7 +87,9 @@ def latency_model(
         "available": True,
         "model": "open network: CPU as M/M/c (Erlang C), disk and network as M/M/1",
         "includes_unexplained_ms": measured is not None,
-        "current_ms": measured * 1e3 if measured is not None else _at(views, base, x, saturation_rps),
+        "current_ms": measured * 1e3
+        if measured is not None
+        else _at(views, base, x, saturation_rps),
         "unexplained_ms": base * 1e3 if measured is not None else None,
         "unexplained_share_pct": share * 100 if share is not None else None,
         "saturation_rps": saturation_rps,

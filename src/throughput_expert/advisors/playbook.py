@@ -100,7 +100,9 @@ def _quantify(
     return None, "", ()
 
 
-def _halve(s: Situation, settings: Settings, ledger: Ledger) -> tuple[float | None, str, tuple[str, ...]]:
+def _halve(
+    s: Situation, settings: Settings, ledger: Ledger
+) -> tuple[float | None, str, tuple[str, ...]]:
     view = s.headroom.view(s.resource) if s.resource else None
     ceilings = _ceilings(s.headroom)
     if view is None or view.resource not in ceilings:
@@ -115,21 +117,28 @@ def _halve(s: Situation, settings: Settings, ledger: Ledger) -> tuple[float | No
         f"if {view.resource} demand per request falls {fmt_factor(f)}, sustainable throughput "
         f"goes from {fmt_count(before)} to {fmt_count(after)} rps",
         "bottleneck bound: X = min(ceilings at targets, workers / time per item)",
-        {"ceilings_before": ceilings, "ceilings_after": after_ceilings,
-         "worker_bound_rps": s.worker_bound(), "demand_reduction_factor": f},
+        {
+            "ceilings_before": ceilings,
+            "ceilings_after": after_ceilings,
+            "worker_bound_rps": s.worker_bound(),
+            "demand_reduction_factor": f,
+        },
         {"before_rps": before, "after_rps": after, "gain_pct": gain},
     )
     ledger.assume("demand reduction of an optimization", f, settings.demand_reduction_source)
     return gain, _cap_note(after, after_ceilings, s, view), (eid,)
 
 
-def _cap_note(after: float, ceilings: dict[Resource, float], s: Situation, view: ResourceView) -> str:
+def _cap_note(
+    after: float, ceilings: dict[Resource, float], s: Situation, view: ResourceView
+) -> str:
     bound = s.worker_bound()
     if bound is not None and after >= bound * 0.999:
         return f"The gain is capped by the workers ({s.workers} at {fmt_count(bound)} rps)."
     capping = min(ceilings, key=lambda r: ceilings[r])
     if capping != view.resource:
-        return f"The gain is capped by {capping}, which binds next at {fmt_count(ceilings[capping])} rps."
+        at = fmt_count(ceilings[capping])
+        return f"The gain is capped by {capping}, which binds next at {at} rps."
     return ""
 
 
@@ -169,8 +178,7 @@ def _parallelism(s: Situation, ledger: Ledger) -> tuple[float | None, str, tuple
         {"in_flight": needed, "sustainable_before_rps": before, "sustainable_after_rps": after},
     )
     note = f"The target needs {needed} in flight (Little's law)."
-    if after < s.target:
-        capping = min(ceilings, key=lambda r: ceilings[r]) if ceilings else None
-        if capping is not None:
-            note += f" Alone it is capped by {capping} at {fmt_count(ceilings[capping])} rps."
+    if after < s.target and ceilings:
+        capping = min(ceilings, key=lambda r: ceilings[r])
+        note += f" Alone it is capped by {capping} at {fmt_count(ceilings[capping])} rps."
     return gain, note, (eid,)

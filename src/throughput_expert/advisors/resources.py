@@ -130,8 +130,12 @@ def _view(
     if x is None or x <= 0 or u <= 0 or not scales:
         return ResourceView(r, u, target, servers, scales)
     if r == "cpu" and not m.cores:
-        ledger.assume("CPU cores", 1, "cores are not in the metrics: the CPU is taken as one "
-                      "server (its demand per request is then CPU time / cores); give cores")
+        ledger.assume(
+            "CPU cores",
+            1,
+            "cores are not in the metrics: the CPU is taken as one "
+            "server (its demand per request is then CPU time / cores); give cores",
+        )
     demand = service_demand(u, x, servers)
     ceiling = rate_at_utilization(x, u, target)
     ids = (

@@ -40,15 +40,16 @@ def _verdict(v: Verdict, h: Headroom) -> str:
     if view is None or view.utilization <= 0:
         return f"Bottleneck: {name} ({v.reason})"
     state = "" if v.saturated else ", not yet saturated"
-    return (f"Bottleneck: {name} at {fmt_pct(view.utilization)} (target "
-            f"{fmt_pct(view.target)}){state}")
+    return (
+        f"Bottleneck: {name} at {fmt_pct(view.utilization)} (target {fmt_pct(view.target)}){state}"
+    )
 
 
 def _ceiling(x: float | None, h: Headroom, s: Situation) -> str:
     bound = s.worker_bound()
     if h.ceiling_rps is None or h.binding is None:
         return ""
-    text = (f"ceiling {fmt_count(h.ceiling_rps)} rps at {_NAMES[h.binding.resource]}'s target")
+    text = f"ceiling {fmt_count(h.ceiling_rps)} rps at {_NAMES[h.binding.resource]}'s target"
     if x is not None and h.ceiling_rps < x:
         text += f", below today's {fmt_count(x)}"
     if bound is not None and bound < h.ceiling_rps:
@@ -60,5 +61,7 @@ def _target(target: float | None, h: Headroom) -> str:
     if target is None or h.ceiling_rps is None or h.binding is None or target <= h.ceiling_rps:
         return ""
     factor = target / h.ceiling_rps
-    return (f"{fmt_count(target)} rps needs {fmt_factor(factor)} less "
-            f"{_NAMES[h.binding.resource]} per request, or that many times the capacity")
+    return (
+        f"{fmt_count(target)} rps needs {fmt_factor(factor)} less "
+        f"{_NAMES[h.binding.resource]} per request, or that many times the capacity"
+    )

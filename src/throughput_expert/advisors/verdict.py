@@ -40,7 +40,12 @@ class Verdict:
             "saturated": self.saturated,
             "reason": self.reason,
             "signals": [
-                {"signal": s.name, "value": s.value, "threshold": s.threshold, "resource": s.resource}
+                {
+                    "signal": s.name,
+                    "value": s.value,
+                    "threshold": s.threshold,
+                    "resource": s.resource,
+                }
                 for s in self.signals
             ],
             "evidence_ids": list(self.evidence_ids),

@@ -133,7 +133,9 @@ class Report:
             "implementation_plan": plan,
             "evidence": [e.to_dict() for e in self.evidence],
             "assumptions": [a.to_dict() for a in self.assumptions],
-            "inputs": [{"source": i.source, "kind": i.kind, "detail": i.detail} for i in self.inputs],
+            "inputs": [
+                {"source": i.source, "kind": i.kind, "detail": i.detail} for i in self.inputs
+            ],
         }
 
 

@@ -21,8 +21,16 @@ from throughput_expert.render.base import Renderer
 __all__ = ["TextRenderer"]
 
 WIDTH = 100
-_KNOWN = ("current_throughput", "bottleneck", "headroom", "latency", "rating", "findings", "notes",
-          "target_rps")
+_KNOWN = (
+    "current_throughput",
+    "bottleneck",
+    "headroom",
+    "latency",
+    "rating",
+    "findings",
+    "notes",
+    "target_rps",
+)
 
 
 class TextRenderer(Renderer):
@@ -31,8 +39,16 @@ class TextRenderer(Renderer):
     def render(self, report: Report) -> str:
         doc = report.to_dict()
         buf = io.StringIO()
-        out = Console(file=buf, width=WIDTH, no_color=True, highlight=False, emoji=False,
-                      force_terminal=False, force_jupyter=False, legacy_windows=False)
+        out = Console(
+            file=buf,
+            width=WIDTH,
+            no_color=True,
+            highlight=False,
+            emoji=False,
+            force_terminal=False,
+            force_jupyter=False,
+            legacy_windows=False,
+        )
         out.print(f"tpx {doc['command']}", markup=False)
         out.print(doc["summary"], markup=False)
         analysis = doc["analysis"]
@@ -56,8 +72,14 @@ def _line(out: Console, text: str) -> None:
     body = text.lstrip(" ")
     indent = " " * (len(text) - len(body))
     hang = indent + ("  " if body.startswith(("- ", "[")) else "")
-    wrapped = textwrap.fill(body, width=WIDTH, initial_indent=indent, subsequent_indent=hang,
-                            break_long_words=False, break_on_hyphens=False)
+    wrapped = textwrap.fill(
+        body,
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
     out.print(wrapped, markup=False, overflow="ignore", crop=False)
 
 
@@ -77,8 +99,11 @@ def _current(out: Console, a: Mapping[str, Any]) -> None:
     source = f" ({c['processing_time_source']})" if c.get("processing_time_source") else ""
     _line(out, f"  throughput        {fmt_count(c.get('rps'))} rps")
     _line(out, f"  processing time   {_ms(c.get('avg_processing_time_ms'))}{source}")
-    _line(out, f"  concurrency       {_num(c.get('concurrency'))}   workers {_num(c.get('workers'))}"
-               f"   cores {_num(c.get('cores'))}")
+    _line(
+        out,
+        f"  concurrency       {_num(c.get('concurrency'))}   workers {_num(c.get('workers'))}"
+        f"   cores {_num(c.get('cores'))}",
+    )
     for name, value in (c.get("latency_ms") or {}).items():
         _line(out, f"  latency {name:<9} {_ms(value)}")
     for resource, value in (c.get("utilization_pct") or {}).items():
@@ -103,13 +128,22 @@ def _headroom(out: Console, a: Mapping[str, Any]) -> None:
         return
     _heading(out, "Headroom (utilization law, at each resource's saturation target)")
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("resource", "busy", "target", "demand/req", "rps at target", "headroom",
-                "at target rate"):
+    for col in (
+        "resource",
+        "busy",
+        "target",
+        "demand/req",
+        "rps at target",
+        "headroom",
+        "at target rate",
+    ):
         table.add_column(col, justify="left" if col == "resource" else "right")
     for name, r in h["resources"].items():
         at = r.get("at_target") or {}
         table.add_row(
-            name, _pct(r["utilization_pct"]), _pct(r["target_pct"]),
+            name,
+            _pct(r["utilization_pct"]),
+            _pct(r["target_pct"]),
             _ms(r.get("service_demand_ms")) if r.get("service_demand_ms") is not None else "-",
             fmt_count(r["max_rps_at_target"]) if r.get("max_rps_at_target") else "-",
             _pct(r["headroom_pct"]) if r.get("headroom_pct") is not None else "not rate-bound",
@@ -120,8 +154,11 @@ def _headroom(out: Console, a: Mapping[str, Any]) -> None:
         _line(out, f"  ceiling {fmt_count(h['ceiling_rps'])} rps, bound by {h['binding_resource']}")
     w = h.get("workers")
     if w:
-        _line(out, f"  workers: {w['workers']} at {_ms(w['time_per_item_ms'])} per item cap it at "
-                   f"{fmt_count(w['max_rps'])} rps ({w['law']})")
+        _line(
+            out,
+            f"  workers: {w['workers']} at {_ms(w['time_per_item_ms'])} per item cap it at "
+            f"{fmt_count(w['max_rps'])} rps ({w['law']})",
+        )
 
 
 def _at_target(at: Mapping[str, Any]) -> str:
@@ -144,12 +181,18 @@ def _latency(out: Console, a: Mapping[str, Any]) -> None:
     _line(out, f"  model: {lat['model']}")
     if lat.get("unexplained_ms") is not None:
         _line(out, f"  {'not at any resource':<20} {_ms(lat['unexplained_ms'])}")
-    for key, label in (("current_ms", "now"), ("at_ceiling_ms", "at the ceiling"),
-                       ("at_target_ms", "at the target")):
+    for key, label in (
+        ("current_ms", "now"),
+        ("at_ceiling_ms", "at the ceiling"),
+        ("at_target_ms", "at the target"),
+    ):
         value = _ms(lat[key]) if lat.get(key) is not None else "at or beyond saturation"
         _line(out, f"  {label:<20} {value}")
-    _line(out, f"  doubles by          {fmt_count(lat.get('knee_rps'))} rps; saturates at "
-               f"{fmt_count(lat.get('saturation_rps'))} rps")
+    _line(
+        out,
+        f"  doubles by          {fmt_count(lat.get('knee_rps'))} rps; saturates at "
+        f"{fmt_count(lat.get('saturation_rps'))} rps",
+    )
 
 
 def _rating(out: Console, a: Mapping[str, Any]) -> None:
@@ -160,8 +203,11 @@ def _rating(out: Console, a: Mapping[str, Any]) -> None:
     if not r.get("available"):
         _line(out, f"  {r.get('system_type')}: {r.get('why')}")
         return
-    _line(out, f"  {r['system_type']}: {fmt_count(r['measured'])} {r['unit']} is {r['rating']} "
-               f"(good {fmt_count(r['good'])}, excellent {fmt_count(r['excellent'])})")
+    _line(
+        out,
+        f"  {r['system_type']}: {fmt_count(r['measured'])} {r['unit']} is {r['rating']} "
+        f"(good {fmt_count(r['good'])}, excellent {fmt_count(r['excellent'])})",
+    )
     if r.get("ceiling") is not None:
         _line(out, f"  ceiling {fmt_count(r['ceiling'])} {r['unit']} is {r['ceiling_rating']}")
 
@@ -193,7 +239,9 @@ def _tree(out: Console, value: Any, indent: str) -> None:
                 _line(out, f"{indent}{k}: {_num(v)}")
     elif isinstance(value, list):
         for v in value:
-            _line(out, f"{indent}- {_num(v)}") if not isinstance(v, Mapping) else _tree(out, v, indent)
+            _line(out, f"{indent}- {_num(v)}") if not isinstance(v, Mapping) else _tree(
+                out, v, indent
+            )
     else:
         _line(out, f"{indent}{_num(value)}")
 
@@ -206,8 +254,11 @@ def _recommendations(out: Console, recs: Sequence[Mapping[str, Any]]) -> None:
         gain = r.get("expected_improvement_pct")
         gain_text = f"+{gain:.0f} %" if gain is not None else "not quantified"
         _line(out, f"{i:>2}. {r['optimization']}")
-        _line(out, f"    {gain_text} · effort {r['effort']} · risk {r['risk']}"
-                   + (f" · evidence {', '.join(r['evidence_ids'])}" if r["evidence_ids"] else ""))
+        _line(
+            out,
+            f"    {gain_text} · effort {r['effort']} · risk {r['risk']}"
+            + (f" · evidence {', '.join(r['evidence_ids'])}" if r["evidence_ids"] else ""),
+        )
         _line(out, f"    {r['rationale']}")
         for code in (r.get("example") or "").splitlines():
             out.print(f"      | {code}", markup=False, overflow="ignore", crop=False)
@@ -223,7 +274,9 @@ def _plan(out: Console, plan: Mapping[str, Sequence[str]]) -> None:
 
 
 def _evidence(
-    out: Console, evidence: Sequence[Mapping[str, Any]], assumptions: Sequence[Mapping[str, Any]],
+    out: Console,
+    evidence: Sequence[Mapping[str, Any]],
+    assumptions: Sequence[Mapping[str, Any]],
     inputs: Sequence[Mapping[str, Any]],
 ) -> None:
     if evidence:

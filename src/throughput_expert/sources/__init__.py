@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from os import PathLike
 from pathlib import Path
 
 from throughput_expert.errors import InputError
@@ -38,7 +39,7 @@ def load_metrics(
     return merge_metrics(records)
 
 
-def read_text(path: str | Path) -> str:
+def read_text(path: str | PathLike[str]) -> str:
     """A file's text (UTF-8), with one-line errors for what cannot be read."""
     source = str(path)
     try:

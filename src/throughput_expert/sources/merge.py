@@ -64,10 +64,10 @@ def _merge_flat(a: _Flat, b: _Flat, prefix: str, notes: list[str]) -> _Flat:
 def _pick(name: str, a: Any, b: Any, notes: list[str]) -> Any:
     if a is None:
         return b
-    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        if differs(float(a), float(b)):
-            notes.append(
-                f"conflict: {name} is {a:g} in one input and {b:g} in another; "
-                f"used {a:g} (the first input that has it)"
-            )
+    numbers = isinstance(a, float | int) and isinstance(b, float | int)
+    if numbers and not isinstance(a, bool) and differs(float(a), float(b)):
+        notes.append(
+            f"conflict: {name} is {a:g} in one input and {b:g} in another; "
+            f"used {a:g} (the first input that has it)"
+        )
     return a

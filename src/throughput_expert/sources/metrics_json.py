@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency, Resource, Saturation, ServiceMetrics
@@ -155,7 +155,9 @@ def _utilization(value: object, reader: _Reader) -> dict[Resource, float]:
         if resource in out:
             raise InputError("given twice (bare and _pct)", source=reader.source, field=key)
         field = f"utilization.{key}"
-        out[resource] = parse_fraction(raw, key=key, source=reader.source, field=field)
+        out[cast(Resource, resource)] = parse_fraction(
+            raw, key=key, source=reader.source, field=field
+        )
     return out
 
 
@@ -209,6 +211,8 @@ def _bool(value: object, source: str) -> bool | None:
 def _interval(value: object, source: str) -> float | None:
     if value is None:
         return None
+    if not isinstance(value, str | int | float):
+        raise InputError("expected a duration", source=source, field="interval_s")
     return parse_duration(value, source=source, field="interval_s", default_unit="s")
 
 

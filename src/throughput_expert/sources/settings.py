@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
+from os import PathLike
 from typing import Any, cast, get_args
 
 import yaml
@@ -24,7 +24,7 @@ __all__ = ["load_settings"]
 _MAX_DEFAULTS_BYTES = 1 << 20
 
 
-def load_settings(user_file: str | Path | None = None) -> Settings:
+def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     """The packaged defaults, overridden by ``user_file`` when given."""
     raw = _packaged("defaults.yaml")
     plays = _packaged("playbook.yaml").get("plays", [])
@@ -42,7 +42,7 @@ def _packaged(name: str) -> dict[str, Any]:
     return cast(dict[str, Any], yaml.safe_load(text))
 
 
-def _user(path: str | Path) -> dict[str, Any]:
+def _user(path: str | PathLike[str]) -> dict[str, Any]:
     source = str(path)
     text = read_text(path)
     if len(text) > _MAX_DEFAULTS_BYTES:
@@ -135,7 +135,7 @@ def _targets(doc: Mapping[str, Any], source: str) -> dict[Resource, float]:
         target = parse_fraction(value, key=str(key), source=source, field=field)
         if target <= 0:
             raise InputError("a saturation target must be above 0", source=source, field=field)
-        out[cast(Resource, resource)] = target
+        out[resource] = target
     return out
 
 
