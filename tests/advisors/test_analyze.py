@@ -189,3 +189,9 @@ def test_every_recommendation_cites_existing_evidence() -> None:
         assert set(rec["evidence_ids"]) <= ids
     assert set(r["analysis"]["bottleneck"]["evidence_ids"]) <= ids
     assert all(math.isfinite(p[1]) for s in r["series"].values() for p in s["points"])
+
+
+def test_a_quiet_memory_gauge_alone_is_not_called_a_bottleneck() -> None:
+    r = run(ServiceMetrics(utilization={"memory": 0.03}))
+    assert r["analysis"]["bottleneck"]["type"] is None
+    assert r["summary"].startswith("No bottleneck at this load")

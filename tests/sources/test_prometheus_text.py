@@ -182,10 +182,17 @@ def test_untimed_scrapes_need_an_interval() -> None:
         load_scrapes([("a", SCRAPE_A), ("b", SCRAPE_B)], interval_s=0.0, service=None)
 
 
-def test_one_scrape_gives_gauges_and_a_note() -> None:
-    m = load_scrapes([("a", SCRAPE_A)], interval_s=None, service=None)
+def test_one_scrape_of_counters_is_an_input_error() -> None:
+    # node_exporter's CPU and the service's requests are counters: one scrape gives neither
+    with pytest.raises(InputError, match="one scrape: a rate needs two scrapes"):
+        load_scrapes([("a", SCRAPE_A)], interval_s=None, service=None)
+
+
+def test_one_scrape_with_only_gauges_and_timestamps_is_read_with_a_note() -> None:
+    gauges = "# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes 100\n"
+    gauges += "# TYPE node_memory_MemAvailable_bytes gauge\nnode_memory_MemAvailable_bytes 25\n"
+    m = load_scrapes([("a", gauges)], interval_s=None, service=None)
     assert m.utilization == {"memory": pytest.approx(0.75)}
-    assert m.cores == 2.0
     assert any("counters give no rates" in n for n in m.notes)
 
 
@@ -212,11 +219,14 @@ def test_recorded_node_exporter_scrapes() -> None:
 
 @pytest.mark.parametrize("name", ["app_scrape.prom", "app_scrape.openmetrics"])
 def test_recorded_prometheus_client_scrape(name: str) -> None:
-    """One real prometheus_client scrape in each format: in-flight gauge only, _created skipped."""
-    m = load_scrapes([(name, (PROM / name).read_text())], interval_s=None, service=None)
-    assert m.concurrency == 3.0
-    assert m.throughput_rps is None
-    assert "concurrency from app_requests_in_progress" in m.inputs[0].detail
+    """One real prometheus_client scrape in each format parses; alone it gives no rates."""
+    text = (PROM / name).read_text()
+    scrape = parse_exposition(text, source=name)
+    names = {s.name for s in scrape.samples}
+    assert "app_requests_in_progress" in names
+    assert any(n.startswith("app_request_duration_seconds") for n in names)
+    with pytest.raises(InputError, match="one scrape: a rate needs two scrapes"):
+        load_scrapes([(name, text)], interval_s=None, service=None)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

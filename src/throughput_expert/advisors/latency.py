@@ -83,7 +83,7 @@ def latency_model(
     base, share = _unexplained(measured, views, x, ledger)
     curve = _curve(views, base, saturation_rps, settings)
     _assume_model(ledger)
-    analysis = {
+    analysis: dict[str, Any] = {
         "available": True,
         "model": "open network: CPU as M/M/c (Erlang C), disk and network as M/M/1",
         "includes_unexplained_ms": measured is not None,
@@ -95,9 +95,10 @@ def latency_model(
         "saturation_rps": saturation_rps,
         "knee_rps": _knee(curve),
         "at_ceiling_ms": _at(views, base, h.ceiling_rps, saturation_rps),
-        "at_target_ms": _at(views, base, target, saturation_rps),
         "evidence_ids": ["latency-model"],
     }
+    if target is not None:
+        analysis["at_target_ms"] = _at(views, base, target, saturation_rps)
     ledger.prove(
         "latency-model",
         f"response time grows without bound as {top.resource} nears 100 % at "

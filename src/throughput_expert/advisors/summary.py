@@ -31,6 +31,8 @@ def summarize(
 
 
 def _verdict(v: Verdict, h: Headroom) -> str:
+    if v.type is None and h.views:
+        return "No bottleneck at this load: no resource is busy and none grows with the rate here"
     if v.type is None:
         return "Not enough data for a verdict: give utilization and throughput"
     if v.resource is None:

@@ -18,6 +18,7 @@ from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView, Signal, bottleneck_type
 from throughput_expert.model import BottleneckType, Resource, ServiceMetrics
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.units import fmt_pct
 
 __all__ = ["Verdict", "judge"]
 
@@ -71,10 +72,12 @@ def judge(
     limit = settings.thresholds.get("unexplained_wait_share", 0.5)
     if unexplained_share is not None and unexplained_share >= limit:
         return _waiting_verdict(m, unexplained_share, component, h, settings, ledger)
-    if busiest is not None:
+    first = max(h.scaling(), key=lambda v: v.utilization, default=None)
+    if first is not None:
         why = "no resource is busy; this is the one that saturates first as load grows"
-        return _resource_verdict(busiest, component, h, why, ledger)
-    return Verdict(None, None, component, False, "no utilization or latency data", (), h.signals)
+        return _resource_verdict(first, component, h, why, ledger)
+    why = "no resource is busy" if h.views else "no utilization or latency data"
+    return Verdict(None, None, component, False, why, (), h.signals)
 
 
 def _hot(v: ResourceView, h: Headroom) -> bool:
@@ -119,7 +122,7 @@ def _waiting_verdict(
     what = "each other (locks)" if kind == "contention" else "a dependency (database, remote API)"
     eid = ledger.prove(
         "bottleneck",
-        f"{share:.0%} of the response time is spent outside every measured resource: requests "
+        f"{fmt_pct(share)} of the response time is spent outside every measured resource: requests "
         f"wait on {what}",
         "response-time decomposition: R = R_unexplained + Σ residence time at each resource",
         {"unexplained_share": share, "context_switches_per_request": per_request},
@@ -131,7 +134,7 @@ def _waiting_verdict(
         "metrics alone cannot tell lock waits from remote waits; a wall-clock profile "
         "(tpx find-bottleneck with py-spy --idle) tells them apart",
     )
-    reason = f"no resource is busy, yet {share:.0%} of the response time is waiting"
+    reason = f"no resource is busy, yet {fmt_pct(share, 2)} of the response time is waiting"
     return Verdict(kind, None, component, True, reason, (eid,), h.signals)
 
 

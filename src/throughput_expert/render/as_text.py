@@ -146,7 +146,7 @@ def _headroom(out: Console, a: Mapping[str, Any]) -> None:
             _pct(r["target_pct"]),
             _ms(r.get("service_demand_ms")) if r.get("service_demand_ms") is not None else "-",
             fmt_count(r["max_rps_at_target"]) if r.get("max_rps_at_target") else "-",
-            _pct(r["headroom_pct"]) if r.get("headroom_pct") is not None else "not rate-bound",
+            _headroom_cell(r),
             _at_target(at),
         )
     out.print(table)
@@ -159,6 +159,12 @@ def _headroom(out: Console, a: Mapping[str, Any]) -> None:
             f"  workers: {w['workers']} at {_ms(w['time_per_item_ms'])} per item cap it at "
             f"{fmt_count(w['max_rps'])} rps ({w['law']})",
         )
+
+
+def _headroom_cell(r: Mapping[str, Any]) -> str:
+    if r.get("headroom_pct") is not None:
+        return _pct(r["headroom_pct"])
+    return "not rate-bound" if not r.get("scales_with_rate") else "idle"
 
 
 def _at_target(at: Mapping[str, Any]) -> str:
@@ -186,6 +192,8 @@ def _latency(out: Console, a: Mapping[str, Any]) -> None:
         ("at_ceiling_ms", "at the ceiling"),
         ("at_target_ms", "at the target"),
     ):
+        if key not in lat:
+            continue
         value = _ms(lat[key]) if lat.get(key) is not None else "at or beyond saturation"
         _line(out, f"  {label:<20} {value}")
     _line(

@@ -182,6 +182,10 @@ def _timestamp(text: str, openmetrics: bool) -> float:
     return stamp
 
 
+# Without one of these a report has neither a rate nor a CPU verdict: one scrape is not enough.
+_CORE_RATES = frozenset({"service_rps", "cpu_utilization"})
+
+
 def load_scrapes(
     items: Sequence[tuple[str, str]], *, interval_s: float | None, service: str | None
 ) -> ServiceMetrics:
@@ -197,6 +201,8 @@ def load_scrapes(
     signals = signals_from_series(_to_series(timed), service=service)
     notes = list(signals.notes)
     if len(scrapes) == 1:
+        if signals.unrated and not _CORE_RATES.intersection(signals.values):
+            raise InputError(f"one scrape: {RATE_HINT}", source=scrapes[0].source)
         notes.append(f"one scrape: gauges only, counters give no rates ({RATE_HINT})")
     if signals.is_empty():
         why = RATE_HINT if signals.unrated else "no node_exporter or request metrics found"
