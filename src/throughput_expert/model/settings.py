@@ -3,13 +3,14 @@ advisors read. Loaded from ``advisors/data/*.yaml`` and overridden with ``--defa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from throughput_expert.model.records import Level, Resource
+from throughput_expert.model.records import BottleneckType, Level, Resource
 
-__all__ = ["Benchmark", "Play", "Settings"]
+__all__ = ["Benchmark", "Category", "Fix", "Play", "Rule", "Settings"]
 
 Quantify = Literal["halve_binding", "scale_out", "parallelism", "none"]
 Horizon = Literal["quick", "short", "long"]
@@ -41,6 +42,44 @@ class Play:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A kind of work seen in a profile, the bottleneck type it points to, and whether samples
+    in it are waiting (off CPU) rather than running."""
+
+    name: str
+    label: str
+    bottleneck: BottleneckType | None
+    waiting: bool
+    absorbs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Frames whose name (and/or file) match these patterns belong to ``category``."""
+
+    category: str
+    name: re.Pattern[str] | None
+    file: re.Pattern[str] | None
+    runtime: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to do about a category, and the speed-up of that part of the work (a rule of thumb
+    with its source and confidence)."""
+
+    category: str
+    optimization: str
+    effort: Level
+    risk: Level
+    speedup: float
+    source: str
+    confidence: Level
+    example: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     saturation_targets: Mapping[Resource, float]
     thresholds: Mapping[str, float]
@@ -50,5 +89,8 @@ class Settings:
     demand_reduction_source: str
     latency_curve_points: int = 40
     latency_curve_max_utilization: float = 0.97
+    categories: Mapping[str, Category] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    fixes: Mapping[str, Fix] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()

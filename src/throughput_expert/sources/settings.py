@@ -7,6 +7,7 @@ file may also carry ``plays:`` with new playbook entries (same ``id`` replaces a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from importlib import resources
 from os import PathLike
 from typing import Any, cast, get_args
@@ -18,8 +19,9 @@ from throughput_expert.model import RESOURCES, Level, Resource
 from throughput_expert.model.quantity import parse_fraction
 from throughput_expert.model.settings import Benchmark, Horizon, Play, Quantify, Settings
 from throughput_expert.sources import read_text
+from throughput_expert.sources.rules import parse_categories, parse_fixes, parse_rules
 
-__all__ = ["load_settings"]
+__all__ = ["load_settings", "read_yaml"]
 
 _MAX_DEFAULTS_BYTES = 1 << 20
 
@@ -30,11 +32,23 @@ def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     plays = _packaged("playbook.yaml").get("plays", [])
     sources = ["throughput_expert/advisors/data/defaults.yaml"]
     if user_file is not None:
-        user = _user(user_file)
+        user = read_yaml(user_file)
         plays = _merge_plays(plays, user.pop("plays", []), str(user_file))
         raw = _deep_merge(raw, user)
         sources.append(str(user_file))
-    return _settings(raw, plays, str(user_file or "defaults"), tuple(sources))
+    settings = _settings(raw, plays, str(user_file or "defaults"), tuple(sources))
+    return _with_profile_rules(settings)
+
+
+def _with_profile_rules(settings: Settings) -> Settings:
+    source = "throughput_expert/advisors/data/categories.yaml"
+    doc = _packaged("categories.yaml")
+    categories = parse_categories(doc["categories"], source)
+    rules = parse_rules(doc["rules"], source, categories)
+    fixes = parse_fixes(
+        _packaged("fixes.yaml")["fixes"], "throughput_expert/advisors/data/fixes.yaml"
+    )
+    return replace(settings, categories=categories, rules=rules, fixes=fixes)
 
 
 def _packaged(name: str) -> dict[str, Any]:
@@ -42,11 +56,12 @@ def _packaged(name: str) -> dict[str, Any]:
     return cast(dict[str, Any], yaml.safe_load(text))
 
 
-def _user(path: str | PathLike[str]) -> dict[str, Any]:
+def read_yaml(path: str | PathLike[str]) -> dict[str, Any]:
+    """A user's YAML (or JSON) mapping, safe-loaded and size-capped, with one-line errors."""
     source = str(path)
     text = read_text(path)
     if len(text) > _MAX_DEFAULTS_BYTES:
-        raise InputError("a defaults file larger than 1 MiB is not a defaults file", source=source)
+        raise InputError("larger than 1 MiB: not a settings file", source=source)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -58,7 +73,7 @@ def _user(path: str | PathLike[str]) -> dict[str, Any]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise InputError("expected a mapping of defaults", source=source)
+        raise InputError("expected a mapping", source=source)
     return doc
 
 

@@ -1,0 +1,79 @@
+"""Shared pieces of the text renderer: headings, wrapped lines, unit cells, a table."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from throughput_expert.model.units import fmt_duration, fmt_pct
+
+__all__ = ["WIDTH", "heading", "line", "ms", "num", "pct", "table", "tree"]
+
+WIDTH = 100
+
+
+def heading(out: Console, title: str) -> None:
+    out.print()
+    out.print(title, markup=False)
+    out.print("-" * len(title), markup=False)
+
+
+def line(out: Console, text: str) -> None:
+    """One logical line, wrapped at the width with continuation lines under its text."""
+    body = text.lstrip(" ")
+    indent = " " * (len(text) - len(body))
+    hang = indent + ("  " if body.startswith(("- ", "[")) else "")
+    wrapped = textwrap.fill(
+        body,
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    out.print(wrapped, markup=False, overflow="ignore", crop=False)
+
+
+def ms(value: float | None) -> str:
+    return fmt_duration(None if value is None else value / 1e3)
+
+
+def pct(value: float | None) -> str:
+    return fmt_pct(None if value is None else value / 100)
+
+
+def num(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {num(v)}" for k, v in value.items())
+    return str(value)
+
+
+def tree(out: Console, value: Any, indent: str) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if isinstance(v, Mapping | list) and v:
+                line(out, f"{indent}{k}:")
+                tree(out, v, indent + "  ")
+            else:
+                line(out, f"{indent}{k}: {num(v)}")
+    elif isinstance(value, list):
+        for v in value:
+            line(out, f"{indent}- {num(v)}") if not isinstance(v, Mapping) else tree(out, v, indent)
+    else:
+        line(out, f"{indent}{num(value)}")
+
+
+def table(*columns: str) -> Table:
+    """A borderless table: the first column left-aligned, the others right-aligned."""
+    t = Table(box=None, pad_edge=False, show_edge=False)
+    for i, col in enumerate(columns):
+        t.add_column(col, justify="left" if i == 0 else "right")
+    return t

@@ -1,0 +1,137 @@
+"""Profile categories, frame rules and fixes: ``advisors/data/categories.yaml`` and ``fixes.yaml``,
+extended by a user's ``--rules FILE`` (same shape; its rules are tried first, its categories and
+fixes replace those of the same name)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from os import PathLike
+from typing import Any, cast, get_args
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import BottleneckType, Level
+from throughput_expert.model.settings import Category, Fix, Rule, Settings
+
+__all__ = ["add_user_rules", "parse_categories", "parse_fixes", "parse_rules"]
+
+_TYPES = get_args(BottleneckType)
+_LEVELS = get_args(Level)
+
+
+def parse_categories(doc: object, source: str) -> dict[str, Category]:
+    out: dict[str, Category] = {}
+    for name, row in _mapping(doc, source, "categories").items():
+        field = f"categories.{name}"
+        row = _mapping(row, source, field)
+        bottleneck = row.get("bottleneck")
+        if bottleneck is not None and bottleneck not in _TYPES:
+            raise InputError(
+                f"unknown bottleneck type (known: {', '.join(_TYPES)})",
+                source=source,
+                field=f"{field}.bottleneck",
+            )
+        out[str(name)] = Category(
+            name=str(name),
+            label=str(row.get("label", name)),
+            bottleneck=cast(BottleneckType | None, bottleneck),
+            waiting=bool(row.get("waiting", False)),
+            absorbs=tuple(str(a) for a in _list(row.get("absorbs", []), source, field)),
+        )
+    return out
+
+
+def parse_rules(doc: object, source: str, categories: Mapping[str, Category]) -> tuple[Rule, ...]:
+    rules = []
+    for i, row in enumerate(_list(doc, source, "rules")):
+        field = f"rules[{i}]"
+        row = _mapping(row, source, field)
+        category = str(row.get("category"))
+        if category not in categories:
+            raise InputError(
+                f"unknown category {category!r} (known: {', '.join(categories)})",
+                source=source,
+                field=f"{field}.category",
+            )
+        name, file = _pattern(row, "name", source, field), _pattern(row, "file", source, field)
+        if name is None and file is None:
+            raise InputError("a rule needs a name or a file pattern", source=source, field=field)
+        runtime = row.get("runtime")
+        rules.append(Rule(category, name, file, str(runtime) if runtime else None, source))
+    return tuple(rules)
+
+
+def parse_fixes(doc: object, source: str) -> dict[str, Fix]:
+    out: dict[str, Fix] = {}
+    for category, row in _mapping(doc, source, "fixes").items():
+        field = f"fixes.{category}"
+        row = _mapping(row, source, field)
+        speedup = row.get("speedup")
+        if isinstance(speedup, bool) or not isinstance(speedup, int | float) or speedup < 1:
+            raise InputError(
+                "speedup must be a number >= 1", source=source, field=f"{field}.speedup"
+            )
+        out[str(category)] = Fix(
+            category=str(category),
+            optimization=str(row.get("optimization", "")),
+            effort=_level(row, "effort", source, field),
+            risk=_level(row, "risk", source, field),
+            speedup=float(speedup),
+            source=str(row.get("source", "")),
+            confidence=_level(row, "confidence", source, field),
+            example=str(row["example"]).rstrip() if row.get("example") else None,
+        )
+    return out
+
+
+def add_user_rules(settings: Settings, path: str | PathLike[str]) -> Settings:
+    """Settings with a user's rules file on top: its rules first, its categories and fixes win."""
+    from throughput_expert.sources.settings import read_yaml
+
+    source = str(path)
+    doc = read_yaml(path)
+    categories = dict(settings.categories)
+    categories.update(parse_categories(doc.get("categories", {}), source))
+    rules = parse_rules(doc.get("rules", []), source, categories)
+    fixes = dict(settings.fixes) | parse_fixes(doc.get("fixes", {}), source)
+    return replace(
+        settings,
+        categories=categories,
+        rules=rules + tuple(settings.rules),
+        fixes=fixes,
+        sources=(*settings.sources, source),
+    )
+
+
+def _pattern(row: Mapping[str, Any], key: str, source: str, field: str) -> re.Pattern[str] | None:
+    text = row.get(key)
+    if text is None:
+        return None
+    try:
+        return re.compile(str(text))
+    except re.error as exc:
+        raise InputError(
+            f"bad regular expression: {exc}", source=source, field=f"{field}.{key}"
+        ) from None
+
+
+def _level(row: Mapping[str, Any], key: str, source: str, field: str) -> Level:
+    value = row.get(key)
+    if value not in _LEVELS:
+        raise InputError(
+            f"expected one of {', '.join(_LEVELS)}", source=source, field=f"{field}.{key}"
+        )
+    return cast(Level, value)
+
+
+def _mapping(value: object, source: str, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError("expected a mapping", source=source, field=field)
+    return value
+
+
+def _list(value: object, source: str, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InputError("expected a list", source=source, field=field)
+    return value
