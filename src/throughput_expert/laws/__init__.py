@@ -10,6 +10,11 @@ at utilization >= 1 raises ``UnstableSystem`` (see ``throughput_expert.errors``)
 - ``bounds``       asymptotic bounds of a closed system: throughput, response time, N*.
 - ``queueing``     M/M/1 and M/M/c: Erlang B and C, means, wait and response-time percentiles,
                    and the smallest pool that meets a condition.
+- ``usl``          the Universal Scalability Law: X(N) = λN / (1 + σ(N−1) + κN(N−1)), its
+                   least-squares fit, peak and recommended concurrency.
+- ``amdahl``       Amdahl's law: the speed-up when a fraction of the work gets faster.
+- ``batching``     the batch cost model T(b) = c0 + c1·b: throughput, batch size for a target,
+                   added latency, and the line fitted to measurements.
 
 Import the module you need (``from throughput_expert.laws import queueing``); this package
 imports nothing itself so that loading one law stays cheap.
