@@ -10,7 +10,7 @@ service-demand laws, Erlang C, the USL, Amdahl) and says which.
 
 from __future__ import annotations
 
-from throughput_expert.api import analyze
+from throughput_expert.api import analyze, find_bottleneck, fit_usl, optimize_concurrency
 from throughput_expert.errors import (
     FitError,
     InputError,
@@ -31,4 +31,7 @@ __all__ = [
     "UnstableSystem",
     "__version__",
     "analyze",
+    "find_bottleneck",
+    "fit_usl",
+    "optimize_concurrency",
 ]

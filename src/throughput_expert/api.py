@@ -6,15 +6,20 @@ inside them so that importing the package stays cheap.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING
 
+from throughput_expert.errors import InputError
+
 if TYPE_CHECKING:
+    from throughput_expert.advisors.concurrency import LatencySlo
     from throughput_expert.model import Report
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "find_bottleneck", "fit_usl", "optimize_concurrency"]
 
+RUNTIMES = ("python", "jvm", "go", "node", "native")
 Quantity = str | float | int
 PathArg = str | PathLike[str]
 
@@ -55,3 +60,140 @@ def analyze(
         service=service,
     )
     return advise(inputs, settings)
+
+
+def find_bottleneck(
+    profiles: Sequence[PathArg],
+    *,
+    gil_profile: PathArg | None = None,
+    utilization: PathArg | None = None,
+    metrics: Sequence[PathArg] = (),
+    threads: bool = False,
+    rules: PathArg | None = None,
+    interval: Quantity | None = None,
+    defaults: PathArg | None = None,
+) -> Report:
+    """Read CPU profiles (speedscope, collapsed stacks, .cpuprofile, pprof; several are merged)
+    and say which component limits throughput, of what kind, with evidence and fixes.
+
+    ``gil_profile`` is a py-spy ``--gil`` recording of the same run as an ``--idle`` one;
+    ``utilization`` (tpx metrics JSON) or ``metrics`` (any ``analyze`` input) add the host's view.
+    """
+    from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
+    from throughput_expert.model.profile import merge
+    from throughput_expert.model.quantity import parse_duration
+    from throughput_expert.sources import load_metrics
+    from throughput_expert.sources.profiles import load_profile
+    from throughput_expert.sources.rules import add_user_rules
+    from throughput_expert.sources.settings import load_settings
+
+    settings = load_settings(defaults)
+    if rules is not None:
+        settings = add_user_rules(settings, rules)
+    profile = merge([load_profile(p) for p in profiles])
+    gil = load_profile(gil_profile, measures="gil") if gil_profile is not None else None
+    host = [*([utilization] if utilization is not None else []), *metrics]
+    interval_s = None
+    if interval is not None:
+        interval_s = parse_duration(interval, source="--interval", default_unit="s")
+    loaded = load_metrics([str(p) for p in host], interval_s=interval_s) if host else None
+    return advise(FindBottleneckInputs(profile, gil, loaded, threads), settings)
+
+
+def optimize_concurrency(
+    workload_type: str,
+    current_thread_pool: int,
+    *,
+    cpu_cores: int | None = None,
+    wait_time: Quantity | None = None,
+    compute_time: Quantity | None = None,
+    target_throughput: Quantity | None = None,
+    arrival_rate: Quantity | None = None,
+    latency_slo: str | None = None,
+    runtime: str | None = None,
+    sweep: PathArg | None = None,
+    defaults: PathArg | None = None,
+) -> Report:
+    """Thread-pool sizes by the seed's formulas, Little's law, Erlang C for a latency SLO
+    (``"200ms"`` for the mean, ``"p99=200ms"`` for a percentile), and the USL on a sweep file.
+    ``cpu_cores`` defaults to this machine's."""
+    import os
+
+    from throughput_expert.advisors.concurrency import ConcurrencyInputs, advise
+    from throughput_expert.sources.settings import load_settings
+    from throughput_expert.sources.sweep import load_sweep
+
+    if workload_type not in ("cpu", "io", "mixed"):
+        raise InputError("expected cpu, io or mixed", source="--workload-type")
+    inputs = ConcurrencyInputs(
+        workload_type=workload_type,  # type: ignore[arg-type]
+        current_threads=_whole(current_thread_pool, "--current-thread-pool"),
+        cores=_whole(cpu_cores, "--cpu-cores") if cpu_cores is not None else os.cpu_count() or 1,
+        cores_source="--cpu-cores" if cpu_cores is not None else "this machine",
+        wait_s=_seconds(wait_time, "--wait-time"),
+        compute_s=_seconds(compute_time, "--compute-time"),
+        target_rps=_rps(target_throughput, "--target-throughput"),
+        arrival_rps=_rps(arrival_rate, "--arrival-rate"),
+        slo=parse_slo(latency_slo) if latency_slo is not None else None,
+        runtime=_runtime(runtime),
+        sweep=load_sweep(sweep) if sweep is not None else None,
+    )
+    return advise(inputs, load_settings(defaults))
+
+
+def fit_usl(sweep: PathArg) -> dict[str, object]:
+    """The USL fit of a sweep file as the Report's ``analysis.usl`` dictionary."""
+    from throughput_expert.advisors.ledger import Ledger
+    from throughput_expert.advisors.usl_report import usl_report
+    from throughput_expert.sources.sweep import load_sweep
+
+    return usl_report(load_sweep(sweep), Ledger()).analysis
+
+
+def parse_slo(text: str) -> LatencySlo:
+    """``"200ms"`` (mean response time) or ``"p99=200ms"`` / ``"p99.9=1s"`` (a percentile)."""
+    from throughput_expert.advisors.concurrency import LatencySlo
+    from throughput_expert.model.quantity import parse_duration
+
+    which, _, value = text.partition("=") if "=" in text else ("", "", text)
+    seconds = parse_duration(value.strip(), source="--latency-slo", default_unit="ms")
+    if seconds <= 0:
+        raise InputError("must be above zero", source="--latency-slo")
+    if not which:
+        return LatencySlo(seconds)
+    match = re.fullmatch(r"\s*p(\d+(?:\.\d+)?)\s*", which)
+    if match is None or not 0 < float(match.group(1)) < 100:
+        raise InputError(f"expected 200ms or p99=200ms, not {text[:30]!r}", source="--latency-slo")
+    return LatencySlo(seconds, float(match.group(1)) / 100)
+
+
+def _whole(value: object, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InputError("expected a whole number", source=source)
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(
+            f"expected a whole number, not {str(value)[:20]!r}", source=source
+        ) from None
+    if number < 1:
+        raise InputError("must be at least 1", source=source)
+    return number
+
+
+def _seconds(value: Quantity | None, source: str) -> float | None:
+    from throughput_expert.model.quantity import parse_duration
+
+    return None if value is None else parse_duration(value, source=source, default_unit="ms")
+
+
+def _rps(value: Quantity | None, source: str) -> float | None:
+    from throughput_expert.model.quantity import parse_rate
+
+    return None if value is None else parse_rate(value, source=source)
+
+
+def _runtime(value: str | None) -> str | None:
+    if value is not None and value not in RUNTIMES:
+        raise InputError(f"expected one of {', '.join(RUNTIMES)}", source="--runtime")
+    return value

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, NoReturn
 
-from throughput_expert.errors import InputError, ThroughputError
+from throughput_expert.errors import ThroughputError
 
 if TYPE_CHECKING:
     from throughput_expert.model import Report
@@ -49,6 +48,41 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _emit(report, args)
 
 
+def cmd_find_bottleneck(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+
+    report = api.find_bottleneck(
+        args.profile,
+        gil_profile=args.gil_profile,
+        utilization=args.utilization,
+        metrics=args.metrics or (),
+        threads=args.threads,
+        rules=args.rules,
+        interval=args.interval,
+        defaults=args.defaults,
+    )
+    return _emit(report, args)
+
+
+def cmd_optimize_concurrency(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+
+    report = api.optimize_concurrency(
+        args.workload_type,
+        args.current_thread_pool,
+        cpu_cores=args.cpu_cores,
+        wait_time=args.wait_time,
+        compute_time=args.compute_time,
+        target_throughput=args.target_throughput,
+        arrival_rate=args.arrival_rate,
+        latency_slo=args.latency_slo,
+        runtime=args.runtime,
+        sweep=args.sweep,
+        defaults=args.defaults,
+    )
+    return _emit(report, args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tpx demo``: ``tpx analyze`` on the bundled seed scenario (no canned output)."""
     with resources.as_file(resources.files("throughput_expert").joinpath(DEMO_FILE)) as path:
@@ -65,28 +99,12 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     text = renderer_for(fmt).render(report)
     if args.output:
-        _write_atomically(args.output, text)
+        from throughput_expert.sources import write_atomically
+
+        write_atomically(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tpx-", dir=folder)
-    except OSError as exc:
-        raise InputError(
-            exc.strerror or "cannot write here", source="--output", field=path
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise InputError(exc.strerror or "cannot write", source="--output", field=path) from None
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -121,6 +139,48 @@ def _analyze_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _find_bottleneck_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        action="append",
+        required=True,
+        help="speedscope JSON, collapsed stacks, .cpuprofile or pprof (repeat to merge)",
+    )
+    p.add_argument(
+        "--gil-profile",
+        metavar="FILE",
+        help="a py-spy --gil recording of the same run as an --idle --profile",
+    )
+    p.add_argument("--utilization", metavar="FILE", help="the host's metrics (tpx metrics JSON)")
+    p.add_argument(
+        "--metrics",
+        metavar="FILE",
+        action="append",
+        help="any analyze input for the host's view (repeatable)",
+    )
+    p.add_argument("--threads", action="store_true", help="add a per-thread breakdown")
+    p.add_argument(
+        "--rules", metavar="FILE", help="extra category rules (YAML, categories.yaml shape)"
+    )
+    p.add_argument(
+        "--interval", metavar="T", help="time between --metrics scrapes without timestamps"
+    )
+
+
+def _concurrency_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workload-type", choices=("cpu", "io", "mixed"), required=True)
+    p.add_argument("--current-thread-pool", metavar="N", required=True, help="threads today")
+    p.add_argument("--cpu-cores", metavar="N", type=int, help="cores (default: this machine's)")
+    p.add_argument("--wait-time", metavar="T", help='time a request waits on I/O, e.g. "100ms"')
+    p.add_argument("--compute-time", metavar="T", help='CPU time per request, e.g. "10ms"')
+    p.add_argument("--target-throughput", metavar="X", help='rate to reach, e.g. "2K"')
+    p.add_argument("--arrival-rate", metavar="X", help="offered rate for SLO sizing (Erlang C)")
+    p.add_argument("--latency-slo", metavar="SLO", help='"200ms" (mean) or "p99=200ms"')
+    p.add_argument("--runtime", choices=("python", "jvm", "go", "node", "native"))
+    p.add_argument("--sweep", metavar="FILE", help="a sweep file: fit the USL to it")
+
+
 Command = tuple[
     str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]
 ]
@@ -131,6 +191,18 @@ COMMANDS: tuple[Command, ...] = (
         "from metrics to a bottleneck verdict, headroom and advice",
         cmd_analyze,
         _analyze_flags,
+    ),
+    (
+        "find-bottleneck",
+        "read CPU profiles: where the time goes, the bottleneck and its fixes",
+        cmd_find_bottleneck,
+        _find_bottleneck_flags,
+    ),
+    (
+        "optimize-concurrency",
+        "size thread pools: seed formulas, Little's law, Erlang C, the USL on a sweep",
+        cmd_optimize_concurrency,
+        _concurrency_flags,
     ),
     (
         "demo",

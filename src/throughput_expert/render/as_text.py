@@ -14,14 +14,21 @@ from typing import Any
 from rich.console import Console
 
 from throughput_expert.model import Report
-from throughput_expert.render import text_analyze, text_profile
+from throughput_expert.render import text_analyze, text_concurrency, text_profile
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
 
 __all__ = ["TextRenderer"]
 
-_SECTIONS = text_analyze.SECTIONS + text_profile.SECTIONS
-_QUIET = ("notes", "target_rps")  # shown inside other sections
+_SECTIONS = text_analyze.SECTIONS + text_profile.SECTIONS + text_concurrency.SECTIONS
+_QUIET = (  # shown inside other sections
+    "notes",
+    "target_rps",
+    "workload",
+    "cpu_ceiling_rps",
+    "threads_for_target",
+    "target_reachable",
+)
 
 
 class TextRenderer(Renderer):
@@ -60,7 +67,7 @@ def _recommendations(out: Console, recs: Sequence[Mapping[str, Any]]) -> None:
     heading(out, "Recommendations")
     for i, r in enumerate(recs, 1):
         gain = r.get("expected_improvement_pct")
-        gain_text = f"+{gain:.0f} %" if gain is not None else "not quantified"
+        gain_text = f"{gain:+.0f} %" if gain is not None else "not quantified"
         line(out, f"{i:>2}. {r['optimization']}")
         line(
             out,

@@ -1,0 +1,150 @@
+"""GIL waiting from two py-spy recordings of one run: ``--idle`` (every sample of every thread)
+and ``--gil`` (only the thread holding the GIL).
+
+Per function f: GIL wait ≈ 1 − rate_gil(f) / rate_idle(f), rates being samples per second of
+each recording (py-spy#175; FORMATS.md §2.3). The waiting part of f's samples moves from its
+category to ``gil``; functions already waiting (locks, I/O, sleep) do not hold the GIL anyway.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.profile_stats import FunctionKey, ProfileStats, function_name
+from throughput_expert.errors import InputError
+from throughput_expert.model.profile import Profile
+from throughput_expert.model.units import fmt_pct
+
+__all__ = ["GilEstimate", "gil_estimate"]
+
+_HOLDING = ("compute", "serialization", "regex", "logging", "gc_alloc", "database")
+
+
+@dataclass(frozen=True)
+class GilEstimate:
+    by_category: dict[str, float]
+    components: dict[str, dict[FunctionKey, float]]
+    waiting_weight: float
+    per_function: list[dict[str, Any]]
+    scale: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "law": "GIL wait ≈ 1 − gil samples / idle samples, per function (rates)",
+            "gil_recording_scale": self.scale,
+            "waiting_share_pct": self.waiting_weight
+            * 100
+            / max(sum(self.by_category.values()), 1e-300),
+            "functions": self.per_function,
+        }
+
+
+def gil_estimate(
+    idle: Profile, gil: Profile | None, stats: ProfileStats, blocked_ratio: float, ledger: Ledger
+) -> GilEstimate:
+    """Split each GIL-holding function's samples into running, waiting for the GIL, and
+    ``blocked`` (it almost never holds the GIL: a C call, not GIL contention)."""
+    held = _self_by_function(gil) if gil is not None else {}
+    scale = _scale(idle, gil, ledger)
+    by_category = dict(stats.by_category)
+    rows, moved, blocked = [], 0.0, 0.0
+    components: dict[str, dict[FunctionKey, float]] = {}
+    for key, idle_weight in sorted(stats.self_by_function.items(), key=lambda kv: -kv[1]):
+        cats = stats.leaf_categories.get(key, {})
+        holding = sum(w for c, w in cats.items() if c in _HOLDING)
+        if holding <= 0:
+            continue
+        ratio = min(1.0, held.get(key, 0.0) * scale / holding)
+        to = "blocked" if ratio < blocked_ratio else "gil"
+        waiting = holding * (1 - ratio) if to == "gil" else holding
+        _move(by_category, cats, holding, waiting, to)
+        components.setdefault(to, {})[key] = waiting
+        moved, blocked = (moved + waiting, blocked) if to == "gil" else (moved, blocked + waiting)
+        rows.append(
+            {
+                "function": function_name(key),
+                "idle_samples": idle_weight,
+                "gil_samples": held.get(key, 0.0),
+                "gil_held_pct": ratio * 100,
+                "read_as": "blocked in a C call" if to == "blocked" else "GIL wait",
+            }
+        )
+    _explain(stats, gil, scale, moved, blocked, blocked_ratio, ledger)
+    return GilEstimate(by_category, components, moved, rows[:15], scale)
+
+
+def _explain(
+    stats: ProfileStats,
+    gil: Profile | None,
+    scale: float,
+    moved: float,
+    blocked: float,
+    blocked_ratio: float,
+    ledger: Ledger,
+) -> None:
+    total = max(stats.total, 1e-300)
+    ledger.prove(
+        "gil-wait",
+        f"about {fmt_pct(moved / total)} of the sampled time is threads waiting for the GIL",
+        "py-spy sampling: GIL wait = 1 − gil/idle samples per function",
+        {"idle_total": stats.total, "gil_total": gil.total() if gil else 0.0, "scale": scale},
+        {"gil_wait_weight": moved, "blocked_weight": blocked},
+    )
+    if blocked > 0:
+        ledger.assume(
+            "functions that almost never hold the GIL are blocked in C calls",
+            f"held < {fmt_pct(blocked_ratio)} of their samples",
+            "py-spy shows a thread blocked in a C call (a lock, a sleep, a socket) at its Python "
+            "caller's line; such a function is not running Python, so its samples are waits of "
+            "another kind. A --native recording tells GIL waits (take_gil) from lock waits.",
+        )
+
+
+def _move(
+    by_category: dict[str, float], cats: dict[str, float], holding: float, amount: float, to: str
+) -> None:
+    """Move ``amount`` of a function's GIL-holding categories' weight to category ``to``."""
+    for c, w in cats.items():
+        if c in _HOLDING:
+            by_category[c] -= amount * w / holding
+    by_category[to] = by_category.get(to, 0.0) + amount
+
+
+def _self_by_function(p: Profile) -> dict[FunctionKey, float]:
+    out: dict[FunctionKey, float] = defaultdict(float)
+    for stack, weight in zip(p.stacks, p.weights, strict=True):
+        if stack:
+            f = p.frames[stack[-1]]
+            out[(f.name, f.file)] += weight
+    return dict(out)
+
+
+def _seconds(p: Profile) -> float:
+    """Seconds per unit of ``p``'s weights (samples convert by the sampling period)."""
+    per_unit = p.seconds_per_unit()
+    if per_unit is None and p.unit == "samples" and p.sample_period_s:
+        per_unit = p.sample_period_s
+    if per_unit is None:
+        raise InputError(
+            f"cannot compare a --gil profile in {p.unit} with the --idle one",
+            source=p.source.source,
+        )
+    return per_unit
+
+
+def _scale(idle: Profile, gil: Profile | None, ledger: Ledger) -> float:
+    """Weight of the gil recording per unit of the idle one: equal durations unless known."""
+    if gil is None:
+        return 1.0
+    units = _seconds(gil) / _seconds(idle) if gil.unit != idle.unit else 1.0
+    if idle.duration_s and gil.duration_s:
+        return units * idle.duration_s / gil.duration_s
+    ledger.assume(
+        "the --idle and --gil recordings last as long as each other",
+        1.0,
+        "their durations are not in the files; record both with the same -d",
+    )
+    return units
