@@ -7,6 +7,8 @@ or export, Prometheus text-exposition scrapes) and merges them into one ``Servic
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -15,7 +17,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.sources.merge import merge_metrics
 
-__all__ = ["MAX_FILE_BYTES", "load_metrics", "read_json", "read_text"]
+__all__ = ["MAX_FILE_BYTES", "load_metrics", "read_json", "read_text", "write_atomically"]
 
 MAX_FILE_BYTES = 1 << 30
 
@@ -53,6 +55,27 @@ def read_text(path: str | PathLike[str]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", source=source) from None
+
+
+def write_atomically(path: str | PathLike[str], text: str, *, source: str = "--output") -> None:
+    """Write the whole file or nothing: a temporary file in the same folder, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tpx-", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            exc.strerror or "cannot write here", source=source, field=str(path)
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise InputError(exc.strerror or "cannot write", source=source, field=str(path)) from None
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def read_json(text: str, source: str) -> object:

@@ -1,0 +1,403 @@
+"""``optimize-concurrency``: pool sizes a user can deploy, each step a law with its inputs.
+
+1. The seed's formulas (the baseline): CPU-bound threads = cores; I/O-bound
+   cores × (1 + W/C); mixed: separate pools, the I/O one cores × 10 when W/C is unknown. The I/O
+   formula is Little's law at the CPU ceiling: X_max = cores / C, N = X_max · (W + C).
+2. Little's law for a target rate: N = X · (W + C); the CPU ceiling X_max = cores / C (1 / C per
+   process for CPU-bound code under a GIL).
+3. Erlang C (M/M/c) for an arrival rate and a latency SLO: the smallest pool meeting it.
+4. A bounded queue: capacity ≤ X · (SLO − service time) (Little's law on the queue).
+5. Async when W/C or the pool size passes the thresholds in the defaults data.
+6. With a sweep: the USL fit and its recommended concurrency (``usl_report``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from throughput_expert.advisors.concurrency_queue import erlang_pool, queue_bound
+from throughput_expert.advisors.concurrency_recs import recommendations
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.usl_report import usl_report
+from throughput_expert.errors import InputError
+from throughput_expert.model import Report, Series
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.units import fmt_count, fmt_duration
+
+__all__ = ["ConcurrencyInputs", "LatencySlo", "Plan", "Pool", "advise"]
+
+WorkloadType = Literal["cpu", "io", "mixed"]
+
+
+@dataclass(frozen=True)
+class LatencySlo:
+    """A response-time objective: the mean (``quantile`` None) or a percentile."""
+
+    seconds: float
+    quantile: float | None = None
+
+    def describe(self) -> str:
+        which = "mean" if self.quantile is None else f"p{self.quantile * 100:g}"
+        return f"{which} ≤ {fmt_duration(self.seconds)}"
+
+
+@dataclass(frozen=True)
+class ConcurrencyInputs:
+    workload_type: WorkloadType
+    current_threads: int
+    cores: int
+    cores_source: str = "--cpu-cores"
+    wait_s: float | None = None
+    compute_s: float | None = None
+    target_rps: float | None = None
+    arrival_rps: float | None = None
+    slo: LatencySlo | None = None
+    runtime: str | None = None
+    sweep: Sweep | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    pool: Literal["cpu", "io", "shared"]
+    threads: int
+    current_threads: int
+    kind: str
+    formula: str
+    evidence_ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pool": self.pool,
+            "threads": self.threads,
+            "current_threads": self.current_threads,
+            "kind": self.kind,
+            "formula": self.formula,
+            "evidence_ids": list(self.evidence_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the advisor worked out, handed to the recommendation writer."""
+
+    inputs: ConcurrencyInputs
+    pools: tuple[Pool, ...]
+    cpu_ceiling_rps: float | None
+    needed_for_target: int | None
+    io_threads: int | None
+    gil: bool
+    expected: dict[str, Any]
+    erlang: dict[str, Any] | None
+    queue: dict[str, Any] | None
+    async_advice: dict[str, Any] | None
+    usl: dict[str, Any] | None
+
+
+def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
+    _check(inputs)
+    ledger = Ledger()
+    pools_cfg = settings.raw.get("thread_pools", {})
+    runtime = settings.raw.get("runtimes", {}).get(inputs.runtime or "", {})
+    gil = bool(runtime.get("gil")) and inputs.runtime == "python"
+    ceiling = _cpu_ceiling(inputs, gil, ledger)
+    needed = _littles_need(inputs, ledger)
+    erlang = erlang_pool(inputs, ceiling, ledger)
+    usl = usl_report(inputs.sweep, ledger) if inputs.sweep is not None else None
+    io = _io_threads(inputs, needed, erlang, pools_cfg, ledger)
+    pools = _pools(
+        inputs, io, gil, usl.fit.recommended_concurrency if usl and usl.fit else None, ledger
+    )
+    expected = _expected(inputs, pools, ceiling, ledger)
+    plan = Plan(
+        inputs,
+        pools,
+        ceiling,
+        needed,
+        io,
+        gil,
+        expected,
+        erlang,
+        queue_bound(inputs, ledger),
+        _async(inputs, pools, pools_cfg),
+        usl.analysis if usl else None,
+    )
+    recs, steps = recommendations(plan, runtime, ledger)
+    series = _throughput_series(inputs, pools, ceiling) | (usl.series if usl else {})
+    return Report(
+        command="optimize-concurrency",
+        summary=_summary(plan, recs),
+        analysis=_analysis(plan),
+        series=series,
+        recommendations=recs,
+        implementation_plan=steps,
+        evidence=tuple(ledger.evidence),
+        assumptions=tuple(ledger.assumptions),
+        inputs=(inputs.sweep.source,) if inputs.sweep and inputs.sweep.source else (),
+    )
+
+
+def _check(i: ConcurrencyInputs) -> None:
+    if i.cores < 1:
+        raise InputError("must be at least 1", source="--cpu-cores")
+    if i.current_threads < 1:
+        raise InputError("must be at least 1", source="--current-thread-pool")
+    for flag, value in (("--wait-time", i.wait_s), ("--compute-time", i.compute_s)):
+        if value is not None and value <= 0:
+            raise InputError("must be above zero", source=flag)
+    if i.slo is not None and i.arrival_rps is None and i.target_rps is None:
+        raise InputError(
+            "a latency SLO needs --arrival-rate (or --target-throughput)", source="--latency-slo"
+        )
+
+
+def _ratio(i: ConcurrencyInputs) -> float | None:
+    if i.wait_s is None or i.compute_s is None:
+        return None
+    return i.wait_s / i.compute_s
+
+
+def _cpu_ceiling(i: ConcurrencyInputs, gil: bool, ledger: Ledger) -> float | None:
+    """X_max = cores / C: the CPU is busy all the time (1 / C per process under a GIL)."""
+    if i.compute_s is None:
+        return None
+    servers = 1 if gil else i.cores
+    ceiling = servers / i.compute_s
+    law = (
+        "GIL: one thread runs Python at a time: X_max = 1 / C per process"
+        if gil
+        else "utilization law at U = 1: X_max = cores / C"
+    )
+    ledger.prove(
+        "cpu-ceiling",
+        f"CPU work caps throughput at {fmt_count(ceiling)} rps",
+        law,
+        {"cores": servers, "compute_ms": i.compute_s * 1e3},
+        {"max_rps": ceiling},
+    )
+    return ceiling
+
+
+def _littles_need(i: ConcurrencyInputs, ledger: Ledger) -> int | None:
+    if i.target_rps is None or (i.wait_s is None and i.compute_s is None):
+        return None
+    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
+    need = max(1, math.ceil(i.target_rps * hold - 1e-9))
+    ledger.prove(
+        "little-threads",
+        f"{fmt_count(i.target_rps)} rps needs {need} requests in flight",
+        "Little's law: N = X · (W + C)",
+        {
+            "target_rps": i.target_rps,
+            "wait_ms": (i.wait_s or 0) * 1e3,
+            "compute_ms": (i.compute_s or 0) * 1e3,
+        },
+        {"threads": need},
+    )
+    return need
+
+
+def _io_threads(
+    i: ConcurrencyInputs,
+    needed: int | None,
+    erlang: dict[str, Any] | None,
+    cfg: dict[str, Any],
+    ledger: Ledger,
+) -> int | None:
+    if i.workload_type == "cpu":
+        return None
+    ratio = _ratio(i)
+    if ratio is None:
+        mult = int(cfg.get("io_multiplier_when_unknown", 10))
+        seed = i.cores * mult
+        ledger.assume(
+            "I/O pool when wait/compute is unknown",
+            f"cores × {mult}",
+            "the seed's rule for mixed workloads; give --wait-time and "
+            "--compute-time for Little's law",
+        )
+    else:
+        seed = math.ceil(i.cores * (1 + ratio) - 1e-9)
+    ledger.prove(
+        "seed-io-pool",
+        f"the seed's I/O pool: {seed} threads",
+        "seed: threads = cores × (1 + W/C) (Little's law at the CPU ceiling)",
+        {"cores": i.cores, "wait_over_compute": ratio},
+        {"threads": seed},
+    )
+    if erlang is not None and erlang.get("threads"):
+        return int(erlang["threads"])
+    return needed if needed is not None else seed
+
+
+def _pools(
+    i: ConcurrencyInputs, io: int | None, gil: bool, usl_n: int | None, ledger: Ledger
+) -> tuple[Pool, ...]:
+    """The seed's pools, the I/O one sized by the strongest law that applies; a USL fit of a
+    concurrency sweep sizes the pool the sweep measured (the I/O one unless CPU-bound)."""
+    cpu_kind = "processes" if gil else "threads"
+    ledger.prove(
+        "seed-cpu-pool",
+        f"CPU-bound work: {i.cores} {cpu_kind}",
+        "seed: CPU-bound threads = cores",
+        {"cores": i.cores},
+        {"threads": i.cores},
+    )
+    measured = usl_n is not None and i.sweep is not None and i.sweep.level_kind == "concurrency"
+    usl_formula = "USL fit of the sweep: smallest N reaching 95 % of the peak (or asymptote)"
+    if i.workload_type == "cpu":
+        if measured and usl_n is not None:
+            return (Pool("cpu", usl_n, i.current_threads, cpu_kind, usl_formula, ("usl-fit",)),)
+        return (
+            Pool(
+                "cpu", i.cores, i.current_threads, cpu_kind, "threads = cores", ("seed-cpu-pool",)
+            ),
+        )
+    if measured and usl_n is not None:
+        io_pool = Pool("io", usl_n, i.current_threads, "threads", usl_formula, ("usl-fit",))
+    else:
+        known = {e.id for e in ledger.evidence}
+        ids = tuple(x for x in ("seed-io-pool", "little-threads", "erlang-pool") if x in known)
+        io_pool = Pool("io", io or 1, i.current_threads, "threads", _io_formula(i, ledger), ids)
+    if i.workload_type == "io":
+        return (io_pool,)
+    cpu = Pool("cpu", i.cores, i.current_threads, cpu_kind, "threads = cores", ("seed-cpu-pool",))
+    return (cpu, io_pool)
+
+
+def _io_formula(i: ConcurrencyInputs, ledger: Ledger) -> str:
+    ids = {e.id for e in ledger.evidence}
+    if "erlang-pool" in ids and i.slo is not None:
+        return f"Erlang C: smallest pool with {i.slo.describe()}"
+    if "little-threads" in ids:
+        return "Little's law: N = X · (W + C)"
+    if _ratio(i) is None:
+        return "seed: cores × 10 (wait/compute unknown)"
+    return "seed: cores × (1 + W/C)"
+
+
+def _capacity(i: ConcurrencyInputs, threads: int, ceiling: float | None) -> float | None:
+    """Throughput a pool of ``threads`` can carry: min(N / (W + C), CPU ceiling)."""
+    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
+    bounds = [b for b in (threads / hold if hold > 0 else None, ceiling) if b is not None]
+    return min(bounds) if bounds else None
+
+
+def _expected(
+    i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None, ledger: Ledger
+) -> dict[str, Any]:
+    recommended = max(p.threads for p in pools if p.pool != "cpu" or len(pools) == 1)
+    now, then = _capacity(i, i.current_threads, ceiling), _capacity(i, recommended, ceiling)
+    if now is not None and then is not None:
+        ledger.prove(
+            "expected-throughput",
+            f"the pool carries up to {fmt_count(then)} rps (now {fmt_count(now)})",
+            "Little's law with the CPU bound: X ≤ min(N / (W + C), X_max)",
+            {
+                "current_threads": i.current_threads,
+                "recommended_threads": recommended,
+                "cpu_ceiling_rps": ceiling,
+            },
+            {"current_rps": now, "recommended_rps": then},
+        )
+    return {
+        "current": {
+            "threads": i.current_threads,
+            "max_throughput_rps": now,
+            **_latency_at(i, i.current_threads),
+        },
+        "recommended": {
+            "threads": recommended,
+            "max_throughput_rps": then,
+            **_latency_at(i, recommended),
+        },
+    }
+
+
+def _latency_at(i: ConcurrencyInputs, threads: int) -> dict[str, Any]:
+    from throughput_expert.advisors.concurrency_queue import pool_latency
+
+    return pool_latency(i, threads)
+
+
+def _async(
+    i: ConcurrencyInputs, pools: tuple[Pool, ...], cfg: dict[str, Any]
+) -> dict[str, Any] | None:
+    ratio, limit = _ratio(i), float(cfg.get("async_wait_compute_ratio", 10))
+    biggest = max(p.threads for p in pools)
+    size_limit = int(cfg.get("async_pool_threshold", 200))
+    reasons = []
+    if ratio is not None and ratio >= limit:
+        reasons.append(f"wait/compute is {ratio:.3g} (≥ {limit:g}): threads mostly sleep")
+    if biggest > size_limit:
+        reasons.append(
+            f"the pool would hold {biggest} threads (> {size_limit}): memory per "
+            "thread and context switches add up"
+        )
+    if not reasons or i.workload_type == "cpu":
+        return None
+    return {"recommended": True, "why": reasons}
+
+
+def _throughput_series(
+    i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None
+) -> dict[str, Series]:
+    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
+    if hold <= 0:
+        return {}
+    top = max(2 * max(p.threads for p in pools), i.current_threads, 4)
+    n = np.unique(np.linspace(1, top, 50).round().astype(int))
+    points = tuple((float(k), float(_capacity(i, int(k), ceiling) or 0.0)) for k in n)
+    return {"throughput_vs_threads": Series("threads", "max throughput (rps)", points)}
+
+
+def _analysis(p: Plan) -> dict[str, Any]:
+    i = p.inputs
+    return {
+        "pools": [pool.to_json() for pool in p.pools],
+        "expected": p.expected,
+        "workload": {
+            "type": i.workload_type,
+            "cores": i.cores,
+            "cores_source": i.cores_source,
+            "wait_ms": i.wait_s * 1e3 if i.wait_s is not None else None,
+            "compute_ms": i.compute_s * 1e3 if i.compute_s is not None else None,
+            "wait_over_compute": _ratio(i),
+            "runtime": i.runtime,
+            "gil": p.gil,
+        },
+        "cpu_ceiling_rps": p.cpu_ceiling_rps,
+        "target_rps": i.target_rps,
+        "threads_for_target": p.needed_for_target,
+        "target_reachable": (
+            None
+            if i.target_rps is None or p.cpu_ceiling_rps is None
+            else i.target_rps <= p.cpu_ceiling_rps
+        ),
+        "erlang": p.erlang,
+        "queue": p.queue,
+        "async": p.async_advice,
+        "usl": p.usl,
+    }
+
+
+def _summary(p: Plan, recs: tuple[Any, ...]) -> str:
+    sizes = ", ".join(f"{pool.pool} {pool.threads} {pool.kind}" for pool in p.pools)
+    text = f"Pools: {sizes} (now {p.inputs.current_threads})"
+    if p.cpu_ceiling_rps is not None:
+        text += f"; CPU caps throughput at {fmt_count(p.cpu_ceiling_rps)} rps"
+    i = p.inputs
+    if (
+        i.target_rps is not None
+        and p.cpu_ceiling_rps is not None
+        and i.target_rps > p.cpu_ceiling_rps
+    ):
+        text += f", below the {fmt_count(i.target_rps)} target: more threads cannot reach it"
+    if recs:
+        first = recs[0].optimization
+        text += f". First: {first[0].lower()}{first[1:]}"
+    return text + "."

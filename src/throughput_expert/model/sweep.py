@@ -1,0 +1,46 @@
+"""A load sweep: throughput (and latency) measured at rising load levels.
+
+``level`` is ``concurrency`` (work in flight: threads, connections, virtual users) or
+``instances`` (scale-out units). Its file forms are in FORMATS.md §5.1 (``sources/sweep.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from throughput_expert.model.records import InputRef, Latency
+
+__all__ = ["LevelKind", "Sweep", "SweepLevel", "SweepMode"]
+
+LevelKind = Literal["concurrency", "instances"]
+SweepMode = Literal["closed", "open"]
+
+
+@dataclass(frozen=True)
+class SweepLevel:
+    level: float
+    throughput_rps: float
+    latency: Latency = field(default_factory=Latency)
+    errors: int | None = None
+    requests: int | None = None
+    duration_s: float | None = None
+    offered_rps: float | None = None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    level_kind: LevelKind
+    mode: SweepMode
+    levels: tuple[SweepLevel, ...]
+    closed_loop_percentiles: bool = False
+    source: InputRef | None = None
+    driver: str | None = None
+    target: str | None = None
+    started_at: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def points(self) -> tuple[list[float], list[float]]:
+        """Levels and throughputs, in level order (repeated levels kept)."""
+        ordered = sorted(self.levels, key=lambda lv: lv.level)
+        return [lv.level for lv in ordered], [lv.throughput_rps for lv in ordered]

@@ -1,0 +1,231 @@
+"""The sweep file (FORMATS.md §5.1): CSV or JSON, written by ``tpx sweep --save``.
+
+CSV: a header; the first column is the level (``concurrency`` or ``instances``), then
+``throughput_rps`` (alias ``throughput``) and optional ``p50_ms p90_ms p99_ms p999_ms max_ms
+errors requests duration_s offered_rps``. JSON: ``{"format": "tpx-sweep", "version": 1, ...}``.
+Readers accept unknown keys and columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from os import PathLike
+from typing import Any
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import InputRef, Latency
+from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
+from throughput_expert.sources import read_json, read_text, write_atomically
+
+__all__ = ["FORMAT", "load_sweep", "save_sweep", "sweep_to_json"]
+
+FORMAT = "tpx-sweep"
+VERSION = 1
+_LEVEL_KINDS: tuple[LevelKind, ...] = ("concurrency", "instances")
+_LATENCY_KEYS = ("mean", "p50", "p90", "p99", "p999", "max")
+_LATENCY_COLUMNS = {
+    "mean_ms": "mean_s",
+    "p50_ms": "p50_s",
+    "p90_ms": "p90_s",
+    "p99_ms": "p99_s",
+    "p999_ms": "p999_s",
+    "max_ms": "max_s",
+}
+
+
+def load_sweep(path: str | PathLike[str]) -> Sweep:
+    source = str(path)
+    text = read_text(path)
+    if text.lstrip().startswith("{"):
+        return _from_json(read_json(text, source), source)
+    return _from_csv(text, source)
+
+
+def _from_csv(text: str, source: str) -> Sweep:
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise InputError("a sweep CSV needs a header and at least one row", source=source)
+    header = [h.strip().lower() for h in rows[0]]
+    kind = header[0]
+    if kind not in _LEVEL_KINDS:
+        raise InputError(
+            f"the first column must be 'concurrency' or 'instances', not {kind!r}",
+            source=source,
+            field="header",
+        )
+    tp = "throughput_rps" if "throughput_rps" in header else "throughput"
+    if tp not in header:
+        raise InputError("no throughput_rps column", source=source, field="header")
+    levels = tuple(
+        _csv_level(dict(zip(header, r, strict=False)), kind, tp, source, i + 2)
+        for i, r in enumerate(rows[1:])
+    )
+    return Sweep(
+        kind, "closed", levels, source=InputRef(source, "sweep-csv", f"{len(levels)} rows")
+    )
+
+
+def _csv_level(row: Mapping[str, str], kind: str, tp: str, source: str, line: int) -> SweepLevel:
+    def num(key: str) -> float | None:
+        cell = (row.get(key) or "").strip()
+        return None if cell == "" else _number(cell, source, f"line {line}: {key}")
+
+    level, throughput = num(kind), num(tp)
+    if level is None or throughput is None:
+        raise InputError("level and throughput are required", source=source, field=f"line {line}")
+    latency = Latency(**{attr: _ms(num(col)) for col, attr in _LATENCY_COLUMNS.items()})
+    return _level(
+        level,
+        throughput,
+        latency,
+        num("errors"),
+        num("requests"),
+        num("duration_s"),
+        num("offered_rps"),
+        source,
+        f"line {line}",
+    )
+
+
+def _from_json(doc: object, source: str) -> Sweep:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise InputError(f'not a sweep file: expected "format": "{FORMAT}"', source=source)
+    if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
+        raise InputError(
+            f"unsupported version {doc.get('version')!r} (this tpx reads {VERSION})",
+            source=source,
+            field="version",
+        )
+    kind = doc.get("level", "concurrency")
+    if kind not in _LEVEL_KINDS:
+        raise InputError("must be 'concurrency' or 'instances'", source=source, field="level")
+    raw = doc.get("levels")
+    if not isinstance(raw, list) or not raw:
+        raise InputError("expected a non-empty list", source=source, field="levels")
+    levels = tuple(_json_level(x, source, f"levels[{i}]") for i, x in enumerate(raw))
+    given = doc.get("source")
+    src: Mapping[str, Any] = given if isinstance(given, dict) else {}
+    return Sweep(
+        kind,
+        "open" if doc.get("mode") == "open" else "closed",
+        levels,
+        closed_loop_percentiles=bool(doc.get("closed_loop_percentiles", False)),
+        source=InputRef(source, "sweep-json", f"{len(levels)} levels"),
+        driver=_str(src.get("driver")),
+        target=_str(src.get("target")),
+        started_at=_str(src.get("started_at")),
+    )
+
+
+def _json_level(x: object, source: str, field: str) -> SweepLevel:
+    if not isinstance(x, dict):
+        raise InputError("expected an object", source=source, field=field)
+    raw = x.get("latency_ms")
+    lat: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+
+    def num(doc: Mapping[str, Any], key: str, where: str) -> float | None:
+        return _opt(doc.get(key), source, f"{where}.{key}")
+
+    latency = Latency(**{f"{k}_s": _ms(num(lat, k, f"{field}.latency_ms")) for k in _LATENCY_KEYS})
+    level, throughput = num(x, "level", field), num(x, "throughput_rps", field)
+    if level is None or throughput is None:
+        raise InputError("level and throughput_rps are required", source=source, field=field)
+    return _level(
+        level,
+        throughput,
+        latency,
+        num(x, "errors", field),
+        num(x, "requests", field),
+        num(x, "duration_s", field),
+        num(x, "offered_rps", field),
+        source,
+        field,
+    )
+
+
+def _level(
+    level: float,
+    throughput: float,
+    latency: Latency,
+    errors: float | None,
+    requests: float | None,
+    duration: float | None,
+    offered: float | None,
+    source: str,
+    field: str,
+) -> SweepLevel:
+    if level < 1:
+        raise InputError(f"a level must be >= 1, got {level:g}", source=source, field=field)
+    return SweepLevel(level, throughput, latency, _int(errors), _int(requests), duration, offered)
+
+
+def _number(text: str, source: str, field: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"not a number: {text[:20]!r}", source=source, field=field) from None
+    return _check(value, source, field)
+
+
+def _opt(value: object, source: str, field: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError("expected a number", source=source, field=field)
+    return _check(float(value), source, field)
+
+
+def _check(value: float, source: str, field: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            f"expected a finite number >= 0, got {value!r}", source=source, field=field
+        )
+    return value
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else value / 1e3
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def sweep_to_json(sweep: Sweep) -> dict[str, Any]:
+    """The JSON form of FORMATS.md §5.1."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "level": sweep.level_kind,
+        "mode": sweep.mode,
+        "levels": [_level_json(lv) for lv in sweep.levels],
+        "source": {"driver": sweep.driver, "target": sweep.target, "started_at": sweep.started_at},
+        "closed_loop_percentiles": sweep.closed_loop_percentiles,
+    }
+
+
+def _level_json(lv: SweepLevel) -> dict[str, Any]:
+    latency = {k: v * 1e3 for k, v in lv.latency.known().items()}
+    out: dict[str, Any] = {
+        "level": lv.level,
+        "throughput_rps": lv.throughput_rps,
+        "latency_ms": latency,
+    }
+    for key in ("errors", "requests", "duration_s", "offered_rps"):
+        if getattr(lv, key) is not None:
+            out[key] = getattr(lv, key)
+    return out
+
+
+def save_sweep(sweep: Sweep, path: str | PathLike[str]) -> None:
+    """Write the sweep file atomically (a temporary file, then a rename)."""
+    write_atomically(path, json.dumps(sweep_to_json(sweep), indent=2) + "\n", source="--save")
