@@ -46,7 +46,10 @@ def load_sweep(path: str | PathLike[str]) -> Sweep:
 
 
 def _from_csv(text: str, source: str) -> Sweep:
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", source=source) from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise InputError("a sweep CSV needs a header and at least one row", source=source)
