@@ -101,3 +101,14 @@ def node_exporter_url() -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The DSN of a throwaway PostgreSQL database: ``TPX_POSTGRES_DSN``, set by scripts/services."""
+    if dsn := os.environ.get("TPX_POSTGRES_DSN"):
+        return dsn
+    message = "TPX_POSTGRES_DSN is not set (run the tests with scripts/test, which starts postgres)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

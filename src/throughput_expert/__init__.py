@@ -10,7 +10,13 @@ service-demand laws, Erlang C, the USL, Amdahl) and says which.
 
 from __future__ import annotations
 
-from throughput_expert.api import analyze, find_bottleneck, fit_usl, optimize_concurrency
+from throughput_expert.api import (
+    analyze,
+    design_batching,
+    find_bottleneck,
+    fit_usl,
+    optimize_concurrency,
+)
 from throughput_expert.errors import (
     FitError,
     InputError,
@@ -31,6 +37,7 @@ __all__ = [
     "UnstableSystem",
     "__version__",
     "analyze",
+    "design_batching",
     "find_bottleneck",
     "fit_usl",
     "optimize_concurrency",

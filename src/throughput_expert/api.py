@@ -7,7 +7,7 @@ inside them so that importing the package stays cheap.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from os import PathLike
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
     from throughput_expert.model import Report
 
-__all__ = ["analyze", "find_bottleneck", "fit_usl", "optimize_concurrency"]
+__all__ = [
+    "analyze",
+    "design_batching",
+    "find_bottleneck",
+    "fit_usl",
+    "optimize_concurrency",
+]
 
 RUNTIMES = ("python", "jvm", "go", "node", "native")
 Quantity = str | float | int
@@ -137,6 +143,56 @@ def optimize_concurrency(
         slo=parse_slo(latency_slo) if latency_slo is not None else None,
         runtime=_runtime(runtime),
         sweep=load_sweep(sweep) if sweep is not None else None,
+    )
+    return advise(inputs, load_settings(defaults))
+
+
+def design_batching(
+    operation: str,
+    *,
+    target_throughput: Quantity,
+    current_latency: Quantity | None = None,
+    fixed_overhead: Quantity | None = None,
+    per_item_cost: Quantity | None = None,
+    max_latency: Quantity | None = None,
+    arrival_rate: Quantity | None = None,
+    concurrency: int = 1,
+    measurements: PathArg | None = None,
+    measure: str | None = None,
+    measure_budget: Quantity = "25s",
+    on_progress: Callable[[str], None] | None = None,
+    defaults: PathArg | None = None,
+) -> Report:
+    """The smallest batch meeting ``target_throughput`` within ``max_latency``, from the cost
+    model T(b) = c0 + c1·b: measured by ``measure`` (a ``postgresql://`` or ``sqlite:///`` DSN:
+    timed trial inserts into a temporary table, bounded by ``measure_budget``), fitted to
+    ``measurements`` (CSV ``batch_size,latency_ms``), given as flags, or split from
+    ``current_latency`` by the operation's default share."""
+    from throughput_expert.advisors.batching import BatchingInputs, advise
+    from throughput_expert.sources.batch_measurements import load_batch_measurements
+    from throughput_expert.sources.settings import load_settings
+
+    trials = None
+    if measure is not None:
+        from throughput_expert.measure.batch_trials import run_batch_trials
+
+        budget = _seconds(measure_budget, "--measure-budget") or 25.0
+        trials = run_batch_trials(measure, time_budget_s=budget, on_progress=on_progress)
+    rows = load_batch_measurements(measurements) if measurements is not None else None
+    target = _rps(target_throughput, "--target-throughput")
+    assert target is not None
+    inputs = BatchingInputs(
+        operation=operation,
+        target_rps=target,
+        current_latency_s=_seconds(current_latency, "--current-latency"),
+        fixed_overhead_s=_seconds(fixed_overhead, "--fixed-overhead"),
+        per_item_s=_seconds(per_item_cost, "--per-item-cost"),
+        max_latency_s=_seconds(max_latency, "--max-latency"),
+        arrival_rps=_rps(arrival_rate, "--arrival-rate"),
+        concurrency=_whole(concurrency, "--concurrency"),
+        measurements=tuple(rows) if rows is not None else None,
+        measurements_source=str(measurements) if measurements is not None else None,
+        trials=trials,
     )
     return advise(inputs, load_settings(defaults))
 

@@ -83,6 +83,33 @@ def cmd_optimize_concurrency(args: argparse.Namespace) -> int:
     return _emit(report, args)
 
 
+def cmd_design_batching(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+
+    report = api.design_batching(
+        args.operation,
+        target_throughput=args.target_throughput,
+        current_latency=args.current_latency,
+        fixed_overhead=args.fixed_overhead,
+        per_item_cost=args.per_item_cost,
+        max_latency=args.max_latency,
+        arrival_rate=args.arrival_rate,
+        concurrency=args.concurrency,
+        measurements=args.measurements,
+        measure=args.measure,
+        measure_budget=args.measure_budget,
+        on_progress=_progress,
+        defaults=args.defaults,
+    )
+    return _emit(report, args)
+
+
+def _progress(message: str) -> None:
+    """Progress of a measurement, on stderr (the report goes to stdout)."""
+    sys.stderr.write(f"tpx: {message}\n")
+    sys.stderr.flush()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tpx demo``: ``tpx analyze`` on the bundled seed scenario (no canned output)."""
     with resources.as_file(resources.files("throughput_expert").joinpath(DEMO_FILE)) as path:
@@ -181,6 +208,30 @@ def _concurrency_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep", metavar="FILE", help="a sweep file: fit the USL to it")
 
 
+def _batching_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--operation",
+        required=True,
+        help="database-insert, api-call, message-publish, file-write, or any name",
+    )
+    p.add_argument("--target-throughput", metavar="X", required=True, help='e.g. "10000"')
+    p.add_argument("--current-latency", metavar="T", help='one item today, e.g. "5ms"')
+    p.add_argument("--fixed-overhead", metavar="T", help="cost per call (c0)")
+    p.add_argument("--per-item-cost", metavar="T", help="cost per item (c1)")
+    p.add_argument("--max-latency", metavar="T", help="budget for the latency batching adds")
+    p.add_argument(
+        "--arrival-rate", metavar="X", help="items per second arriving (default: target)"
+    )
+    p.add_argument("--concurrency", metavar="N", type=int, default=1, help="batches in flight")
+    p.add_argument("--measurements", metavar="FILE", help="CSV batch_size,latency_ms")
+    p.add_argument(
+        "--measure",
+        metavar="DSN",
+        help="time trial inserts: postgresql://... or sqlite:///path (a temporary table)",
+    )
+    p.add_argument("--measure-budget", metavar="T", default="25s", help="time limit of --measure")
+
+
 Command = tuple[
     str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]
 ]
@@ -203,6 +254,12 @@ COMMANDS: tuple[Command, ...] = (
         "size thread pools: seed formulas, Little's law, Erlang C, the USL on a sweep",
         cmd_optimize_concurrency,
         _concurrency_flags,
+    ),
+    (
+        "design-batching",
+        "batch size, linger and expected throughput from the cost model T(b) = c0 + c1·b",
+        cmd_design_batching,
+        _batching_flags,
     ),
     (
         "demo",

@@ -124,17 +124,19 @@ def smallest_batch_for(
     target = _positive(target_rps, "target_rps")
     c0, c1 = _non_negative(c0, "c0"), _non_negative(c1, "c1")
     in_flight = _positive(concurrency, "concurrency")
-    if target >= throughput_limit(c1, in_flight):
+    # at the limit itself (within rounding) the batch would be astronomically large: none
+    if target >= throughput_limit(c1, in_flight) * (1 - 1e-9):
         return None
     if c0 == 0:
         return 1  # no fixed cost to amortise: X(b) = concurrency / c1 at every size
     size = max(1, math.ceil(target * c0 / (in_flight - target * c1)))
     # The quotient can land a rounding error off a whole number: settle on the exact integer,
     # counting X(b) within 1e-12 of the target as meeting it.
-    while size > 1 and _meets(size - 1, target, c0, c1, in_flight):
-        size -= 1
-    while not _meets(size, target, c0, c1, in_flight):
-        size += 1
+    for _ in range(3):  # at most a step or two: the quotient is off by rounding only
+        if size > 1 and _meets(size - 1, target, c0, c1, in_flight):
+            size -= 1
+        elif not _meets(size, target, c0, c1, in_flight):
+            size += 1
     return size
 
 

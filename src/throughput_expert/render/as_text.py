@@ -14,13 +14,18 @@ from typing import Any
 from rich.console import Console
 
 from throughput_expert.model import Report
-from throughput_expert.render import text_analyze, text_concurrency, text_profile
+from throughput_expert.render import text_analyze, text_batching, text_concurrency, text_profile
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
 
 __all__ = ["TextRenderer"]
 
-_SECTIONS = text_analyze.SECTIONS + text_profile.SECTIONS + text_concurrency.SECTIONS
+_SECTIONS = (
+    text_analyze.SECTIONS
+    + text_profile.SECTIONS
+    + text_concurrency.SECTIONS
+    + text_batching.SECTIONS
+)
 _QUIET = (  # shown inside other sections
     "notes",
     "target_rps",
@@ -28,6 +33,7 @@ _QUIET = (  # shown inside other sections
     "cpu_ceiling_rps",
     "threads_for_target",
     "target_reachable",
+    *text_batching.QUIET,
 )
 
 

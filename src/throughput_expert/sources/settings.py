@@ -29,6 +29,7 @@ _MAX_DEFAULTS_BYTES = 1 << 20
 def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     """The packaged defaults, overridden by ``user_file`` when given."""
     raw = _packaged("defaults.yaml")
+    raw["batching_operations"] = _packaged("batching.yaml")["operations"]
     plays = _packaged("playbook.yaml").get("plays", [])
     sources = ["throughput_expert/advisors/data/defaults.yaml"]
     if user_file is not None:

@@ -1,0 +1,193 @@
+"""Where the batching cost model T(b) = c0 + c1·b comes from, in order of trust: a trial against
+the real database (one fit per method), measurements, explicit flags, or the single-item latency
+split by the operation's default share (``data/batching.yaml``, listed under assumptions)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.errors import FitError, InputError
+from throughput_expert.laws.batching import CostFit, fit_cost_model
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.trials import BatchTrial
+
+if TYPE_CHECKING:
+    from throughput_expert.advisors.batching import BatchingInputs
+
+__all__ = ["CostModel", "cost_models"]
+
+
+@dataclass(frozen=True)
+class CostModel:
+    c0: float
+    c1: float
+    source: str
+    method: str | None = None
+    fit: CostFit | None = None
+    cheaper_method: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "c0_ms": self.c0 * 1e3,
+            "c1_ms": self.c1 * 1e3,
+            "source": self.source,
+        }
+        if self.fit is not None:
+            out["fit"] = {
+                "points": self.fit.points,
+                "r_squared": self.fit.r_squared,
+                "residual_std_error_ms": (
+                    self.fit.residual_std_error_s * 1e3
+                    if self.fit.residual_std_error_s is not None
+                    else None
+                ),
+                "residuals_ms": [r * 1e3 for r in self.fit.residuals_s],
+                "note": self.fit.note,
+            }
+        return out
+
+
+def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[CostModel]:
+    ops: dict[str, Any] = dict(settings.raw.get("batching_operations", {}))
+    op = ops.get(i.operation) or ops["default"]
+    cheaper = str(op.get("cheaper_method", "")) or None
+    if i.trials is not None:
+        return _from_trials(i, cheaper, ledger)
+    if i.measurements:
+        return [_from_measurements(i, cheaper, ledger)]
+    if i.fixed_overhead_s is not None or i.per_item_s is not None:
+        return [_from_flags(i, cheaper, ledger)]
+    if i.current_latency_s is None:
+        raise InputError(
+            "give --current-latency, --fixed-overhead and --per-item-cost, "
+            "--measurements FILE or --measure DSN",
+            source="design-batching",
+        )
+    return [_from_split(i, op, cheaper, ledger)]
+
+
+def _from_trials(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> list[CostModel]:
+    assert i.trials is not None
+    for note in i.trials.notes:
+        ledger.assume("trial", note, f"from the {i.trials.dialect} trial run")
+    models = []
+    for method, trials in i.trials.by_method().items():
+        measured = [t for t in trials if t.latencies_s]
+        sizes = [float(t.batch_size) for t in measured]
+        fitted = _fit_trials(method, measured, ledger)
+        if fitted is None:
+            continue
+        fit, latencies = fitted
+        _prove_fit(
+            f"cost-{method}", f"{method} on {i.trials.target}", fit, sizes, latencies, ledger
+        )
+        models.append(
+            CostModel(
+                fit.c0_s, fit.c1_s, f"trial: {i.trials.dialect} {method}", method, fit, cheaper
+            )
+        )
+    if not models:
+        raise InputError("no method gave a usable cost model", source=i.trials.target)
+    return models
+
+
+def _fit_trials(
+    method: str, trials: list[BatchTrial], ledger: Ledger
+) -> tuple[CostFit, list[float]] | None:
+    """Fit the medians per size; if other work on the machine made them too noisy for a line,
+    fit the fastest repetition per size (the cost without interference) and say so."""
+    sizes = [float(t.batch_size) for t in trials]
+    medians = [statistics.median(t.latencies_s) for t in trials]
+    try:
+        return fit_cost_model(sizes, medians), medians
+    except FitError as exc:
+        first = exc.message
+    fastest = [min(t.latencies_s) for t in trials]
+    try:
+        fit = fit_cost_model(sizes, fastest)
+    except FitError as exc:
+        ledger.assume(f"{method}: no cost model", "skipped", f"{first}; fastest too: {exc.message}")
+        return None
+    ledger.assume(
+        f"{method}: fitted to the fastest repetition per size",
+        "min, not median",
+        f"the medians did not follow a line ({first}): other work on the machine "
+        "disturbed the trial; the fastest repetitions did",
+    )
+    return fit, fastest
+
+
+def _from_measurements(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostModel:
+    assert i.measurements
+    sizes = [s for s, _ in i.measurements]
+    latencies = [t for _, t in i.measurements]
+    try:
+        fit = fit_cost_model(sizes, latencies)
+    except FitError as exc:
+        raise InputError(exc.message, source=i.measurements_source or "--measurements") from None
+    _prove_fit("cost-model", "the measurements", fit, sizes, latencies, ledger)
+    return CostModel(fit.c0_s, fit.c1_s, "measurements", None, fit, cheaper)
+
+
+def _prove_fit(
+    eid: str, what: str, fit: CostFit, sizes: list[float], latencies: list[float], ledger: Ledger
+) -> None:
+    ledger.prove(
+        eid,
+        f"{what}: each batch costs {fit.c0_s * 1e3:.3g} ms plus {fit.c1_s * 1e3:.3g} ms per item",
+        "least squares: T(b) = c0 + c1·b",
+        {"batch_sizes": sizes, "latencies_ms": [t * 1e3 for t in latencies]},
+        {"c0_ms": fit.c0_s * 1e3, "c1_ms": fit.c1_s * 1e3, "r_squared": fit.r_squared},
+    )
+
+
+def _from_flags(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostModel:
+    c0, c1, t = i.fixed_overhead_s, i.per_item_s, i.current_latency_s
+    if c0 is None or c1 is None:
+        if t is None:
+            raise InputError(
+                "give both --fixed-overhead and --per-item-cost, or one of them "
+                "with --current-latency",
+                source="design-batching",
+            )
+        c0 = c0 if c0 is not None else t - (c1 or 0.0)
+        c1 = c1 if c1 is not None else t - c0
+        if c0 < 0 or c1 <= 0:
+            raise InputError(
+                "the split of --current-latency leaves a negative or zero part",
+                source="--current-latency",
+            )
+        ledger.prove(
+            "cost-split",
+            "the other part of the single-item latency",
+            "T(1) = c0 + c1",
+            {"current_latency_ms": t * 1e3},
+            {"c0_ms": c0 * 1e3, "c1_ms": c1 * 1e3},
+        )
+    return CostModel(c0, c1, "flags", None, None, cheaper)
+
+
+def _from_split(
+    i: BatchingInputs, op: dict[str, Any], cheaper: str | None, ledger: Ledger
+) -> CostModel:
+    t = i.current_latency_s
+    assert t is not None
+    share = float(op["fixed_share"])
+    c0, c1 = t * share, t * (1 - share)
+    ledger.assume(
+        f"fixed share of a single {i.operation}",
+        share,
+        f"{op['source']} (confidence: {op['confidence']}); measure with --measure or "
+        "--measurements to replace it",
+    )
+    ledger.prove(
+        "cost-split",
+        f"of the {t * 1e3:.3g} ms per item, {c0 * 1e3:.3g} ms is fixed per call",
+        "T(1) = c0 + c1 with the operation's default split",
+        {"current_latency_ms": t * 1e3, "fixed_share": share},
+        {"c0_ms": c0 * 1e3, "c1_ms": c1 * 1e3},
+    )
+    return CostModel(c0, c1, f"default split for {i.operation}", None, None, cheaper)

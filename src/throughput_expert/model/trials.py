@@ -1,0 +1,54 @@
+"""Batch trials: timed inserts of batches of rows into a real database, by method and size.
+
+``measure.batch_trials`` produces them; the batching advisor fits T(b) = c0 + c1·b to each
+method's latencies (``laws.batching.fit_cost_model``). Times are in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["BatchTrial", "BatchTrials", "Dialect"]
+
+Dialect = Literal["postgresql", "sqlite"]
+
+
+@dataclass(frozen=True)
+class BatchTrial:
+    """One method at one batch size: a latency per timed repetition of one batch.
+
+    Each latency covers inserting ``batch_size`` rows and the commit that ends the batch (the
+    commit is part of the fixed cost per batch, c0).
+    """
+
+    method: str
+    batch_size: int
+    latencies_s: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class BatchTrials:
+    """Every trial of one run against one database.
+
+    ``target`` is the DSN with any password removed. ``row_bytes`` is the data sent per row
+    (an 8-byte id, the payload, an 8-byte timestamp). ``interrupted`` is True when Ctrl-C stopped
+    the run: the trials are what was measured before it. ``notes`` say what was skipped and why.
+    """
+
+    target: str
+    dialect: Dialect
+    trials: tuple[BatchTrial, ...]
+    row_bytes: int
+    duration_s: float
+    interrupted: bool
+    notes: tuple[str, ...]
+
+    def by_method(self) -> dict[str, list[BatchTrial]]:
+        """The trials grouped by method, in run order, each list sorted by batch size."""
+        out: dict[str, list[BatchTrial]] = {}
+        for trial in self.trials:
+            out.setdefault(trial.method, []).append(trial)
+        for trials in out.values():
+            trials.sort(key=lambda t: t.batch_size)
+        return out

@@ -1,0 +1,98 @@
+"""design-batching on cost models whose answers are worked out by hand here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from throughput_expert import design_batching
+from throughput_expert.errors import InputError
+
+
+def run(**kw: Any) -> dict[str, Any]:
+    return design_batching("database-insert", **kw).to_dict()
+
+
+def test_explicit_costs_and_two_in_flight() -> None:
+    # c0 = 5 ms, c1 = 0.1 ms, k = 2, target 10,000/s: b = ceil(10,000 x 0.005 / (2 - 1)) = 50
+    a = run(fixed_overhead="5ms", per_item_cost="0.1ms", concurrency=2, target_throughput=10_000)[
+        "analysis"
+    ]
+    assert a["batch_size"] == 50
+    assert a["feasible"] is True
+    assert a["expected_throughput_rps"] == pytest.approx(10_000)  # 2 x 50 / 10 ms
+    assert a["flush_interval_ms"] == pytest.approx(4.9)  # (50 - 1) / 10,000 s
+    assert a["added_latency_ms"]["p50"] == pytest.approx(2.45 + 10.0)  # fill / 2 + T(50)
+    assert a["added_latency_ms"]["max"] == pytest.approx(4.9 + 10.0)
+    assert a["gain_vs_current"] == pytest.approx(10_000 / (2 / 0.0051), rel=1e-5)
+    assert a["limit_rps"] == pytest.approx(20_000)  # k / c1
+
+
+def test_seed_example_needs_more_in_flight_and_says_so() -> None:
+    # 5 ms split 90 % fixed: c0 = 4.5 ms, c1 = 0.5 ms: one writer tops out at 1 / c1 = 2,000/s;
+    # 10,000/s needs k > X·c1 = 5, so 6 in flight, then b = ceil(10,000 x 4.5 ms / (6 - 5)) = 45
+    r = run(current_latency="5ms", target_throughput=10_000)
+    a = r["analysis"]
+    assert (a["feasible"], a["concurrency"], a["batch_size"]) == (False, 6, 45)
+    assert a["limit_rps"] == pytest.approx(2000)
+    assert a["what_else"][0].startswith("more in flight: at least 6")
+    assert r["summary"].startswith("With 1 in flight batching cannot reach 10K rps")
+    assert any(x["what"] == "fixed share of a single database-insert" for x in r["assumptions"])
+
+
+def test_measurements_are_fitted_with_residuals(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("batch_size,latency_ms\n1,5.1\n10,6.0\n100,15.0\n100,15.0\n")
+    a = run(measurements=path, target_throughput=5000)["analysis"]
+    assert a["cost_model"]["c0_ms"] == pytest.approx(5.0, abs=1e-6)
+    assert a["cost_model"]["c1_ms"] == pytest.approx(0.1, abs=1e-6)
+    assert a["cost_model"]["source"] == "measurements"
+    assert len(a["cost_model"]["fit"]["residuals_ms"]) == 4
+    assert a["batch_size"] == 50  # 5,000 x 5 ms / (1 - 5,000 x 0.1 ms) = 25 / 0.5
+
+
+def test_a_latency_budget_raises_concurrency() -> None:
+    # with k = 1 the batch for 5,000/s is 50 (T = 10 ms, fill 9.8 ms: max 19.8 ms > 15 ms)
+    a = run(
+        fixed_overhead="5ms", per_item_cost="0.1ms", target_throughput=5000, max_latency="15ms"
+    )["analysis"]
+    assert a["concurrency"] > 1 and a["feasible"] is False
+    assert a["added_latency_ms"]["max"] <= 15.0
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"current_latency": "5ms", "target_throughput": 100}, "batching is not needed"),
+        ({"current_latency": "0ms", "target_throughput": 100}, "must be above zero"),
+        ({"fixed_overhead": "-1ms", "per_item_cost": "1ms", "target_throughput": 10}, "negative"),
+        ({"target_throughput": 100}, "give --current-latency"),
+        ({"fixed_overhead": "1ms", "target_throughput": 100}, "give both"),
+    ],
+)
+def test_bad_input(kw: dict[str, Any], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        run(**kw)
+
+
+def test_measurements_that_are_not_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("batch_size,latency_ms\n1,50\n10,1\n20,60\n30,2\n40,70\n")
+    with pytest.raises(InputError, match="residual"):
+        run(measurements=path, target_throughput=5000)
+
+
+@pytest.mark.service
+def test_measure_against_the_real_postgresql(postgres_dsn: str) -> None:
+    r = run(measure=postgres_dsn, target_throughput=20_000, measure_budget="10s")
+    a = r["analysis"]
+    methods = {m["method"] for m in a["methods"]}
+    assert methods == {"single", "executemany", "multirow", "copy"}
+    assert a["method"] in methods and a["batch_size"] >= 1
+    assert a["cost_model"]["source"].startswith("trial: postgresql")
+    assert "password" not in str(r)
+    copy = next(m for m in a["methods"] if m["method"] == "copy")
+    single = next(m for m in a["methods"] if m["method"] == "single")
+    assert copy["c1_ms"] < single["c1_ms"]  # COPY is cheaper per row than row-by-row INSERT

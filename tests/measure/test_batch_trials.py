@@ -1,0 +1,279 @@
+"""Batch trials against a real PostgreSQL (scripts/services) and SQLite files in tmp_path."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.laws.batching import CostFit, fit_cost_model
+from throughput_expert.measure.batch_trials import run_batch_trials
+from throughput_expert.model.trials import BatchTrial, BatchTrials
+
+# 5 repetitions: a median (and a minimum) that one or two scheduling spikes cannot move.
+SMALL = {"sizes": (1, 10, 100), "repetitions": 5, "time_budget_s": 8.0}
+PG_METHODS = ["single", "executemany", "multirow", "copy"]
+SECRET = "hunter2-not-a-real-password"
+
+# Every ordinary or partitioned table the server knows, temporary ones included.
+TABLES = """
+    SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p')
+"""
+
+
+def pg_tables(dsn: str) -> set[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        return {(schema, name) for schema, name in conn.execute(TABLES).fetchall()}
+
+
+def sqlite_file(tmp_path: Path) -> tuple[str, Path]:
+    """A database file holding a table ``keep`` of three rows; its DSN and path."""
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE keep (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.executemany("INSERT INTO keep (name) VALUES (?)", [("a",), ("b",), ("c",)])
+    conn.close()
+    return f"sqlite:///{path}", path
+
+
+def sqlite_state(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    conn = sqlite3.connect(path)
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master ORDER BY name")]
+        return names, conn.execute("SELECT id, name FROM keep ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def medians(trials: list[BatchTrial]) -> dict[int, float]:
+    return {t.batch_size: statistics.median(t.latencies_s) for t in trials}
+
+
+def fit(trials: list[BatchTrial]) -> CostFit:
+    by_size = medians(trials)
+    return fit_cost_model(list(by_size), list(by_size.values()))
+
+
+def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
+    """Every method measured at every size; bigger batches cost more each, less per row.
+
+    Compared on each size's fastest repetition: the least disturbed by other work on the machine.
+    """
+    grouped = result.by_method()
+    assert list(grouped) == methods
+    for method, trials in grouped.items():
+        assert [t.batch_size for t in trials] == [1, 10, 100], method
+        assert all(len(t.latencies_s) == 5 and min(t.latencies_s) > 0 for t in trials), method
+        by_size = {t.batch_size: min(t.latencies_s) for t in trials}
+        assert by_size[100] > by_size[1], method
+        assert by_size[100] / 100 < by_size[1], method
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def interrupting_clock(after_calls: int) -> Callable[[], float]:
+    """``time.perf_counter`` that raises KeyboardInterrupt once, on call ``after_calls``."""
+    calls = 0
+
+    def clock() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == after_calls:
+            raise KeyboardInterrupt
+        return time.perf_counter()
+
+    return clock
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_run(postgres_dsn: str) -> tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]]:
+    before = pg_tables(postgres_dsn)
+    result = run_batch_trials(postgres_dsn, **SMALL)  # type: ignore[arg-type]
+    return result, before, pg_tables(postgres_dsn)
+
+
+@pytest.mark.service
+def test_postgres_every_method_measured_with_the_batching_shape(
+    pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]], postgres_dsn: str
+) -> None:
+    result = pg_run[0]
+    assert (result.dialect, result.target, result.interrupted) == (
+        "postgresql",
+        postgres_dsn,
+        False,
+    )
+    assert result.row_bytes == 116
+    assert 0 < result.duration_s < 8.0
+    assert_batching_shape(result, PG_METHODS)
+    assert not any("budget" in note for note in result.notes)
+
+
+@pytest.mark.service
+def test_postgres_temp_table_is_dropped_and_nothing_else_created(
+    pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]],
+) -> None:
+    _, before, after = pg_run
+    assert after == before
+    assert not [name for _, name in after if name.startswith("tpx_batch_trial_")]
+
+
+@pytest.mark.service
+def test_postgres_copy_costs_less_per_row_than_single_inserts(
+    pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]],
+) -> None:
+    grouped = pg_run[0].by_method()
+    copy, single = fit(grouped["copy"]), fit(grouped["single"])
+    assert 0 <= copy.c1_s < single.c1_s
+
+
+@pytest.mark.service
+def test_postgres_password_never_reaches_the_target(postgres_dsn: str) -> None:
+    # Trust auth ignores the password, so the run succeeds and we can see what it reports.
+    with_password = postgres_dsn.replace("tpx-pg@", f"tpx-pg:{SECRET}@", 1)
+    assert SECRET in with_password
+    result = run_batch_trials(
+        with_password, sizes=(1, 2), methods=("copy",), repetitions=1, time_budget_s=5
+    )
+    assert result.target == postgres_dsn
+    assert SECRET not in repr(result)
+
+
+@pytest.mark.service
+def test_postgres_budget_of_one_second_stops_early_with_a_note(postgres_dsn: str) -> None:
+    before = pg_tables(postgres_dsn)
+    result = run_batch_trials(postgres_dsn, repetitions=30, time_budget_s=1.0)
+    assert result.duration_s < 1.5
+    assert any(note.startswith("time budget 1 s:") for note in result.notes), result.notes
+    assert result.trials  # the small sizes were measured
+    assert pg_tables(postgres_dsn) == before
+
+
+@pytest.mark.service
+def test_postgres_interrupt_returns_what_was_measured_and_drops_the_table(
+    postgres_dsn: str,
+) -> None:
+    before = pg_tables(postgres_dsn)
+    result = run_batch_trials(postgres_dsn, **SMALL, clock=interrupting_clock(40))  # type: ignore[arg-type]
+    assert result.interrupted
+    assert 0 < len(result.trials) < 12
+    assert any("interrupted" in note for note in result.notes)
+    assert pg_tables(postgres_dsn) == before
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+
+def test_sqlite_file_measured_table_dropped_other_tables_intact(tmp_path: Path) -> None:
+    dsn, path = sqlite_file(tmp_path)
+    before = sqlite_state(path)
+    result = run_batch_trials(dsn, **SMALL)  # type: ignore[arg-type]
+    assert (result.dialect, result.target, result.interrupted) == ("sqlite", dsn, False)
+    assert_batching_shape(result, ["single", "executemany", "multirow"])
+    assert "not measured: copy (SQLite has no COPY)" in result.notes
+    assert sqlite_state(path) == before
+
+
+def test_sqlite_in_memory(tmp_path: Path) -> None:
+    result = run_batch_trials("sqlite:///:memory:", sizes=(1, 100), methods=("multirow",))
+    assert [t.batch_size for t in result.trials] == [1, 100]
+
+
+def test_sqlite_budget_stops_early_with_a_note_by_a_fake_clock() -> None:
+    ticks = iter(range(10**6))  # each reading of the clock is 10 ms later
+    result = run_batch_trials(
+        "sqlite:///:memory:", time_budget_s=1.0, clock=lambda: next(ticks) * 0.01
+    )
+    assert result.duration_s <= 1.0
+    assert any(note.startswith("time budget 1 s: skipped") for note in result.notes)
+    assert 0 < len(result.trials) < 18
+
+
+def test_sqlite_interrupt_from_progress_drops_the_table(tmp_path: Path) -> None:
+    dsn, path = sqlite_file(tmp_path)
+    before = sqlite_state(path)
+    seen: list[str] = []
+
+    def progress(message: str) -> None:
+        seen.append(message)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    result = run_batch_trials(dsn, **SMALL, on_progress=progress)  # type: ignore[arg-type]
+    assert result.interrupted
+    assert len(result.trials) == 2
+    assert sqlite_state(path) == before
+
+
+def test_sqlite_missing_file_is_a_measurement_error(tmp_path: Path) -> None:
+    with pytest.raises(MeasurementError, match="cannot open the database file"):
+        run_batch_trials(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not (tmp_path / "missing.db").exists()
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        f"postgresql://tpx:{SECRET}@127.0.0.1:{{port}}/tpx",
+        f"postgres://tpx@127.0.0.1:{{port}}/tpx?password={SECRET}&sslmode=disable",
+    ],
+)
+def test_unreachable_server_is_a_measurement_error_without_the_password(dsn: str) -> None:
+    dsn = dsn.format(port=closed_port())
+    with pytest.raises(MeasurementError) as caught:
+        run_batch_trials(dsn, time_budget_s=2)
+    message = str(caught.value)
+    assert "cannot connect" in message
+    assert "\n" not in message
+    assert SECRET not in message
+    assert SECRET not in caught.value.source
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        f"mysql://root:{SECRET}@127.0.0.1/db",
+        f"root:{SECRET}@127.0.0.1/db",
+        f"host=127.0.0.1 password={SECRET}",
+        "sqlite://relative.db",
+        "sqlite:///",
+        "",
+    ],
+)
+def test_malformed_dsn_is_an_input_error_without_the_password(dsn: str) -> None:
+    with pytest.raises(InputError) as caught:
+        run_batch_trials(dsn)
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"sizes": ()}, "sizes"),
+        ({"sizes": (0, 10)}, "sizes"),
+        ({"methods": ("bulk",)}, "methods"),
+        ({"time_budget_s": 0}, "time_budget_s"),
+        ({"repetitions": 0}, "repetitions"),
+    ],
+)
+def test_bad_arguments_are_input_errors(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError) as caught:
+        run_batch_trials("sqlite:///:memory:", **kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field
