@@ -113,3 +113,101 @@ def test_installed_command_by_subprocess(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0
     assert demo.stdout.startswith("tpx analyze\nBottleneck: disk I/O at 80 %")
+
+
+PROFILES = ROOT / "tests" / "sources" / "profiles" / "fixtures"
+
+
+def test_find_bottleneck_on_a_fixture(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "find-bottleneck",
+        "--profile",
+        str(PROFILES / "tiny.speedscope.json"),
+        "--threads",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["command"] == "find-bottleneck"
+    assert doc["analysis"]["categories"]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'{"shared": {"frames": [', "speedscope"),
+        (b"\x1f\x8b\x08\x00garbage", ""),
+        (
+            b'{"shared": {"frames": [{"name": "a"}]}, "profiles": [{"type": "sampled", "unit": '
+            b'"none", "startValue": 0, "endValue": 1, "samples": [[5]], "weights": [1]}]}',
+            "",
+        ),
+        (b"main;work -3\n", ""),
+    ],
+)
+def test_find_bottleneck_bad_profiles_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, words: str
+) -> None:
+    path = tmp_path / "p.prof"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "find-bottleneck", "--profile", str(path))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and str(path) in err
+
+
+def test_optimize_concurrency_seed_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "optimize-concurrency",
+        "--workload-type",
+        "io",
+        "--current-thread-pool",
+        "10",
+        "--cpu-cores",
+        "8",
+        "--wait-time",
+        "100ms",
+        "--compute-time",
+        "10ms",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    assert json.loads(out)["analysis"]["pools"][0]["threads"] == 88
+
+
+def test_design_batching_bad_dsn_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "design-batching",
+        "--operation",
+        "database-insert",
+        "--target-throughput",
+        "1000",
+        "--measure",
+        "postgresql://u:s3cret@127.0.0.1:1/x",
+    )
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "s3cret" not in err
+
+
+def test_design_batching_text(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "design-batching",
+        "--operation",
+        "database-insert",
+        "--current-latency",
+        "5ms",
+        "--target-throughput",
+        "10000",
+        "--format",
+        "text",
+    )
+    assert code == 0
+    assert "Batching design: database-insert" in out
