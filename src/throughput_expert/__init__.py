@@ -16,6 +16,7 @@ from throughput_expert.api import (
     find_bottleneck,
     fit_usl,
     optimize_concurrency,
+    scaling_plan,
 )
 from throughput_expert.errors import (
     FitError,
@@ -41,4 +42,5 @@ __all__ = [
     "find_bottleneck",
     "fit_usl",
     "optimize_concurrency",
+    "scaling_plan",
 ]

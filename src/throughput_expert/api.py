@@ -23,6 +23,7 @@ __all__ = [
     "find_bottleneck",
     "fit_usl",
     "optimize_concurrency",
+    "scaling_plan",
 ]
 
 RUNTIMES = ("python", "jvm", "go", "node", "native")
@@ -195,6 +196,25 @@ def design_batching(
         trials=trials,
     )
     return advise(inputs, load_settings(defaults))
+
+
+def scaling_plan(
+    current_architecture: PathArg,
+    *,
+    target_rps: Quantity,
+    defaults: PathArg | None = None,
+) -> Report:
+    """A plan from today's architecture (YAML) to ``target_rps``, component by component."""
+    from throughput_expert.advisors.scaling import ScalingInputs, advise
+    from throughput_expert.sources.architecture import load_architecture
+    from throughput_expert.sources.settings import load_settings
+    from throughput_expert.sources.sweep import load_sweep
+
+    arch = load_architecture(current_architecture)
+    sweeps = {c.name: load_sweep(c.sweep) for c in arch.components if c.sweep}
+    target = _rps(target_rps, "--target-rps")
+    assert target is not None
+    return advise(ScalingInputs(arch, target, sweeps), load_settings(defaults))
 
 
 def fit_usl(sweep: PathArg) -> dict[str, object]:

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 SYSTEM_TYPES = ("web-api", "message-processing", "database-writes", "stream-processing")
-DEMO_FILE = "examples/message-consumer.json"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,14 +109,40 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
+def cmd_scaling_plan(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+
+    report = api.scaling_plan(
+        args.current_architecture, target_rps=args.target_rps, defaults=args.defaults
+    )
+    return _emit(report, args)
+
+
+# `tpx demo NAME` runs the real command on a bundled example: (file, the command's flags).
+DEMOS = {
+    "analyze": ("examples/message-consumer.json", ["analyze", "--metrics", "{file}"]),
+    "scaling-plan": (
+        "examples/three-tier.yaml",
+        ["scaling-plan", "--target-rps", "6000", "--current-architecture", "{file}"],
+    ),
+}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``tpx demo``: ``tpx analyze`` on the bundled seed scenario (no canned output)."""
-    with resources.as_file(resources.files("throughput_expert").joinpath(DEMO_FILE)) as path:
-        args.metrics = [str(path)]
-        for name in ("current_rps", "target_rps", "system_type", "service", "interval"):
-            setattr(args, name, None)
-        sys.stderr.write(f"tpx demo: tpx analyze --metrics {path}\n")
-        return cmd_analyze(args)
+    """``tpx demo [NAME]``: the real command on a bundled example (no canned output)."""
+    name, (example, argv) = args.which, DEMOS[args.which]
+    with resources.as_file(resources.files("throughput_expert").joinpath(example)) as path:
+        command = [a.format(file=path) for a in argv]
+        sys.stderr.write(f"tpx demo: tpx {' '.join(command)}\n")
+        common = [
+            f"--{k}={getattr(args, k)}"
+            for k in ("format", "output", "defaults")
+            if getattr(args, k)
+        ]
+        inner = build_parser().parse_args([*command, *common])
+        assert name == inner.command
+        code: int = inner.handler(inner)
+        return code
 
 
 def _emit(report: Report, args: argparse.Namespace) -> int:
@@ -232,6 +257,27 @@ def _batching_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--measure-budget", metavar="T", default="25s", help="time limit of --measure")
 
 
+def _scaling_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target-rps", metavar="X", required=True, help="the entry rate to reach")
+    p.add_argument(
+        "--current-architecture",
+        metavar="FILE",
+        required=True,
+        help="the architecture YAML (see examples/three-tier.yaml)",
+    )
+
+
+def _demo_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "which",
+        nargs="?",
+        choices=tuple(DEMOS),
+        default="analyze",
+        metavar="NAME",
+        help=f"one of {', '.join(DEMOS)} (default: analyze)",
+    )
+
+
 Command = tuple[
     str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]
 ]
@@ -262,10 +308,17 @@ COMMANDS: tuple[Command, ...] = (
         _batching_flags,
     ),
     (
+        "scaling-plan",
+        "from today's architecture (YAML) to a target rate, component by component",
+        cmd_scaling_plan,
+        _scaling_flags,
+    ),
+    (
         "demo",
-        "analyze the bundled seed scenario (10K -> 50K msg/s consumer)",
+        "run a command on a bundled example: analyze (the seed's 10K -> 50K msg/s consumer, "
+        "the default) or scaling-plan (a three-tier system to 6,000 rps)",
         cmd_demo,
-        lambda p: None,
+        _demo_flags,
     ),
 )
 

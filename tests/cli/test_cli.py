@@ -211,3 +211,21 @@ def test_design_batching_text(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     assert "Batching design: database-insert" in out
+
+
+def test_demo_scaling_plan_is_the_real_command(capsys: pytest.CaptureFixture[str]) -> None:
+    example = ROOT / "src" / "throughput_expert" / "examples" / "three-tier.yaml"
+    code_demo, demo, _ = run(capsys, "demo", "scaling-plan", "--format", "text")
+    code, plan, _ = run(
+        capsys,
+        "scaling-plan",
+        "--target-rps",
+        "6000",
+        "--current-architecture",
+        str(example),
+        "--format",
+        "text",
+    )
+    assert code_demo == code == 0
+    assert demo == plan
+    assert "saturates first" in demo

@@ -19,6 +19,7 @@ from throughput_expert.advisors.verdict import Verdict, judge
 from throughput_expert.laws.little import concurrency
 from throughput_expert.model import Report, Series, ServiceMetrics
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.units import fmt_pct
 
 __all__ = ["AnalyzeInputs", "advise"]
 
@@ -94,7 +95,7 @@ def _throughput(
         tolerance = settings.thresholds.get("conflict_tolerance", 0.1)
         if abs(measured - flag) > tolerance * max(measured, flag):
             ledger.find(
-                f"--current-rps and the metrics disagree by more than {tolerance:.0%}",
+                f"--current-rps and the metrics disagree by more than {fmt_pct(tolerance)}",
                 {"metrics_rps": measured, "current_rps_flag": flag},
                 "metrics: the utilization was measured at that rate",
             )

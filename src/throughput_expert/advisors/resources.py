@@ -15,6 +15,7 @@ from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.utilization import rate_at_utilization, service_demand
 from throughput_expert.model import BottleneckType, Resource, ServiceMetrics
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.units import fmt_pct
 
 __all__ = ["Headroom", "ResourceView", "bottleneck_type", "headroom", "saturation_signals"]
 
@@ -148,7 +149,7 @@ def _view(
         ),
         ledger.prove(
             f"ceiling-{r}",
-            f"{r} reaches its {target:.0%} target at {ceiling:.6g} rps",
+            f"{r} reaches its {fmt_pct(target)} target at {ceiling:.6g} rps",
             "utilization law: U = X·D, so X_target = X·t / U",
             {"throughput_rps": x, "utilization": u, "target_utilization": target},
             {"max_rps_at_target": ceiling},

@@ -14,7 +14,13 @@ from typing import Any
 from rich.console import Console
 
 from throughput_expert.model import Report
-from throughput_expert.render import text_analyze, text_batching, text_concurrency, text_profile
+from throughput_expert.render import (
+    text_analyze,
+    text_batching,
+    text_concurrency,
+    text_profile,
+    text_scaling,
+)
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
 
@@ -25,6 +31,7 @@ _SECTIONS = (
     + text_profile.SECTIONS
     + text_concurrency.SECTIONS
     + text_batching.SECTIONS
+    + text_scaling.SECTIONS
 )
 _QUIET = (  # shown inside other sections
     "notes",
@@ -34,6 +41,7 @@ _QUIET = (  # shown inside other sections
     "threads_for_target",
     "target_reachable",
     *text_batching.QUIET,
+    *text_scaling.QUIET,
 )
 
 

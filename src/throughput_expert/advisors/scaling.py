@@ -1,0 +1,289 @@
+"""``scaling-plan``: from today's architecture to a target rate, component by component.
+
+For each component: demand at the target (entry rate × fan-out), capacity per instance at its
+saturation targets (utilization law), instances needed (linear, or bent by the USL when its
+coefficients or an instances sweep are known), the strategy (vertical, horizontal, functional,
+data), queue partitions, an autoscaling policy and the cost. Then the saturation order: as load
+rises from today toward the target, which component reaches its targets first, and next.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.scaling_parts import (
+    Capacity,
+    Scaled,
+    autoscaling,
+    capacity,
+    fanouts,
+    instances_needed,
+    strategy,
+)
+from throughput_expert.advisors.scaling_recs import recommendations, summary
+from throughput_expert.advisors.usl_report import usl_report
+from throughput_expert.errors import InputError
+from throughput_expert.model import Report, Series
+from throughput_expert.model.architecture import Architecture, Component
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.sweep import Sweep
+
+__all__ = ["ComponentPlan", "ScalingInputs", "advise"]
+
+
+@dataclass(frozen=True)
+class ScalingInputs:
+    architecture: Architecture
+    target_rps: float
+    sweeps: Mapping[str, Sweep] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ComponentPlan:
+    component: Component
+    fanout: float
+    demand_now: float
+    demand_target: float
+    capacity: Capacity | None
+    scaled: Scaled | None
+    usl: tuple[float, float] | None
+    data: dict[str, Any]
+
+    @property
+    def saturates_at(self) -> float | None:
+        """Entry rate at which today's instances reach their targets."""
+        if self.capacity is None or self.demand_now <= 0:
+            return None
+        return self.capacity.per_instance_rps * self.component.instances / self.fanout
+
+
+def advise(inputs: ScalingInputs, settings: Settings) -> Report:
+    arch, target = inputs.architecture, inputs.target_rps
+    if target <= arch.entry_rate_rps:
+        raise InputError(
+            f"the target {target:g} rps is not above today's entry rate "
+            f"{arch.entry_rate_rps:g} rps",
+            source="--target-rps",
+        )
+    ledger = Ledger()
+    fan = fanouts(arch, ledger)
+    plans = [
+        _plan(c, fan[c.name], arch, target, inputs.sweeps, settings, ledger)
+        for c in arch.components
+    ]
+    _queues(plans, ledger)
+    order = _saturation_order(plans, arch, target)
+    totals = _totals(plans, order)
+    recs, steps = recommendations(plans, totals, arch, target)
+    return Report(
+        command="scaling-plan",
+        summary=summary(plans, totals, order, arch, target),
+        analysis={
+            "system": arch.system,
+            "entry_rate_rps": arch.entry_rate_rps,
+            "target_rps": target,
+            "components": [p.data for p in plans],
+            "saturation_order": order,
+            "totals": totals,
+            "findings": ledger.findings,
+        },
+        series=_series(plans, arch, target),
+        recommendations=recs,
+        implementation_plan=steps,
+        evidence=tuple(ledger.evidence),
+        assumptions=tuple(ledger.assumptions),
+        inputs=tuple(x for x in [arch.source, *(s.source for s in inputs.sweeps.values())] if x),
+    )
+
+
+def _usl(c: Component, sweeps: Mapping[str, Sweep], ledger: Ledger) -> tuple[float, float] | None:
+    if c.sigma is not None or c.kappa is not None:
+        return (c.sigma or 0.0, c.kappa or 0.0)
+    sweep = sweeps.get(c.name)
+    if sweep is None:
+        return None
+    fit = usl_report(sweep, ledger, label="instances").fit
+    return (fit.sigma, fit.kappa) if fit is not None else None
+
+
+def _plan(
+    c: Component,
+    fanout: float,
+    arch: Architecture,
+    target: float,
+    sweeps: Mapping[str, Sweep],
+    s: Settings,
+    ledger: Ledger,
+) -> ComponentPlan:
+    now, then = arch.entry_rate_rps * fanout, target * fanout
+    cap = capacity(c, now, s, ledger) if c.kind != "queue" else None
+    usl = _usl(c, sweeps, ledger)
+    scaled = None
+    if cap is not None:
+        scaled = instances_needed(c, cap.per_instance_rps, _scaled_demand(c, then), usl, ledger)
+    data = _data(c, fanout, now, then, cap, scaled, usl, s, ledger)
+    return ComponentPlan(c, fanout, now, then, cap, scaled, usl, data)
+
+
+def _scaled_demand(c: Component, demand: float) -> float:
+    """What instances must carry: for a store with read replicas, the reads (the primary takes
+    the writes); otherwise everything."""
+    if c.kind in ("database", "cache") and not c.partitionable and (c.read_share or 0) >= 0.5:
+        return demand * (c.read_share or 0)
+    return demand
+
+
+def _data(
+    c: Component,
+    fanout: float,
+    now: float,
+    then: float,
+    cap: Capacity | None,
+    scaled: Scaled | None,
+    usl: tuple[float, float] | None,
+    s: Settings,
+    ledger: Ledger,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": c.name,
+        "kind": c.kind,
+        "fanout": fanout,
+        "demand_now_rps": now,
+        "demand_at_target_rps": then,
+        "instances_now": c.instances,
+        "capacity_per_instance_rps": cap.per_instance_rps if cap else None,
+        "binding": cap.binding if cap else None,
+        "capacity_source": cap.source if cap else None,
+        "usl": {"sigma": usl[0], "kappa": usl[1]} if usl else None,
+    }
+    if c.kind != "queue" and cap is None:
+        out["why"] = "no utilization, capacity_per_instance or service_time: cannot be planned"
+        ledger.find(f"{c.name}: {out['why']}", {}, "left out of the plan")
+    if scaled is not None and cap is not None:
+        out |= {
+            "instances_needed": scaled.instances,
+            "feasible": scaled.feasible,
+            "why": scaled.why,
+            "capacity_at_plan_rps": scaled.capacity_rps,
+            "peak_instances": scaled.peak_instances,
+            "strategy": strategy(c, scaled),
+            "autoscaling": autoscaling(
+                c, cap, _min_replicas(c, cap, now), scaled.instances or c.max_instances, s
+            ),
+        }
+        out |= _store(c, then, cap)
+        if "read_replicas_needed" in out and scaled.feasible:
+            # a primary for the writes plus replicas for the reads
+            total = out["write_primaries_needed"] + out["read_replicas_needed"]
+            scaled = Scaled(total, True, None, scaled.capacity_rps)
+            out["instances_needed"] = total
+        out |= _cost(c, scaled)
+    return out
+
+
+def _min_replicas(c: Component, cap: Capacity, now: float) -> int:
+    return max(1, math.ceil(now / cap.per_instance_rps - 1e-9))
+
+
+def _store(c: Component, then: float, cap: Capacity) -> dict[str, Any]:
+    if c.kind not in ("database", "cache") or c.read_share is None:
+        return {}
+    writes = then * (1 - c.read_share)
+    reads = then * c.read_share
+    primaries = max(1, math.ceil(writes / cap.per_instance_rps - 1e-9))
+    return {
+        "reads_at_target_rps": reads,
+        "writes_at_target_rps": writes,
+        "write_primaries_needed": primaries,
+        "read_replicas_needed": max(0, math.ceil(reads / cap.per_instance_rps - 1e-9)),
+    }
+
+
+def _cost(c: Component, scaled: Scaled) -> dict[str, Any]:
+    if c.unit_cost is None:
+        return {}
+    after = scaled.instances if scaled.instances is not None else None
+    return {
+        "cost_now": c.unit_cost * c.instances,
+        "cost_at_target": c.unit_cost * after if after is not None else None,
+    }
+
+
+def _queues(plans: list[ComponentPlan], ledger: Ledger) -> None:
+    by_name = {p.component.name: p for p in plans}
+    for p in plans:
+        c = p.component
+        queue = by_name.get(c.consumes or "")
+        if queue is None or p.scaled is None or p.scaled.instances is None:
+            continue
+        consumers = p.scaled.instances * c.concurrency_per_instance
+        partitions = queue.component.partitions
+        queue.data.update(
+            {
+                "consumers_needed": consumers,
+                "partitions": partitions,
+                "partitions_needed": consumers,
+                "partitions_enough": partitions is None or partitions >= consumers,
+            }
+        )
+        ledger.prove(
+            f"partitions-{queue.component.name}",
+            f"{queue.component.name} needs at "
+            f"least {consumers} partitions for {consumers} consumers",
+            "one consumer per partition in a group: partitions ≥ consumers",
+            {"consumers": consumers, "partitions": partitions},
+            consumers,
+        )
+
+
+def _saturation_order(
+    plans: list[ComponentPlan], arch: Architecture, target: float
+) -> list[dict[str, Any]]:
+    rows = [(p.saturates_at, p) for p in plans if p.saturates_at is not None]
+    rows.sort(key=lambda r: r[0] or 0.0)
+    return [
+        {
+            "component": p.component.name,
+            "saturates_at_entry_rps": at,
+            "binding": p.capacity.binding if p.capacity else None,
+            "before_target": (at or 0.0) < target,
+        }
+        for at, p in rows
+    ]
+
+
+def _totals(plans: list[ComponentPlan], order: list[dict[str, Any]]) -> dict[str, Any]:
+    planned = [p for p in plans if p.scaled is not None]
+    after = [p.scaled.instances for p in planned if p.scaled and p.scaled.instances]
+    costs = [(p.data.get("cost_now"), p.data.get("cost_at_target")) for p in planned]
+    return {
+        "instances_now": sum(p.component.instances for p in planned),
+        "instances_at_target": sum(after) if len(after) == len(planned) else None,
+        "binding_component": order[0]["component"] if order else None,
+        "feasible": all(p.scaled and p.scaled.feasible for p in planned)
+        and not any(p.data.get("partitions_enough") is False for p in plans),
+        "cost_now": sum(a for a, _ in costs if a is not None) if costs else None,
+        "cost_at_target": (
+            sum(b for _, b in costs if b is not None)
+            if costs and all(b is not None for _, b in costs)
+            else None
+        ),
+    }
+
+
+def _series(plans: list[ComponentPlan], arch: Architecture, target: float) -> dict[str, Series]:
+    out = {}
+    steps = [arch.entry_rate_rps + (target - arch.entry_rate_rps) * k / 20 for k in range(21)]
+    for p in plans:
+        if p.capacity is None:
+            continue
+        total = p.capacity.per_instance_rps * p.component.instances
+        points = tuple((x, x * p.fanout / total * 100) for x in steps)
+        out[f"load_vs_capacity_{p.component.name}"] = Series(
+            "entry rate (rps)", f"{p.component.name}: % of today's capacity at target", points
+        )
+    return out

@@ -1,0 +1,238 @@
+"""Per-component laws of ``scaling-plan``: fan-out, capacity per instance, instances needed
+(linear or by the USL), the strategy and the autoscaling policy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.errors import InputError
+from throughput_expert.laws.usl import usl_throughput
+from throughput_expert.model.architecture import Architecture, Component
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.units import fmt_count, fmt_pct
+
+__all__ = ["Capacity", "Scaled", "capacity", "fanouts", "instances_needed", "relative"]
+
+_MAX_N = 100_000
+
+
+def fanouts(arch: Architecture, ledger: Ledger) -> dict[str, float]:
+    """Calls per entry request for each component: given, else from the callers' edges."""
+    callers: dict[str, list[tuple[str, float]]] = {}
+    for e in arch.edges:
+        callers.setdefault(e.callee, []).append((e.caller, e.calls))
+    derived: dict[str, float] = {}
+
+    consumed = {c.name: c.consumes for c in arch.components if c.consumes}
+
+    def of(name: str) -> float:
+        if name not in derived:
+            ins = callers.get(name, [])
+            queue = consumed.get(name)
+            if ins:
+                derived[name] = sum(of(c) * n for c, n in ins)
+            else:  # a consumer gets what its queue gets; an entry component gets every request
+                derived[name] = of(queue) if queue else 1.0
+        return derived[name]
+
+    out = {}
+    for c in arch.components:
+        from_edges = of(c.name) if c.name in callers or c.name in consumed else None
+        if c.fanout is not None and from_edges is not None and _differs(c.fanout, from_edges):
+            ledger.find(
+                f"{c.name}: calls_per_request disagrees with the calls of its callers",
+                {"calls_per_request": c.fanout, "from_edges": from_edges},
+                "calls_per_request",
+            )
+        out[c.name] = c.fanout if c.fanout is not None else of(c.name)
+    return out
+
+
+def _differs(a: float, b: float) -> bool:
+    return abs(a - b) > 0.1 * max(abs(a), abs(b))
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Rate one instance sustains at its saturation target, and what binds it."""
+
+    per_instance_rps: float
+    binding: str
+    source: str
+    evidence_id: str
+
+
+def capacity(c: Component, demand_now: float, s: Settings, ledger: Ledger) -> Capacity | None:
+    if c.utilization and demand_now > 0:
+        return _from_utilization(c, demand_now, s, ledger)
+    if c.capacity_per_instance_rps is not None:
+        eid = ledger.prove(
+            f"capacity-{c.name}",
+            f"{c.name}: one instance sustains "
+            f"{fmt_count(c.capacity_per_instance_rps)} rps at its targets",
+            "given: capacity_per_instance",
+            {},
+            c.capacity_per_instance_rps,
+        )
+        return Capacity(c.capacity_per_instance_rps, "given capacity", "capacity_per_instance", eid)
+    if c.service_time_s is not None:
+        target = s.saturation_targets["cpu"]
+        cap = c.concurrency_per_instance * target / c.service_time_s
+        eid = ledger.prove(
+            f"capacity-{c.name}",
+            f"{c.name}: {c.concurrency_per_instance} in "
+            f"flight at {c.service_time_s * 1e3:.3g} ms each, kept {fmt_pct(target)} "
+            f"busy: {fmt_count(cap)} rps per instance",
+            "utilization law: X = c · U / S",
+            {
+                "concurrency": c.concurrency_per_instance,
+                "service_time_ms": c.service_time_s * 1e3,
+                "target": target,
+            },
+            cap,
+        )
+        return Capacity(cap, "service time", "service_time", eid)
+    return None
+
+
+def _from_utilization(c: Component, demand_now: float, s: Settings, ledger: Ledger) -> Capacity:
+    per_instance = demand_now / c.instances
+    caps = {}
+    for r, u in c.utilization.items():
+        if r == "memory" and not c.memory_grows_with_rate:
+            continue
+        if u > 0:
+            caps[r] = per_instance * s.saturation_targets[r] / u
+    if not caps:
+        raise InputError(
+            "no rate-bound resource has a utilization above 0", source=c.name, field="utilization"
+        )
+    binding = min(caps, key=lambda r: caps[r])
+    eid = ledger.prove(
+        f"capacity-{c.name}",
+        f"{c.name}: one instance reaches its {binding} target at {fmt_count(caps[binding])} rps",
+        "utilization law: X_target = X · t / U (per instance)",
+        {
+            "rps_per_instance": per_instance,
+            "utilization": dict(c.utilization),
+            "targets": {r: s.saturation_targets[r] for r in caps},
+        },
+        {r: v for r, v in caps.items()},
+    )
+    return Capacity(caps[binding], binding, "measured utilization", eid)
+
+
+def relative(n: float, sigma: float, kappa: float) -> float:
+    """USL capacity of n instances relative to one: n / (1 + σ(n−1) + κn(n−1))."""
+    return usl_throughput(float(n), sigma, kappa, 1.0)
+
+
+@dataclass(frozen=True)
+class Scaled:
+    instances: int | None
+    feasible: bool
+    why: str | None
+    capacity_rps: float | None
+    peak_instances: float | None = None
+    peak_capacity_rps: float | None = None
+
+
+def instances_needed(
+    c: Component, cap1: float, demand: float, usl: tuple[float, float] | None, ledger: Ledger
+) -> Scaled:
+    """The smallest N whose capacity meets ``demand``; with USL coefficients capacity bends:
+    total(N) = n0 · cap1 · rel(N) / rel(n0), measured at today's n0 instances."""
+    limit = c.max_instances or _MAX_N
+    if usl is None:
+        linear = max(1, math.ceil(demand / cap1 - 1e-9))
+        ledger.prove(
+            f"instances-{c.name}",
+            f"{c.name} needs {linear} instances",
+            "linear scale-out: N = ceil(demand / capacity per instance)",
+            {"demand_rps": demand, "capacity_per_instance_rps": cap1},
+            linear,
+        )
+        return _capped(c, linear, linear * cap1, limit, None, None)
+    sigma, kappa = usl
+    base = c.instances * cap1 / relative(c.instances, sigma, kappa)
+    peak = math.sqrt((1 - sigma) / kappa) if kappa > 0 else None
+    top = min(limit, int(peak) + 1 if peak else limit)
+    n = next((k for k in range(1, top + 1) if base * relative(k, sigma, kappa) >= demand), None)
+    peak_cap = base * relative(peak, sigma, kappa) if peak else None
+    ledger.prove(
+        f"instances-{c.name}",
+        f"{c.name}: with σ = {sigma:.3g}, κ = {kappa:.3g}, "
+        + (f"{n} instances carry the demand" if n else "no instance count carries it"),
+        "USL: X(N) = X(1) · N / (1 + σ(N−1) + κN(N−1))",
+        {"demand_rps": demand, "capacity_one_rps": base, "sigma": sigma, "kappa": kappa},
+        {"instances": n, "peak_instances": peak, "peak_capacity_rps": peak_cap},
+    )
+    if n is None:
+        if peak is not None and peak <= limit:
+            why = (
+                f"adding instances cannot reach {fmt_count(demand)} rps: the USL peaks at "
+                f"{peak:.3g} instances with {fmt_count(peak_cap)} rps"
+            )
+            return Scaled(None, False, why, peak_cap, peak, peak_cap)
+        return _capped(c, limit + 1, base * relative(limit, sigma, kappa), limit, peak, peak_cap)
+    return Scaled(n, True, None, base * relative(n, sigma, kappa), peak, peak_cap)
+
+
+def _capped(
+    c: Component, n: int, total: float, limit: int, peak: float | None, peak_cap: float | None
+) -> Scaled:
+    if n > limit:
+        why = f"needs {n} instances but max_instances is {limit}"
+        return Scaled(None, False, why, None, peak, peak_cap)
+    return Scaled(n, True, None, total, peak, peak_cap)
+
+
+def strategy(c: Component, scaled: Scaled) -> str:
+    """The seed's scaling strategies: vertical, horizontal, functional, data."""
+    if c.kind in ("database", "cache"):
+        if c.partitionable:
+            return f"data: shard by {c.partition_key or 'a key'}"
+        if (c.read_share or 0) >= 0.5:
+            return "data: read replicas"
+        return "vertical: a bigger instance"
+    if c.kind == "queue":
+        return "partitions"
+    if c.kind == "external":
+        return "none: an external dependency (check its quota)"
+    if not scaled.feasible and scaled.peak_instances is not None:
+        return "functional: split the workload (or partition it) — more copies cannot help"
+    if c.stateless is False and not c.partitionable:
+        return "vertical: a bigger instance (stateful, not partitionable)"
+    return "horizontal: add instances"
+
+
+def autoscaling(
+    c: Component, cap: Capacity, now_n: int, max_n: int | None, s: Settings
+) -> dict[str, Any] | None:
+    if c.kind not in ("service", "worker"):
+        return None
+    metric = cap.binding if cap.binding in s.saturation_targets else "cpu"
+    target = s.saturation_targets.get(metric, 0.7)  # type: ignore[call-overload]
+    policy: dict[str, Any] = {
+        "style": "HPA",
+        "metric": f"{metric} utilization"
+        if cap.source == "measured utilization"
+        else "requests per second per instance",
+        "target": target if cap.source == "measured utilization" else cap.per_instance_rps,
+        "min_replicas": now_n,
+        "max_replicas": max_n,
+        "formula": "desired = ceil(current × metric / target)",
+    }
+    if c.consumes and c.acceptable_delay_s is not None:
+        lag = max(1, math.floor(c.acceptable_delay_s * cap.per_instance_rps))
+        policy |= {
+            "style": "KEDA",
+            "metric": f"lag of {c.consumes}",
+            "target": lag,
+            "formula": "target lag per replica = acceptable delay / processing time per "
+            "message (= delay × rate per replica)",
+        }
+    return policy
