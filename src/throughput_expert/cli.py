@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, NoReturn
 
-from throughput_expert.errors import ThroughputError
+from throughput_expert.errors import InputError, ThroughputError
 
 if TYPE_CHECKING:
     from throughput_expert.model import Report
@@ -116,6 +116,21 @@ def cmd_scaling_plan(args: argparse.Namespace) -> int:
         args.current_architecture, target_rps=args.target_rps, defaults=args.defaults
     )
     return _emit(report, args)
+
+
+def cmd_task(args: argparse.Namespace) -> int:
+    """``tpx task INPUT.json``: the babysitter task worker; ``--watch DIR`` serves a run."""
+    from throughput_expert.agents.task import run_task
+
+    if args.watch:
+        from throughput_expert.agents.watch import watch
+
+        return watch(args.watch, once=args.once, log=_progress)
+    if not args.input:
+        raise InputError("give INPUT.json, or --watch DIR", source="tpx task")
+    path, _ = run_task(args.input, args.output)
+    sys.stderr.write(f"tpx task: wrote {path}\n")
+    return 0
 
 
 # `tpx demo NAME` runs the real command on a bundled example: (file, the command's flags).
@@ -267,6 +282,21 @@ def _scaling_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _task_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", metavar="INPUT.json", help="the task's input.json")
+    p.add_argument(
+        "--output",
+        metavar="RESULT.json",
+        help="where to write (default: io.outputJsonPath, else result.json beside it)",
+    )
+    p.add_argument(
+        "--watch",
+        metavar="DIR",
+        help="serve every DIR/tasks/*/input.json for this agent that has no result",
+    )
+    p.add_argument("--once", action="store_true", help="with --watch: serve what is there, exit")
+
+
 def _demo_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "which",
@@ -314,6 +344,12 @@ COMMANDS: tuple[Command, ...] = (
         _scaling_flags,
     ),
     (
+        "task",
+        "the babysitter task worker: tasks/<id>/input.json in, result.json out",
+        cmd_task,
+        _task_flags,
+    ),
+    (
         "demo",
         "run a command on a bundled example: analyze (the seed's 10K -> 50K msg/s consumer, "
         "the default) or scaling-plan (a three-tier system to 6,000 rps)",
@@ -336,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, handler, flags in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         flags(p)
-        _common(p)
+        if name != "task":  # the task worker writes a result, not a rendered report
+            _common(p)
         p.set_defaults(handler=handler)
     return parser
 

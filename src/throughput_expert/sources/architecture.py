@@ -28,7 +28,7 @@ from throughput_expert.model.quantity import (
 )
 from throughput_expert.sources import read_text
 
-__all__ = ["MAX_BYTES", "load_architecture"]
+__all__ = ["MAX_BYTES", "architecture_from_doc", "load_architecture"]
 
 MAX_BYTES = 1 << 20
 _TOP = ("system", "entry_rate", "entry_rate_rps", "cost_unit", "components", "$schema")
@@ -81,16 +81,18 @@ def load_architecture(path: str | PathLike[str]) -> Architecture:
     text = read_text(path)
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise InputError("larger than 1 MiB: not an architecture file", source=source)
-    doc = _parse(text, source)
+    return architecture_from_doc(_parse(text, source), source, Path(source).parent)
+
+
+def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> Architecture:
+    """An architecture from its parsed form (a mapping, as in the YAML file)."""
     _keys(doc, _TOP, source, "")
     raw = doc.get("components")
     if not isinstance(raw, list) or not raw:
         raise InputError(
             "expected a non-empty list of components", source=source, field="components"
         )
-    components = [
-        _component(c, source, f"components[{i}]", Path(source).parent) for i, c in enumerate(raw)
-    ]
+    components = [_component(c, source, f"components[{i}]", folder) for i, c in enumerate(raw)]
     names = [c.name for c in components]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)

@@ -1,0 +1,197 @@
+"""Reading an agent prompt's free-form ``context``: keys in any case or style, numbers as text.
+
+``understand(prompt, base)`` returns what was understood (rates, utilization, service, files,
+the architecture sentence) and what could not be read, so the result can list it instead of
+guessing. File paths are resolved against ``base`` (the task file's folder).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import Resource
+from throughput_expert.model.quantity import parse_count, parse_fraction, parse_rate
+
+__all__ = ["Understood", "normalize_key", "understand"]
+
+_RESOURCE_KEYS: dict[str, Resource] = {
+    "cpu": "cpu",
+    "memory": "memory",
+    "mem": "memory",
+    "ram": "memory",
+    "disk_io": "disk_io",
+    "diskio": "disk_io",
+    "disk": "disk_io",
+    "io": "disk_io",
+    "network": "network",
+    "net": "network",
+    "network_io": "network",
+    "bandwidth": "network",
+}
+_FILE_KEYS = {
+    "metrics": "metrics",
+    "metrics_file": "metrics",
+    "profile": "profile",
+    "profile_file": "profile",
+    "cpu_profile": "profile",
+    "architecture_file": "architecture",
+    "sweep": "sweep",
+    "sweep_file": "sweep",
+    "utilization_file": "metrics",
+    "measurements": "measurements",
+}
+# "from 10K to 50K msgs/sec", "to 50K msgs/sec", "10,000 msgs/sec"
+_FROM_TO = re.compile(
+    r"from\s+(?P<a>[\d.,_]+\s*[kKmMgG]?)\s+to\s+(?P<b>[\d.,_]+\s*[kKmMgG]?"
+    r"(?:\s*(?:[a-zA-Z]+/\w+|rps|qps|tps|[a-z]+ per \w+))?)"
+)
+_TO = re.compile(r"\bto\s+(?P<b>[\d.,_]+\s*[kKmMgG]?\s*(?:[a-zA-Z]+/\w+|rps|qps|tps))")
+
+
+def normalize_key(key: str) -> str:
+    """``currentThroughput``, ``current-throughput``, ``Current Throughput``: all
+    ``current_throughput``."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.strip())
+    return re.sub(r"[\s\-]+", "_", snake).lower()
+
+
+@dataclass
+class Understood:
+    current_rps: float | None = None
+    target_rps: float | None = None
+    utilization: dict[Resource, float] = field(default_factory=dict)
+    service: str | None = None
+    architecture_text: str | None = None
+    architecture_file: Path | None = None
+    architecture_doc: Mapping[str, Any] | None = None
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    cores: float | None = None
+    workers: int | None = None
+    latency_s: float | None = None
+    read: dict[str, Any] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
+
+
+def understand(prompt: Mapping[str, Any], base: Path) -> Understood:
+    u = Understood()
+    context = prompt.get("context") or {}
+    if not isinstance(context, Mapping):
+        u.unread.append(f"context: expected an object, got {type(context).__name__}")
+        context = {}
+    for key, value in _flatten(context).items():
+        _read(u, normalize_key(key), value, base)
+    _task_text(u, str(prompt.get("task") or ""))
+    return u
+
+
+def _flatten(context: Mapping[str, Any]) -> dict[str, Any]:
+    """``currentMetrics: {throughput: ...}`` is read like top-level keys."""
+    out: dict[str, Any] = {}
+    for key, value in context.items():
+        norm = normalize_key(str(key))
+        if norm in ("current_metrics", "metrics_data", "measurements_data") and isinstance(
+            value, Mapping
+        ):
+            out.update({str(k): v for k, v in value.items()})
+        else:
+            out[str(key)] = value
+    return out
+
+
+def _read(u: Understood, key: str, value: Any, base: Path) -> None:
+    try:
+        if not _known(u, key, value, base):
+            u.unread.append(f"{key}: not a key this worker reads")
+    except InputError as exc:
+        u.unread.append(f"{key}: {exc.message}")
+
+
+def _known(u: Understood, key: str, value: Any, base: Path) -> bool:
+    if key in ("current_throughput", "throughput", "current_rps", "current_rate", "rps"):
+        u.current_rps = parse_rate(_first_rate(value), source="context", field=key)
+    elif key in ("target_throughput", "target", "target_rps", "target_rate"):
+        u.target_rps = parse_rate(_last_rate(value), source="context", field=key)
+    elif key in ("resource_utilization", "utilization", "utilisation"):
+        _utilization(u, value)
+    elif key in _RESOURCE_KEYS:
+        u.utilization[_RESOURCE_KEYS[key]] = parse_fraction(value, key=key, source="context")
+    elif key in ("service", "service_name", "name"):
+        u.service = str(value)
+    elif key in ("cores", "cpu_cores"):
+        u.cores = parse_count(value, source="context", field=key)
+    elif key in ("workers", "consumers", "threads", "concurrency"):
+        u.workers = int(parse_count(value, source="context", field=key))
+    elif key == "architecture":
+        _architecture(u, value, base)
+    elif key in _FILE_KEYS:
+        paths = value if isinstance(value, list) else [value]
+        u.files.setdefault(_FILE_KEYS[key], []).extend(base / str(p) for p in paths)
+    else:
+        return False
+    u.read[key] = value
+    return True
+
+
+def _utilization(u: Understood, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise InputError("expected an object of resource: utilization")
+    for key, raw in value.items():
+        norm = normalize_key(str(key)).removesuffix("_pct")
+        resource = _RESOURCE_KEYS.get(norm)
+        if resource is None:
+            u.unread.append(f"utilization.{key}: not a resource (cpu, memory, disk_io, network)")
+            continue
+        pct_key = normalize_key(str(key))
+        u.utilization[resource] = parse_fraction(
+            raw, key=pct_key, source="context", field=f"utilization.{key}"
+        )
+
+
+def _architecture(u: Understood, value: Any, base: Path) -> None:
+    if isinstance(value, Mapping):
+        u.architecture_doc = value
+    elif isinstance(value, str) and re.search(r"\.(ya?ml|json)$", value.strip()):
+        u.architecture_file = base / value.strip()
+    else:
+        u.architecture_text = str(value)
+
+
+def _first_rate(value: Any) -> Any:
+    if isinstance(value, str) and (m := _FROM_TO.search(value)):
+        return m.group("a")
+    return value
+
+
+def _last_rate(value: Any) -> Any:
+    if isinstance(value, str) and (m := _FROM_TO.search(value) or _TO.search(value)):
+        return m.group("b")
+    return value
+
+
+def _task_text(u: Understood, task: str) -> None:
+    """A target in the task's text ("from 10K to 50K msgs/sec") is the target rate."""
+    m = _FROM_TO.search(task)
+    if m:
+        if u.current_rps is None:
+            u.current_rps = _try_rate(m.group("a"), u)
+        if u.target_rps is None:
+            u.target_rps = _try_rate(m.group("b"), u)
+        u.read["task"] = task
+        return
+    m2 = _TO.search(task)
+    if m2 and u.target_rps is None:
+        u.target_rps = _try_rate(m2.group("b"), u)
+        u.read["task"] = task
+
+
+def _try_rate(text: str, u: Understood) -> float | None:
+    try:
+        return parse_rate(text.strip(), source="task")
+    except InputError as exc:
+        u.unread.append(f"task: {exc.message}")
+        return None

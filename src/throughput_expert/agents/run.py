@@ -1,0 +1,131 @@
+"""Which advisors a task asks for, the inputs each gets from the prompt, and the merged result.
+
+Missing quantities are derived where a law allows and listed as assumptions: e.g. a single
+consumer at 10,000 msg/s spends at most 100 µs per message (Little's law with one in flight),
+which bounds the batching cost model and sizes the consumers for the target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from throughput_expert.agents.context import Understood, understand
+from throughput_expert.agents.sentence import Part, read_sentence
+from throughput_expert.errors import InputError
+from throughput_expert.model import Assumption, Report, ServiceMetrics
+
+__all__ = ["choose", "run_advisors"]
+
+_WANTS = (
+    ("concurrency", r"parallel|thread|pool|concurren|consumer count|async"),
+    ("batching", r"batch"),
+    ("scaling", r"scal|capacity plan|instances|horizontal"),
+    ("bottleneck", r"bottleneck|profile|hot ?spot"),
+)
+
+
+def choose(prompt: Mapping[str, Any], u: Understood) -> list[str]:
+    """Advisors to run: analyze always (when there is data), then what the task asks for."""
+    words = " ".join(
+        [str(prompt.get("task") or "")] + [str(i) for i in prompt.get("instructions") or []]
+    ).lower()
+    wanted = [name for name, pattern in _WANTS if re.search(pattern, words)]
+    if "profile" in u.files and "bottleneck" not in wanted:
+        wanted.append("bottleneck")
+    if not re.sub(r"\W", "", words):  # no instructions: run what the data allows
+        wanted = [w for w in ("concurrency", "batching", "scaling") if u.target_rps]
+    return ["analyze", *[w for w in wanted if w != "bottleneck"]] + (
+        ["find-bottleneck"] if "profile" in u.files else []
+    )
+
+
+def run_advisors(prompt: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    from throughput_expert.agents.merge import merge
+
+    u = understand(prompt, base)
+    parts, unread = read_sentence(u.architecture_text) if u.architecture_text else ([], [])
+    u.unread.extend(
+        f"architecture: {c!r} (no component word or product this worker knows)" for c in unread
+    )
+    metrics = _metrics(u, parts, prompt)
+    advisors = choose(prompt, u)
+    reports: dict[str, Report] = {}
+    derived: list[Assumption] = []
+    for name in advisors:
+        report = _run(name, u, parts, metrics, derived)
+        if report is not None:
+            reports[name] = report
+    return merge(reports, u, parts, advisors, derived)
+
+
+def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> ServiceMetrics:
+    from throughput_expert.sources import load_metrics
+    from throughput_expert.sources.merge import merge_metrics
+
+    workers = u.workers
+    if workers is None:
+        workers = next((p.count for p in parts if p.kind == "worker" and p.count), None)
+    text = " ".join(str(v) for v in (prompt.get("task"), u.read.get("current_throughput")) if v)
+    system = "message-processing" if re.search(r"\bmsgs?\b|message", text, re.I) else None
+    own = ServiceMetrics(
+        service=u.service,
+        throughput_rps=u.current_rps,
+        target_rps=u.target_rps,
+        utilization=dict(u.utilization),
+        cores=u.cores,
+        workers=workers,
+        system_type=system,
+        architecture=u.architecture_text,
+    )
+    files = [str(p) for p in u.files.get("metrics", [])]
+    if not files:
+        if own.throughput_rps is None and not own.utilization:
+            raise InputError(
+                "the task holds no measurements: give currentThroughput, "
+                "resourceUtilization or a metrics file in the context",
+                source="task",
+                field="context",
+            )
+        return own
+    return merge_metrics([load_metrics(files), own])
+
+
+def _per_item(metrics: ServiceMetrics, derived: list[Assumption]) -> float | None:
+    """Little's law: W workers at X items/s spend at most W / X per item."""
+    if metrics.latency.mean_s is not None:
+        return metrics.latency.mean_s
+    if not metrics.workers or not metrics.throughput_rps:
+        return None
+    per_item = metrics.workers / metrics.throughput_rps
+    derived.append(
+        Assumption(
+            "time per item",
+            f"≤ {per_item * 1e6:.4g} µs",
+            f"{metrics.workers} worker(s) at {metrics.throughput_rps:g} items/s, each always busy: "
+            "Little's law R = L / X with L = workers (less if they idle); it bounds the batching "
+            "cost model and sizes the pool for the target",
+        )
+    )
+    return per_item
+
+
+def _run(
+    name: str, u: Understood, parts: list[Part], m: ServiceMetrics, derived: list[Assumption]
+) -> Report | None:
+    from throughput_expert.agents import advisors_for_task as a
+
+    if name == "analyze":
+        return a.analyze(m)
+    if name == "find-bottleneck":
+        return a.find_bottleneck(u, m)
+    per_item = _per_item(m, derived)
+    if name == "concurrency":
+        return a.concurrency(u, parts, m, per_item, derived)
+    if name == "batching":
+        return a.batching(u, parts, m, per_item, derived)
+    if name == "scaling":
+        return a.scaling(u, parts, m, per_item, derived)
+    return None

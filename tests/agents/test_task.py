@@ -1,0 +1,174 @@
+"""The task worker on task files in every shape, asserting on numbers and verdicts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from throughput_expert.agents.context import normalize_key
+from throughput_expert.agents.sentence import read_sentence
+from throughput_expert.agents.task import run_task
+from throughput_expert.agents.watch import pending, watch
+from throughput_expert.errors import InputError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def staged(tmp_path: Path, name: str, effect: str = "e1") -> Path:
+    """The fixture as tasks/<effect>/input.json in a run folder, with its side files."""
+    folder = tmp_path / "tasks" / effect
+    folder.mkdir(parents=True)
+    for extra in ("metrics.json", "profile.collapsed"):
+        shutil.copy(FIXTURES / extra, folder / extra)
+    path = folder / "input.json"
+    shutil.copy(FIXTURES / name, path)
+    return path
+
+
+def test_the_seeds_own_example(tmp_path: Path) -> None:
+    written, r = run_task(staged(tmp_path, "seed_agent_block.json"))
+    assert written == tmp_path / "tasks" / "e1" / "result.json"  # io.outputJsonPath
+    assert json.loads(written.read_text()) == r
+    a = r["analysis"]
+    assert r["command"] == "task"
+    assert a["bottleneck"]["type"] == "io_disk"
+    assert a["headroom"]["ceiling_rps"] == pytest.approx(8750)  # 10,000 x 0.70 / 0.80
+    # one consumer at 10,000/s: <= 100 us per message (Little's law); 50,000/s needs 5 in flight
+    io = next(p for p in a["concurrency"]["pools"] if p["pool"] == "io")
+    assert io["threads"] == 5
+    # 100 us split 90 % fixed: c0 = 90 us, c1 = 10 us; b = ceil(50,000 x 90e-6 / (1 - 0.5)) = 9
+    assert a["batching"]["batch_size"] == 9
+    consumer = a["scaling"]["components"][0]
+    assert (consumer["name"], consumer["instances_needed"]) == ("consumer", 6)  # 50K / 8,750
+    assert any(x["what"] == "time per item" for x in r["assumptions"])
+    assert r["artifacts"] == [str(written)]  # required by the schema: what was written
+    assert "schema_violations" not in r
+    assert a["task"]["understood"]["architecture"][1]["name"] == "PostgreSQL"
+
+
+def test_top_level_prompt_and_schema(tmp_path: Path) -> None:
+    written, r = run_task(staged(tmp_path, "top_level_prompt.json"))
+    assert written.name == "result.json"
+    u = r["analysis"]["task"]["understood"]
+    assert (u["current_rps"], u["target_rps"]) == (2000, 8000)
+    assert u["utilization_pct"] == {"cpu": 62.0, "network": 20.0}
+    assert r["analysis"]["task"]["advisors_run"] == ["analyze", "scaling"]
+    assert r["verdict"] == "not available from the data given"  # required, honestly filled
+    svc = r["analysis"]["scaling"]["components"][0]
+    # 2,000 rps on one instance at 62 % cpu: 2,000 x 0.7 / 0.62 = 2,258 per instance -> 4
+    assert svc["instances_needed"] == 4
+
+
+def test_agent_name_and_prompt_with_metrics_in_context(tmp_path: Path) -> None:
+    _, r = run_task(staged(tmp_path, "agent_name_prompt.json"))
+    u = r["analysis"]["task"]["understood"]
+    assert (u["current_rps"], u["target_rps"]) == (5000, 12000)
+    assert r["analysis"]["bottleneck"]["type"] == "cpu"  # 85 % cpu
+    assert r["analysis"]["headroom"]["ceiling_rps"] == pytest.approx(5000 * 0.7 / 0.85)
+    names = [p["name"] for p in u["architecture"]]
+    assert names == ["server", "MySQL"]
+    assert any("nginx balancer" in x for x in r["analysis"]["task"]["unread"])
+
+
+def test_files_in_the_context_are_read_relative_to_the_task(tmp_path: Path) -> None:
+    _, r = run_task(staged(tmp_path, "with_files.json"))
+    assert "find-bottleneck" in r["analysis"]["task"]["advisors_run"]
+    profile = r["analysis"]["profile"]
+    assert profile["bottleneck"]["type"] == "downstream"  # 70 % waiting in socket reads
+    assert r["analysis"]["current_throughput"]["rps"] == 800
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kinds", "unread"),
+    [
+        (
+            "Three API servers behind a Kafka topic, writing to MongoDB",
+            [("service", 3), ("queue", 1), ("database", None)],
+            [],
+        ),
+        ("two workers; redis cache + S3 archive", [("worker", 2), ("cache", None)], ["S3 archive"]),
+        ("a monolith on bare metal", [], ["a monolith on bare metal"]),
+        (
+            "12 pods -> RabbitMQ -> 4 consumers -> Postgres",
+            [("service", 12), ("queue", None), ("worker", 4), ("database", None)],
+            [],
+        ),
+    ],
+)
+def test_sentences_not_written_against(sentence: str, kinds: list[Any], unread: list[str]) -> None:
+    parts, left = read_sentence(sentence)
+    assert [(p.kind, p.count) for p in parts] == kinds
+    assert left == unread
+
+
+@pytest.mark.parametrize(
+    ("key", "norm"),
+    [
+        ("currentThroughput", "current_throughput"),
+        ("diskIO", "disk_io"),
+        ("resource-utilization", "resource_utilization"),
+        ("Target Throughput", "target_throughput"),
+    ],
+)
+def test_keys_in_any_style(key: str, norm: str) -> None:
+    assert normalize_key(key) == norm
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", "malformed JSON"),
+        ('{"agent": {"name": "x"}}', "no agent prompt"),
+        ('{"prompt": {"task": "speed it up", "context": {}}}', "holds no measurements"),
+        ('["a list"]', "expected a JSON object"),
+    ],
+)
+def test_unreadable_tasks(tmp_path: Path, content: str, words: str) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=words):
+        run_task(path)
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    good = staged(tmp_path, "top_level_prompt.json")
+    out = tmp_path / "custom.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "task", str(good), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and json.loads(out.read_text())["command"] == "task"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    proc = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "task", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_watch_serves_pending_tasks_for_this_agent(tmp_path: Path) -> None:
+    staged(tmp_path, "seed_agent_block.json", "a")
+    staged(tmp_path, "agent_name_prompt.json", "b")
+    other = staged(tmp_path, "agent_name_prompt.json", "c")
+    other.write_text(other.read_text().replace("throughput-optimization-expert", "someone-else"))
+    assert len(pending(tmp_path)) == 2
+    log: list[str] = []
+    assert watch(str(tmp_path), once=True, log=log.append) == 0
+    # task a names its result: io.outputJsonPath = tasks/e1/result.json, in the run folder
+    assert (tmp_path / "tasks" / "e1" / "result.json").exists()
+    assert (tmp_path / "tasks" / "b" / "result.json").exists()
+    assert not (tmp_path / "tasks" / "c" / "result.json").exists()
+    assert pending(tmp_path) == [] and len(log) == 2
