@@ -1,0 +1,188 @@
+"""Load-test results users already have, read into one ``Sweep`` (``tpx sweep --from``).
+
+Each file's tool is detected from its content (FORMATS.md §3): k6 summary (``--summary-export``
+or ``handleSummary``) and JSON lines (``--out json``, gzipped or not), Locust CSV (stats and
+stats history), wrk and wrk2 text, JMeter JTL CSV, Gatling ``simulation.log`` (text) and vegeta
+JSON. Every file, or every load step inside one, becomes one ``SweepLevel``; the levels of all
+files merge into one sweep whose level kind is ``concurrency``.
+
+Closed-loop tools (wrk, Locust, JMeter, k6 VU executors, Gatling) give levels at their VUs,
+users, threads or connections, in ``closed`` mode, and their percentiles are flagged as prone
+to coordinated omission. Open-loop results (wrk2, vegeta, k6 arrival-rate runs) give ``open``
+levels with ``offered_rps`` set; a sweep file's level is always a concurrency, so theirs is
+the connections (wrk2), the VUs (k6), or for vegeta, whose report has none, the mean requests
+in flight by Little's law (see ``vegeta.py``). Open and closed results do not mix in one sweep.
+Per-level remarks (coordinated omission, dropped iterations, failures, corrected vs
+uncorrected wrk2 percentiles) go to ``Sweep.notes``, each prefixed with its file's name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Sequence
+from os import PathLike
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import InputRef
+from throughput_expert.model.sweep import Sweep
+from throughput_expert.sources import MAX_FILE_BYTES, read_json
+from throughput_expert.sources.loadtests import gatling, jmeter, k6, k6_lines, locust, vegeta, wrk
+from throughput_expert.sources.loadtests._common import Imported
+from throughput_expert.sources.sweep import save_sweep
+
+__all__ = ["UNKNOWN", "import_results", "import_to_sweep", "parse_result"]
+
+UNKNOWN = (
+    "unknown load-test result (expected k6, Locust CSV, wrk/wrk2 output, JMeter JTL, "
+    "Gatling simulation.log or vegeta JSON)"
+)
+BINARY_GATLING = (
+    "binary simulation.log (Gatling 3.12+) is not readable; export the levels another way: "
+    "run the simulation with Gatling 3.11 or earlier for a text log, or write them into a "
+    "sweep CSV (FORMATS.md §5.1)"
+)
+_HISTORY_SUFFIX = "_stats_history.csv"
+_STATS_SUFFIX = "_stats.csv"
+
+
+def import_results(paths: Sequence[str | PathLike[str]]) -> Sweep:
+    """Read load-test result files into one sweep (one level per file or per load step)."""
+    if not paths:
+        raise InputError("no load-test results given: pass --from FILE", source="--from")
+    names = [str(p) for p in paths]
+    results = [(name, _import_file(name, names)) for name in _without_paired_stats(names)]
+    return _merge(results)
+
+
+def import_to_sweep(paths: Sequence[str | PathLike[str]], save: str | None) -> Sweep:
+    """Import load-test results and, when ``save`` is given, write the sweep file there."""
+    sweep = import_results(paths)
+    if save is not None:
+        save_sweep(sweep, save)
+    return sweep
+
+
+def parse_result(data: bytes, source: str, history: str | None = None) -> Imported:
+    """One file's levels from its bytes; ``history`` is a Locust stats file's history text."""
+    text = _decode(_gunzip(data, source), source)
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return _parse_json(text, source)
+    if locust.is_history(text):
+        return locust.parse_history(text, source)
+    if locust.is_stats(text):
+        return locust.parse_stats(text, source, history)
+    if jmeter.looks_like(text):
+        return jmeter.parse(text, source)
+    if gatling.looks_like(text):
+        return gatling.parse(text, source)
+    if wrk.looks_like(text):
+        return wrk.parse(text, source)
+    raise InputError(UNKNOWN, source=source)
+
+
+def _import_file(name: str, names: Sequence[str]) -> Imported:
+    history = None
+    if name.endswith(_STATS_SUFFIX):
+        sibling = name.removesuffix(_STATS_SUFFIX) + _HISTORY_SUFFIX
+        if os.path.isfile(sibling):
+            history = _decode(_read_bytes(sibling), sibling)
+    return parse_result(_read_bytes(name), name, history)
+
+
+def _without_paired_stats(names: Sequence[str]) -> list[str]:
+    """Drop a Locust ``_stats.csv`` whose ``_stats_history.csv`` is given too (it has more)."""
+    given = set(names)
+    return [
+        n
+        for n in names
+        if not (
+            n.endswith(_STATS_SUFFIX) and n.removesuffix(_STATS_SUFFIX) + _HISTORY_SUFFIX in given
+        )
+    ]
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(exc.strerror or "cannot be read", source=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MiB", source=path)
+    return data
+
+
+def _gunzip(data: bytes, source: str) -> bytes:
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(MAX_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error):
+        raise InputError("a damaged gzip file", source=source) from None
+    if len(out) > MAX_FILE_BYTES:
+        raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MiB uncompressed", source=source)
+    return out
+
+
+def _decode(data: bytes, source: str) -> str:
+    if b"\x00" in data[:65536]:
+        raise InputError(_binary_message(data), source=source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(_binary_message(data), source=source) from None
+
+
+def _binary_message(data: bytes) -> str:
+    head = data[:4096].lower()
+    if data[:1] == b"\x00" or b"gatling" in head or b"simulation" in head:
+        return BINARY_GATLING
+    return f"binary content: {UNKNOWN}"
+
+
+def _parse_json(text: str, source: str) -> Imported:
+    if k6_lines.looks_like_lines(text):
+        return k6.parse_lines(text, source)
+    doc = read_json(text, source)
+    if k6.looks_like_summary(doc):
+        assert isinstance(doc, dict)
+        return k6.parse_summary(doc, source)
+    if vegeta.looks_like(doc):
+        assert isinstance(doc, dict)
+        return vegeta.parse(doc, source)
+    raise InputError(UNKNOWN, source=source)
+
+
+def _merge(results: list[tuple[str, Imported]]) -> Sweep:
+    modes = {r.mode for _, r in results}
+    if len(modes) > 1:
+        closed = [os.path.basename(n) for n, r in results if r.mode == "closed"]
+        raise InputError(
+            "open-loop (wrk2, vegeta, k6 arrival-rate) and closed-loop results do not mix in one "
+            f"sweep; import the closed-loop ones ({', '.join(closed)}) separately",
+            source="--from",
+        )
+    tools = sorted({r.tool for _, r in results})
+    levels = tuple(lv for _, r in results for lv in r.levels)
+    targets = {r.target for _, r in results if r.target}
+    started = sorted(r.started_at for _, r in results if r.started_at)
+    return Sweep(
+        "concurrency",
+        results[0][1].mode,
+        levels,
+        closed_loop_percentiles=any(r.closed_loop for _, r in results),
+        source=InputRef(
+            ", ".join(n for n, _ in results),
+            "load-test",
+            f"{', '.join(tools)}: {len(levels)} levels",
+        ),
+        driver=", ".join(tools),
+        target=targets.pop() if len(targets) == 1 else None,
+        started_at=started[0] if started else None,
+        notes=tuple(f"{os.path.basename(n)}: {note}" for n, r in results for note in r.notes),
+    )

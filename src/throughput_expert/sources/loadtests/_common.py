@@ -1,0 +1,128 @@
+"""What every load-test importer shares: the per-file result and checked number helpers.
+
+Each tool module exposes ``parse(text, source) -> Imported`` (k6 and vegeta take the parsed
+JSON document); ``loadtests/__init__.py`` detects the tool and merges the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import Latency
+from throughput_expert.model.sweep import SweepLevel, SweepMode
+
+__all__ = [
+    "CO_NOTE",
+    "Imported",
+    "check_level",
+    "csv_table",
+    "epoch_s",
+    "finite",
+    "json_number",
+    "latency_ms",
+    "nearest_rank",
+    "number",
+    "summarize_ms",
+]
+
+CO_NOTE = "closed loop: percentiles are prone to coordinated omission (FORMATS.md §3.9)"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The levels one file holds, with how they were produced."""
+
+    tool: str
+    mode: SweepMode
+    levels: tuple[SweepLevel, ...]
+    closed_loop: bool
+    notes: tuple[str, ...] = ()
+    target: str | None = None
+    started_at: str | None = None
+
+
+def finite(value: float, source: str, field: str) -> float:
+    """``value`` if it is a finite number >= 0, else an InputError naming the field."""
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            f"expected a finite number >= 0, got {value!r}", source=source, field=field
+        )
+    return value
+
+
+def number(text: str, source: str, field: str) -> float:
+    """A number written as text (a CSV cell, a word of tool output)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise InputError(f"not a number: {text[:20]!r}", source=source, field=field) from None
+    return finite(value, source, field)
+
+
+def json_number(value: object, source: str, field: str) -> float | None:
+    """A JSON number (None when absent); booleans, strings and negatives are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError("expected a number", source=source, field=field)
+    return finite(float(value), source, field)
+
+
+def check_level(level: float, source: str, field: str) -> float:
+    if not math.isfinite(level) or level < 1:
+        raise InputError(f"a load level must be >= 1, got {level:g}", source=source, field=field)
+    return level
+
+
+def latency_ms(values: Mapping[str, float | None]) -> Latency:
+    """A ``Latency`` from milliseconds keyed ``mean p50 p90 p95 p99 p999 max``."""
+    return Latency(**{f"{k}_s": None if v is None else v / 1e3 for k, v in values.items()})
+
+
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The q-quantile (0 < q <= 1) of sorted values by the nearest-rank method."""
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summarize_ms(samples: Sequence[float]) -> Latency:
+    """Mean, percentiles and max of latency samples in ms (nearest rank)."""
+    if not samples:
+        return Latency()
+    ordered = sorted(samples)
+    quantiles = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+    values: dict[str, float | None] = {k: nearest_rank(ordered, q) for k, q in quantiles.items()}
+    values["mean"] = math.fsum(ordered) / len(ordered)
+    values["max"] = ordered[-1]
+    return latency_ms(values)
+
+
+def csv_table(text: str, source: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the non-blank rows of a CSV text."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", source=source) from None
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InputError("empty CSV", source=source)
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def epoch_s(text: str, source: str, field: str) -> float:
+    """Unix seconds from an RFC 3339 time (fractions past microseconds are dropped)."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+        if stamp.tzinfo is not None:
+            return stamp.timestamp()
+    except (ValueError, OverflowError):
+        raise InputError(
+            f"not an RFC 3339 time: {text[:40]!r}", source=source, field=field
+        ) from None
+    raise InputError("a time without a UTC offset", source=source, field=field)
