@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from throughput_expert.errors import FitError, InputError, ModelError
+from throughput_expert.laws._checks import non_negative, positive
 
 __all__ = [
     "MIN_R_SQUARED",
@@ -75,17 +76,11 @@ class CostFit:
 
 
 def _non_negative(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"must be a finite number >= 0, got {value!r}", source=_SOURCE, field=field
-        )
-    return float(value)
+    return non_negative(value, field, _SOURCE)
 
 
 def _positive(value: float, field: str) -> float:
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"must be a finite number > 0, got {value!r}", source=_SOURCE, field=field)
-    return float(value)
+    return positive(value, field, _SOURCE)
 
 
 def _batch_size(b: float) -> float:

@@ -8,9 +8,8 @@ the system (concurrency), λ its throughput (per second) and W the mean time spe
 
 from __future__ import annotations
 
-import math
-
-from throughput_expert.errors import InputError, ModelError
+from throughput_expert.errors import ModelError
+from throughput_expert.laws._checks import non_negative
 
 __all__ = ["concurrency", "response_time_from", "throughput_from"]
 
@@ -18,11 +17,7 @@ _SOURCE = "Little's law"
 
 
 def _non_negative(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"must be a finite number >= 0, got {value!r}", source=_SOURCE, field=field
-        )
-    return float(value)
+    return non_negative(value, field, _SOURCE)
 
 
 def _positive(value: float, field: str) -> float:

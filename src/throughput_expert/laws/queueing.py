@@ -10,13 +10,13 @@ utilization ρ = a / c; every formula needs ρ < 1 and raises ``UnstableSystem``
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from scipy.optimize import brentq  # type: ignore[import-untyped]
 
 from throughput_expert.errors import InputError, UnstableSystem
+from throughput_expert.laws._checks import non_negative, positive, servers
 
 __all__ = [
     "QueueResult",
@@ -48,30 +48,15 @@ class QueueResult:
 
 
 def _non_negative(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"must be a finite number >= 0, got {value!r}", source=_SOURCE, field=field
-        )
-    return float(value)
+    return non_negative(value, field, _SOURCE)
 
 
 def _positive(value: float, field: str) -> float:
-    number = _non_negative(value, field)
-    if number == 0:
-        raise InputError("must be > 0, got 0", source=_SOURCE, field=field)
-    return number
+    return positive(value, field, _SOURCE)
 
 
-def _servers(servers: int) -> int:
-    try:
-        count = operator.index(servers)
-    except TypeError:
-        count = 0
-    if count < 1:
-        raise InputError(
-            f"must be a whole number >= 1, got {servers!r}", source=_SOURCE, field="servers"
-        )
-    return count
+def _servers(count: int) -> int:
+    return servers(count, _SOURCE)
 
 
 def _probability(q: float) -> float:

@@ -9,10 +9,8 @@ These laws hold for measured averages over an interval, whatever the distributio
 
 from __future__ import annotations
 
-import math
-import operator
-
-from throughput_expert.errors import InputError, ModelError, UnstableSystem
+from throughput_expert.errors import ModelError, UnstableSystem
+from throughput_expert.laws._checks import fraction, non_negative, servers
 
 __all__ = [
     "max_throughput",
@@ -26,31 +24,15 @@ _SOURCE = "utilization law"
 
 
 def _non_negative(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"must be a finite number >= 0, got {value!r}", source=_SOURCE, field=field
-        )
-    return float(value)
+    return non_negative(value, field, _SOURCE)
 
 
 def _fraction(value: float, field: str) -> float:
-    if not math.isfinite(value) or not 0 <= value <= 1:
-        raise InputError(
-            f"must be a fraction in [0, 1], got {value!r}", source=_SOURCE, field=field
-        )
-    return float(value)
+    return fraction(value, field, _SOURCE)
 
 
-def _servers(servers: int) -> int:
-    try:
-        count = operator.index(servers)
-    except TypeError:
-        count = 0
-    if count < 1:
-        raise InputError(
-            f"must be a whole number >= 1, got {servers!r}", source=_SOURCE, field="servers"
-        )
-    return count
+def _servers(count: int) -> int:
+    return servers(count, _SOURCE)
 
 
 def utilization(throughput: float, service_demand: float, servers: int = 1) -> float:
