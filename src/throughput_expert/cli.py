@@ -133,6 +133,25 @@ def cmd_task(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """``tpx report REPORT.json``: render a saved JSON report without recomputing."""
+    from throughput_expert.render.report_file import render_saved
+
+    fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
+    text = render_saved(args.report, fmt)
+    if args.output:
+        from throughput_expert.sources import write_atomically
+
+        write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _report_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("report", metavar="REPORT.json", help="a report saved with --format json")
+
+
 # `tpx demo NAME` runs the real command on a bundled example: (file, the command's flags).
 DEMOS = {
     "analyze": ("examples/message-consumer.json", ["analyze", "--metrics", "{file}"]),
@@ -177,7 +196,7 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
-        choices=("json", "text"),
+        choices=("json", "text", "html"),
         help="output format (default: text on a terminal, json otherwise)",
     )
     p.add_argument("--output", metavar="PATH", help="write the report here (default: stdout)")
@@ -348,6 +367,12 @@ COMMANDS: tuple[Command, ...] = (
         "the babysitter task worker: tasks/<id>/input.json in, result.json out",
         cmd_task,
         _task_flags,
+    ),
+    (
+        "report",
+        "render a saved JSON report as json, text or html, without recomputing",
+        cmd_report,
+        _report_flags,
     ),
     (
         "demo",

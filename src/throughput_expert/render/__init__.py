@@ -7,7 +7,7 @@ from throughput_expert.render.base import Renderer
 
 __all__ = ["FORMATS", "Renderer", "renderer_for"]
 
-FORMATS = ("json", "text")
+FORMATS = ("json", "text", "html")
 
 
 def renderer_for(name: str) -> Renderer:
@@ -20,4 +20,8 @@ def renderer_for(name: str) -> Renderer:
         from throughput_expert.render.as_text import TextRenderer
 
         return TextRenderer()
+    if name == "html":
+        from throughput_expert.render.as_html import HTMLRenderer
+
+        return HTMLRenderer()
     raise InputError(f"unknown format {name!r} (known: {', '.join(FORMATS)})", source="--format")

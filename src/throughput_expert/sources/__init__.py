@@ -69,6 +69,7 @@ def write_atomically(path: str | PathLike[str], text: str, *, source: str = "--o
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     except OSError as exc:
         os.unlink(tmp)
@@ -76,6 +77,12 @@ def write_atomically(path: str | PathLike[str], text: str, *, source: str = "--o
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_json(text: str, source: str) -> object:

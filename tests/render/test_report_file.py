@@ -1,0 +1,59 @@
+"""A saved JSON report is checked when read back; anything else is one line of InputError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from throughput_expert.errors import InputError
+from throughput_expert.model import Report
+from throughput_expert.render.as_json import JSONRenderer
+from throughput_expert.render.as_text import TextRenderer
+from throughput_expert.render.base import Renderer
+from throughput_expert.render.report_file import load_report, render_saved
+
+REPORT = Report(command="analyze", summary="Nothing measured.")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "report.json"
+    path.write_text(text)
+    return path
+
+
+def test_load_report_gives_the_json_form(tmp_path: Path) -> None:
+    path = _write(tmp_path, JSONRenderer().render(REPORT))
+    assert load_report(path) == REPORT.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{", "not JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"schema_version": "2", "command": "analyze", "summary": ""}', "schema_version"),
+        ('{"schema_version": "1", "command": "nope", "summary": ""}', "unknown command"),
+        ('{"schema_version": "1", "command": "analyze"}', "summary: missing"),
+        ('{"schema_version": "1", "command": "analyze", "summary": "", "series": []}', "series"),
+    ],
+)
+def test_malformed_reports_are_one_line_input_errors(tmp_path: Path, text: str, says: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_report(_write(tmp_path, text))
+    assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        load_report(tmp_path / "absent.json")
+
+
+def test_a_broken_record_is_an_input_error(tmp_path: Path) -> None:
+    doc = REPORT.to_dict()
+    doc["recommendations"] = [{"optimization": "x"}]
+    path = _write(tmp_path, json.dumps(doc))
+    lookup: dict[str, type[Renderer]] = {"text": TextRenderer}
+    with pytest.raises(InputError, match="not a report's JSON form"):
+        render_saved(path, "text", lambda name: lookup[name]())
