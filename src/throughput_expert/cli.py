@@ -148,6 +148,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """``tpx mcp``: the advisors as MCP tools over stdio."""
+    from throughput_expert.agents.mcp_server import main as serve
+
+    serve()
+    return 0
+
+
+def _no_flags(p: argparse.ArgumentParser) -> None:
+    """A command without options of its own."""
+
+
 def _report_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("report", metavar="REPORT.json", help="a report saved with --format json")
 
@@ -375,6 +387,12 @@ COMMANDS: tuple[Command, ...] = (
         _report_flags,
     ),
     (
+        "mcp",
+        "serve the advisors as MCP tools over stdio (Model Context Protocol)",
+        cmd_mcp,
+        _no_flags,
+    ),
+    (
         "demo",
         "run a command on a bundled example: analyze (the seed's 10K -> 50K msg/s consumer, "
         "the default) or scaling-plan (a three-tier system to 6,000 rps)",
@@ -397,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, handler, flags in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         flags(p)
-        if name != "task":  # the task worker writes a result, not a rendered report
+        if name not in ("task", "mcp"):  # these write results, not rendered reports
             _common(p)
         p.set_defaults(handler=handler)
     return parser
