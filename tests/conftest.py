@@ -112,3 +112,25 @@ def postgres_dsn() -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def _service_env(name: str, what: str) -> str:
+    """A variable scripts/services exports; in CI a missing one fails, elsewhere it skips."""
+    if value := os.environ.get(name):
+        return value
+    message = f"{name} is not set (run the tests with scripts/test, which starts {what})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def prometheus_url() -> str:
+    """A Prometheus scraping node_exporter and the load service every 1 s: TPX_PROMETHEUS_URL."""
+    return _service_env("TPX_PROMETHEUS_URL", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def load_service_url() -> str:
+    """The instrumented load service (tests/sources/fixtures/load_service.py): its base URL."""
+    return _service_env("TPX_LOAD_SERVICE_URL", "the load service")

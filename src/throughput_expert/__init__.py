@@ -11,6 +11,7 @@ service-demand laws, Erlang C, the USL, Amdahl) and says which.
 from __future__ import annotations
 
 from throughput_expert.api import (
+    PrometheusOptions,
     analyze,
     design_batching,
     find_bottleneck,
@@ -34,6 +35,7 @@ __all__ = [
     "InputError",
     "MeasurementError",
     "ModelError",
+    "PrometheusOptions",
     "ThroughputError",
     "UnstableSystem",
     "__version__",

@@ -12,12 +12,16 @@ from os import PathLike
 from typing import TYPE_CHECKING
 
 from throughput_expert.errors import InputError
+from throughput_expert.live import PrometheusOptions
+from throughput_expert.model.quantity import parse_duration, parse_rate
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
-    from throughput_expert.model import Report
+    from throughput_expert.model import Report, ServiceMetrics
+    from throughput_expert.model.settings import Settings
 
 __all__ = [
+    "PrometheusOptions",
     "analyze",
     "design_batching",
     "find_bottleneck",
@@ -40,23 +44,21 @@ def analyze(
     service: str | None = None,
     interval: Quantity | None = None,
     defaults: PathArg | None = None,
+    prometheus: PrometheusOptions | None = None,
+    observe: Quantity | None = None,
 ) -> Report:
     """Analyze measured metrics: bottleneck, headroom, latency growth and recommendations.
 
     ``metrics`` are files: tpx metrics JSON, Prometheus API responses or tpx exports, or
     Prometheus text-exposition scrapes (two or more, ``interval`` apart when they carry no
-    timestamps). Rates and durations may be human strings ("10K", "2.5M rps", "15s").
+    timestamps). ``prometheus`` asks a running server instead (or as well); ``observe`` samples
+    this machine for that long ("30s"). Rates and durations may be human strings ("10K").
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
-    from throughput_expert.model.quantity import parse_duration, parse_rate
-    from throughput_expert.sources import load_metrics
     from throughput_expert.sources.settings import load_settings
 
     settings = load_settings(defaults)
-    interval_s = None
-    if interval is not None:
-        interval_s = parse_duration(interval, source="--interval", default_unit="s")
-    loaded = load_metrics([str(p) for p in metrics], interval_s=interval_s, service=service)
+    loaded = _host_metrics(metrics, interval, service, prometheus, observe, settings)
     inputs = AnalyzeInputs(
         metrics=loaded,
         current_rps=None
@@ -69,6 +71,40 @@ def analyze(
     return advise(inputs, settings)
 
 
+def _host_metrics(
+    files: Sequence[PathArg],
+    interval: Quantity | None,
+    service: str | None,
+    prometheus: PrometheusOptions | None,
+    observe: Quantity | None,
+    settings: Settings,
+) -> ServiceMetrics:
+    """Metrics from files, a live Prometheus and this machine, merged in that order."""
+    from throughput_expert.live import observe_metrics, prometheus_metrics
+    from throughput_expert.sources import load_metrics
+    from throughput_expert.sources.merge import merge_metrics
+
+    records = []
+    if files:
+        interval_s = None
+        if interval is not None:
+            interval_s = parse_duration(interval, source="--interval", default_unit="s")
+        records.append(
+            load_metrics([str(p) for p in files], interval_s=interval_s, service=service)
+        )
+    if prometheus is not None:
+        records.append(prometheus_metrics(prometheus, settings, service))
+    if observe is not None:
+        records.append(observe_metrics(observe))
+    if not records:
+        raise InputError(
+            "no metrics given: pass --metrics FILE, --prometheus URL or --observe T",
+            source="analyze",
+            field="metrics",
+        )
+    return merge_metrics(records)
+
+
 def find_bottleneck(
     profiles: Sequence[PathArg],
     *,
@@ -79,6 +115,7 @@ def find_bottleneck(
     rules: PathArg | None = None,
     interval: Quantity | None = None,
     defaults: PathArg | None = None,
+    prometheus: PrometheusOptions | None = None,
 ) -> Report:
     """Read CPU profiles (speedscope, collapsed stacks, .cpuprofile, pprof; several are merged)
     and say which component limits throughput, of what kind, with evidence and fixes.
@@ -88,8 +125,6 @@ def find_bottleneck(
     """
     from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
     from throughput_expert.model.profile import merge
-    from throughput_expert.model.quantity import parse_duration
-    from throughput_expert.sources import load_metrics
     from throughput_expert.sources.profiles import load_profile
     from throughput_expert.sources.rules import add_user_rules
     from throughput_expert.sources.settings import load_settings
@@ -100,10 +135,9 @@ def find_bottleneck(
     profile = merge([load_profile(p) for p in profiles])
     gil = load_profile(gil_profile, measures="gil") if gil_profile is not None else None
     host = [*([utilization] if utilization is not None else []), *metrics]
-    interval_s = None
-    if interval is not None:
-        interval_s = parse_duration(interval, source="--interval", default_unit="s")
-    loaded = load_metrics([str(p) for p in host], interval_s=interval_s) if host else None
+    loaded = None
+    if host or prometheus is not None:
+        loaded = _host_metrics(host, interval, None, prometheus, None, settings)
     return advise(FindBottleneckInputs(profile, gil, loaded, threads), settings)
 
 
@@ -258,14 +292,10 @@ def _whole(value: object, source: str) -> int:
 
 
 def _seconds(value: Quantity | None, source: str) -> float | None:
-    from throughput_expert.model.quantity import parse_duration
-
     return None if value is None else parse_duration(value, source=source, default_unit="ms")
 
 
 def _rps(value: Quantity | None, source: str) -> float | None:
-    from throughput_expert.model.quantity import parse_rate
-
     return None if value is None else parse_rate(value, source=source)
 
 

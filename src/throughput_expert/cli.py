@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from throughput_expert.errors import InputError, ThroughputError
 
 if TYPE_CHECKING:
+    from throughput_expert.live import PrometheusOptions
     from throughput_expert.model import Report
 
 __all__ = ["main"]
@@ -36,15 +37,65 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from throughput_expert import api
 
     report = api.analyze(
-        args.metrics,
+        args.metrics or (),
         current_rps=args.current_rps,
         target_rps=args.target_rps,
         system_type=args.system_type,
         service=args.service,
         interval=args.interval,
         defaults=args.defaults,
+        prometheus=_prometheus(args),
+        observe=args.observe,
     )
     return _emit(report, args)
+
+
+def _prometheus(args: argparse.Namespace) -> PrometheusOptions | None:
+    """The live Prometheus options from the flags (None without --prometheus)."""
+    from throughput_expert.live import PrometheusOptions
+
+    if not args.prometheus:
+        return None
+    return PrometheusOptions(
+        url=args.prometheus,
+        window=args.window,
+        at=args.at,
+        instance=args.instance,
+        service_query=getattr(args, "service_query", None),
+        latency_query=getattr(args, "latency_query", None),
+        save=args.save,
+        token_env=args.prometheus_token_env,
+        token_file=args.prometheus_token_file,
+        ca_file=args.prometheus_ca,
+    )
+
+
+def cmd_observe(args: argparse.Namespace) -> int:
+    """``tpx observe``: sample this machine; save the metrics JSON that analyze reads."""
+    from throughput_expert.live import observe_metrics
+    from throughput_expert.sources.local_sampler import metrics_document
+
+    metrics = observe_metrics(args.duration, args.interval, args.pid, args.save, _observing)
+    sys.stderr.write("\n")
+    if args.save:
+        sys.stderr.write(f"tpx observe: wrote {args.save}\n")
+    else:
+        import json
+
+        sys.stdout.write(json.dumps(metrics_document(metrics), indent=2) + "\n")
+    return 0
+
+
+def _observing(progress: object) -> None:
+    """One updating line on a terminal: elapsed time and CPU so far."""
+    if not sys.stderr.isatty():
+        return
+    elapsed = getattr(progress, "elapsed_s", 0.0)
+    total = getattr(progress, "duration_s", 0.0)
+    cpu = getattr(progress, "cpu_utilization", None)
+    busy = f", CPU {cpu * 100:.0f} %" if cpu is not None else ""
+    sys.stderr.write(f"\rtpx observe: {elapsed:.0f}/{total:.0f} s{busy}   ")
+    sys.stderr.flush()
 
 
 def cmd_find_bottleneck(args: argparse.Namespace) -> int:
@@ -59,6 +110,7 @@ def cmd_find_bottleneck(args: argparse.Namespace) -> int:
         rules=args.rules,
         interval=args.interval,
         defaults=args.defaults,
+        prometheus=_prometheus(args),
     )
     return _emit(report, args)
 
@@ -219,12 +271,39 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _prometheus_flags(p: argparse.ArgumentParser, *, service_queries: bool) -> None:
+    g = p.add_argument_group("a live Prometheus (or Thanos, Mimir)")
+    g.add_argument("--prometheus", metavar="URL", help="ask this server (http://host:9090)")
+    g.add_argument("--window", default="5m", help="range of rate() and friends (default 5m)")
+    g.add_argument("--at", metavar="TIME", help="evaluation time: unix seconds or ISO 8601")
+    g.add_argument("--instance", metavar="LABEL", help="the instance label to select")
+    if service_queries:
+        g.add_argument("--service-query", metavar="PROMQL", help="PromQL for the service's rps")
+        g.add_argument(
+            "--latency-query", metavar="PROMQL", help="PromQL for its mean latency in seconds"
+        )
+    g.add_argument("--save", metavar="PATH", help="write the export that --metrics reads back")
+    g.add_argument(
+        "--prometheus-token-env", metavar="NAME", help="bearer token from this environment variable"
+    )
+    g.add_argument("--prometheus-token-file", metavar="PATH", help="bearer token from a file")
+    g.add_argument("--prometheus-ca", metavar="FILE", help="a CA bundle to verify the server")
+
+
+def _observe_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--duration", default="30s", help="how long to sample (default 30s)")
+    p.add_argument("--interval", default="1s", help="time between samples (default 1s)")
+    p.add_argument("--pid", type=int, help="also report this process tree")
+    p.add_argument("--save", metavar="PATH", help="write the metrics JSON here")
+
+
 def _analyze_flags(p: argparse.ArgumentParser) -> None:
+    _prometheus_flags(p, service_queries=True)
+    p.add_argument("--observe", metavar="T", help='sample this machine for T ("30s") and analyze')
     p.add_argument(
         "--metrics",
         metavar="FILE",
         action="append",
-        required=True,
         help="metrics JSON, Prometheus API response or export, or a text-exposition "
         "scrape (repeat for several files or scrapes)",
     )
@@ -238,6 +317,7 @@ def _analyze_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _find_bottleneck_flags(p: argparse.ArgumentParser) -> None:
+    _prometheus_flags(p, service_queries=False)
     p.add_argument(
         "--profile",
         metavar="FILE",
@@ -393,6 +473,12 @@ COMMANDS: tuple[Command, ...] = (
         _no_flags,
     ),
     (
+        "observe",
+        "sample this machine (psutil): CPU by mode, run queue, memory, disk, network, PSI",
+        cmd_observe,
+        _observe_flags,
+    ),
+    (
         "demo",
         "run a command on a bundled example: analyze (the seed's 10K -> 50K msg/s consumer, "
         "the default) or scaling-plan (a three-tier system to 6,000 rps)",
@@ -415,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, handler, flags in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         flags(p)
-        if name not in ("task", "mcp"):  # these write results, not rendered reports
+        if name not in ("task", "mcp", "observe"):  # these write data, not rendered reports
             _common(p)
         p.set_defaults(handler=handler)
     return parser

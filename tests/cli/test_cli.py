@@ -62,7 +62,7 @@ def test_flags_take_human_quantities(capsys: pytest.CaptureFixture[str]) -> None
         (["analyze", "--metrics", "/nonexistent.json"], "/nonexistent.json: No such file"),
         (["analyze", "--metrics", str(DEMO), "--target-rps", "lots"], "--target-rps: "),
         (["analyze", "--metrics", str(DEMO), "--defaults", "/nonexistent.yaml"], "/nonexistent"),
-        (["analyze"], "tpx analyze: the following arguments are required: --metrics"),
+        (["analyze"], "analyze: metrics: no metrics given: pass --metrics FILE, --prometheus URL"),
         (["frobnicate"], "tpx: argument COMMAND: invalid choice"),
     ],
 )

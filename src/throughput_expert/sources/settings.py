@@ -30,6 +30,7 @@ def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     """The packaged defaults, overridden by ``user_file`` when given."""
     raw = _packaged("defaults.yaml")
     raw["batching_operations"] = _packaged("batching.yaml")["operations"]
+    raw["prometheus_queries"] = _packaged("prometheus_queries.yaml")
     plays = _packaged("playbook.yaml").get("plays", [])
     sources = ["throughput_expert/advisors/data/defaults.yaml"]
     if user_file is not None:

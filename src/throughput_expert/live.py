@@ -1,0 +1,92 @@
+"""Live sources for the public API: ask a running Prometheus, or sample this machine.
+
+``PrometheusOptions`` carries the server and its auth; secrets are read from an environment
+variable or a file and never printed or saved (the export keeps the URL without credentials).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from throughput_expert.model import ServiceMetrics
+    from throughput_expert.model.settings import Settings
+
+__all__ = ["PrometheusOptions", "observe_metrics", "prometheus_metrics"]
+
+
+@dataclass(frozen=True)
+class PrometheusOptions:
+    url: str
+    window: str = "5m"
+    at: str | None = None
+    instance: str | None = None
+    service_query: str | None = None
+    latency_query: str | None = None
+    save: str | PathLike[str] | None = None
+    token_env: str | None = None
+    token_file: str | None = None
+    ca_file: str | None = None
+
+
+def prometheus_metrics(
+    options: PrometheusOptions, settings: Settings, service: str | None = None
+) -> ServiceMetrics:
+    """Run the USE-method queries (data: ``prometheus_queries.yaml``, overridable with
+    ``--defaults``) on the server, save the export if asked, and read it as metrics."""
+    from throughput_expert.sources.prometheus_live import (
+        HttpPrometheus,
+        collect,
+        export_to_metrics,
+        parse_at,
+        queries_from_mapping,
+        save_export,
+    )
+
+    source = HttpPrometheus(
+        options.url,
+        bearer_token_env=options.token_env,
+        bearer_token_file=options.token_file,
+        ca_file=options.ca_file,
+    )
+    queries = queries_from_mapping(
+        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
+    )
+    export = collect(
+        source,
+        window=options.window,
+        at=parse_at(options.at) if options.at else None,
+        instance=options.instance,
+        service_query=options.service_query,
+        latency_query=options.latency_query,
+        queries=queries,
+    )
+    if options.save is not None:
+        save_export(export, options.save)
+    return export_to_metrics(export, service=service)
+
+
+def observe_metrics(
+    duration: str | float,
+    interval: str | float = "1s",
+    pid: int | None = None,
+    save: str | PathLike[str] | None = None,
+    on_progress: Callable[[object], None] | None = None,
+) -> ServiceMetrics:
+    """Sample this machine (and optionally one process tree) with psutil."""
+    from throughput_expert.model.quantity import parse_duration
+    from throughput_expert.sources.local_sampler import observe, save_metrics
+
+    metrics = observe(
+        duration_s=parse_duration(duration, source="--duration", default_unit="s"),
+        interval_s=parse_duration(interval, source="--interval", default_unit="s"),
+        pid=pid,
+        on_progress=on_progress,
+    )
+    if save is not None:
+        save_metrics(metrics, save)
+    return metrics
