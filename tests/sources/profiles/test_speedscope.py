@@ -177,7 +177,7 @@ def test_pyspy_idle_shows_the_lock_wait(recordings: dict[str, Path]) -> None:
     assert p.measures == "wall" and p.idle_included
     # Five threads; py-spy sometimes fails to read a thread's name (it is then empty), so
     # ask for most of the names, not all of them.
-    assert len(p.thread_names) == 5
+    assert 4 <= len(p.thread_names) <= 5  # a loaded machine can miss a short-lived sample
     lockers = {"locker-0", "locker-1", "locker-2", "locker-3"}
     assert len(lockers & set(p.thread_names.values())) >= 3
     assert all(t is not None and t.isdigit() for t in p.threads)
@@ -188,7 +188,7 @@ def test_pyspy_idle_shows_the_lock_wait(recordings: dict[str, Path]) -> None:
         if s and p.frames[s[-1]].name == "locked_worker" and p.frames[s[-1]].line == 18
     )
     assert waiting / p.total() > 0.3
-    assert p.duration_s is not None and 1.0 < p.duration_s < 3.0
+    assert p.duration_s is not None and 1.0 < p.duration_s < 5.0
 
 
 def test_pyspy_without_idle_drops_waiting_threads(recordings: dict[str, Path]) -> None:
