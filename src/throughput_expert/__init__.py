@@ -18,6 +18,7 @@ from throughput_expert.api import (
     fit_usl,
     optimize_concurrency,
     scaling_plan,
+    sweep,
 )
 from throughput_expert.errors import (
     FitError,
@@ -45,4 +46,5 @@ __all__ = [
     "fit_usl",
     "optimize_concurrency",
     "scaling_plan",
+    "sweep",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from os import PathLike
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from throughput_expert.errors import InputError
 from throughput_expert.live import PrometheusOptions
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
     from throughput_expert.model import Report, ServiceMetrics
     from throughput_expert.model.settings import Settings
+    from throughput_expert.model.sweep import Sweep
 
 __all__ = [
     "PrometheusOptions",
@@ -28,6 +29,7 @@ __all__ = [
     "fit_usl",
     "optimize_concurrency",
     "scaling_plan",
+    "sweep",
 ]
 
 RUNTIMES = ("python", "jvm", "go", "node", "native")
@@ -249,6 +251,153 @@ def scaling_plan(
     target = _rps(target_rps, "--target-rps")
     assert target is not None
     return advise(ScalingInputs(arch, target, sweeps), load_settings(defaults))
+
+
+def sweep(
+    *,
+    url: str | None = None,
+    command: str | None = None,
+    callable: str | None = None,
+    locustfile: PathArg | None = None,
+    concurrency: Sequence[int] | None = None,
+    rates: Sequence[float] | None = None,
+    duration: Quantity = "10s",
+    warmup: Quantity = "2s",
+    max_requests: int | None = None,
+    method: str = "GET",
+    body: PathArg | None = None,
+    processes: bool = False,
+    workers: int = 0,
+    slo: Quantity | None = None,
+    error_threshold: float = 0.5,
+    allow_remote: bool = False,
+    save: PathArg | None = None,
+    from_files: Sequence[PathArg] = (),
+    on_progress: Callable[[Any], None] | None = None,
+    defaults: PathArg | None = None,
+) -> Report:
+    """Measure saturation: drive a workload at rising load (``concurrency``: closed loop, fitted
+    with the USL; ``rates``: open loop, latency from each request's intended start) — or read
+    load-test results users already have (``from_files``: k6, Locust, wrk/wrk2, JMeter, Gatling,
+    vegeta). Targets must be on loopback unless ``allow_remote``; every level is bounded in time
+    and requests. ``save`` writes the sweep file (atomically), even after Ctrl-C."""
+    from throughput_expert.advisors.sweep import SweepInputs, advise
+    from throughput_expert.sources.settings import load_settings
+
+    slo_s = _seconds(slo, "--slo")
+    if from_files:
+        if any(x is not None for x in (url, command, callable, locustfile)):
+            raise InputError("--from reads results: give no driver with it", source="--from")
+        measured = _imported([str(p) for p in from_files], _opt_str(save))
+    else:
+        measured = _measure(
+            url,
+            command,
+            callable,
+            locustfile,
+            concurrency,
+            rates,
+            duration,
+            warmup,
+            max_requests,
+            method,
+            body,
+            processes,
+            workers,
+            slo_s,
+            error_threshold,
+            allow_remote,
+            on_progress,
+        )
+        if save is not None:
+            from throughput_expert.sources.sweep import save_sweep
+
+            save_sweep(measured, save)
+    return advise(SweepInputs(measured, slo_s), load_settings(defaults))
+
+
+def _imported(files: list[str], save: str | None) -> Sweep:
+    """A tpx sweep file as it is, or load-test results users already have."""
+    from throughput_expert.sources.loadtests import import_to_sweep
+    from throughput_expert.sources.sweep import is_sweep_file, load_sweep, save_sweep
+
+    if len(files) == 1 and is_sweep_file(files[0]):
+        loaded = load_sweep(files[0])
+        if save is not None:
+            save_sweep(loaded, save)
+        return loaded
+    return import_to_sweep(files, save=save)
+
+
+def _opt_str(value: PathArg | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _measure(
+    url: str | None,
+    command: str | None,
+    call: str | None,
+    locustfile: PathArg | None,
+    concurrency: Sequence[int] | None,
+    rates: Sequence[float] | None,
+    duration: Quantity,
+    warmup: Quantity,
+    max_requests: int | None,
+    method: str,
+    body: PathArg | None,
+    processes: bool,
+    workers: int,
+    slo_s: float | None,
+    error_threshold: float,
+    allow_remote: bool,
+    on_progress: Callable[[Any], None] | None,
+) -> Sweep:
+    from throughput_expert.measure.runner import run_sweep
+
+    given = [x for x in (url, command, call, locustfile) if x is not None]
+    if len(given) != 1:
+        raise InputError(
+            "give exactly one of --url, --command, --callable, --locustfile, or --from FILE",
+            source="sweep",
+        )
+    driver = _driver(url, command, call, locustfile, method, body, processes, workers)
+    return run_sweep(
+        driver,
+        concurrency=concurrency,
+        rates=rates,
+        duration_s=_seconds(duration, "--duration") or 10.0,
+        warmup_s=_seconds(warmup, "--warmup") or 0.0,
+        max_requests=max_requests,
+        error_threshold=error_threshold,
+        allow_remote=allow_remote,
+        slo_s=slo_s,
+        on_progress=on_progress,
+    )
+
+
+def _driver(
+    url: str | None,
+    command: str | None,
+    call: str | None,
+    locustfile: PathArg | None,
+    method: str,
+    body: PathArg | None,
+    processes: bool,
+    workers: int,
+) -> Any:
+    from throughput_expert.measure.drivers import CallableDriver, CommandDriver
+
+    if url is not None:
+        from throughput_expert.measure.http_driver import UrlDriver
+
+        return UrlDriver(url, method=method, body=body)
+    if command is not None:
+        return CommandDriver(command)
+    if call is not None:
+        return CallableDriver(call, processes=processes)
+    from throughput_expert.measure.locust_driver import LocustDriver
+
+    return LocustDriver(str(locustfile), workers=workers)
 
 
 def fit_usl(sweep: PathArg) -> dict[str, object]:

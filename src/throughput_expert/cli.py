@@ -226,6 +226,54 @@ DEMOS = {
 }
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from throughput_expert import api
+    from throughput_expert.measure.progress import progress_printer
+
+    report = api.sweep(
+        url=args.url,
+        command=args.command,
+        callable=args.callable,
+        locustfile=args.locustfile,
+        concurrency=_int_list(args.concurrency, "--concurrency"),
+        rates=_rate_list(args.rates),
+        duration=args.duration,
+        warmup=args.warmup,
+        max_requests=args.max_requests,
+        method=args.method,
+        body=args.body,
+        processes=args.processes,
+        workers=args.workers,
+        slo=args.slo,
+        error_threshold=args.error_threshold,
+        allow_remote=args.allow_remote,
+        save=args.save,
+        from_files=args.from_files or (),
+        on_progress=progress_printer(sys.stderr),
+        defaults=args.defaults,
+    )
+    return _emit(report, args)
+
+
+def _int_list(text: str | None, flag: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            f"expected whole numbers separated by commas, not {text[:40]!r}", source=flag
+        ) from None
+
+
+def _rate_list(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    from throughput_expert.model.quantity import parse_rate
+
+    return [parse_rate(x.strip(), source="--rates") for x in text.split(",") if x.strip()]
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tpx demo [NAME]``: the real command on a bundled example (no canned output)."""
     name, (example, argv) = args.which, DEMOS[args.which]
@@ -408,6 +456,44 @@ def _task_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--once", action="store_true", help="with --watch: serve what is there, exit")
 
 
+def _sweep_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what to drive (one of them), or --from")
+    g.add_argument("--url", help="HTTP/1.1 keep-alive requests to this URL (loopback only)")
+    g.add_argument("--command", help="a shell command, one process per operation")
+    g.add_argument("--callable", metavar="MODULE:FUNCTION", help="a Python function, in threads")
+    g.add_argument("--locustfile", metavar="FILE", help="Locust headless, one run per level")
+    g.add_argument(
+        "--from",
+        dest="from_files",
+        metavar="FILE",
+        action="append",
+        help="read load-test results instead: k6, Locust CSV, wrk/wrk2, JMeter JTL, "
+        "Gatling simulation.log, vegeta JSON (repeatable)",
+    )
+    p.add_argument("--concurrency", metavar="LIST", help='closed loop levels, e.g. "1,2,4,8,16,32"')
+    p.add_argument("--rates", metavar="LIST", help='open loop offered rates, e.g. "100,200,400"')
+    p.add_argument("--duration", default="10s", help="time per level (default 10s)")
+    p.add_argument("--warmup", default="2s", help="warm-up per level (default 2s)")
+    p.add_argument("--max-requests", type=int, metavar="N", help="cap on requests per level")
+    p.add_argument("--method", default="GET", help="HTTP method for --url")
+    p.add_argument("--body", metavar="FILE", help="request body file for --url")
+    p.add_argument("--processes", action="store_true", help="--callable in processes")
+    p.add_argument(
+        "--workers", type=int, default=0, help="--locustfile: run Locust distributed with N workers"
+    )
+    p.add_argument("--slo", metavar="T", help="p99 a sustained open-loop rate must meet")
+    p.add_argument(
+        "--error-threshold",
+        type=float,
+        default=0.5,
+        help="stop when a level's error share passes this (default 0.5)",
+    )
+    p.add_argument(
+        "--allow-remote", action="store_true", help="allow a target that is not on loopback"
+    )
+    p.add_argument("--save", metavar="PATH", help="write the sweep file (JSON, FORMATS §5.1)")
+
+
 def _demo_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "which",
@@ -471,6 +557,12 @@ COMMANDS: tuple[Command, ...] = (
         "serve the advisors as MCP tools over stdio (Model Context Protocol)",
         cmd_mcp,
         _no_flags,
+    ),
+    (
+        "sweep",
+        "measure saturation: drive a workload at rising load and fit the USL (or --from)",
+        cmd_sweep,
+        _sweep_flags,
     ),
     (
         "observe",

@@ -108,7 +108,7 @@ def test_url_unreachable_fails_at_open() -> None:
     async def attempt() -> None:
         await UrlDriver("http://127.0.0.1:1/").open(1)
 
-    with pytest.raises(MeasurementError, match="cannot connect to 127.0.0.1:1"):
+    with pytest.raises(MeasurementError, match=r"cannot connect to 127\.0\.0\.1:1"):
         asyncio.run(attempt())
 
 

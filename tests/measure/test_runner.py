@@ -7,6 +7,7 @@ which hold no CPU: the curves come from the construction, not from the 2-core bo
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import fit_usl
 from throughput_expert.measure.drivers import CallableDriver, CommandDriver
 from throughput_expert.measure.http_driver import UrlDriver
-from throughput_expert.measure.progress import ProgressEvent
+from throughput_expert.measure.progress import ProgressEvent, progress_printer
 from throughput_expert.measure.runner import highest_sustained_rps, run_sweep, sustained
 
 Work = Callable[[], None]
@@ -124,7 +125,9 @@ def test_plateau_server_reaches_workers_over_service_time_with_a_knee_at_workers
     # there is no peak: the top level keeps the maximum.
     workers, service_s = 4, 0.010
     with serve(plateau(workers, service_s)) as url:
-        sweep = run_sweep(UrlDriver(url), concurrency=[1, 2, 4, 8, 16], duration_s=1.0, warmup_s=0.2)
+        sweep = run_sweep(
+            UrlDriver(url), concurrency=[1, 2, 4, 8, 16], duration_s=1.0, warmup_s=0.2
+        )
     levels, rates = sweep.points()
     best = max(rates)
     assert best == pytest.approx(workers / service_s, rel=0.15), rates
@@ -215,9 +218,7 @@ def test_errors_below_the_threshold_are_counted_and_kept(
 ) -> None:
     body = "import itertools\n_n = itertools.count()\ndef work():\n    if next(_n) % 4 == 0:\n"
     spec = _module(tmp_path, monkeypatch, body + "        raise RuntimeError('every 4th')\n")
-    sweep = run_sweep(
-        CallableDriver(spec), concurrency=[1, 2], duration_s=0.3, warmup_s=0.0
-    )
+    sweep = run_sweep(CallableDriver(spec), concurrency=[1, 2], duration_s=0.3, warmup_s=0.0)
     assert len(sweep.levels) == 2
     for lv in sweep.levels:
         assert lv.errors is not None and lv.requests is not None
@@ -239,7 +240,7 @@ def test_max_requests_bounds_a_level(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_remote_url_is_refused_before_any_traffic() -> None:
-    with pytest.raises(InputError, match="192.0.2.1 is not a loopback address: pass --allow"):
+    with pytest.raises(InputError, match=r"192\.0\.2\.1 is not a loopback address: pass --allow"):
         run_sweep(UrlDriver("http://192.0.2.1:9/"), concurrency=[1], duration_s=0.1)
 
 
@@ -267,3 +268,32 @@ def test_progress_events_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert kinds[0] == "level_start" and kinds[-1] == "sweep_end"
     assert kinds.count("level_end") == 2 and "tick" in kinds
     assert events[-2].rate_rps > 0
+
+
+def test_progress_printer_writes_plain_lines_off_a_terminal() -> None:
+    stream = io.StringIO()
+    show = progress_printer(stream)
+    show(ProgressEvent("level_start", 1, 2, 4.0, "closed", planned_s=1.5))
+    show(ProgressEvent("tick", 1, 2, 4.0, "closed", elapsed_s=0.5, rate_rps=10.0))
+    show(ProgressEvent("level_end", 1, 2, 4.0, "closed", 1.5, 1.5, 300, 2, 200.0, p99_s=0.0123))
+    show(ProgressEvent("sweep_end", 2, 2, 0.0, "closed", message="interrupted after level 1"))
+    assert stream.getvalue().splitlines() == [
+        "level 1/2: concurrency 4: started (1.5 s planned)",
+        "level 1/2: concurrency 4: 200.0 rps, 300 ok, 2 errors, p99 12.30 ms, 1.5/1.5 s",
+        "sweep finished: interrupted after level 1",
+    ]
+
+
+def test_progress_printer_is_live_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    show = progress_printer(stream)
+    show(ProgressEvent("level_start", 1, 1, 8.0, "open", planned_s=1.0))
+    show(ProgressEvent("tick", 1, 1, 8.0, "open", elapsed_s=0.5, rate_rps=7.9))
+    show(ProgressEvent("level_end", 1, 1, 8.0, "open", 1.0, 1.0, 8, 0, 8.0))
+    show(ProgressEvent("sweep_end", 1, 1, 0.0, "open"))
+    assert "level 1/1: offered 8 rps: 8.0 rps, 8 ok, 0 errors" in stream.getvalue()
+    assert "sweep finished" in stream.getvalue()

@@ -37,6 +37,9 @@ def usl_report(sweep: Sweep, ledger: Ledger, label: str = "concurrency") -> UslR
     levels, throughputs = sweep.points()
     measured = Series(label, "throughput (rps)", tuple(zip(levels, throughputs, strict=True)))
     series = {"usl_measured": measured}
+    if sweep.mode == "open":
+        why = "an open-loop sweep's levels are offered rates, not work in flight: no USL fit"
+        return UslReport(None, {"available": False, "why": why, "points": len(levels)}, series)
     try:
         fit = fit_usl(levels, throughputs)
     except FitError as exc:

@@ -20,6 +20,7 @@ from throughput_expert.render import (
     text_concurrency,
     text_profile,
     text_scaling,
+    text_sweep,
 )
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
@@ -32,6 +33,7 @@ _SECTIONS = (
     + text_concurrency.SECTIONS
     + text_batching.SECTIONS
     + text_scaling.SECTIONS
+    + text_sweep.SECTIONS
 )
 _QUIET = (  # shown inside other sections
     "notes",
@@ -42,6 +44,7 @@ _QUIET = (  # shown inside other sections
     "target_reachable",
     *text_batching.QUIET,
     *text_scaling.QUIET,
+    *text_sweep.QUIET,
 )
 
 

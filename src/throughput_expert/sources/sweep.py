@@ -21,7 +21,7 @@ from throughput_expert.model import InputRef, Latency
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
 from throughput_expert.sources import read_json, read_text, write_atomically
 
-__all__ = ["FORMAT", "load_sweep", "save_sweep", "sweep_to_json"]
+__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "save_sweep", "sweep_to_json"]
 
 FORMAT = "tpx-sweep"
 VERSION = 1
@@ -35,6 +35,18 @@ _LATENCY_COLUMNS = {
     "p999_ms": "p999_s",
     "max_ms": "max_s",
 }
+
+
+def is_sweep_file(path: str | PathLike[str]) -> bool:
+    """True for a tpx sweep file (JSON ``"format": "tpx-sweep"`` or the CSV's level header)."""
+    try:
+        head = read_text(path)[:4096].lstrip()
+    except InputError:
+        return False
+    if head.startswith("{"):
+        return f'"{FORMAT}"' in head
+    first = head.split("\n", 1)[0].strip().lower()
+    return first.split(",", 1)[0].strip() in _LEVEL_KINDS
 
 
 def load_sweep(path: str | PathLike[str]) -> Sweep:

@@ -1,0 +1,197 @@
+"""``sweep``: what a load sweep says — the USL fit of closed-loop levels (shared with
+``optimize-concurrency --sweep``), or, in open loop, the highest rate sustained and the latency
+against offered load. No USL in open loop: its levels are rates, not work in flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.usl_report import usl_report
+from throughput_expert.laws.usl import usl_throughput
+from throughput_expert.model import Recommendation, Report, Series
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.sweep import Sweep, SweepLevel
+from throughput_expert.model.units import fmt_count, fmt_duration
+
+__all__ = ["SUSTAINED_SHARE", "SweepInputs", "advise"]
+
+SUSTAINED_SHARE = 0.99
+
+
+@dataclass(frozen=True)
+class SweepInputs:
+    sweep: Sweep
+    slo_s: float | None = None
+
+
+def advise(inputs: SweepInputs, settings: Settings) -> Report:
+    ledger = Ledger()
+    sweep = inputs.sweep
+    if sweep.closed_loop_percentiles:
+        ledger.assume(
+            "percentiles from a closed loop",
+            "prone to coordinated omission",
+            "a closed-loop generator stops sending while the server stalls, so the "
+            "stall is one slow sample instead of many: percentiles are understated "
+            "(FORMATS.md §3.9); use an open-loop sweep (--rates) for tail latency",
+        )
+    analysis: dict[str, Any] = {
+        "mode": sweep.mode,
+        "level_kind": sweep.level_kind,
+        "driver": sweep.driver,
+        "target": sweep.target,
+        "levels": [
+            _level(lv, inputs.slo_s, sweep) for lv in sorted(sweep.levels, key=lambda x: x.level)
+        ],
+        "notes": list(sweep.notes),
+    }
+    if sweep.mode == "open":
+        open_part, series, recs = _open(sweep, inputs.slo_s, ledger)
+        analysis |= open_part
+    else:
+        fitted = usl_report(sweep, ledger, label=sweep.level_kind)
+        analysis["usl"] = fitted.analysis
+        series = fitted.series | _latency_series(sweep)
+        recs = _closed_recs(sweep, fitted.analysis)
+    return Report(
+        command="sweep",
+        summary=_summary(sweep, analysis, recs),
+        analysis=analysis,
+        series=series,
+        recommendations=tuple(recs),
+        implementation_plan={
+            "immediate": [r.optimization for r in recs],
+            "short_term": [],
+            "long_term": [],
+        },
+        evidence=tuple(ledger.evidence),
+        assumptions=tuple(ledger.assumptions),
+        inputs=(sweep.source,) if sweep.source else (),
+    )
+
+
+def _sustained(lv: SweepLevel, slo_s: float | None) -> bool | None:
+    if lv.offered_rps is None:
+        return None
+    ok = lv.throughput_rps >= SUSTAINED_SHARE * lv.offered_rps
+    if ok and slo_s is not None and lv.latency.p99_s is not None:
+        ok = lv.latency.p99_s <= slo_s
+    return ok
+
+
+def _level(lv: SweepLevel, slo_s: float | None, sweep: Sweep) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "level": lv.level,
+        "throughput_rps": lv.throughput_rps,
+        "latency_ms": {k: v * 1e3 for k, v in lv.latency.known().items()},
+        "errors": lv.errors,
+        "requests": lv.requests,
+        "duration_s": lv.duration_s,
+    }
+    if lv.offered_rps is not None:
+        out["offered_rps"] = lv.offered_rps
+        out["sustained"] = _sustained(lv, slo_s)
+    return out
+
+
+def _open(
+    sweep: Sweep, slo_s: float | None, ledger: Ledger
+) -> tuple[dict[str, Any], dict[str, Series], list[Recommendation]]:
+    levels = sorted((lv for lv in sweep.levels if lv.offered_rps), key=lambda x: x.offered_rps or 0)
+    ok = [lv for lv in levels if _sustained(lv, slo_s)]
+    best = max((lv.offered_rps or 0.0 for lv in ok), default=None)
+    ledger.prove(
+        "sustained",
+        f"the highest offered rate sustained is {fmt_count(best)} rps"
+        if best
+        else "no offered rate was sustained",
+        f"achieved ≥ {SUSTAINED_SHARE:.0%} of offered"
+        + (f" and p99 ≤ {fmt_duration(slo_s)}" if slo_s else ""),
+        {"levels": [[lv.offered_rps, lv.throughput_rps] for lv in levels]},
+        {"highest_sustained_rps": best},
+    )
+    series = {
+        "achieved_vs_offered": Series(
+            "offered (rps)",
+            "achieved (rps)",
+            tuple((lv.offered_rps or 0.0, lv.throughput_rps) for lv in levels),
+        )
+    }
+    p99 = tuple(
+        (lv.offered_rps or 0.0, lv.latency.p99_s * 1e3)
+        for lv in levels
+        if lv.latency.p99_s is not None
+    )
+    if p99:
+        series["latency_vs_offered"] = Series("offered (rps)", "p99 from intended start (ms)", p99)
+    recs = []
+    if best:
+        recs.append(
+            Recommendation(
+                f"Keep the offered load under {fmt_count(best)} rps, with backpressure beyond it",
+                None,
+                "low",
+                "low",
+                "Past the highest sustained rate the queue grows and latency "
+                "measured from the intended start climbs without bound.",
+                ("sustained",),
+            )
+        )
+    return {"highest_sustained_rps": best, "slo_ms": slo_s * 1e3 if slo_s else None}, series, recs
+
+
+def _latency_series(sweep: Sweep) -> dict[str, Series]:
+    points = tuple(
+        (lv.level, lv.latency.p99_s * 1e3)
+        for lv in sorted(sweep.levels, key=lambda x: x.level)
+        if lv.latency.p99_s is not None
+    )
+    if not points:
+        return {}
+    return {"p99_vs_level": Series(sweep.level_kind, "p99 latency (ms)", points)}
+
+
+def _closed_recs(sweep: Sweep, usl: dict[str, Any]) -> list[Recommendation]:
+    if not usl.get("available"):
+        return [
+            Recommendation(
+                "Measure more load levels before sizing", None, "low", "low", usl["why"], ()
+            )
+        ]
+    n = usl.get("recommended_concurrency")
+    if n is None:
+        return []
+    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
+    predicted = usl_throughput(float(n), usl["sigma"], usl["kappa"], usl["lambda_rps"])
+    gain = (predicted / best.throughput_rps - 1) * 100
+    why = (
+        f"{usl['recommendation_basis']}: {fmt_count(predicted)} rps predicted at {n}, against "
+        f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}."
+    )
+    return [Recommendation(f"Run at {sweep.level_kind} {n}", gain, "low", "low", why, ("usl-fit",))]
+
+
+def _summary(sweep: Sweep, a: dict[str, Any], recs: list[Recommendation]) -> str:
+    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
+    text = (
+        f"{len(sweep.levels)} levels ({sweep.mode} loop): best measured "
+        f"{fmt_count(best.throughput_rps)} rps at {best.level:g}"
+    )
+    if sweep.mode == "open":
+        hs = a.get("highest_sustained_rps")
+        text += f"; highest rate sustained {fmt_count(hs)} rps" if hs else "; no rate sustained"
+    else:
+        u = a["usl"]
+        if not u.get("available"):
+            text += f"; no USL fit: {u['why']}"
+        elif u.get("peak_concurrency") is not None:
+            text += (
+                f"; the USL peaks at {fmt_count(u['peak_throughput_rps'])} rps near "
+                f"{u['peak_concurrency']:.3g}"
+            )
+        if recs and u.get("available"):
+            text += f"; {recs[0].optimization[0].lower()}{recs[0].optimization[1:]}"
+    return text + "."

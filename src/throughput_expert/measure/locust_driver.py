@@ -1,0 +1,214 @@
+"""The ``locustfile`` driver: Locust headless as a subprocess, one run per level.
+
+Each level runs ``locust -f FILE --headless --users N --spawn-rate N --run-time T --csv PREFIX
+--reset-stats`` (T = 1 s of spawning + warm-up + duration, rounded up to whole seconds;
+``--reset-stats`` drops what was counted while the users were spawning) and reads the
+``Aggregated`` row of ``PREFIX_stats.csv``. With ``workers=W`` it uses Locust's distributed mode,
+the way past one load generator: one ``--master --expect-workers W`` bound to loopback and W
+``--worker`` processes. Locust is closed loop (its users wait for each response), so its
+percentiles are prone to coordinated omission. ``max_requests`` is not enforced by Locust: a
+level is bounded by its time.
+
+The target is checked before anything runs: the ``--host`` given, else every ``host = "..."``
+class attribute in the locustfile (read with ``ast``, never executed), must be loopback unless
+remote load was allowed.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import math
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.measure.drivers import LevelResult
+from throughput_expert.measure.http_driver import check_loopback
+from throughput_expert.model.records import Latency
+
+__all__ = ["LocustDriver", "read_locust_stats"]
+
+_SOURCE = "--locustfile"
+SPAWN_S = 1.0
+GRACE_S = 60.0  # Locust's own start-up and shut-down, beyond the run time
+_PERCENTILES = {"p50_s": "50%", "p90_s": "90%", "p95_s": "95%", "p99_s": "99%", "p999_s": "99.9%"}
+
+
+class LocustDriver:
+    """Runs each level as one headless Locust run (or a master and ``workers`` workers)."""
+
+    def __init__(self, locustfile: str, *, host: str | None = None, workers: int = 0) -> None:
+        self._file = Path(locustfile)
+        if not self._file.is_file():
+            raise InputError("no such file", source=_SOURCE, field=locustfile)
+        if workers < 0:
+            raise InputError("must be >= 0", source="--workers", field=str(workers))
+        self._host = host
+        self._workers = workers
+        self.name = "locust" if workers == 0 else f"locust-distributed-{workers}"
+        self.target = host or str(self._file)
+
+    def check_target(self, *, allow_remote: bool) -> None:
+        hosts = [self._host] if self._host else _hosts_in(self._file)
+        if not hosts and not allow_remote:
+            raise InputError(
+                "cannot tell which host the locustfile loads: pass --host URL, or --allow-remote",
+                source=_SOURCE,
+            )
+        for url in hosts:
+            parts = urlsplit(url)
+            if not parts.hostname:
+                raise InputError(f"not a URL with a host: {url!r}", source=_SOURCE)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            check_loopback(parts.hostname, port, allow_remote=allow_remote, source=_SOURCE)
+
+    def run_level(
+        self, users: int, *, duration_s: float, warmup_s: float, max_requests: int | None
+    ) -> LevelResult:
+        # Spawning N users at N/s takes about a second, and --reset-stats counts from its end.
+        run_time = math.ceil(SPAWN_S + warmup_s + duration_s)
+        with tempfile.TemporaryDirectory(prefix="tpx-locust-") as tmp:
+            prefix = str(Path(tmp) / "level")
+            command = self._command(users, run_time, prefix)
+            if self._workers:
+                self._run_distributed(command, run_time)
+            else:
+                _run(command, run_time)
+            return read_locust_stats(Path(f"{prefix}_stats.csv"))
+
+    def _command(self, users: int, run_time: int, prefix: str) -> list[str]:
+        command = [*_locust(), "-f", str(self._file), "--headless", "--only-summary"]
+        command += ["--users", str(users), "--spawn-rate", str(users)]
+        command += ["--run-time", f"{run_time}s", "--csv", prefix, "--reset-stats"]
+        command += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
+        return command + (["--host", self._host] if self._host else [])
+
+    def _run_distributed(self, command: list[str], run_time: int) -> None:
+        port = _free_port()
+        master = [*command, "--master", "--expect-workers", str(self._workers)]
+        master += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+        worker = [*_locust(), "-f", str(self._file), "--worker", "--loglevel", "WARNING"]
+        worker += ["--master-host", "127.0.0.1", "--master-port", str(port)]
+        # Workers' output is not read (nothing would drain a pipe): the master's tells the story.
+        workers = [_spawn(worker, stderr=subprocess.DEVNULL) for _ in range(self._workers)]
+        try:
+            _run(master, run_time)
+        finally:
+            for proc in workers:
+                _stop(proc)
+
+
+def _locust() -> list[str]:
+    found = shutil.which("locust")
+    return [found] if found else [sys.executable, "-m", "locust"]
+
+
+def _spawn(command: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    except OSError as exc:
+        raise MeasurementError(f"cannot start Locust: {exc}", source=_SOURCE) from None
+
+
+def _run(command: list[str], run_time: int) -> None:
+    proc = _spawn(command)
+    try:
+        _, stderr = proc.communicate(timeout=run_time + GRACE_S)
+    except subprocess.TimeoutExpired:
+        raise MeasurementError(
+            f"Locust did not finish within {run_time + GRACE_S:g} s", source=_SOURCE
+        ) from None
+    finally:
+        _stop(proc)
+    if proc.returncode != 0:
+        last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        raise MeasurementError(f"Locust exited {proc.returncode}: {last[0]}", source=_SOURCE)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _hosts_in(path: Path) -> list[str]:
+    """Every ``host = "..."`` assigned in a class body of the locustfile (not executed)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the locustfile: {exc}", source=_SOURCE) from None
+    hosts: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            hosts += [v for stmt in node.body if (v := _host_value(stmt)) is not None]
+    return hosts
+
+
+def _host_value(stmt: ast.stmt) -> str | None:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+    if isinstance(stmt, ast.AnnAssign):
+        targets = [stmt.target]
+    value = getattr(stmt, "value", None)
+    named = any(isinstance(t, ast.Name) and t.id == "host" for t in targets)
+    if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value
+    return None
+
+
+def read_locust_stats(path: Path) -> LevelResult:
+    """The ``Aggregated`` row of a Locust ``_stats.csv`` (times in ms) as a level's figures."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = [r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"]
+    except OSError as exc:
+        raise MeasurementError(f"Locust wrote no stats: {exc}", source=_SOURCE) from None
+    if not rows:
+        raise MeasurementError(f"no Aggregated row in {path.name}", source=_SOURCE)
+    row = rows[0]
+    requests, errors = int(_num(row, "Request Count")), int(_num(row, "Failure Count"))
+    rate = _num(row, "Requests/s")
+    ok_rate = rate * (requests - errors) / requests if requests else 0.0
+    latency = Latency(
+        mean_s=_ms(row, "Average Response Time"),
+        max_s=_ms(row, "Max Response Time"),
+        **{key: _ms(row, column) for key, column in _PERCENTILES.items()},
+    )
+    duration = requests / rate if rate > 0 else 0.0
+    return LevelResult(ok_rate, latency, requests, errors, duration)
+
+
+def _num(row: dict[str, str], column: str) -> float:
+    try:
+        return float(row[column])
+    except (KeyError, TypeError, ValueError):
+        raise MeasurementError(
+            f"unexpected Locust stats: column {column!r} = {row.get(column)!r}", source=_SOURCE
+        ) from None
+
+
+def _ms(row: dict[str, str], column: str) -> float | None:
+    cell = (row.get(column) or "").strip()
+    try:
+        return float(cell) / 1e3
+    except ValueError:  # "N/A" when nothing was recorded
+        return None

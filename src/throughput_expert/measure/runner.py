@@ -1,0 +1,361 @@
+"""The sweep runner: a driver at rising load levels, one ``Sweep`` out (``tpx sweep``).
+
+``run_sweep`` runs closed-loop levels (``concurrency``: work in flight) or open-loop levels
+(``rates``: offered requests per second), each as warm-up + duration on its own event loop
+(``measure.loops``), and returns the finished levels as a ``Sweep``. In open loop a level's
+``level`` is its offered rate, and the Sweep's notes say which rates were *sustained*: achieved
+≥ 99 % of offered and, with an SLO, p99 ≤ SLO (``sustained``, ``highest_sustained_rps``). The
+runner fits nothing: the USL fit of closed-loop levels is the caller's (``laws.usl``).
+
+Safety: the driver's target must be on loopback unless ``allow_remote``; every level is bounded
+in time (warm-up + duration + a grace period, then running calls are abandoned) and in requests
+(``max_requests``, else ``LEVEL_REQUEST_CAP``); Ctrl-C stops at once and returns the levels
+already finished, noted "interrupted after level N"; a level whose error share exceeds
+``error_threshold`` is not kept and stops the sweep, with the reason in the notes.
+
+Each level runs on uvloop's event loop when ``uvloop`` is installed (libuv: about 3.5x the
+requests per second of the standard loop for the ``url`` driver against nginx, see
+``benchmarks/http_driver.py``), else on asyncio's own; drivers are written for either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from throughput_expert.errors import InputError
+from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult
+from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_open
+from throughput_expert.measure.progress import ProgressEvent, ProgressKind
+from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
+
+__all__ = [
+    "LEVEL_REQUEST_CAP",
+    "SUSTAINED_SHARE",
+    "highest_sustained_rps",
+    "loop_factory",
+    "run_sweep",
+    "sustained",
+]
+
+SUSTAINED_SHARE = 0.99
+"""An offered rate is sustained when the achieved rate reaches this share of it."""
+LEVEL_REQUEST_CAP = 10_000_000
+"""The most operations one level may count when no ``max_requests`` is given."""
+MIN_GRACE_S = 2.0
+_SOURCE = "sweep"
+_CO_NOTE = (
+    "closed loop: latency is measured from each request's send, so the percentiles are prone "
+    "to coordinated omission (FORMATS.md §3.9)"
+)
+
+Progress = Callable[[ProgressEvent], None]
+Clock = Callable[[], float]
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+def loop_factory() -> LoopFactory | None:
+    """uvloop's event loop when it is installed, else None (asyncio's default loop)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run_sweep(
+    driver: Driver | LevelDriver,
+    *,
+    concurrency: Sequence[int] | None = None,
+    rates: Sequence[float] | None = None,
+    duration_s: float = 10.0,
+    warmup_s: float = 2.0,
+    max_requests: int | None = None,
+    error_threshold: float = 0.5,
+    allow_remote: bool = False,
+    slo_s: float | None = None,
+    open_workers: int = 64,
+    on_progress: Progress | None = None,
+    clock: Clock = time.perf_counter,
+) -> Sweep:
+    """Measure ``driver`` at each level in turn and return the finished levels.
+
+    Exactly one of ``concurrency`` (closed loop) and ``rates`` (open loop, at most
+    ``open_workers`` calls in flight) is given. Raises ``InputError`` for bad settings or a
+    target that may not be loaded, ``MeasurementError`` when the driver cannot measure at all.
+    """
+    mode, levels = _levels(concurrency, rates)
+    _check_settings(duration_s, warmup_s, max_requests, error_threshold, slo_s, open_workers)
+    if mode == "open" and not isinstance(driver, Driver):
+        raise InputError(f"the {driver.name} driver runs closed loop only: use --concurrency")
+    driver.check_target(allow_remote=allow_remote)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    plan = LevelPlan(
+        warmup_s, duration_s, max_requests or LEVEL_REQUEST_CAP, max(MIN_GRACE_S, duration_s / 2)
+    )
+    context = _Context(driver, mode, len(levels), plan, open_workers, on_progress, clock)
+    context.max_requests = max_requests
+    finished, notes = context.run(levels, error_threshold)
+    notes += _mode_notes(mode, finished, slo_s)
+    return Sweep(
+        "concurrency",
+        mode,
+        tuple(finished),
+        closed_loop_percentiles=mode == "closed",
+        driver=driver.name,
+        target=driver.target,
+        started_at=started_at,
+        notes=tuple(notes),
+    )
+
+
+def _levels(
+    concurrency: Sequence[int] | None, rates: Sequence[float] | None
+) -> tuple[SweepMode, list[float]]:
+    if (concurrency is None) == (rates is None):
+        raise InputError("give either concurrency levels or rates, not both", source=_SOURCE)
+    if concurrency is not None:
+        if not concurrency or any(int(n) != n or n < 1 for n in concurrency):
+            raise InputError("must be whole numbers >= 1", source="--concurrency")
+        return "closed", [float(n) for n in concurrency]
+    assert rates is not None
+    if not rates or any(not math.isfinite(r) or r < 1 for r in rates):
+        raise InputError("must be rates >= 1 per second", source="--rates")
+    return "open", [float(r) for r in rates]
+
+
+def _check_settings(
+    duration_s: float,
+    warmup_s: float,
+    max_requests: int | None,
+    error_threshold: float,
+    slo_s: float | None,
+    open_workers: int,
+) -> None:
+    checks = [
+        ("--duration", math.isfinite(duration_s) and duration_s > 0, "must be > 0"),
+        ("--warmup", math.isfinite(warmup_s) and warmup_s >= 0, "must be >= 0"),
+        ("--max-requests", max_requests is None or max_requests >= 1, "must be >= 1"),
+        ("error_threshold", 0 <= error_threshold <= 1, "must be in [0, 1]"),
+        ("--slo", slo_s is None or slo_s > 0, "must be > 0"),
+        ("open_workers", open_workers >= 1, "must be >= 1"),
+    ]
+    for source, ok, message in checks:
+        if not ok:
+            raise InputError(message, source=source)
+
+
+class _Context:
+    """One sweep in progress: runs the levels and turns each into a ``SweepLevel``."""
+
+    def __init__(
+        self,
+        driver: Driver | LevelDriver,
+        mode: SweepMode,
+        total: int,
+        plan: LevelPlan,
+        open_workers: int,
+        on_progress: Progress | None,
+        clock: Clock,
+    ) -> None:
+        self.driver, self.mode, self.total, self.plan = driver, mode, total, plan
+        self.open_workers, self.clock = open_workers, clock
+        self.emit: Progress = on_progress or (lambda event: None)
+        self.max_requests: int | None = None
+
+    def run(self, levels: list[float], threshold: float) -> tuple[list[SweepLevel], list[str]]:
+        finished: list[SweepLevel] = []
+        notes: list[str] = []
+        try:
+            for index, level in enumerate(levels, 1):
+                record, level_notes = self._level(index, level)
+                notes += level_notes
+                stop = _error_stop(index, self._load(level), record, threshold)
+                if stop:
+                    notes.append(stop)
+                    break
+                finished.append(record)
+        except KeyboardInterrupt:
+            notes.append(_interrupted(len(finished)))
+        self._end(notes[-1] if notes else "")
+        return finished, notes
+
+    def _level(self, index: int, level: float) -> tuple[SweepLevel, list[str]]:
+        planned = self.plan.warmup_s + self.plan.duration_s
+        self.emit(self._event("level_start", index, level, planned_s=planned))
+        if isinstance(self.driver, Driver):
+            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+                tally = runner.run(self._measure(index, level))
+            record, notes = _from_tally(tally, level, self.mode), _tally_notes(index, tally)
+        else:
+            result = self.driver.run_level(
+                int(level),
+                duration_s=self.plan.duration_s,
+                warmup_s=self.plan.warmup_s,
+                max_requests=self.max_requests,
+            )
+            record, notes = _from_result(result, level), []
+        self.emit(self._finished(index, level, record, planned))
+        return record, notes
+
+    async def _measure(self, index: int, level: float) -> Tally:
+        def tick(tally: Tally) -> None:
+            self.emit(self._tick(index, level, tally))
+
+        assert isinstance(self.driver, Driver)
+        if self.mode == "closed":
+            return await run_closed(self.driver, int(level), self.plan, self.clock, tick)
+        return await run_open(self.driver, level, self.open_workers, self.plan, self.clock, tick)
+
+    def _load(self, level: float) -> str:
+        return f"offered {level:g} rps" if self.mode == "open" else f"concurrency {level:g}"
+
+    def _event(self, kind: ProgressKind, index: int, level: float, **extra: Any) -> ProgressEvent:
+        return ProgressEvent(kind, index, self.total, level, self.mode, **extra)
+
+    def _tick(self, index: int, level: float, tally: Tally) -> ProgressEvent:
+        now = self.clock()
+        measured = min(now, tally.window_end) - tally.window_start
+        return self._event(
+            "tick",
+            index,
+            level,
+            elapsed_s=now - tally.started,
+            planned_s=self.plan.warmup_s + self.plan.duration_s,
+            completed=tally.ok,
+            errors=tally.errors,
+            rate_rps=tally.ok / measured if measured > 0 else 0.0,
+            warming_up=now < tally.window_start,
+        )
+
+    def _finished(
+        self, index: int, level: float, record: SweepLevel, planned: float
+    ) -> ProgressEvent:
+        requests = record.requests or 0
+        errors = record.errors or 0
+        return self._event(
+            "level_end",
+            index,
+            level,
+            elapsed_s=planned,
+            planned_s=planned,
+            completed=requests - errors,
+            errors=errors,
+            rate_rps=record.throughput_rps,
+            p99_s=record.latency.p99_s,
+        )
+
+    def _end(self, message: str) -> None:
+        # A second Ctrl-C at the very end is ignored: the sweep is being returned anyway.
+        with contextlib.suppress(KeyboardInterrupt):
+            self.emit(self._event("sweep_end", self.total, 0.0, message=message))
+
+
+def _from_tally(tally: Tally, level: float, mode: SweepMode) -> SweepLevel:
+    window = tally.window_end - tally.window_start
+    return SweepLevel(
+        level=level,
+        throughput_rps=tally.ok / window if window > 0 else 0.0,
+        latency=tally.histogram.latency(),
+        errors=tally.errors,
+        requests=tally.done,
+        duration_s=window,
+        offered_rps=level if mode == "open" else None,
+    )
+
+
+def _from_result(result: LevelResult, level: float) -> SweepLevel:
+    return SweepLevel(
+        level=level,
+        throughput_rps=result.throughput_rps,
+        latency=result.latency,
+        errors=result.errors,
+        requests=result.requests,
+        duration_s=result.duration_s,
+    )
+
+
+def _tally_notes(index: int, tally: Tally) -> list[str]:
+    notes = []
+    if tally.abandoned:
+        notes.append(
+            f"level {index}: {tally.abandoned} calls still running at the level's deadline "
+            "were abandoned"
+        )
+    if tally.unsent > 1:  # one request due at the very end of the schedule is timing, not lag
+        notes.append(
+            f"level {index}: {tally.unsent} scheduled requests were never sent: the target "
+            "(or the generator's workers) fell behind the schedule"
+        )
+    if tally.histogram.clamped:
+        notes.append(f"level {index}: {tally.histogram.clamped} latencies outside 1 µs .. 1 h")
+    return notes
+
+
+def _error_stop(index: int, load: str, record: SweepLevel, threshold: float) -> str | None:
+    requests, errors = record.requests or 0, record.errors or 0
+    if requests == 0:
+        return (
+            f"stopped at level {index} ({load}): no operation completed within the level's "
+            f"{record.duration_s or 0:g} s window"
+        )
+    share = errors / requests
+    if share <= threshold:
+        return None
+    return (
+        f"stopped at level {index} ({load}): {errors} of {requests} operations failed "
+        f"({share:.0%}), above the error threshold of {threshold:.0%}; the level is not kept"
+    )
+
+
+def _interrupted(finished: int) -> str:
+    if finished == 0:
+        return "interrupted during level 1: no level finished"
+    return f"interrupted after level {finished}: the levels finished before Ctrl-C are kept"
+
+
+# --- open loop: sustained rates -----------------------------------------------------------------
+
+
+def sustained(level: SweepLevel, slo_s: float | None = None) -> bool:
+    """True when the achieved rate is ≥ 99 % of the offered one (and p99 ≤ ``slo_s`` if given)."""
+    if level.offered_rps is None or level.throughput_rps < SUSTAINED_SHARE * level.offered_rps:
+        return False
+    if slo_s is None:
+        return True
+    return level.latency.p99_s is not None and level.latency.p99_s <= slo_s
+
+
+def highest_sustained_rps(sweep: Sweep, slo_s: float | None = None) -> float | None:
+    """The highest offered rate the open-loop sweep sustained, or None if none was."""
+    rates = [lv.offered_rps for lv in sweep.levels if lv.offered_rps and sustained(lv, slo_s)]
+    return max(rates) if rates else None
+
+
+def _mode_notes(mode: SweepMode, levels: list[SweepLevel], slo_s: float | None) -> list[str]:
+    if mode == "closed":
+        return [_CO_NOTE]
+    notes = [_sustained_note(lv, slo_s) for lv in levels]
+    criterion = f"achieved >= {SUSTAINED_SHARE:.0%} of offered"
+    if slo_s is not None:
+        criterion += f", p99 <= {slo_s * 1e3:g} ms"
+    best = highest_sustained_rps(Sweep("concurrency", mode, tuple(levels)), slo_s)
+    if best is None:
+        return [*notes, f"no offered rate was sustained ({criterion})"]
+    return [*notes, f"highest sustained rate: {best:g} rps ({criterion})"]
+
+
+def _sustained_note(level: SweepLevel, slo_s: float | None) -> str:
+    offered = level.offered_rps or level.level
+    p99 = level.latency.p99_s
+    shown = "no p99" if p99 is None else f"p99 {p99 * 1e3:.2f} ms from the intended start"
+    verdict = "sustained" if sustained(level, slo_s) else "not sustained"
+    return (
+        f"offered {offered:g} rps: achieved {level.throughput_rps:.1f} rps "
+        f"({level.throughput_rps / offered:.1%}), {shown}: {verdict}"
+    )

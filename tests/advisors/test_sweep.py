@@ -1,0 +1,77 @@
+"""The sweep report on sweeps built by hand: USL in closed loop, sustained rate in open loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from throughput_expert import sweep
+from throughput_expert.advisors.sweep import SweepInputs, advise
+from throughput_expert.errors import InputError
+from throughput_expert.model import Latency
+from throughput_expert.model.sweep import Sweep, SweepLevel
+from throughput_expert.sources.settings import load_settings
+
+SETTINGS = load_settings()
+
+
+def usl(n: float) -> float:
+    return 100 * n / (1 + 0.05 * (n - 1) + 0.001 * n * (n - 1))
+
+
+def test_closed_loop_fits_the_usl_and_flags_coordinated_omission() -> None:
+    levels = tuple(SweepLevel(n, usl(n), Latency(p99_s=0.01 * n)) for n in (1, 2, 4, 8, 16, 32, 64))
+    r = advise(
+        SweepInputs(Sweep("concurrency", "closed", levels, closed_loop_percentiles=True)), SETTINGS
+    ).to_dict()
+    u = r["analysis"]["usl"]
+    assert u["sigma"] == pytest.approx(0.05, rel=1e-3)
+    assert u["kappa"] == pytest.approx(0.001, rel=1e-3)
+    assert u["peak_concurrency"] == pytest.approx((0.95 / 0.001) ** 0.5, rel=1e-3)  # 30.8
+    assert r["recommendations"][0]["optimization"].startswith("Run at concurrency")
+    assert any("coordinated omission" in a["value"] for a in r["assumptions"])
+    assert "p99_vs_level" in r["series"] and "usl_fit" in r["series"]
+
+
+def test_open_loop_reports_the_highest_sustained_rate_and_no_usl() -> None:
+    levels = tuple(
+        SweepLevel(rate, achieved, Latency(p99_s=p99), offered_rps=rate)
+        for rate, achieved, p99 in ((100, 100, 0.010), (200, 199, 0.020), (400, 300, 2.0))
+    )
+    r = advise(SweepInputs(Sweep("concurrency", "open", levels), slo_s=0.050), SETTINGS).to_dict()
+    a = r["analysis"]
+    assert a["highest_sustained_rps"] == 200  # 199 >= 0.99 x 200 and p99 20 ms <= 50 ms
+    assert [lv["sustained"] for lv in a["levels"]] == [True, True, False]
+    assert "usl" not in a
+    assert set(r["series"]) == {"achieved_vs_offered", "latency_vs_offered"}
+
+
+def test_a_short_sweep_asks_for_more_levels() -> None:
+    levels = tuple(SweepLevel(n, usl(n)) for n in (1, 2, 4))
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    assert r["analysis"]["usl"]["available"] is False
+    assert "measure 3 more levels" in r["recommendations"][0]["rationale"]
+
+
+def test_from_a_saved_sweep_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "concurrency,throughput_rps\n"
+        + "".join(f"{n},{usl(n):.4f}\n" for n in (1, 2, 4, 8, 16, 32))
+    )
+    r = sweep(from_files=[path], save=tmp_path / "again.json").to_dict()
+    assert r["analysis"]["usl"]["available"] is True
+    assert (tmp_path / "again.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({}, "give exactly one of --url"),
+        ({"url": "http://127.0.0.1:9/", "command": "true", "concurrency": [1]}, "exactly one"),
+    ],
+)
+def test_bad_sweep_requests(kw: dict[str, object], words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        sweep(**kw)  # type: ignore[arg-type]
