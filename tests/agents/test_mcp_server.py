@@ -40,6 +40,7 @@ REQUIRED = {
     "design_batching": {"operation", "target_throughput"},
     "scaling_plan": {"current_architecture", "target_rps"},
     "fit_usl": {"sweep"},
+    "sweep": set(),
 }
 
 Calls = dict[str, tuple[str, dict[str, Any]]]
@@ -78,6 +79,8 @@ def calls(tmp: Path) -> Calls:
             {"operation": "database-insert", "current_latency": "5ms", "target_throughput": 10000},
         ),
         "usl": ("fit_usl", {"sweep": str(sweep)}),
+        "sweep_from": ("sweep", {"from_files": [str(sweep)]}),
+        "sweep_remote": ("sweep", {"url": "http://192.0.2.1:9/", "concurrency": [1]}),
         "missing": ("analyze", {"metrics": [str(tmp / "missing.json")]}),
     }
 
@@ -132,7 +135,7 @@ def test_each_tool_has_a_schema_of_its_arguments_and_says_what_it_does(
     tool = served.tools[name]
     schema = tool.input_schema
     assert schema["type"] == "object"
-    assert set(schema["required"]) == REQUIRED[name]
+    assert set(schema.get("required", [])) == REQUIRED[name]
     assert all(prop.get("description") for prop in schema["properties"].values())
     assert tool.description and len(tool.description) > 200
     assert tool.output_schema is not None and tool.output_schema["type"] == "object"
@@ -199,3 +202,14 @@ def test_importing_the_server_module_leaves_mcp_unloaded() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_sweep_reads_a_sweep_file_and_refuses_a_remote_target(served: Served) -> None:
+    result = served.results["sweep_from"]
+    assert not result.is_error
+    doc = json.loads(text_of(result))
+    assert doc["command"] == "sweep"
+    assert doc["analysis"]["usl"]["sigma"] == pytest.approx(0.0277, abs=1e-3)
+    remote = served.results["sweep_remote"]
+    assert remote.is_error
+    assert "not a loopback address" in text_of(remote)

@@ -315,9 +315,49 @@ def fit_usl(
     return dict(api.fit_usl(sweep))
 
 
-# The ``sweep`` tool (bounded, loopback-only) goes here once ``throughput_expert.api.sweep``
-# exists: a function like the ones above over ``api.sweep`` that refuses a target off loopback
-# (``allow_remote`` never exposed) and caps levels and duration, then an entry in ``TOOLS``.
+MAX_SWEEP_LEVELS = 8
+MAX_LEVEL_S = 5.0
+
+
+def sweep(
+    url: Annotated[
+        str | None, Field(description="HTTP/1.1 keep-alive GETs to this URL (loopback only)")
+    ] = None,
+    concurrency: Annotated[
+        list[int] | None,
+        Field(max_length=MAX_SWEEP_LEVELS, description="closed-loop levels, e.g. [1, 2, 4, 8]"),
+    ] = None,
+    rates: Annotated[
+        list[float] | None,
+        Field(max_length=MAX_SWEEP_LEVELS, description="open-loop offered rates per second"),
+    ] = None,
+    duration_s: Annotated[
+        float, Field(gt=0, le=MAX_LEVEL_S, description="seconds per level (at most 5)")
+    ] = 2.0,
+    from_files: Annotated[
+        list[str] | None,
+        Field(
+            description=f"load-test results to read instead ({FILE}): k6, Locust CSV, "
+            "wrk/wrk2, JMeter JTL, Gatling simulation.log, vegeta JSON, or a tpx sweep file"
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """Measure saturation of a loopback URL at rising load (bounded: at most 8 levels of at most
+    5 s, targets on 127.0.0.0/8 or ::1 only), or read load-test results; closed-loop levels are
+    fitted with the Universal Scalability Law, open-loop ones give the highest rate sustained."""
+    report = api.sweep(
+        url=url,
+        concurrency=concurrency,
+        rates=rates,
+        duration=duration_s,
+        warmup=min(1.0, duration_s / 2),
+        max_requests=1_000_000,
+        allow_remote=False,
+        from_files=from_files or (),
+    )
+    return report.to_dict()
+
+
 TOOLS: tuple[Callable[..., dict[str, Any]], ...] = (
     analyze,
     find_bottleneck,
@@ -325,6 +365,7 @@ TOOLS: tuple[Callable[..., dict[str, Any]], ...] = (
     design_batching,
     scaling_plan,
     fit_usl,
+    sweep,
 )
 
 
