@@ -239,18 +239,26 @@ def scaling_plan(
     *,
     target_rps: Quantity,
     defaults: PathArg | None = None,
+    prometheus: PrometheusOptions | None = None,
 ) -> Report:
-    """A plan from today's architecture (YAML) to ``target_rps``, component by component."""
+    """A plan from today's architecture (YAML) to ``target_rps``, component by component.
+    With ``prometheus``, components carrying ``prometheus`` selectors and no measured
+    utilization get it from the server."""
     from throughput_expert.advisors.scaling import ScalingInputs, advise
     from throughput_expert.sources.architecture import load_architecture
     from throughput_expert.sources.settings import load_settings
     from throughput_expert.sources.sweep import load_sweep
 
+    settings = load_settings(defaults)
     arch = load_architecture(current_architecture)
+    if prometheus is not None:
+        from throughput_expert.live import fill_architecture
+
+        arch = fill_architecture(arch, prometheus, settings)
     sweeps = {c.name: load_sweep(c.sweep) for c in arch.components if c.sweep}
     target = _rps(target_rps, "--target-rps")
     assert target is not None
-    return advise(ScalingInputs(arch, target, sweeps), load_settings(defaults))
+    return advise(ScalingInputs(arch, target, sweeps), settings)
 
 
 def sweep(

@@ -165,7 +165,10 @@ def cmd_scaling_plan(args: argparse.Namespace) -> int:
     from throughput_expert import api
 
     report = api.scaling_plan(
-        args.current_architecture, target_rps=args.target_rps, defaults=args.defaults
+        args.current_architecture,
+        target_rps=args.target_rps,
+        defaults=args.defaults,
+        prometheus=_prometheus(args),
     )
     return _emit(report, args)
 
@@ -432,6 +435,7 @@ def _batching_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _scaling_flags(p: argparse.ArgumentParser) -> None:
+    _prometheus_flags(p, service_queries=False)
     p.add_argument("--target-rps", metavar="X", required=True, help="the entry rate to reach")
     p.add_argument(
         "--current-architecture",

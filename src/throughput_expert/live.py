@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from throughput_expert.model import ServiceMetrics
+    from throughput_expert.model.architecture import Architecture
     from throughput_expert.model.settings import Settings
 
-__all__ = ["PrometheusOptions", "observe_metrics", "prometheus_metrics"]
+__all__ = ["PrometheusOptions", "fill_architecture", "observe_metrics", "prometheus_metrics"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,48 @@ def prometheus_metrics(
     if options.save is not None:
         save_export(export, options.save)
     return export_to_metrics(export, service=service)
+
+
+def fill_architecture(
+    arch: Architecture, options: PrometheusOptions, settings: Settings
+) -> Architecture:
+    """Components with ``prometheus`` selectors and no measured utilization get it from the
+    server (the USE-method node queries, averaged over the instances they select)."""
+    from dataclasses import replace
+
+    from throughput_expert.model import InputRef
+    from throughput_expert.sources.prometheus_live import (
+        HttpPrometheus,
+        collect,
+        export_to_metrics,
+        parse_at,
+        queries_from_mapping,
+    )
+
+    source = HttpPrometheus(
+        options.url,
+        bearer_token_env=options.token_env,
+        bearer_token_file=options.token_file,
+        ca_file=options.ca_file,
+    )
+    queries = queries_from_mapping(
+        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
+    )
+    components = []
+    for c in arch.components:
+        if c.prometheus and not c.utilization:
+            export = collect(
+                source,
+                window=options.window,
+                at=parse_at(options.at) if options.at else None,
+                queries=queries,
+                labels=dict(c.prometheus),
+            )
+            measured = export_to_metrics(export).utilization
+            c = replace(c, utilization=dict(measured))
+        components.append(c)
+    ref = InputRef(source.server, "prometheus", "utilization of components with selectors")
+    return replace(arch, components=tuple(components), source=arch.source if arch.source else ref)
 
 
 def observe_metrics(

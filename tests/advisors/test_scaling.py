@@ -172,3 +172,41 @@ def test_the_bundled_example_matches_the_schema() -> None:
     root = Path(__file__).resolve().parents[2] / "src" / "throughput_expert"
     schema = json.loads((root / "schemas" / "architecture.schema.json").read_text())
     jsonschema.validate(yaml.safe_load((root / "examples" / "three-tier.yaml").read_text()), schema)
+
+
+@pytest.mark.service
+def test_prometheus_fills_utilization_of_components_with_selectors(
+    tmp_path: Path, prometheus_url: str, node_exporter_url: str
+) -> None:
+    import time
+
+    from throughput_expert.live import PrometheusOptions
+
+    instance = node_exporter_url.removeprefix("http://").removesuffix("/metrics")
+    text = f"""
+system: live
+entry_rate: 100
+components:
+  - name: host
+    kind: service
+    prometheus: {{instance: "{instance}"}}
+  - name: other
+    kind: service
+    utilization: {{cpu: "50%"}}
+"""
+    path = tmp_path / "arch.yaml"
+    path.write_text(text)
+    options = PrometheusOptions(url=prometheus_url, window="8s")
+    deadline = time.monotonic() + 30
+    while True:  # a fresh Prometheus needs a few scrapes before rate() answers
+        try:
+            r = scaling_plan(path, target_rps=400, prometheus=options).to_dict()
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    c = by_name(r)
+    assert c["host"]["capacity_source"] == "measured utilization"  # filled from the server
+    assert c["host"]["binding"] in ("cpu", "disk_io", "network")
+    assert c["other"]["capacity_per_instance_rps"] == pytest.approx(140)  # 100 x 0.7 / 0.5

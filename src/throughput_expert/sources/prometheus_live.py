@@ -105,6 +105,9 @@ class StaticPrometheus:
 # --- the queries ----------------------------------------------------------------------------
 
 
+_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
 def default_queries() -> dict[str, tuple[str, ...]]:
     """The packaged ``prometheus_queries.yaml``: signal name -> PromQL templates, in order."""
     path = resources.files("throughput_expert.advisors").joinpath("data", "prometheus_queries.yaml")
@@ -136,6 +139,7 @@ def plan_queries(
     service_query: str | None = None,
     latency_query: str | None = None,
     queries: Mapping[str, str | Sequence[str]] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """The PromQL to run per signal, placeholders filled (``{window}``, ``{selector}``)."""
     templates = default_queries()
@@ -146,12 +150,23 @@ def plan_queries(
     if latency_query:
         templates = {k: v for k, v in templates.items() if not k.startswith("service_latency_")}
         templates[_latency_name(latency_query)] = (latency_query,)
-    selector = f'instance="{_escape(instance)}"' if instance else ""
+    selector = label_selector(instance, labels)
 
     def fill(text: str) -> str:
         return " ".join(text.replace("{window}", window).replace("{selector}", selector).split())
 
     return {name: tuple(fill(t) for t in ts) for name, ts in templates.items()}
+
+
+def label_selector(instance: str | None, labels: Mapping[str, str] | None = None) -> str:
+    """``instance="x",job="y"``: the matchers that go inside a query's braces."""
+    pairs = dict(labels or {})
+    if instance:
+        pairs["instance"] = instance
+    for key in pairs:
+        if not _LABEL.fullmatch(key):
+            raise InputError("not a Prometheus label name", source="prometheus", field=key)
+    return ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items())
 
 
 def _latency_name(promql: str) -> str:
@@ -302,6 +317,7 @@ def collect(
     latency_query: str | None = None,
     queries: Mapping[str, str | Sequence[str]] | None = None,
     clock: Callable[[], float] = time.time,
+    labels: Mapping[str, str] | None = None,
 ) -> Export:
     """Run every signal's query at one instant ``at`` (default: now) over ``window``."""
     window_s = window_seconds(window)
@@ -312,8 +328,9 @@ def collect(
         service_query=service_query,
         latency_query=latency_query,
         queries=queries,
+        labels=labels,
     )
-    selector = f'instance="{_escape(instance)}"' if instance else ""
+    selector = label_selector(instance, labels)
     interval, how = scrape_interval(source, window, window_s, at_s, selector)
     flags = {"service_rps": "--service-query"} if service_query else {}
     if latency_query:
