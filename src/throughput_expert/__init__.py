@@ -10,8 +10,9 @@ service-demand laws, Erlang C, the USL, Amdahl) and says which.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from throughput_expert.api import (
-    PrometheusOptions,
     analyze,
     design_batching,
     find_bottleneck,
@@ -28,6 +29,9 @@ from throughput_expert.errors import (
     ThroughputError,
     UnstableSystem,
 )
+
+if TYPE_CHECKING:
+    from throughput_expert.live import PrometheusOptions
 
 __version__ = "0.1.0"
 
@@ -48,3 +52,12 @@ __all__ = [
     "scaling_plan",
     "sweep",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``PrometheusOptions`` is imported on first use (keeps ``import throughput_expert`` cheap)."""
+    if name == "PrometheusOptions":
+        from throughput_expert.live import PrometheusOptions
+
+        return PrometheusOptions
+    raise AttributeError(f"module 'throughput_expert' has no attribute {name!r}")

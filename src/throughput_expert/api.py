@@ -12,17 +12,15 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from throughput_expert.errors import InputError
-from throughput_expert.live import PrometheusOptions
-from throughput_expert.model.quantity import parse_duration, parse_rate
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
+    from throughput_expert.live import PrometheusOptions
     from throughput_expert.model import Report, ServiceMetrics
     from throughput_expert.model.settings import Settings
     from throughput_expert.model.sweep import Sweep
 
 __all__ = [
-    "PrometheusOptions",
     "analyze",
     "design_batching",
     "find_bottleneck",
@@ -446,6 +444,20 @@ def _whole(value: object, source: str) -> int:
     if number < 1:
         raise InputError("must be at least 1", source=source)
     return number
+
+
+def parse_rate(value: Quantity, *, source: str, field: str = "") -> float:
+    from throughput_expert.model.quantity import parse_rate as parse
+
+    return parse(value, source=source, field=field)
+
+
+def parse_duration(
+    value: Quantity, *, source: str, field: str = "", default_unit: Any = None
+) -> float:
+    from throughput_expert.model.quantity import parse_duration as parse
+
+    return parse(value, source=source, field=field, default_unit=default_unit)
 
 
 def _seconds(value: Quantity | None, source: str) -> float | None:
