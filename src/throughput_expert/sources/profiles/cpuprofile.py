@@ -119,8 +119,7 @@ def _leaf_weights(
         raise InputError("timeDeltas must be as long as samples", source=source, field="timeDeltas")
     ids = _int_array(samples, source, "samples")
     weights = _float_array(deltas, source) if with_deltas else np.ones(len(ids))
-    unique, inverse = np.unique(ids, return_inverse=True)
-    sums = np.bincount(inverse, weights=np.clip(weights, 0.0, None), minlength=len(unique))
+    unique, sums = _sum_by_id(ids, np.clip(weights, 0.0, None))
     missing = [i for i in unique.tolist() if i not in nodes]
     if missing:
         raise InputError(f"sample {missing[0]} is not a node", source=source, field="samples")
@@ -128,22 +127,44 @@ def _leaf_weights(
     return unique.tolist(), sums.tolist(), period
 
 
+def _sum_by_id(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique ids and their summed weights: a direct bincount when ids are small (node ids
+    are), a sort otherwise."""
+    if len(ids) and ids.min() >= 0 and ids.max() <= 4 * len(ids) + 1_000_000:
+        sums = np.bincount(ids, weights=weights)
+        present = np.flatnonzero(np.bincount(ids))
+        return present, sums[present]
+    unique, inverse = np.unique(ids, return_inverse=True)
+    return unique, np.bincount(inverse, weights=weights, minlength=len(unique))
+
+
 def _int_array(values: list[object], source: str, where: str) -> np.ndarray:
-    if values and set(map(type, values)) != {int}:
-        raise InputError("must hold integers only", source=source, field=where)
     try:
-        return np.asarray(values, dtype=np.int64)
-    except OverflowError:
-        raise InputError("holds an integer too large", source=source, field=where) from None
+        array = _array(values, source, where)
+    except InputError:
+        array = np.array([0.5])  # say why below, from the values (the rare, failing path)
+    if len(array) and array.dtype.kind not in "iu":
+        if all(type(v) is int for v in values):
+            raise InputError("holds an integer too large", source=source, field=where)
+        raise InputError("must hold integers only", source=source, field=where)
+    return array.astype(np.int64, copy=False)
+
+
+def _array(values: object, source: str, where: str) -> np.ndarray:
+    """A numpy array of plain numbers (bools, strings, nested lists or objects are refused)."""
+    if not isinstance(values, list):
+        raise InputError("must be a list of numbers", source=source, field=where)
+    try:
+        array = np.array(values)
+    except (OverflowError, ValueError, TypeError):
+        raise InputError("must hold numbers only", source=source, field=where) from None
+    if len(array) and (array.ndim != 1 or array.dtype.kind not in "iuf"):
+        raise InputError("must hold numbers only", source=source, field=where)
+    return array
 
 
 def _float_array(values: object, source: str) -> np.ndarray:
-    if not isinstance(values, list) or not set(map(type, values)) <= {int, float}:
-        raise InputError("must hold numbers only", source=source, field="timeDeltas")
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except OverflowError:
-        raise InputError("holds a number too large", source=source, field="timeDeltas") from None
+    array = _array(values, source, "timeDeltas").astype(np.float64, copy=False)
     if not np.isfinite(array).all():
         raise InputError("must hold finite numbers", source=source, field="timeDeltas")
     return array
