@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from throughput_expert.model import ServiceMetrics
     from throughput_expert.model.architecture import Architecture
     from throughput_expert.model.settings import Settings
+    from throughput_expert.sources.prometheus_live import PrometheusSource
 
 __all__ = ["PrometheusOptions", "fill_architecture", "observe_metrics", "prometheus_metrics"]
 
@@ -40,23 +41,13 @@ def prometheus_metrics(
     """Run the USE-method queries (data: ``prometheus_queries.yaml``, overridable with
     ``--defaults``) on the server, save the export if asked, and read it as metrics."""
     from throughput_expert.sources.prometheus_live import (
-        HttpPrometheus,
         collect,
         export_to_metrics,
         parse_at,
-        queries_from_mapping,
         save_export,
     )
 
-    source = HttpPrometheus(
-        options.url,
-        bearer_token_env=options.token_env,
-        bearer_token_file=options.token_file,
-        ca_file=options.ca_file,
-    )
-    queries = queries_from_mapping(
-        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
-    )
+    source, queries = _server(options, settings)
     export = collect(
         source,
         window=options.window,
@@ -80,22 +71,12 @@ def fill_architecture(
 
     from throughput_expert.model import InputRef
     from throughput_expert.sources.prometheus_live import (
-        HttpPrometheus,
         collect,
         export_to_metrics,
         parse_at,
-        queries_from_mapping,
     )
 
-    source = HttpPrometheus(
-        options.url,
-        bearer_token_env=options.token_env,
-        bearer_token_file=options.token_file,
-        ca_file=options.ca_file,
-    )
-    queries = queries_from_mapping(
-        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
-    )
+    source, queries = _server(options, settings)
     components = []
     for c in arch.components:
         if c.prometheus and not c.utilization:
@@ -111,6 +92,24 @@ def fill_architecture(
         components.append(c)
     ref = InputRef(source.server, "prometheus", "utilization of components with selectors")
     return replace(arch, components=tuple(components), source=arch.source if arch.source else ref)
+
+
+def _server(
+    options: PrometheusOptions, settings: Settings
+) -> tuple[PrometheusSource, dict[str, tuple[str, ...]]]:
+    """The HTTP source with its auth, and the queries (data, overridable with --defaults)."""
+    from throughput_expert.sources.prometheus_live import HttpPrometheus, queries_from_mapping
+
+    source = HttpPrometheus(
+        options.url,
+        bearer_token_env=options.token_env,
+        bearer_token_file=options.token_file,
+        ca_file=options.ca_file,
+    )
+    queries = queries_from_mapping(
+        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
+    )
+    return source, queries
 
 
 def observe_metrics(

@@ -17,7 +17,14 @@ from throughput_expert.errors import InputError
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.sources.merge import merge_metrics
 
-__all__ = ["MAX_FILE_BYTES", "load_metrics", "read_json", "read_text", "write_atomically"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "load_metrics",
+    "read_bytes",
+    "read_json",
+    "read_text",
+    "write_atomically",
+]
 
 MAX_FILE_BYTES = 1 << 30
 
@@ -41,16 +48,23 @@ def load_metrics(
     return merge_metrics(records)
 
 
-def read_text(path: str | PathLike[str]) -> str:
-    """A file's text (UTF-8), with one-line errors for what cannot be read."""
+def read_bytes(path: str | PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
+    """A file's bytes, with one-line errors for what cannot be read."""
     source = str(path)
     try:
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(exc.strerror or "cannot be read", source=source) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MiB", source=source)
+    if len(data) > limit:
+        raise InputError(f"larger than {limit >> 20} MiB", source=source)
+    return data
+
+
+def read_text(path: str | PathLike[str]) -> str:
+    """A file's text (UTF-8), with one-line errors for what cannot be read."""
+    source = str(path)
+    data = read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

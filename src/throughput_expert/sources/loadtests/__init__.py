@@ -28,7 +28,7 @@ from os import PathLike
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef
 from throughput_expert.model.sweep import Sweep
-from throughput_expert.sources import MAX_FILE_BYTES, read_json
+from throughput_expert.sources import MAX_FILE_BYTES, read_bytes, read_json
 from throughput_expert.sources.loadtests import gatling, jmeter, k6, k6_lines, locust, vegeta, wrk
 from throughput_expert.sources.loadtests._common import Imported
 from throughput_expert.sources.sweep import save_sweep
@@ -89,8 +89,8 @@ def _import_file(name: str, names: Sequence[str]) -> Imported:
     if name.endswith(_STATS_SUFFIX):
         sibling = name.removesuffix(_STATS_SUFFIX) + _HISTORY_SUFFIX
         if os.path.isfile(sibling):
-            history = _decode(_read_bytes(sibling), sibling)
-    return parse_result(_read_bytes(name), name, history)
+            history = _decode(read_bytes(sibling), sibling)
+    return parse_result(read_bytes(name), name, history)
 
 
 def _without_paired_stats(names: Sequence[str]) -> list[str]:
@@ -103,17 +103,6 @@ def _without_paired_stats(names: Sequence[str]) -> list[str]:
             n.endswith(_STATS_SUFFIX) and n.removesuffix(_STATS_SUFFIX) + _HISTORY_SUFFIX in given
         )
     ]
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(exc.strerror or "cannot be read", source=path) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MiB", source=path)
-    return data
 
 
 def _gunzip(data: bytes, source: str) -> bytes:

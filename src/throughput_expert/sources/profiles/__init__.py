@@ -16,7 +16,7 @@ from os import PathLike
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.profile import Frame, FrameKind, Measures, Profile
-from throughput_expert.sources import MAX_FILE_BYTES, read_json
+from throughput_expert.sources import read_bytes, read_json
 
 __all__ = ["UNKNOWN_FORMAT", "load_profile"]
 
@@ -63,19 +63,6 @@ def load_profile(path: str | PathLike[str], *, measures: Measures | None = None)
         idle_included=profile.idle_included or measures == "wall",
         notes=(*profile.notes, f"values taken to measure {measures}, as the caller said"),
     )
-
-
-def read_bytes(path: str | PathLike[str]) -> bytes:
-    """A file's bytes, with one-line errors for what cannot be read."""
-    source = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(exc.strerror or "cannot be read", source=source) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"larger than {MAX_FILE_BYTES >> 20} MiB", source=source)
-    return data
 
 
 def _detect_and_read(data: bytes, source: str) -> Profile:
