@@ -584,6 +584,21 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+_ORDER = (
+    "analyze",
+    "find-bottleneck",
+    "optimize-concurrency",
+    "design-batching",
+    "scaling-plan",
+    "sweep",
+    "observe",
+    "report",
+    "task",
+    "mcp",
+    "demo",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tpx",
@@ -594,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    for name, help_text, handler, flags in COMMANDS:
+    for name, help_text, handler, flags in sorted(COMMANDS, key=lambda c: _ORDER.index(c[0])):
         p = sub.add_parser(name, help=help_text, description=help_text)
         flags(p)
         if name not in ("task", "mcp", "observe"):  # these write data, not rendered reports
