@@ -149,13 +149,14 @@ def test_fit_by_hand() -> None:
     # Σw = 0.3525, Σwb = 0.495, Σwb² = 0.86, ΣwT = 0.95, ΣwbT = 1.6; det = 0.3525·0.86 − 0.495²
     # = 0.058125 → c1 = (0.3525·1.6 − 0.495·0.95) / 0.058125 = 0.09375 / 0.058125 = 50/31 ms,
     # c0 = (0.95 − 0.495·50/31) / 0.3525 = 40/93 ms. Residuals 2 − 40/93 − 50/31 = −4/93,
-    # 4 − 40/93 − 100/31 = 32/93, 5 − 40/93 − 150/31 = −25/93 ms; RSS = 1665/8649,
-    # TSS = 14/3 → R² = 12899/13454; RSE = √(RSS / 1).
+    # 4 − 40/93 − 100/31 = 32/93, 5 − 40/93 − 150/31 = −25/93 ms; RSS = 1665/8649 → RSE =
+    # √(RSS / 1). R² is weighted like the fit: T̄w = ΣwT / Σw = 380/141, Σw·r² = 1/93,
+    # Σw·(T − T̄w)² = 62/141 → R² = 1 − 141/5766 = 1875/1922.
     fit = fit_cost_model([1, 2, 3], [0.002, 0.004, 0.005])
     assert fit.c1_s == pytest.approx(0.050 / 31)
     assert fit.c0_s == pytest.approx(0.040 / 93)
     assert fit.residuals_s == pytest.approx((-0.004 / 93, 0.032 / 93, -0.025 / 93))
-    assert fit.r_squared == pytest.approx(12899 / 13454)
+    assert fit.r_squared == pytest.approx(1875 / 1922)
     assert fit.residual_std_error_s == pytest.approx(math.sqrt(1665 / 8649) / 1000)
     assert fit.points == fit.sizes == 3
 
@@ -164,13 +165,14 @@ def test_negative_intercept_refits_through_the_origin() -> None:
     # b = 10, 20, 30; T = 0.9, 2.0, 3.1 ms lie on c1 = 0.11 ms, c0 = −0.2 ms < 0 → refit with
     # w = 1/T²: c1 = ΣwbT / Σwb² = Σb/T / Σb²/T² = (10/0.9 + 10 + 30/3.1) / (100/0.81 + 100 +
     # 900/9.61) = 30.7885 / 317.109 = 0.0970912 ms, c0 = 0. Residuals −0.07091, +0.05818,
-    # +0.18726 ms; RSS = 0.043480, TSS = 2.42 → R² = 0.98203; RSE = √(0.043480 / 2) = 0.14745 ms.
+    # +0.18726 ms; RSS = 0.043480 → RSE = √(0.043480 / 2) = 0.14745 ms. Weighted: T̄w = ΣwT/Σw =
+    # 1.21721 ms, Σw·r² = 0.0107032, Σw·(T − T̄w)² = 0.646291 → R² = 0.98344.
     fit = fit_cost_model([10, 20, 30], [0.0009, 0.002, 0.0031])
     assert fit.through_origin
     assert fit.note is not None and "origin" in fit.note
     assert fit.c0_s == 0.0
     assert fit.c1_s == pytest.approx(0.0000970912, rel=1e-5)
-    assert fit.r_squared == pytest.approx(0.98203, abs=1e-5)
+    assert fit.r_squared == pytest.approx(0.98344, abs=1e-5)
     assert fit.residual_std_error_s == pytest.approx(0.00014745, rel=1e-4)
 
 
@@ -184,11 +186,12 @@ def test_two_points_fit_exactly_with_no_error_estimate() -> None:
 
 def test_data_off_a_line_is_a_fit_error_with_the_residuals() -> None:
     # b = 1..4, T = 1, 9, 2, 8 ms, w = 1/T²: c0 = 5024/24069 = 0.20873 ms, c1 = 19250/24069 =
-    # 0.79978 ms; residuals −0.00852, +7.19, −0.608, +4.59 ms; RSS 73.18, TSS 50 → R² = −0.464
+    # 0.79978 ms; residuals −0.00852, +7.19, −0.608, +4.59 ms; weighted (w = 1/T²) Σw·r² =
+    # 1.06053, T̄w = 1.35849, Σw·(T − T̄w)² = 1.64151 → R² = 0.354
     with pytest.raises(FitError) as caught:
         fit_cost_model([1, 2, 3, 4], [0.001, 0.009, 0.002, 0.008])
     message = str(caught.value)
-    assert "R² = -0.464" in message
+    assert "R² = 0.354" in message
     assert "-0.00852, +7.19, -0.608, +4.59" in message
 
 

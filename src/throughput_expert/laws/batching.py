@@ -187,12 +187,16 @@ def _as_data(sizes: Sequence[float], latencies_s: Sequence[float]) -> tuple[Floa
 
 
 def _r_squared(residuals: FloatArray, t: FloatArray) -> float:
-    # 1 − RSS/TSS (centred, also through the origin, so the two fits compare); with every latency
-    # equal (TSS = 0) a perfect line scores 1.
-    rss, tss = float(residuals @ residuals), float(np.sum((t - t.mean()) ** 2))
+    # Judged on the errors the fit minimises, the relative ones (weights w = 1/T²): R² = 1 −
+    # Σw·r² / Σw·(T − T̄w)², T̄w the weighted mean (centred, also through the origin, so the two
+    # fits compare). Plain R² would let the largest batch alone fail a line that is within a few
+    # per cent everywhere else. With every latency equal (TSS = 0) a perfect line scores 1.
+    w = 1.0 / (t * t)
+    mean = float(w @ t) / float(w.sum())
+    rss, tss = float(w @ (residuals * residuals)), float(w @ ((t - mean) ** 2))
     if tss > 0:
         return 1 - rss / tss
-    return 1.0 if rss <= 1e-12 * float(t @ t) else 0.0
+    return 1.0 if rss <= 1e-12 * float(w @ (t * t)) else 0.0
 
 
 def _line(b: FloatArray, t: FloatArray) -> tuple[float, float, str | None]:
@@ -223,8 +227,8 @@ def _rounded_ms(residuals: FloatArray) -> str:
 
 def fit_cost_model(sizes: Sequence[float], latencies_s: Sequence[float]) -> CostFit:
     """Fit T(b) = c0 + c1·b (seconds) to measured batch latencies by least squares on relative
-    errors (weights 1/T²: small batches count as much as large ones). Residuals and R² are of
-    the plain times.
+    errors (weights 1/T²: small batches count as much as large ones). Residuals are of the plain
+    times; R² is weighted like the fit (of the relative errors).
 
     c0 ≥ 0: a negative free intercept is replaced by a fit through the origin (said in ``note``).
     Raises ``FitError`` with fewer than 2 distinct sizes, bad numbers, a slope < 0 (latency that

@@ -5,9 +5,11 @@ Each timed repetition inserts one batch of ``b`` small rows and commits, so its 
 sample of T(b) = c0 + c1·b (``laws.batching``): the commit and round trips are the fixed cost c0,
 the rows the per-item cost c1. The trials write only to a table of their own,
 ``tpx_batch_trial_<random>``: a TEMPORARY table in PostgreSQL (it dies with the session), a real
-table in the SQLite file; it is dropped at the end whatever happens. The run stays within its time
-budget by estimating each block from the sizes already measured and skipping what would not fit
-(said in the notes); Ctrl-C stops it at once and returns what was measured, ``interrupted=True``.
+table in the SQLite file; it is dropped at the end whatever happens (the databases themselves:
+``batch_backends``). The run stays within its time budget by estimating each block from the sizes
+already measured and skipping what would not fit (said in the notes); blocks whose runs spread
+widely get more repetitions while the budget lasts; Ctrl-C stops it at once and returns what was
+measured, ``interrupted=True``.
 
 Methods: ``single`` (one INSERT per row, one commit per batch), ``executemany``, ``multirow`` (one
 INSERT with a VALUES list) and, in PostgreSQL only, ``copy`` (COPY FROM STDIN).
@@ -17,24 +19,24 @@ from __future__ import annotations
 
 import math
 import random
-import re
 import secrets
-import sqlite3
 import statistics
 import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from throughput_expert.errors import InputError, MeasurementError
-from throughput_expert.model.trials import BatchTrial, BatchTrials, Dialect
-
-if TYPE_CHECKING:
-    import psycopg
-    from psycopg.rows import TupleRow
+from throughput_expert.measure.batch_backends import (
+    SOURCE,
+    Backend,
+    Job,
+    Row,
+    open_backend,
+    parse_dsn,
+)
+from throughput_expert.model.trials import BatchTrial, BatchTrials
 
 __all__ = ["DEFAULT_METHODS", "DEFAULT_SIZES", "METHODS", "PAYLOAD_BYTES", "run_batch_trials"]
 
@@ -46,275 +48,10 @@ ROW_BYTES = 8 + PAYLOAD_BYTES + 8  # bigint id, text payload, timestamptz
 SEED = 1729  # fixed: every run inserts the same rows
 WARMUP_ROWS = 10  # enough executions for psycopg to prepare a repeated statement (threshold 5)
 SAFETY = 1.25  # estimates of a block's time are stretched by this before checking the budget
+SPREAD = 0.10  # a block whose median is this far above its fastest run gets more repetitions
+MAX_ROUNDS = 4  # ... in up to this many rounds in all (the first pass is one)
 
-_SOURCE = "--measure"
 _TABLE_PREFIX = "tpx_batch_trial_"
-_COLUMNS = "(id, payload, created)"
-_PG_CREATE = "CREATE TEMPORARY TABLE {} (id bigint, payload text, created timestamptz)"
-
-Row = tuple[int, str, datetime]
-Job = Callable[[], None]
-
-
-class _Backend(Protocol):
-    """One open database with the trial table created: what the runner needs of it."""
-
-    dialect: Dialect
-    errors: tuple[type[Exception], ...]
-    notes: list[str]
-
-    def create(self) -> None:
-        """Create the trial table."""
-
-    def supports(self, method: str, size: int) -> str | None:
-        """None when ``method`` can insert ``size`` rows at once, else why not."""
-
-    def prepare(self, method: str, rows: Sequence[Row]) -> Job:
-        """A job that inserts ``rows`` with ``method`` and commits (the part that is timed)."""
-
-    def reset(self) -> None:
-        """Empty the trial table (between sizes)."""
-
-    def close(self) -> None:
-        """Drop the trial table and close the connection; never raises a database error."""
-
-
-# --- the DSN ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Dsn:
-    dsn: str
-    target: str  # the DSN without its password
-    dialect: Dialect
-    hidden: tuple[str, ...]  # strings that must never reach a message
-    path: str = ""  # SQLite only
-
-    def scrub(self, text: object) -> str:
-        """``text`` on one line with every hidden string masked."""
-        out = str(text)
-        for secret in self.hidden:
-            out = out.replace(secret, "***")
-        return " ".join(out.split())
-
-
-def _parse_dsn(dsn: str) -> _Dsn:
-    scheme, sep, rest = dsn.partition("://")
-    # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:
-    if scheme.lower() == "sqlite" and rest.startswith("/") and len(rest) > 1:
-        return _Dsn(dsn=dsn, target=dsn, dialect="sqlite", hidden=(), path=rest[1:])
-    if sep and scheme.lower() in ("postgresql", "postgres"):
-        return _parse_postgres(dsn, scheme, rest)
-    # Name the scheme only when it is one: a malformed DSN may hold a password anywhere.
-    named = f"{scheme}://" if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "this"
-    raise InputError(
-        f"cannot measure {named} DSN: expected postgresql://user@host:port/dbname, "
-        "sqlite:///path or sqlite:///:memory:",
-        source=_SOURCE,
-        field="dsn",
-    )
-
-
-def _parse_postgres(dsn: str, scheme: str, rest: str) -> _Dsn:
-    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    tail = rest[len(netloc) :]
-    userinfo, at, hosts = netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    path, question, query = tail.partition("?")
-    params = parse_qsl(query, keep_blank_values=True)
-    hidden = [password] + [v for k, v in params if k == "password"]
-    kept = [(k, v) for k, v in params if k != "password"]
-    target = f"{scheme}://{user + '@' if at else ''}{hosts}{path}"
-    target += f"?{urlencode(kept)}" if question and kept else ""
-    hidden += [unquote(s) for s in hidden] + [quote(s, safe="") for s in hidden]
-    # Longest first, so a secret is masked whole before any shorter form inside it.
-    masks = tuple(sorted({s for s in hidden if s}, key=len, reverse=True))
-    return _Dsn(dsn=dsn, target=target, dialect="postgresql", hidden=masks)
-
-
-# --- PostgreSQL (psycopg 3) ---------------------------------------------------------------------
-
-
-class _Postgres:
-    dialect: Dialect = "postgresql"
-
-    def __init__(self, conn: psycopg.Connection[TupleRow], table: str) -> None:
-        import psycopg
-        from psycopg import sql
-
-        self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
-        self._conn, self._sql = conn, sql
-        self._table = sql.Identifier("pg_temp", table)  # never a permanent table of that name
-        self._insert = sql.SQL("INSERT INTO {} " + _COLUMNS + " VALUES (%s, %s, %s)").format(
-            self._table
-        )
-        version = conn.info.server_version
-        self.notes = [
-            f"PostgreSQL {version // 10000}.{version % 10000} at {conn.info.host}; a TEMPORARY "
-            "table: its rows are not WAL-logged, so its commits skip the WAL flush that a "
-            "permanent table's commit waits for (c0 here is a lower bound)"
-        ]
-
-    def create(self) -> None:
-        self._conn.execute(self._sql.SQL(_PG_CREATE).format(self._table))
-        self._conn.commit()
-
-    def supports(self, method: str, size: int) -> str | None:
-        if method == "multirow" and 3 * size > 65535:  # the protocol's limit on parameters
-            return "PostgreSQL takes at most 65535 parameters in one statement"
-        return None
-
-    def prepare(self, method: str, rows: Sequence[Row]) -> Job:
-        conn, cur = self._conn, self._conn.cursor()
-
-        def single() -> None:
-            for row in rows:
-                cur.execute(self._insert, row)
-            conn.commit()
-
-        def executemany() -> None:
-            cur.executemany(self._insert, rows)  # psycopg 3 pipelines it
-            conn.commit()
-
-        values = self._sql.SQL(", ").join([self._sql.SQL("(%s, %s, %s)")] * len(rows))
-        multirow_sql = self._sql.SQL("INSERT INTO {} " + _COLUMNS + " VALUES {}")
-        multirow_query = multirow_sql.format(self._table, values)
-        flat = [value for row in rows for value in row]
-
-        def multirow() -> None:
-            cur.execute(multirow_query, flat)
-            conn.commit()
-
-        copy_sql = self._sql.SQL("COPY {} " + _COLUMNS + " FROM STDIN").format(self._table)
-
-        def copy() -> None:
-            with cur.copy(copy_sql) as out:
-                for row in rows:
-                    out.write_row(row)
-            conn.commit()
-
-        jobs = {"single": single, "executemany": executemany, "multirow": multirow, "copy": copy}
-        return jobs[method]
-
-    def reset(self) -> None:
-        self._conn.execute(self._sql.SQL("TRUNCATE {}").format(self._table))
-        self._conn.commit()
-
-    def close(self) -> None:
-        try:
-            self._conn.rollback()
-            self._conn.execute(self._sql.SQL("DROP TABLE IF EXISTS {}").format(self._table))
-            self._conn.commit()
-        except self.errors:
-            pass  # closing the session drops a temporary table anyway
-        finally:
-            self._conn.close()
-
-
-def _open_postgres(dsn: _Dsn, table: str, budget_s: float) -> _Postgres:
-    try:
-        import psycopg
-        from psycopg.conninfo import conninfo_to_dict
-    except ImportError:
-        raise MeasurementError(
-            "psycopg is not installed: pip install 'throughput-expert[postgres]'", source=dsn.target
-        ) from None
-    try:
-        given = conninfo_to_dict(dsn.dsn)
-    except psycopg.Error as exc:
-        raise InputError(dsn.scrub(exc), source=_SOURCE, field="dsn") from None
-    timeout = given.get("connect_timeout", max(2, int(budget_s / 5)))  # the DSN's own wins
-    try:
-        conn = psycopg.connect(
-            dsn.dsn, application_name="tpx-batch-trials", connect_timeout=timeout
-        )
-    except psycopg.Error as exc:
-        raise MeasurementError(f"cannot connect: {dsn.scrub(exc)}", source=dsn.target) from None
-    return _Postgres(conn, table)
-
-
-# --- SQLite (stdlib sqlite3) --------------------------------------------------------------------
-
-
-class _Sqlite:
-    dialect: Dialect = "sqlite"
-    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
-
-    def __init__(self, conn: sqlite3.Connection, table: str, memory: bool) -> None:
-        self._conn, self._table = conn, f'"{table}"'  # our own name: hex digits, no quoting issue
-        self._insert = f"INSERT INTO {self._table} {_COLUMNS} VALUES (?, ?, ?)"
-        self._max_rows = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 3
-        self._memory = memory
-        self.notes: list[str] = []
-
-    def create(self) -> None:
-        # The first statements: a file that is not a database fails here, as a MeasurementError.
-        journal = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
-        synchronous = self._conn.execute("PRAGMA synchronous").fetchone()[0]
-        self.notes.append(
-            f"SQLite {sqlite3.sqlite_version}, journal_mode = {journal}, synchronous = "
-            f"{synchronous}" + (" (in memory: commits touch no disk)" if self._memory else "")
-        )
-        self._conn.execute(f"CREATE TABLE {self._table} (id INTEGER, payload TEXT, created TEXT)")
-
-    def supports(self, method: str, size: int) -> str | None:
-        if method == "copy":
-            return "SQLite has no COPY"
-        if method == "multirow" and size > self._max_rows:
-            return f"SQLite takes at most {3 * self._max_rows} parameters in one statement"
-        return None
-
-    def prepare(self, method: str, rows: Sequence[Row]) -> Job:
-        conn = self._conn
-        params = [(i, payload, created.isoformat()) for i, payload, created in rows]
-
-        def single() -> None:
-            conn.execute("BEGIN")
-            for row in params:
-                conn.execute(self._insert, row)
-            conn.execute("COMMIT")
-
-        def executemany() -> None:
-            conn.execute("BEGIN")
-            conn.executemany(self._insert, params)
-            conn.execute("COMMIT")
-
-        query = f"INSERT INTO {self._table} {_COLUMNS} VALUES " + ", ".join(
-            ["(?, ?, ?)"] * len(rows)
-        )
-        flat = [value for row in params for value in row]
-
-        def multirow() -> None:
-            conn.execute("BEGIN")
-            conn.execute(query, flat)
-            conn.execute("COMMIT")
-
-        return {"single": single, "executemany": executemany, "multirow": multirow}[method]
-
-    def reset(self) -> None:
-        self._conn.execute(f"DELETE FROM {self._table}")
-
-    def close(self) -> None:
-        try:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            self._conn.execute(f"DROP TABLE IF EXISTS {self._table}")
-        except sqlite3.Error:
-            pass
-        finally:
-            self._conn.close()
-
-
-def _open_sqlite(dsn: _Dsn, table: str) -> _Sqlite:
-    memory = dsn.path == ":memory:"
-    # mode=rw: measure an existing database file, never create one from a typo.
-    uri = "file::memory:" if memory else f"file:{quote(dsn.path)}?mode=rw"
-    try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
-    except sqlite3.Error as exc:
-        raise MeasurementError(f"cannot open the database file: {exc}", source=dsn.target) from None
-    return _Sqlite(conn, table, memory)
-
 
 # --- the run ------------------------------------------------------------------------------------
 
@@ -360,9 +97,10 @@ class _Run:
     skipped: dict[str, list[int]] = field(default_factory=dict)
     cut: list[str] = field(default_factory=list)
     unsupported: dict[str, list[int]] = field(default_factory=dict)
+    extra: dict[str, int] = field(default_factory=dict)  # repetitions added by refine()
     spent: bool = False  # the deadline has passed: skip the rest without touching the database
 
-    def sizes(self, backend: _Backend, sizes: Sequence[int], methods: Sequence[str]) -> None:
+    def sizes(self, backend: Backend, sizes: Sequence[int], methods: Sequence[str]) -> None:
         for index, size in enumerate(sizes):
             if index and not self.spent:
                 backend.reset()
@@ -370,14 +108,41 @@ class _Run:
             for method in sorted(methods, key=lambda m: self._expected(m, size) or 0.0):
                 self._block(backend, method, size)
 
+    def refine(self, backend: Backend, sizes: Sequence[int], methods: Sequence[str]) -> None:
+        """Rounds of more repetitions for the blocks whose runs spread widely (other work on
+        the machine preempted some), while the budget lasts: more samples steady the median and
+        make the fastest run the undisturbed cost. Later rounds revisit every size, so a burst
+        of interference lands on different sizes each time rather than bending one."""
+        for _ in range(MAX_ROUNDS - 1):
+            wide = [(m, b) for (m, b), t in self.latencies.items() if _spread(t) > SPREAD]
+            if not wide or self.spent:
+                return
+            for size in sizes:
+                todo = [m for m in methods if (m, size) in wide]
+                if not todo or self.spent:
+                    continue
+                backend.reset()
+                for method in todo:
+                    self._more(backend, method, size)
+
+    def _more(self, backend: Backend, method: str, size: int) -> None:
+        median = self.medians[method][size]
+        runs = self._runs_that_fit(method, median)
+        if runs < 1:
+            return
+        timed = self._time(backend.prepare(method, self.rows[:size]), runs, median)
+        self.latencies[(method, size)] += timed
+        self.medians[method][size] = statistics.median(self.latencies[(method, size)])
+        self.extra[method] = self.extra.get(method, 0) + len(timed)
+
     def _expected(self, method: str, size: int) -> float | None:
         return _estimate(self.medians.get(method, {}), size)
 
-    def _block(self, backend: _Backend, method: str, size: int) -> None:
+    def _block(self, backend: Backend, method: str, size: int) -> None:
         if why := backend.supports(method, size):
             self.unsupported.setdefault(f"{method} ({why})", []).append(size)
             return
-        runs = self._runs_that_fit(method, size)
+        runs = self._runs_that_fit(method, self._expected(method, size))
         if runs < 1:
             self.skipped.setdefault(method, []).append(size)
             return
@@ -396,11 +161,11 @@ class _Run:
         if self.on_progress is not None:
             self.on_progress(f"{method} b={size}: {len(timed)} x median {median * 1e3:.3g} ms")
 
-    def _runs_that_fit(self, method: str, size: int) -> int:
-        """How many timed repetitions fit before the deadline (a warm-up counts as one)."""
+    def _runs_that_fit(self, method: str, expected: float | None) -> int:
+        """How many timed repetitions of ``expected`` seconds fit before the deadline (a warm-up
+        counts as one)."""
         left = 0.0 if self.spent else self.deadline - self.clock()
         self.spent = left <= 0
-        expected = self._expected(method, size)
         if self.spent:
             return 0
         if expected is None or expected <= 0:
@@ -435,7 +200,19 @@ class _Run:
             notes.append(f"time budget {budget_s:g} s: skipped {skipped}")
         if self.cut:
             notes.append(f"time budget {budget_s:g} s: fewer repetitions for {'; '.join(self.cut)}")
+        if self.extra:
+            extra = ", ".join(f"{n} for {m}" for m, n in self.extra.items())
+            notes.append(
+                f"runs spread by more than {SPREAD:.0%} above their fastest (other work on the "
+                f"machine): {extra} more repetitions, in rounds over the sizes"
+            )
         return notes
+
+
+def _spread(latencies: list[float]) -> float:
+    """How far the median sits above the fastest run, relative to the median."""
+    median = statistics.median(latencies)
+    return (median - min(latencies)) / median if median > 0 else 0.0
 
 
 def _sizes(sizes: list[int]) -> str:
@@ -448,22 +225,22 @@ def _checked(
     if not sizes or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in sizes):
         raise InputError(
             f"batch sizes must be whole numbers >= 1, got {list(sizes)!r}",
-            source=_SOURCE,
+            source=SOURCE,
             field="sizes",
         )
     if not methods or (unknown := [m for m in methods if m not in METHODS]):
         raise InputError(
             f"unknown method(s) {unknown if methods else []!r}: choose from {', '.join(METHODS)}",
-            source=_SOURCE,
+            source=SOURCE,
             field="methods",
         )
     if not math.isfinite(time_budget_s) or time_budget_s <= 0:
         raise InputError(
-            f"must be a time > 0 s, got {time_budget_s!r}", source=_SOURCE, field="time_budget_s"
+            f"must be a time > 0 s, got {time_budget_s!r}", source=SOURCE, field="time_budget_s"
         )
     if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
         raise InputError(
-            f"must be a whole number >= 1, got {repetitions!r}", source=_SOURCE, field="repetitions"
+            f"must be a whole number >= 1, got {repetitions!r}", source=SOURCE, field="repetitions"
         )
     return sorted(set(sizes)), list(dict.fromkeys(methods))
 
@@ -486,21 +263,19 @@ def run_batch_trials(
     what was measured with ``interrupted=True``; the trial table is dropped in every case.
     """
     size_list, method_list = _checked(sizes, methods, time_budget_s, repetitions)
-    parsed = _parse_dsn(dsn)
+    parsed = parse_dsn(dsn)
     table = _TABLE_PREFIX + secrets.token_hex(6)
     start = clock()
     # Keep a little of the budget for dropping the table and closing the connection.
     deadline = start + time_budget_s - min(0.5, 0.1 * time_budget_s)
     run = _Run(clock, deadline, repetitions, on_progress, _rows(size_list[-1]))
-    backend: _Backend | None = None
+    backend: Backend | None = None
     interrupted = False
     try:
-        if parsed.dialect == "postgresql":
-            backend = _open_postgres(parsed, table, time_budget_s)
-        else:
-            backend = _open_sqlite(parsed, table)
+        backend = open_backend(parsed, table, time_budget_s)
         backend.create()
         run.sizes(backend, size_list, method_list)
+        run.refine(backend, size_list, method_list)
     except KeyboardInterrupt:
         interrupted = True
     except Exception as exc:
