@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from throughput_expert.errors import InputError
 
@@ -265,11 +265,13 @@ def sweep(
     command: str | None = None,
     callable: str | None = None,
     locustfile: PathArg | None = None,
-    concurrency: Sequence[int] | None = None,
+    concurrency: Sequence[int] | Literal["auto"] | None = None,
     rates: Sequence[float] | None = None,
     duration: Quantity = "10s",
     warmup: Quantity = "2s",
     max_requests: int | None = None,
+    max_levels: int | None = None,
+    max_concurrency: int | None = None,
     method: str = "GET",
     body: PathArg | None = None,
     processes: bool = False,
@@ -283,10 +285,11 @@ def sweep(
     defaults: PathArg | None = None,
 ) -> Report:
     """Measure saturation: drive a workload at rising load (``concurrency``: closed loop, fitted
-    with the USL; ``rates``: open loop, latency from each request's intended start) — or read
-    load-test results users already have (``from_files``: k6, Locust, wrk/wrk2, JMeter, Gatling,
-    vegeta). Targets must be on loopback unless ``allow_remote``; every level is bounded in time
-    and requests. ``save`` writes the sweep file (atomically), even after Ctrl-C."""
+    with the USL; ``"auto"`` searches for the throughput peak, at most ``max_levels`` levels (6)
+    up to ``max_concurrency`` (256); ``rates``: open loop, latency from each request's intended
+    start) — or read load-test results users already have (``from_files``: k6, Locust, wrk/wrk2,
+    JMeter, Gatling, vegeta). Targets must be on loopback unless ``allow_remote``; every level is
+    bounded in time and requests. ``save`` writes the sweep file (atomically), even after Ctrl-C."""
     from throughput_expert.advisors.sweep import SweepInputs, advise
     from throughput_expert.sources.settings import load_settings
 
@@ -301,7 +304,7 @@ def sweep(
             command,
             callable,
             locustfile,
-            concurrency,
+            _search(concurrency, max_levels, max_concurrency),
             rates,
             duration,
             warmup,
@@ -339,12 +342,36 @@ def _opt_str(value: PathArg | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _search(
+    concurrency: Sequence[int] | Literal["auto"] | None,
+    max_levels: int | None,
+    max_concurrency: int | None,
+) -> Any:
+    """A ``PeakSearch`` for ``"auto"``, else the levels as given."""
+    if not isinstance(concurrency, str):
+        if max_levels is not None or max_concurrency is not None:
+            raise InputError("goes with --concurrency auto only", source="--max-levels")
+        return concurrency
+    if concurrency != "auto":
+        raise InputError(
+            f'expected "auto" or whole numbers, not {concurrency[:40]!r}', source="--concurrency"
+        )
+    from throughput_expert.measure import search
+
+    return search.PeakSearch(
+        max_levels=search.DEFAULT_MAX_LEVELS if max_levels is None else max_levels,
+        max_concurrency=(
+            search.DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
+        ),
+    )
+
+
 def _measure(
     url: str | None,
     command: str | None,
     call: str | None,
     locustfile: PathArg | None,
-    concurrency: Sequence[int] | None,
+    concurrency: Any,
     rates: Sequence[float] | None,
     duration: Quantity,
     warmup: Quantity,

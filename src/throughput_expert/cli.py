@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 from throughput_expert import cli_flags as flags
 from throughput_expert.errors import InputError, ThroughputError
@@ -229,11 +229,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         command=args.command,
         callable=args.callable,
         locustfile=args.locustfile,
-        concurrency=_int_list(args.concurrency, "--concurrency"),
+        concurrency=_levels_or_auto(args.concurrency),
         rates=_rate_list(args.rates),
         duration=args.duration,
         warmup=args.warmup,
         max_requests=args.max_requests,
+        max_levels=args.max_levels,
+        max_concurrency=args.max_concurrency,
         method=args.method,
         body=args.body,
         processes=args.processes,
@@ -247,6 +249,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         defaults=args.defaults,
     )
     return _emit(report, args)
+
+
+def _levels_or_auto(text: str | None) -> list[int] | Literal["auto"] | None:
+    if text is not None and text.strip().lower() == "auto":
+        return "auto"
+    return _int_list(text, "--concurrency")
 
 
 def _int_list(text: str | None, flag: str) -> list[int] | None:

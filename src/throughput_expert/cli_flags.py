@@ -202,7 +202,23 @@ def sweep_flags(p: argparse.ArgumentParser) -> None:
         help="read load-test results instead: k6, Locust CSV, wrk/wrk2, JMeter JTL, "
         "Gatling simulation.log, vegeta JSON (repeatable)",
     )
-    p.add_argument("--concurrency", metavar="LIST", help='closed loop levels, e.g. "1,2,4,8,16,32"')
+    p.add_argument(
+        "--concurrency",
+        metavar="LIST|auto",
+        help='closed loop levels, e.g. "1,2,4,8,16,32"; "auto" searches for the throughput peak',
+    )
+    p.add_argument(
+        "--max-levels",
+        type=int,
+        metavar="N",
+        help="--concurrency auto: levels to measure at most (default 6)",
+    )
+    p.add_argument(
+        "--max-concurrency",
+        type=int,
+        metavar="N",
+        help="--concurrency auto: highest level to try (default 256)",
+    )
     p.add_argument("--rates", metavar="LIST", help='open loop offered rates, e.g. "100,200,400"')
     p.add_argument("--duration", default="10s", help="time per level (default 10s)")
     p.add_argument("--warmup", default="2s", help="warm-up per level (default 2s)")

@@ -54,6 +54,39 @@ def test_a_short_sweep_asks_for_more_levels() -> None:
     assert "measure 3 more levels" in r["recommendations"][0]["rationale"]
 
 
+def test_a_short_sweep_that_brackets_the_peak_recommends_the_best_level_measured() -> None:
+    rates = {1: 20.0, 3: 57.0, 9: 163.0, 12: 218.0, 27: 111.0}
+    levels = tuple(SweepLevel(n, x) for n, x in rates.items())
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    a = r["analysis"]
+    assert a["usl"]["available"] is False  # 5 levels: no coefficients (issue 4)
+    assert a["measured_peak"] == {
+        "level": 12,
+        "throughput_rps": 218.0,
+        "between": [9, 27],
+        "evidence": "measured-peak",
+    }
+    rec = r["recommendations"][0]
+    assert rec["optimization"] == "Run at concurrency 12"
+    assert rec["evidence_ids"] == ["measured-peak"]
+    assert "fell on both sides (9 and 27)" in rec["rationale"]
+    assert "run at concurrency 12" in r["summary"]
+
+
+def test_a_sweep_still_rising_at_the_top_has_no_measured_peak() -> None:
+    levels = tuple(SweepLevel(n, usl(n)) for n in (1, 2, 4))
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    assert r["analysis"]["measured_peak"] is None
+    assert r["recommendations"][0]["optimization"] == "Measure more load levels before sizing"
+
+
+def test_auto_levels_go_with_their_limits_only() -> None:
+    with pytest.raises(InputError, match="auto only"):
+        sweep(command="true", concurrency=[1, 2], max_levels=4)
+    with pytest.raises(InputError, match='expected "auto"'):
+        sweep(command="true", concurrency="sometimes")  # type: ignore[arg-type]
+
+
 def test_from_a_saved_sweep_file(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text(

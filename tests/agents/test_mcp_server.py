@@ -81,6 +81,10 @@ def calls(tmp: Path) -> Calls:
         "usl": ("fit_usl", {"sweep": str(sweep)}),
         "sweep_from": ("sweep", {"from_files": [str(sweep)]}),
         "sweep_remote": ("sweep", {"url": "http://192.0.2.1:9/", "concurrency": [1]}),
+        "sweep_auto": (
+            "sweep",
+            {"url": "http://192.0.2.1:9/", "concurrency": "auto", "max_levels": 3},
+        ),
         "missing": ("analyze", {"metrics": [str(tmp / "missing.json")]}),
     }
 
@@ -213,3 +217,6 @@ def test_sweep_reads_a_sweep_file_and_refuses_a_remote_target(served: Served) ->
     remote = served.results["sweep_remote"]
     assert remote.is_error
     assert "not a loopback address" in text_of(remote)
+    # "auto" passes the tool's schema: what stops it is the same loopback rule
+    auto = served.results["sweep_auto"]
+    assert auto.is_error and "not a loopback address" in text_of(auto)

@@ -229,3 +229,52 @@ def test_demo_scaling_plan_is_the_real_command(capsys: pytest.CaptureFixture[str
     assert code_demo == code == 0
     assert demo == plan
     assert "saturates first" in demo
+
+
+PEAKY = """
+import threading, time
+
+_lock, _guard, _in_flight = threading.Lock(), threading.Lock(), [0]
+
+
+def work():
+    with _guard:
+        _in_flight[0] += 1
+    try:
+        time.sleep(0.020)
+        with _lock:
+            time.sleep(0.001 + 0.0005 * _in_flight[0])
+    finally:
+        with _guard:
+            _in_flight[0] -= 1
+"""
+
+
+def test_sweep_auto_finds_a_peak_from_the_current_directory(tmp_path: Path) -> None:
+    # A module in the working directory, found as `python -m` would. 20 ms parallel, a lock held
+    # 1 ms + 0.5 ms per call in flight: n·(B + K·n) = P + B + K·n gives n* = 6.5 (X* ≈ 238/s).
+    (tmp_path / "peaky.py").write_text(PEAKY)
+    argv = ["sweep", "--callable", "peaky:work", "--concurrency", "auto", "--max-levels", "5"]
+    argv += ["--duration", "0.6s", "--warmup", "0.1s", "--save", "levels.json"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    a = json.loads(proc.stdout)["analysis"]
+    assert {1, 3, 9, 27} < {lv["level"] for lv in a["levels"]}  # the climb, then the fifth
+    assert 4 <= a["measured_peak"]["level"] <= 9, a["levels"]
+    assert "the search stopped at --max-levels 5" in a["notes"]
+    assert "level 5/5" in proc.stderr  # progress, off a terminal as plain lines
+    assert (tmp_path / "levels.json").exists()
+
+
+def test_max_levels_without_auto_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "sweep", "--command", "true", "--concurrency", "1,2", "--max-levels", "3"
+    )
+    assert (code, out) == (2, "")
+    assert err == "--max-levels: goes with --concurrency auto only\n"

@@ -54,8 +54,9 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
     else:
         fitted = usl_report(sweep, ledger, label=sweep.level_kind)
         analysis["usl"] = fitted.analysis
+        analysis["measured_peak"] = _measured_peak(sweep, ledger)
         series = fitted.series | _latency_series(sweep)
-        recs = _closed_recs(sweep, fitted.analysis)
+        recs = _closed_recs(sweep, fitted.analysis, analysis["measured_peak"])
     return Report(
         command="sweep",
         summary=_summary(sweep, analysis, recs),
@@ -154,8 +155,46 @@ def _latency_series(sweep: Sweep) -> dict[str, Series]:
     return {"p99_vs_level": Series(sweep.level_kind, "p99 latency (ms)", points)}
 
 
-def _closed_recs(sweep: Sweep, usl: dict[str, Any]) -> list[Recommendation]:
+def _measured_peak(sweep: Sweep, ledger: Ledger) -> dict[str, Any] | None:
+    """The best level when both of its neighbours measured less: the peak is bracketed by
+    measurements, whatever any fit says. None when throughput was still rising at the top."""
+    levels = sorted(sweep.levels, key=lambda lv: lv.level)
+    i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
+    if i == len(levels) - 1 or len(levels) < 3:
+        return None
+    best, above = levels[i], levels[i + 1]
+    below = levels[i - 1] if i > 0 else None
+    eid = ledger.prove(
+        "measured-peak",
+        f"throughput peaked at {sweep.level_kind} {best.level:g} among the levels measured: "
+        f"{fmt_count(best.throughput_rps)} rps, against {fmt_count(above.throughput_rps)} at "
+        f"{above.level:g}"
+        + ("" if below is None else f" and {fmt_count(below.throughput_rps)} at {below.level:g}"),
+        "measurement",
+        {f"{lv.level:g}": lv.throughput_rps for lv in levels},
+        best.level,
+    )
+    return {
+        "level": best.level,
+        "throughput_rps": best.throughput_rps,
+        "between": [1.0 if below is None else below.level, above.level],
+        "evidence": eid,
+    }
+
+
+def _closed_recs(
+    sweep: Sweep, usl: dict[str, Any], peak: dict[str, Any] | None
+) -> list[Recommendation]:
     if not usl.get("available"):
+        if peak is not None:  # no fit, but the measurements bracket the peak: run at the best
+            level = int(peak["level"])
+            low, high = peak["between"]
+            why = (
+                f"the best level measured; throughput fell on both sides ({low:g} and "
+                f"{high:g}), so the peak lies between them. No USL fit: {usl['why']}"
+            )
+            opt = f"Run at {sweep.level_kind} {level}"
+            return [Recommendation(opt, None, "low", "low", why, (peak["evidence"],))]
         return [
             Recommendation(
                 "Measure more load levels before sizing", None, "low", "low", usl["why"], ()
@@ -192,6 +231,6 @@ def _summary(sweep: Sweep, a: dict[str, Any], recs: list[Recommendation]) -> str
                 f"; the USL peaks at {fmt_count(u['peak_throughput_rps'])} rps near "
                 f"{u['peak_concurrency']:.3g}"
             )
-        if recs and u.get("available"):
+        if recs and (u.get("available") or a.get("measured_peak")):
             text += f"; {recs[0].optimization[0].lower()}{recs[0].optimization[1:]}"
     return text + "."

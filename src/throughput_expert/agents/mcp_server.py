@@ -324,9 +324,17 @@ def sweep(
         str | None, Field(description="HTTP/1.1 keep-alive GETs to this URL (loopback only)")
     ] = None,
     concurrency: Annotated[
-        list[int] | None,
-        Field(max_length=MAX_SWEEP_LEVELS, description="closed-loop levels, e.g. [1, 2, 4, 8]"),
+        list[int] | Literal["auto"] | None,
+        Field(
+            max_length=MAX_SWEEP_LEVELS,
+            description='closed-loop levels, e.g. [1, 2, 4, 8], or "auto": search for the '
+            "throughput peak (climb x3 while it rises, then measure where the USL through the "
+            "levels so far peaks)",
+        ),
     ] = None,
+    max_levels: Annotated[
+        int, Field(ge=2, le=MAX_SWEEP_LEVELS, description='levels at most with "auto"')
+    ] = 6,
     rates: Annotated[
         list[float] | None,
         Field(max_length=MAX_SWEEP_LEVELS, description="open-loop offered rates per second"),
@@ -348,6 +356,7 @@ def sweep(
     report = api.sweep(
         url=url,
         concurrency=concurrency,
+        max_levels=max_levels if concurrency == "auto" else None,
         rates=rates,
         duration=duration_s,
         warmup=min(1.0, duration_s / 2),

@@ -30,12 +30,15 @@ __all__ = [
     "UslShape",
     "extrapolation_warning",
     "fit_usl",
+    "provisional_peak",
     "usl_throughput",
 ]
 
 _SOURCE = "USL"
 MIN_USL_LEVELS = 6
 """Distinct load levels a fit needs: three coefficients, and three more to check the curve."""
+MIN_PROVISIONAL_LEVELS = 3
+"""Distinct levels ``provisional_peak`` needs: as many as coefficients, nothing left to check."""
 TARGET_SHARE = 0.95
 """The recommended concurrency is the smallest N reaching this share of the peak (or asymptote)."""
 EXTRAPOLATION_FACTOR = 2.0
@@ -402,3 +405,26 @@ def fit_usl(levels: Sequence[float], throughputs: Sequence[float]) -> UslFit:
         recommendation_warning=warning,
         max_level_measured=top,
     )
+
+
+def provisional_peak(levels: Sequence[float], throughputs: Sequence[float]) -> float | None:
+    """Where the USL through these points peaks, N* = √((1 − σ)/κ), to decide where to measure
+    next — never a result: with fewer than ``MIN_USL_LEVELS`` levels nothing checks the curve,
+    so no coefficient is reported (``fit_usl`` refuses them). Same least squares as ``fit_usl``
+    from ``MIN_PROVISIONAL_LEVELS`` distinct levels; None with fewer, when the fit fails, or
+    when the fitted curve has no peak (κ ≈ 0: still rising, or flat)."""
+    try:
+        n, x = _as_data(levels, throughputs)
+    except FitError:
+        return None
+    if np.unique(n).size < MIN_PROVISIONAL_LEVELS:
+        return None
+    try:
+        p = _solve(n, x / float(x.max()))
+    except FitError:
+        return None
+    sigma, kappa = float(p[0]), float(p[1])
+    if _shape(sigma, kappa, float(n.max())) != "retrograde":
+        return None
+    peak = _peak(sigma, kappa)
+    return peak if math.isfinite(peak) and peak <= _MAX_CONCURRENCY else None

@@ -26,6 +26,7 @@ import importlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -96,8 +97,12 @@ class LevelDriver(Protocol):
 
 
 def load_callable(spec: str) -> Callable[[], object]:
-    """Import ``module:function`` (dotted attributes allowed after the colon)."""
+    """Import ``module:function`` (dotted attributes allowed after the colon), finding modules
+    as ``python -m`` would: the current directory first, then ``sys.path``."""
     module_name, sep, attr = spec.partition(":")
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
     if not sep or not module_name or not attr:
         raise InputError("expected module:function", source="--callable", field=spec)
     try:

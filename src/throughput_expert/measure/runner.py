@@ -1,7 +1,8 @@
 """The sweep runner: a driver at rising load levels, one ``Sweep`` out (``tpx sweep``).
 
-``run_sweep`` runs closed-loop levels (``concurrency``: work in flight) or open-loop levels
-(``rates``: offered requests per second), each as warm-up + duration on its own event loop
+``run_sweep`` runs closed-loop levels (``concurrency``: work in flight, a list or a
+``PeakSearch`` that chooses each level from those measured) or open-loop levels (``rates``:
+offered requests per second), each as warm-up + duration on its own event loop
 (``measure.loops``), and returns the finished levels as a ``Sweep``. In open loop a level's
 ``level`` is its offered rate, and the Sweep's notes say which rates were *sustained*: achieved
 ≥ 99 % of offered and, with an SLO, p99 ≤ SLO (``sustained``, ``highest_sustained_rps``). The
@@ -32,6 +33,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult
 from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_open
 from throughput_expert.measure.progress import ProgressEvent, ProgressKind
+from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
 
 __all__ = [
@@ -55,6 +57,8 @@ _CO_NOTE = (
 )
 
 Progress = Callable[[ProgressEvent], None]
+# The next level to measure (and why, for the notes) given the levels finished, or None: done.
+NextLevel = Callable[[list[SweepLevel]], tuple[float, str | None] | None]
 Clock = Callable[[], float]
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
@@ -71,7 +75,7 @@ def loop_factory() -> LoopFactory | None:
 def run_sweep(
     driver: Driver | LevelDriver,
     *,
-    concurrency: Sequence[int] | None = None,
+    concurrency: Sequence[int] | PeakSearch | None = None,
     rates: Sequence[float] | None = None,
     duration_s: float = 10.0,
     warmup_s: float = 2.0,
@@ -85,11 +89,17 @@ def run_sweep(
 ) -> Sweep:
     """Measure ``driver`` at each level in turn and return the finished levels.
 
-    Exactly one of ``concurrency`` (closed loop) and ``rates`` (open loop, at most
-    ``open_workers`` calls in flight) is given. Raises ``InputError`` for bad settings or a
-    target that may not be loaded, ``MeasurementError`` when the driver cannot measure at all.
+    Exactly one of ``concurrency`` (closed loop: the levels, or a ``PeakSearch`` to choose
+    them) and ``rates`` (open loop, at most ``open_workers`` calls in flight) is given. Raises
+    ``InputError`` for bad settings or a target that may not be loaded, ``MeasurementError`` when
+    the driver cannot measure at all.
     """
-    mode, levels = _levels(concurrency, rates)
+    if isinstance(concurrency, PeakSearch):
+        mode: SweepMode = "closed"
+        total, next_level = concurrency.max_levels, _searching(concurrency)
+    else:
+        mode, levels = _levels(concurrency, rates)
+        total, next_level = len(levels), _listed(levels)
     _check_settings(duration_s, warmup_s, max_requests, error_threshold, slo_s, open_workers)
     if mode == "open" and not isinstance(driver, Driver):
         raise InputError(f"the {driver.name} driver runs closed loop only: use --concurrency")
@@ -98,9 +108,14 @@ def run_sweep(
     plan = LevelPlan(
         warmup_s, duration_s, max_requests or LEVEL_REQUEST_CAP, max(MIN_GRACE_S, duration_s / 2)
     )
-    context = _Context(driver, mode, len(levels), plan, open_workers, on_progress, clock)
+    context = _Context(driver, mode, total, plan, open_workers, on_progress, clock)
     context.max_requests = max_requests
-    finished, notes = context.run(levels, error_threshold)
+    finished, notes = context.run(next_level, error_threshold)
+    if isinstance(concurrency, PeakSearch):
+        measured = [(lv.level, lv.throughput_rps) for lv in finished]
+        if concurrency.next_level(measured) is None:  # finished, not stopped or interrupted
+            notes.append(concurrency.why_stopped(measured))
+    context.end(notes[-1] if notes else "")
     notes += _mode_notes(mode, finished, slo_s)
     return Sweep(
         "concurrency",
@@ -127,6 +142,25 @@ def _levels(
     if not rates or any(not math.isfinite(r) or r < 1 for r in rates):
         raise InputError("must be rates >= 1 per second", source="--rates")
     return "open", [float(r) for r in rates]
+
+
+def _listed(levels: list[float]) -> NextLevel:
+    def next_level(finished: list[SweepLevel]) -> tuple[float, str | None] | None:
+        return (levels[len(finished)], None) if len(finished) < len(levels) else None
+
+    return next_level
+
+
+def _searching(search: PeakSearch) -> NextLevel:
+    def next_level(finished: list[SweepLevel]) -> tuple[float, str | None] | None:
+        measured = [(lv.level, lv.throughput_rps) for lv in finished]
+        step = search.next_level(measured)
+        if step is None:
+            return None
+        level, why = step
+        return float(level), f"level {len(finished) + 1} at concurrency {level}: {why}"
+
+    return next_level
 
 
 def _check_settings(
@@ -168,11 +202,14 @@ class _Context:
         self.emit: Progress = on_progress or (lambda event: None)
         self.max_requests: int | None = None
 
-    def run(self, levels: list[float], threshold: float) -> tuple[list[SweepLevel], list[str]]:
+    def run(self, next_level: NextLevel, threshold: float) -> tuple[list[SweepLevel], list[str]]:
         finished: list[SweepLevel] = []
         notes: list[str] = []
         try:
-            for index, level in enumerate(levels, 1):
+            while (step := next_level(finished)) is not None:
+                level, why = step
+                index = len(finished) + 1
+                notes += [why] if why else []
                 record, level_notes = self._level(index, level)
                 notes += level_notes
                 stop = _error_stop(index, self._load(level), record, threshold)
@@ -182,7 +219,6 @@ class _Context:
                 finished.append(record)
         except KeyboardInterrupt:
             notes.append(_interrupted(len(finished)))
-        self._end(notes[-1] if notes else "")
         return finished, notes
 
     def _level(self, index: int, level: float) -> tuple[SweepLevel, list[str]]:
@@ -250,7 +286,7 @@ class _Context:
             p99_s=record.latency.p99_s,
         )
 
-    def _end(self, message: str) -> None:
+    def end(self, message: str) -> None:
         # A second Ctrl-C at the very end is ignored: the sweep is being returned anyway.
         with contextlib.suppress(KeyboardInterrupt):
             self.emit(self._event("sweep_end", self.total, 0.0, message=message))

@@ -47,9 +47,24 @@ def _levels(out: Console, a: Mapping[str, Any]) -> None:
             if best
             else "  no offered rate was sustained",
         )
+    if peak := a.get("measured_peak"):
+        low, high = peak["between"]
+        line(
+            out,
+            f"  measured peak: {fmt_count(peak['throughput_rps'])} rps at {peak['level']:g} "
+            f"(less at {low:g} and at {high:g})",
+        )
     for note in a.get("notes") or []:
         line(out, f"  - {note}")
 
 
 SECTIONS = (("levels", _levels),)
-QUIET = ("mode", "level_kind", "driver", "target", "highest_sustained_rps", "slo_ms")
+QUIET = (
+    "mode",
+    "level_kind",
+    "driver",
+    "target",
+    "highest_sustained_rps",
+    "slo_ms",
+    "measured_peak",
+)
