@@ -51,6 +51,7 @@ def test_json_round_trip_through_save(tmp_path: Path) -> None:
         ],
         "source": {"driver": "url", "target": "http://127.0.0.1:8080/"},
         "closed_loop_percentiles": True,
+        "notes": ["level 1 at concurrency 2: the first level"],
         "unknown": "kept out",
     }
     s = load_sweep(write(tmp_path, json.dumps(doc), "s.json"))
@@ -60,6 +61,7 @@ def test_json_round_trip_through_save(tmp_path: Path) -> None:
     assert again == load_sweep(out)
     assert again.levels[0].latency.p50_s == pytest.approx(0.0095)
     assert again.driver == "url" and again.closed_loop_percentiles is True
+    assert again.notes == ("level 1 at concurrency 2: the first level",)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tpx-")] == []
 
 
@@ -75,6 +77,11 @@ def test_json_round_trip_through_save(tmp_path: Path) -> None:
         ('{"format": "tpx-sweep", "version": 9, "levels": []}', "unsupported version"),
         ('{"format": "other"}', "not a sweep file"),
         ('{"format": "tpx-sweep", "version": 1, "levels": [{"level": 1}]}', "required"),
+        (
+            '{"format": "tpx-sweep", "version": 1, "levels": [{"level": 1, "throughput_rps": 2}],'
+            ' "notes": [3]}',
+            "notes: expected a list of strings",
+        ),
     ],
 )
 def test_bad_sweeps(tmp_path: Path, text: str, words: str) -> None:

@@ -134,7 +134,17 @@ def _from_json(doc: object, source: str) -> Sweep:
         driver=_str(src.get("driver")),
         target=_str(src.get("target")),
         started_at=_str(src.get("started_at")),
+        notes=_notes(doc.get("notes"), source),
     )
+
+
+def _notes(value: object, source: str) -> tuple[str, ...]:
+    """The run's notes (how each level was chosen, what stopped it): an optional list of text."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        raise InputError("expected a list of strings", source=source, field="notes")
+    return tuple(value)
 
 
 def _json_level(x: object, source: str, field: str) -> SweepLevel:
@@ -225,6 +235,7 @@ def sweep_to_json(sweep: Sweep) -> dict[str, Any]:
         "levels": [_level_json(lv) for lv in sweep.levels],
         "source": {"driver": sweep.driver, "target": sweep.target, "started_at": sweep.started_at},
         "closed_loop_percentiles": sweep.closed_loop_percentiles,
+        "notes": list(sweep.notes),  # an added key: readers accept unknown keys (§5.1)
     }
 
 
