@@ -73,6 +73,22 @@ def test_a_short_sweep_that_brackets_the_peak_recommends_the_best_level_measured
     assert "run at concurrency 12" in r["summary"]
 
 
+def test_a_peak_sharper_than_the_usl_is_decided_by_the_measurement() -> None:
+    # A lock that saturates at once (benchmarks/advice_quality, 6 searched levels): the USL bends
+    # too gently, peaks at 189/s, and its 95 %-of-peak level 10 predicts 185/s — below 95 % of
+    # the 219/s measured at 12, with less measured on both sides. The measurement wins.
+    rates = {1: 20.0, 3: 57.5, 9: 166.0, 12: 219.0, 13: 209.0, 27: 110.0}
+    levels = tuple(SweepLevel(n, x) for n, x in rates.items())
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    u = r["analysis"]["usl"]
+    assert u["available"] is True and u["recommended_concurrency"] == 10
+    rec = r["recommendations"][0]
+    assert rec["optimization"] == "Run at concurrency 12"
+    assert rec["evidence_ids"] == ["measured-peak"]
+    assert "underestimates this peak" in rec["rationale"]
+    assert "185 rps predicted at 10" in rec["rationale"]
+
+
 def test_a_sweep_still_rising_at_the_top_has_no_measured_peak() -> None:
     levels = tuple(SweepLevel(n, usl(n)) for n in (1, 2, 4))
     r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()

@@ -10,7 +10,7 @@ from typing import Any
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
-from throughput_expert.laws.usl import usl_throughput
+from throughput_expert.laws.usl import TARGET_SHARE, usl_throughput
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep, SweepLevel
@@ -187,14 +187,8 @@ def _closed_recs(
 ) -> list[Recommendation]:
     if not usl.get("available"):
         if peak is not None:  # no fit, but the measurements bracket the peak: run at the best
-            level = int(peak["level"])
-            low, high = peak["between"]
-            why = (
-                f"the best level measured; throughput fell on both sides ({low:g} and "
-                f"{high:g}), so the peak lies between them. No USL fit: {usl['why']}"
-            )
-            opt = f"Run at {sweep.level_kind} {level}"
-            return [Recommendation(opt, None, "low", "low", why, (peak["evidence"],))]
+            why = f"No USL fit: {usl['why']}"
+            return [_at_measured_peak(sweep, peak, why)]
         return [
             Recommendation(
                 "Measure more load levels before sizing", None, "low", "low", usl["why"], ()
@@ -205,12 +199,34 @@ def _closed_recs(
         return []
     best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
     predicted = usl_throughput(float(n), usl["sigma"], usl["kappa"], usl["lambda_rps"])
-    gain = (predicted / best.throughput_rps - 1) * 100
-    why = (
+    basis = (
         f"{usl['recommendation_basis']}: {fmt_count(predicted)} rps predicted at {n}, against "
-        f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}."
+        f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}"
     )
-    return [Recommendation(f"Run at {sweep.level_kind} {n}", gain, "low", "low", why, ("usl-fit",))]
+    if peak is not None and predicted < TARGET_SHARE * best.throughput_rps:
+        # The curve is sharper than the USL can bend (a lock that saturates at once): its
+        # 95 %-of-peak level would give up more than 5 % of a throughput measured on the peak.
+        why = (
+            f"The USL fit (R² {usl['r_squared']:.3g}) underestimates this peak: {basis}, below "
+            f"{TARGET_SHARE:.0%} of it, so the measurement decides."
+        )
+        return [_at_measured_peak(sweep, peak, why)]
+    gain = (predicted / best.throughput_rps - 1) * 100
+    return [
+        Recommendation(
+            f"Run at {sweep.level_kind} {n}", gain, "low", "low", basis + ".", ("usl-fit",)
+        )
+    ]
+
+
+def _at_measured_peak(sweep: Sweep, peak: dict[str, Any], more: str) -> Recommendation:
+    low, high = peak["between"]
+    why = (
+        f"the best level measured; throughput fell on both sides ({low:g} and {high:g}), so the "
+        f"peak lies between them. {more}"
+    )
+    opt = f"Run at {sweep.level_kind} {int(peak['level'])}"
+    return Recommendation(opt, None, "low", "low", why, (peak["evidence"],))
 
 
 def _summary(sweep: Sweep, a: dict[str, Any], recs: list[Recommendation]) -> str:
