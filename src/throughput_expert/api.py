@@ -350,7 +350,8 @@ def _search(
     """A ``PeakSearch`` for ``"auto"``, else the levels as given."""
     if not isinstance(concurrency, str):
         if max_levels is not None or max_concurrency is not None:
-            raise InputError("goes with --concurrency auto only", source="--max-levels")
+            flag = "--max-levels" if max_levels is not None else "--max-concurrency"
+            raise InputError("goes with --concurrency auto only", source=flag)
         return concurrency
     if concurrency != "auto":
         raise InputError(

@@ -254,7 +254,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _levels_or_auto(text: str | None) -> list[int] | Literal["auto"] | None:
     if text is not None and text.strip().lower() == "auto":
         return "auto"
-    return _int_list(text, "--concurrency")
+    try:
+        return _int_list(text, "--concurrency")
+    except InputError:
+        raise InputError(
+            f'expected "auto" or whole numbers separated by commas, not {(text or "")[:40]!r}',
+            source="--concurrency",
+        ) from None
 
 
 def _int_list(text: str | None, flag: str) -> list[int] | None:

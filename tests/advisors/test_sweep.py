@@ -89,6 +89,26 @@ def test_a_peak_sharper_than_the_usl_is_decided_by_the_measurement() -> None:
     assert "185 rps predicted at 10" in rec["rationale"]
 
 
+def test_a_best_lowest_level_is_a_peak_only_at_concurrency_1() -> None:
+    falling = {4: 50.0, 8: 40.0, 16: 30.0}  # nothing measured below 4: no bracket
+    r = advise(
+        SweepInputs(
+            Sweep("concurrency", "closed", tuple(SweepLevel(n, x) for n, x in falling.items()))
+        ),
+        SETTINGS,
+    ).to_dict()
+    assert r["analysis"]["measured_peak"] is None
+    from_one = {1: 50.0, 2: 40.0, 4: 30.0}  # 1 is the lowest there is
+    r = advise(
+        SweepInputs(
+            Sweep("concurrency", "closed", tuple(SweepLevel(n, x) for n, x in from_one.items()))
+        ),
+        SETTINGS,
+    ).to_dict()
+    assert r["analysis"]["measured_peak"]["level"] == 1
+    assert "fell above it (2) and there is no lower level" in r["recommendations"][0]["rationale"]
+
+
 def test_a_sweep_still_rising_at_the_top_has_no_measured_peak() -> None:
     levels = tuple(SweepLevel(n, usl(n)) for n in (1, 2, 4))
     r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
@@ -101,6 +121,9 @@ def test_auto_levels_go_with_their_limits_only() -> None:
         sweep(command="true", concurrency=[1, 2], max_levels=4)
     with pytest.raises(InputError, match='expected "auto"'):
         sweep(command="true", concurrency="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(InputError) as caught:
+        sweep(command="true", concurrency=[1, 2], max_concurrency=8)
+    assert caught.value.source == "--max-concurrency"
 
 
 def test_from_a_saved_sweep_file(tmp_path: Path) -> None:

@@ -278,3 +278,6 @@ def test_max_levels_without_auto_is_one_line(capsys: pytest.CaptureFixture[str])
     )
     assert (code, out) == (2, "")
     assert err == "--max-levels: goes with --concurrency auto only\n"
+    code, out, err = run(capsys, "sweep", "--command", "true", "--concurrency", "sometimes")
+    assert (code, out) == (2, "")
+    assert err.startswith('--concurrency: expected "auto" or whole numbers')

@@ -160,8 +160,8 @@ def _measured_peak(sweep: Sweep, ledger: Ledger) -> dict[str, Any] | None:
     measurements, whatever any fit says. None when throughput was still rising at the top."""
     levels = sorted(sweep.levels, key=lambda lv: lv.level)
     i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
-    if i == len(levels) - 1 or len(levels) < 3:
-        return None
+    if i == len(levels) - 1 or len(levels) < 3 or (i == 0 and levels[0].level > 1):
+        return None  # still rising at the top, or nothing measured below a best above 1
     best, above = levels[i], levels[i + 1]
     below = levels[i - 1] if i > 0 else None
     eid = ledger.prove(
@@ -221,10 +221,12 @@ def _closed_recs(
 
 def _at_measured_peak(sweep: Sweep, peak: dict[str, Any], more: str) -> Recommendation:
     low, high = peak["between"]
-    why = (
-        f"the best level measured; throughput fell on both sides ({low:g} and {high:g}), so the "
-        f"peak lies between them. {more}"
+    sides = (
+        f"throughput fell above it ({high:g}) and there is no lower level"
+        if low == peak["level"]
+        else f"throughput fell on both sides ({low:g} and {high:g}), so the peak lies between them"
     )
+    why = f"the best level measured; {sides}. {more}"
     opt = f"Run at {sweep.level_kind} {int(peak['level'])}"
     return Recommendation(opt, None, "low", "low", why, (peak["evidence"],))
 
