@@ -114,11 +114,13 @@ class _Run:
         make the fastest run the undisturbed cost. Later rounds revisit every size, so a burst
         of interference lands on different sizes each time rather than bending one."""
         for _ in range(MAX_ROUNDS - 1):
-            wide = [(m, b) for (m, b), t in self.latencies.items() if _spread(t) > SPREAD]
+            # Every size of a method with a wide block gets the round, so its sizes keep equal
+            # sample counts: the fastest of 20 runs is not compared with the fastest of 5.
+            wide = {m for (m, _), t in self.latencies.items() if _spread(t) > SPREAD}
             if not wide or self.spent:
                 return
             for size in sizes:
-                todo = [m for m in methods if (m, size) in wide]
+                todo = [m for m in methods if m in wide and (m, size) in self.latencies]
                 if not todo or self.spent:
                     continue
                 backend.reset()
