@@ -1,0 +1,152 @@
+"""Secrets never leave: passwords and tokens are removed from URLs and DSNs before they are
+stored, printed or sent, and every line the front doors print is scrubbed of the secrets seen.
+
+Two layers:
+
+- **Redaction at the source.** ``redact_url`` and ``redact_dsn`` return the text with the
+  password replaced by ``***`` (the user name is kept: it helps and is not a secret). They parse
+  the way a careless user writes, not only the way the RFCs do: a password with a raw ``@``,
+  ``/``, ``#`` or ``?`` in it still counts as userinfo (everything between ``://`` and the *last*
+  ``@``), so a malformed URL is over-redacted, never under-redacted. ``password=`` in a libpq
+  ``key=value`` string or a URI's query is removed too.
+- **Scrubbing at the exit.** ``remember_secret`` records a secret as soon as it is parsed (a
+  bearer token, a basic-auth or database password); ``scrub`` replaces every recorded secret, and
+  its percent-encoded and base64 forms, in a text about to be printed, written or returned. The
+  CLI, the task worker and the MCP server scrub every error line with it, as a second line of
+  defence behind redaction.
+
+The registry is per process and only grows; it holds secrets the process already had in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import urllib.parse
+
+__all__ = [
+    "MASK",
+    "basic_auth_value",
+    "forget_secrets",
+    "redact_dsn",
+    "redact_url",
+    "remember_secret",
+    "scrub",
+    "secret_key",
+]
+
+MASK = "***"
+_MIN_SECRET = 3  # shorter "secrets" would mask ordinary characters everywhere
+_SECRET_WORDS = frozenset(
+    ("pass", "passwd", "pwd", "pgpass", "auth", "authorization", "bearer", "cookie", "session")
+)
+_SECRET_PARTS = ("password", "passphrase", "secret", "token", "apikey", "credential", "privatekey")
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def secret_key(name: str) -> bool:
+    """A key whose value is a secret by its name (``db_password``, ``apiKey``, ``token``)."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    words = re.split(r"[^a-z0-9]+", snake)
+    joined = "".join(words)
+    return any(w in _SECRET_WORDS for w in words) or any(p in joined for p in _SECRET_PARTS)
+
+
+def remember_secret(secret: str | None) -> None:
+    """Record a secret so that ``scrub`` removes it (and its encoded forms) from any text."""
+    if not secret or len(secret) < _MIN_SECRET:
+        return
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    with _lock:
+        _secrets.update(f for f in forms if len(f) >= _MIN_SECRET)
+
+
+def forget_secrets() -> None:
+    """Empty the registry (tests)."""
+    with _lock:
+        _secrets.clear()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every remembered secret replaced by ``***``; longest first, so a secret
+    that contains another is masked whole."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def basic_auth_value(user: str, password: str) -> str:
+    """The ``Authorization`` header value for basic auth; the password and the encoded pair are
+    remembered as secrets."""
+    pair = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    remember_secret(password)
+    remember_secret(pair)
+    return f"Basic {pair}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its userinfo (and any ``password=`` query value) masked.
+
+    ``http://me:p@ss/w#rd@127.0.0.1:80/x`` -> ``http://me:***@127.0.0.1:80/x``: userinfo runs
+    to the last ``@`` in the URL, so a password holding a raw ``@``, ``/``, ``#`` or ``?`` is
+    masked whole. A URL without ``://`` is returned as ``redact_dsn`` would return it.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return redact_dsn(url)
+    userinfo, at, tail = rest.rpartition("@")
+    if at:
+        user, colon, password = userinfo.partition(":")
+        remember_secret(urllib.parse.unquote(password) if colon else None)
+        if colon:
+            # a raw '/', '?' or '#' before the '@' means the "user" part is unreliable too
+            if re.search(r"[/?#]", user):
+                user = MASK
+            userinfo = f"{user}:{MASK}"
+        elif re.search(r"[/?#]", userinfo):
+            userinfo = MASK
+        rest = f"{userinfo}@{tail}"
+    return f"{scheme}://{_redact_query(rest)}"
+
+
+def _redact_query(text: str) -> str:
+    """``password=...`` (and other secret-named parameters) in a URI query, masked."""
+
+    def mask(m: re.Match[str]) -> str:
+        remember_secret(urllib.parse.unquote_plus(m.group(3)))
+        return f"{m.group(1)}{m.group(2)}={MASK}"
+
+    return re.sub(
+        r"([?&;])((?:[A-Za-z_]*(?:password|passwd|token|secret|api_?key|sslpassword))"
+        r")=([^&#;]*)",
+        mask,
+        text,
+        flags=re.IGNORECASE,
+    )
+
+
+# libpq conninfo: key = value, value bare (up to whitespace) or single-quoted with \' and \\
+_CONNINFO = re.compile(r"""(\w+)\s*=\s*('(?:[^'\\]|\\.)*'?|\S*)""", re.DOTALL)
+
+
+def redact_dsn(dsn: str) -> str:
+    """A database DSN, URI (``postgresql://u:p@h/db``) or libpq ``key=value`` string, with its
+    password masked; any other text comes back as it is."""
+    if "://" in dsn:
+        return redact_url(dsn)
+
+    def mask(m: re.Match[str]) -> str:
+        key, value = m.group(1), m.group(2)
+        if not secret_key(key):
+            return m.group(0)
+        if value.startswith("'"):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1] if value.endswith("'") else value[1:])
+        remember_secret(value)
+        return f"{key}={MASK}"
+
+    return _CONNINFO.sub(mask, dsn)
