@@ -25,9 +25,15 @@ from throughput_expert.errors import ThroughputError
 
 EXAMPLES = Path(throughput_expert.__file__).parent / "examples"
 DEMO = EXAMPLES / "message-consumer.json"
-SERVER = StdioServerParameters(
-    command=sys.executable, args=["-m", "throughput_expert.agents.mcp_server"]
-)
+
+
+def server(*roots: Path) -> StdioServerParameters:
+    """``tpx mcp`` reading files only inside ``roots``."""
+    args = ["-m", "throughput_expert.cli", "mcp"]
+    for root in roots:
+        args += ["--root", str(root)]
+    return StdioServerParameters(command=sys.executable, args=args)
+
 
 # R package usl, data set specsdm91 (SPEC SDM 91 benchmark), 7 of its load levels.
 SPECSDM91 = ((1, 64.9), (18, 995.9), (36, 1652.4), (72, 1853.2), (108, 1828.9), (144, 1775.0))
@@ -89,10 +95,12 @@ def calls(tmp: Path) -> Calls:
     }
 
 
-async def exchange(todo: Calls, errlog: IO[str]) -> tuple[list[Tool], dict[str, CallToolResult]]:
+async def exchange(
+    todo: Calls, errlog: IO[str], params: StdioServerParameters
+) -> tuple[list[Tool], dict[str, CallToolResult]]:
     with anyio.fail_after(120):
         async with (
-            stdio_client(SERVER, errlog=errlog) as (read, write),
+            stdio_client(params, errlog=errlog) as (read, write),
             ClientSession(read, write) as client,
         ):
             await client.initialize()
@@ -109,7 +117,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     todo = calls(tmp)
     log = tmp / "server.stderr"
     with log.open("w", encoding="utf-8") as errlog:
-        tools, results = anyio.run(exchange, todo, errlog)
+        tools, results = anyio.run(exchange, todo, errlog, server(tmp, EXAMPLES))
     return Served({t.name: t for t in tools}, results, log.read_text("utf-8"), tmp / "missing.json")
 
 

@@ -2,7 +2,13 @@
 
 ``understand(prompt, base)`` returns what was understood (rates, utilization, service, files,
 the architecture sentence) and what could not be read, so the result can list it instead of
-guessing. File paths are resolved against ``base`` (the task file's folder).
+guessing. File paths are resolved against ``base`` (the task file's folder) and must lie inside
+the task's workspace (``confine``): one outside refuses the whole task. The value of a key whose
+name looks secret (``dbPassword``, ``apiKey``) is never read, echoed or listed.
+
+The text is hostile until read: every pattern here runs in linear time (whitespace is collapsed
+to single spaces first and every repetition is possessive), so 200 KB of spaces or digits in a
+task sentence costs milliseconds, not minutes.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from throughput_expert.agents.confine import Confine, Outside
 from throughput_expert.errors import InputError
 from throughput_expert.model import Resource
 from throughput_expert.model.quantity import parse_count, parse_fraction, parse_rate
+from throughput_expert.redact import remember_secret, secret_key
 
 __all__ = ["Understood", "normalize_key", "understand"]
 
@@ -45,12 +53,14 @@ _FILE_KEYS = {
     "utilization_file": "metrics",
     "measurements": "measurements",
 }
-# "from 10K to 50K msgs/sec", "to 50K msgs/sec", "10,000 msgs/sec"
-_FROM_TO = re.compile(
-    r"from\s+(?P<a>[\d.,_]+\s*[kKmMgG]?)\s+to\s+(?P<b>[\d.,_]+\s*[kKmMgG]?"
-    r"(?:\s*(?:[a-zA-Z]+/\w+|rps|qps|tps|[a-z]+ per \w+))?)"
-)
-_TO = re.compile(r"\bto\s+(?P<b>[\d.,_]+\s*[kKmMgG]?\s*(?:[a-zA-Z]+/\w+|rps|qps|tps))")
+# "from 10K to 50K msgs/sec", "to 50K msgs/sec", "10,000 msgs/sec", matched on text whose
+# whitespace runs are single spaces (_spaced): " ?" where a "\s*" would be, and possessive
+# repetitions, so no match is retried over a run of spaces or digits (linear time).
+_NUMBER = r"[\d.,_]++ ?[kKmMgG]?"
+_UNIT = r"(?:[a-zA-Z]++/\w++|rps|qps|tps|[a-z]++ per \w++)"
+_FROM_TO = re.compile(rf"from (?P<a>{_NUMBER}) to (?P<b>{_NUMBER}(?: ?{_UNIT})?)")
+_TO = re.compile(rf"\bto (?P<b>{_NUMBER} ?(?:[a-zA-Z]++/\w++|rps|qps|tps))")
+_ARCHITECTURE_FILE = (".yaml", ".yml", ".json")
 
 
 def normalize_key(key: str) -> str:
@@ -77,16 +87,25 @@ class Understood:
     unread: list[str] = field(default_factory=list)
 
 
-def understand(prompt: Mapping[str, Any], base: Path) -> Understood:
+def understand(prompt: Mapping[str, Any], base: Path, confine: Confine | None = None) -> Understood:
+    """What the prompt says; files it names must lie inside ``confine`` (default: ``base``)."""
+    if confine is None:
+        confine = Confine.of([base], described=f"the task's folder {base}", widen="", source="task")
     u = Understood()
     context = prompt.get("context") or {}
     if not isinstance(context, Mapping):
         u.unread.append(f"context: expected an object, got {type(context).__name__}")
         context = {}
     for key, value in _flatten(context).items():
-        _read(u, normalize_key(key), value, base)
-    _task_text(u, str(prompt.get("task") or ""))
+        _read(u, key, value, base, confine)
+    task = prompt.get("task")
+    _task_text(u, task if isinstance(task, str) else "")
     return u
+
+
+def _spaced(text: str) -> str:
+    """Whitespace runs as single spaces (linear), for the patterns above."""
+    return " ".join(text.split())
 
 
 def _flatten(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,15 +122,34 @@ def _flatten(context: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read(u: Understood, key: str, value: Any, base: Path) -> None:
+def _read(u: Understood, raw_key: str, value: Any, base: Path, confine: Confine) -> None:
+    key = normalize_key(raw_key)
+    if secret_key(raw_key) or secret_key(key):
+        _remember(value)
+        u.unread.append(f"{key}: a secret by its name: not read, its value not shown")
+        return
     try:
-        if not _known(u, key, value, base):
+        if not _known(u, key, value, base, confine, f"context.{raw_key}"):
             u.unread.append(f"{key}: not a key this worker reads")
+    except Outside:
+        raise  # a path outside the workspace refuses the task, it is not a note
     except InputError as exc:
         u.unread.append(f"{key}: {exc.message}")
 
 
-def _known(u: Understood, key: str, value: Any, base: Path) -> bool:
+def _remember(value: Any, depth: int = 0) -> None:
+    """Strings under a secret-named key are secrets: ``scrub`` masks them wherever they appear."""
+    if isinstance(value, str):
+        remember_secret(value)
+    elif depth < 8 and isinstance(value, Mapping):
+        for v in value.values():
+            _remember(v, depth + 1)
+    elif depth < 8 and isinstance(value, list):
+        for v in value:
+            _remember(v, depth + 1)
+
+
+def _known(u: Understood, key: str, value: Any, base: Path, confine: Confine, field: str) -> bool:
     if key in ("current_throughput", "throughput", "current_rps", "current_rate", "rps"):
         u.current_rps = parse_rate(_first_rate(value), source="context", field=key)
     elif key in ("target_throughput", "target", "target_rps", "target_rate"):
@@ -121,16 +159,20 @@ def _known(u: Understood, key: str, value: Any, base: Path) -> bool:
     elif key in _RESOURCE_KEYS:
         u.utilization[_RESOURCE_KEYS[key]] = parse_fraction(value, key=key, source="context")
     elif key in ("service", "service_name", "name"):
-        u.service = str(value)
+        u.service = _text(value)
     elif key in ("cores", "cpu_cores"):
         u.cores = parse_count(value, source="context", field=key)
     elif key in ("workers", "consumers", "threads", "concurrency"):
         u.workers = int(parse_count(value, source="context", field=key))
     elif key == "architecture":
-        _architecture(u, value, base)
+        _architecture(u, value, base, confine, field)
     elif key in _FILE_KEYS:
         paths = value if isinstance(value, list) else [value]
-        u.files.setdefault(_FILE_KEYS[key], []).extend(base / str(p) for p in paths)
+        found = [
+            confine.resolve(p, field=field if len(paths) == 1 else f"{field}[{i}]", base=base)
+            for i, p in enumerate(paths)
+        ]
+        u.files.setdefault(_FILE_KEYS[key], []).extend(found)
     else:
         return False
     u.read[key] = value
@@ -152,30 +194,39 @@ def _utilization(u: Understood, value: Any) -> None:
         )
 
 
-def _architecture(u: Understood, value: Any, base: Path) -> None:
+def _architecture(u: Understood, value: Any, base: Path, confine: Confine, field: str) -> None:
     if isinstance(value, Mapping):
         u.architecture_doc = value
-    elif isinstance(value, str) and re.search(r"\.(ya?ml|json)$", value.strip()):
-        u.architecture_file = base / value.strip()
+    elif isinstance(value, str) and value.strip().endswith(_ARCHITECTURE_FILE):
+        u.architecture_file = confine.resolve(value.strip(), field=field, base=base)
     else:
-        u.architecture_text = str(value)
+        u.architecture_text = _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(f"expected text, got {type(value).__name__}")
+    return str(value)
 
 
 def _first_rate(value: Any) -> Any:
-    if isinstance(value, str) and (m := _FROM_TO.search(value)):
+    if isinstance(value, str) and (m := _FROM_TO.search(_spaced(value))):
         return m.group("a")
     return value
 
 
 def _last_rate(value: Any) -> Any:
-    if isinstance(value, str) and (m := _FROM_TO.search(value) or _TO.search(value)):
-        return m.group("b")
+    if isinstance(value, str):
+        text = _spaced(value)
+        if m := _FROM_TO.search(text) or _TO.search(text):
+            return m.group("b")
     return value
 
 
 def _task_text(u: Understood, task: str) -> None:
     """A target in the task's text ("from 10K to 50K msgs/sec") is the target rate."""
-    m = _FROM_TO.search(task)
+    text = _spaced(task)
+    m = _FROM_TO.search(text)
     if m:
         if u.current_rps is None:
             u.current_rps = _try_rate(m.group("a"), u)
@@ -183,7 +234,7 @@ def _task_text(u: Understood, task: str) -> None:
             u.target_rps = _try_rate(m.group("b"), u)
         u.read["task"] = task
         return
-    m2 = _TO.search(task)
+    m2 = _TO.search(text)
     if m2 and u.target_rps is None:
         u.target_rps = _try_rate(m2.group("b"), u)
         u.read["task"] = task

@@ -2,12 +2,18 @@
 
 Each tool is a small function over ``throughput_expert.api`` with typed, described parameters
 (the SDK turns them into the tool's JSON Schema) and returns the Report's JSON form, the one
-contract every front door shares (``fit_usl``: its ``analysis.usl`` dictionary). Files are paths
-on the server's machine; relative ones are read from the server's working directory.
+contract every front door shares (``fit_usl``: its ``analysis.usl`` dictionary).
+
+Files: every file argument of every tool must resolve (links followed, ``..`` removed) inside
+the server's roots, ``tpx mcp --root DIR`` (repeatable; default: the folder the server started
+in); relative paths are read from the first root. A path outside is a tool error of one line
+and the file is never opened. An architecture file's component ``sweep`` files obey the same
+rule. See ``agents/confine.py``.
 
 Errors: a ``ThroughputError`` becomes a tool error (``isError``) whose text is its one line,
-``SOURCE: FIELD: what is wrong``. Anything else is a bug: the SDK answers ``Error executing tool
-NAME`` and logs the traceback on the server's stderr, never to the client.
+``SOURCE: FIELD: what is wrong`` (scrubbed of remembered secrets). Anything else is a bug: the
+SDK answers ``Error executing tool NAME`` and logs the traceback on the server's stderr, never
+to the client.
 
 Imports: the ``mcp`` SDK (~1 s) is imported only in ``build_server`` and on the error path, so
 importing this module stays cheap. Annotations stay postponed: the SDK reads them with
@@ -19,12 +25,15 @@ importing this module stays cheap. Annotations stay postponed: the SDK reads the
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, overload
 
 from pydantic import Field
 
 from throughput_expert import __version__, api
+from throughput_expert.agents.confine import Confine, real_folders
 from throughput_expert.errors import ThroughputError
 
 if TYPE_CHECKING:
@@ -37,7 +46,7 @@ P = ParamSpec("P")
 
 RATE = 'a number (per second) or text: "10K", "2.5M rps", "10,000 msgs/sec"'
 DURATION = 'a number (milliseconds) or text: "5ms", "100 µs", "1.5s"'
-FILE = "a path on the server's machine"
+FILE = "a path inside the server's roots"
 
 Defaults = Annotated[
     str | None,
@@ -51,8 +60,41 @@ INSTRUCTIONS = """\
 Throughput engineering advice from measurements: where the bottleneck is, how far the system can
 go, how to size pools and batches, how to scale to a target rate. Every number in a result comes
 from a measurement or a law and says which: see `evidence` (law, inputs, result), `assumptions`
-(what had to be assumed, and why) and `inputs` (what was read). Files are paths on the server's
-machine. Numbers in results are plain numbers; the unit is in the key (_rps, _ms, _pct, _s)."""
+(what had to be assumed, and why) and `inputs` (what was read). Files are paths inside the
+server's roots (tpx mcp --root DIR; by default the folder it started in); relative paths are read
+from the first root, and a path outside them (links followed) is refused. Numbers in results are
+plain numbers; the unit is in the key (_rps, _ms, _pct, _s)."""
+
+WIDEN = "tpx mcp --root DIR widens them"
+_roots: tuple[Path, ...] = ()
+
+
+def set_roots(roots: Sequence[str | os.PathLike[str]] = ()) -> tuple[Path, ...]:
+    """The folders the tools read from (real paths; default: the working directory now)."""
+    global _roots
+    _roots = tuple(real_folders(roots or [os.getcwd()], source="tpx mcp", flag="--root"))
+    return _roots
+
+
+def _confine(tool: str) -> Confine:
+    roots = _roots or set_roots()
+    shown = ", ".join(map(str, roots))
+    return Confine.of(roots, described=f"the server's roots {shown}", widen=WIDEN, source=tool)
+
+
+@overload
+def _inside(tool: str, field: str, value: str) -> str: ...
+@overload
+def _inside(tool: str, field: str, value: str | None) -> str | None: ...
+def _inside(tool: str, field: str, value: str | None) -> str | None:
+    """``value`` as a real path inside the roots (relative: from the first), or refused."""
+    if value is None:
+        return None
+    return str(_confine(tool).resolve(value, field=field))
+
+
+def _all_inside(tool: str, field: str, values: Sequence[str] | None) -> list[str]:
+    return [_inside(tool, f"{field}[{i}]", v) for i, v in enumerate(values or ())]
 
 
 def analyze(
@@ -96,13 +138,13 @@ def analyze(
     evidence; `implementation_plan`, `evidence`, `assumptions`, `inputs`.
     """
     return api.analyze(
-        metrics,
+        _all_inside("analyze", "metrics", metrics),
         current_rps=current_rps,
         target_rps=target_rps,
         system_type=system_type,
         service=service,
         interval=interval,
-        defaults=defaults,
+        defaults=_inside("analyze", "defaults", defaults),
     ).to_dict()
 
 
@@ -117,7 +159,9 @@ def find_bottleneck(
     ],
     gil_profile: Annotated[
         str | None,
-        Field(description="a py-spy --gil recording of the same run as an --idle profile"),
+        Field(
+            description=f"a py-spy --gil recording of the same run as an --idle profile ({FILE})"
+        ),
     ] = None,
     utilization: Annotated[
         str | None, Field(description=f"the host's metrics, tpx metrics JSON ({FILE})")
@@ -146,15 +190,16 @@ def find_bottleneck(
     a data file, with its source and confidence). With host metrics, an I/O-wait profile on an
     idle host is a downstream bottleneck, not a CPU one. Returns the Report.
     """
+    tool = "find_bottleneck"
     return api.find_bottleneck(
-        profiles,
-        gil_profile=gil_profile,
-        utilization=utilization,
-        metrics=metrics or (),
+        _all_inside(tool, "profiles", profiles),
+        gil_profile=_inside(tool, "gil_profile", gil_profile),
+        utilization=_inside(tool, "utilization", utilization),
+        metrics=_all_inside(tool, "metrics", metrics),
         threads=threads,
-        rules=rules,
+        rules=_inside(tool, "rules", rules),
         interval=interval,
-        defaults=defaults,
+        defaults=_inside(tool, "defaults", defaults),
     ).to_dict()
 
 
@@ -211,8 +256,8 @@ def optimize_concurrency(
         arrival_rate=arrival_rate,
         latency_slo=latency_slo,
         runtime=runtime,
-        sweep=sweep,
-        defaults=defaults,
+        sweep=_inside("optimize_concurrency", "sweep", sweep),
+        defaults=_inside("optimize_concurrency", "defaults", defaults),
     ).to_dict()
 
 
@@ -269,8 +314,8 @@ def design_batching(
         max_latency=max_latency,
         arrival_rate=arrival_rate,
         concurrency=concurrency,
-        measurements=measurements,
-        defaults=defaults,
+        measurements=_inside("design_batching", "measurements", measurements),
+        defaults=_inside("design_batching", "defaults", defaults),
     ).to_dict()
 
 
@@ -290,8 +335,16 @@ def scaling_plan(
     read replicas or sharding), partitions, an autoscaling policy and the cost;
     `analysis.saturation_order` is what breaks next as load rises. Returns the Report.
     """
+    from throughput_expert.sources.architecture import load_architecture
+
+    tool = "scaling_plan"
+    architecture = _inside(tool, "current_architecture", current_architecture)
+    confine = _confine(tool)
+    for i, component in enumerate(load_architecture(architecture).components):
+        if component.sweep:  # read by the plan: inside the roots too
+            confine.resolve(component.sweep, field=f"current_architecture: components[{i}].sweep")
     return api.scaling_plan(
-        current_architecture, target_rps=target_rps, defaults=defaults
+        architecture, target_rps=target_rps, defaults=_inside(tool, "defaults", defaults)
     ).to_dict()
 
 
@@ -312,7 +365,7 @@ def fit_usl(
     95 % of the peak), the points and levels fitted, r_squared and the standard errors. With too
     few levels it says how many more to measure rather than inventing a fit.
     """
-    return dict(api.fit_usl(sweep))
+    return dict(api.fit_usl(_inside("fit_usl", "sweep", sweep)))
 
 
 MAX_SWEEP_LEVELS = 8
@@ -362,7 +415,7 @@ def sweep(
         warmup=min(1.0, duration_s / 2),
         max_requests=1_000_000,
         allow_remote=False,
-        from_files=from_files or (),
+        from_files=_all_inside("sweep", "from_files", from_files),
     )
     return report.to_dict()
 
@@ -391,7 +444,9 @@ def one_line_errors(tool: Callable[P, dict[str, Any]]) -> Callable[P, Any]:
         try:
             return tool(*args, **kwargs)
         except ThroughputError as err:
-            return error_result(err.one_line())
+            from throughput_expert.redact import scrub
+
+            return error_result(scrub(err.one_line()))
 
     return call
 
@@ -403,21 +458,24 @@ def error_result(line: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=line)], is_error=True)
 
 
-def build_server() -> MCPServer:
-    """The server with every tool registered (stdio, HTTP or in-memory: the caller's choice)."""
+def build_server(roots: Sequence[str | os.PathLike[str]] = ()) -> MCPServer:
+    """The server with every tool registered (stdio, HTTP or in-memory: the caller's choice);
+    its tools read files only inside ``roots`` (default: the working directory now)."""
+    chosen = set_roots(roots)  # a bad --root fails before the SDK loads
     from mcp.server.mcpserver import MCPServer
 
+    instructions = f"{INSTRUCTIONS}\nThe server's roots: {', '.join(map(str, chosen))}."
     server: MCPServer = MCPServer(
-        "throughput-expert", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
+        "throughput-expert", instructions=instructions, version=__version__, log_level="WARNING"
     )
     for tool in TOOLS:
         server.add_tool(one_line_errors(tool))
     return server
 
 
-def main() -> None:
+def main(roots: Sequence[str | os.PathLike[str]] = ()) -> None:
     """Serve the tools over stdio until the client closes the stream."""
-    build_server().run("stdio")
+    build_server(roots).run("stdio")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood, understand
 from throughput_expert.agents.sentence import Part, read_sentence
 from throughput_expert.errors import InputError
@@ -29,9 +30,7 @@ _WANTS = (
 
 def choose(prompt: Mapping[str, Any], u: Understood) -> list[str]:
     """Advisors to run: analyze always (when there is data), then what the task asks for."""
-    words = " ".join(
-        [str(prompt.get("task") or "")] + [str(i) for i in prompt.get("instructions") or []]
-    ).lower()
+    words = " ".join([_words(prompt.get("task")), _words(prompt.get("instructions"))]).lower()
     wanted = [name for name, pattern in _WANTS if re.search(pattern, words)]
     if "profile" in u.files and "bottleneck" not in wanted:
         wanted.append("bottleneck")
@@ -42,10 +41,23 @@ def choose(prompt: Mapping[str, Any], u: Understood) -> list[str]:
     )
 
 
-def run_advisors(prompt: Mapping[str, Any], base: Path) -> dict[str, Any]:
+def _words(value: Any) -> str:
+    """The text of a task or its instructions: a string, or a list of strings (others skipped)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return " ".join(i for i in value if isinstance(i, str))
+    return ""
+
+
+def run_advisors(
+    prompt: Mapping[str, Any], base: Path, confine: Confine | None = None
+) -> dict[str, Any]:
+    """The merged result; files the prompt names must lie inside ``confine`` (default:
+    ``base``)."""
     from throughput_expert.agents.merge import merge
 
-    u = understand(prompt, base)
+    u = understand(prompt, base, confine)
     parts, unread = read_sentence(u.architecture_text) if u.architecture_text else ([], [])
     u.unread.extend(
         f"architecture: {c!r} (no component word or product this worker knows)" for c in unread
@@ -68,7 +80,7 @@ def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> Ser
     workers = u.workers
     if workers is None:
         workers = next((p.count for p in parts if p.kind == "worker" and p.count), None)
-    text = " ".join(str(v) for v in (prompt.get("task"), u.read.get("current_throughput")) if v)
+    text = " ".join(_words(v) for v in (prompt.get("task"), u.read.get("current_throughput")))
     system = "message-processing" if re.search(r"\bmsgs?\b|message", text, re.I) else None
     own = ServiceMetrics(
         service=u.service,
