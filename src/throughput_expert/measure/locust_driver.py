@@ -9,9 +9,15 @@ the way past one load generator: one ``--master --expect-workers W`` bound to lo
 percentiles are prone to coordinated omission. ``max_requests`` is not enforced by Locust: a
 level is bounded by its time.
 
-The target is checked before anything runs: the ``--host`` given, else every ``host = "..."``
-class attribute in the locustfile (read with ``ast``, never executed), must be loopback unless
-remote load was allowed.
+The target is checked twice unless remote load was allowed. Before anything runs, as an early
+and friendly error: the ``--host`` given, else every ``host = "..."`` class attribute in the
+locustfile (read with ``ast``, never executed), must be loopback. And at run time, where it
+counts: every Locust process loads ``measure/locust_guard.py`` as a plugin (``-f
+GUARD,LOCUSTFILE``), which checks the hosts once the locustfile has run and every address a
+socket connects to, before it connects (a host assigned after the class or computed, an
+absolute URL in ``self.client.get``). A refusal is written to a file the driver watches; the
+driver then stops Locust and raises ``InputError`` naming the address (the same error, and the
+same remedy, ``--allow-remote``, as the early check), and nothing was sent to it.
 """
 
 from __future__ import annotations
@@ -19,15 +25,18 @@ from __future__ import annotations
 import ast
 import csv
 import math
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.measure import locust_guard
 from throughput_expert.measure.drivers import LevelResult
 from throughput_expert.measure.http_driver import check_loopback
 from throughput_expert.model.records import Latency
@@ -37,6 +46,7 @@ __all__ = ["LocustDriver", "read_locust_stats"]
 _SOURCE = "--locustfile"
 SPAWN_S = 1.0
 GRACE_S = 60.0  # Locust's own start-up and shut-down, beyond the run time
+POLL_S = 0.1  # how often a running level looks for the guard's refusals
 _PERCENTILES = {"p50_s": "50%", "p90_s": "90%", "p95_s": "95%", "p99_s": "99%", "p999_s": "99.9%"}
 
 
@@ -47,14 +57,24 @@ class LocustDriver:
         self._file = Path(locustfile)
         if not self._file.is_file():
             raise InputError("no such file", source=_SOURCE, field=locustfile)
+        if "," in locustfile:
+            raise InputError(
+                "Locust reads a comma in -f as a list of files: rename or move the file",
+                source=_SOURCE,
+                field=locustfile,
+            )
         if workers < 0:
             raise InputError("must be >= 0", source="--workers", field=str(workers))
         self._host = host
         self._workers = workers
+        self._guarded = True  # until check_target(allow_remote=True)
         self.name = "locust" if workers == 0 else f"locust-distributed-{workers}"
         self.target = host or str(self._file)
 
     def check_target(self, *, allow_remote: bool) -> None:
+        """The early check (static: ``--host`` or the locustfile's literal hosts); unless
+        ``allow_remote``, the levels then run with the guard plugin too."""
+        self._guarded = not allow_remote
         hosts = [self._host] if self._host else _hosts_in(self._file)
         if not hosts and not allow_remote:
             raise InputError(
@@ -74,63 +94,121 @@ class LocustDriver:
         # Spawning N users at N/s takes about a second, and --reset-stats counts from its end.
         run_time = math.ceil(SPAWN_S + warmup_s + duration_s)
         with tempfile.TemporaryDirectory(prefix="tpx-locust-") as tmp:
-            prefix = str(Path(tmp) / "level")
-            command = self._command(users, run_time, prefix)
+            level = _Level(Path(tmp), guarded=self._guarded)
+            command = self._command(level, users, run_time)
             if self._workers:
-                self._run_distributed(command, run_time)
+                self._run_distributed(level, command, run_time)
             else:
-                _run(command, run_time)
-            return read_locust_stats(Path(f"{prefix}_stats.csv"))
+                level.run(command, run_time)
+            return read_locust_stats(level.folder / "level_stats.csv")
 
-    def _command(self, users: int, run_time: int, prefix: str) -> list[str]:
-        command = [*_locust(), "-f", str(self._file), "--headless", "--only-summary"]
+    def _command(self, level: _Level, users: int, run_time: int) -> list[str]:
+        command = [*_locust(), "-f", level.files(self._file), "--headless", "--only-summary"]
         command += ["--users", str(users), "--spawn-rate", str(users)]
-        command += ["--run-time", f"{run_time}s", "--csv", prefix, "--reset-stats"]
-        command += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
+        command += ["--run-time", f"{run_time}s", "--csv", str(level.folder / "level")]
+        command += ["--reset-stats", "--exit-code-on-error", "0", "--loglevel", "WARNING"]
         return command + (["--host", self._host] if self._host else [])
 
-    def _run_distributed(self, command: list[str], run_time: int) -> None:
+    def _run_distributed(self, level: _Level, command: list[str], run_time: int) -> None:
         port = _free_port()
         master = [*command, "--master", "--expect-workers", str(self._workers)]
         master += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
-        worker = [*_locust(), "-f", str(self._file), "--worker", "--loglevel", "WARNING"]
+        worker = [*_locust(), "-f", level.files(self._file), "--worker", "--loglevel", "WARNING"]
         worker += ["--master-host", "127.0.0.1", "--master-port", str(port)]
-        # Workers' output is not read (nothing would drain a pipe): the master's tells the story.
-        workers = [_spawn(worker, stderr=subprocess.DEVNULL) for _ in range(self._workers)]
+        # Workers' output is not read: the master's tells the story, the guard's file the rest.
+        workers = [level.spawn(worker, None) for _ in range(self._workers)]
         try:
-            _run(master, run_time)
+            level.run(master, run_time)
         finally:
             for proc in workers:
                 _stop(proc)
 
 
+class _Level:
+    """One level's folder: the CSV files, Locust's stderr, and (guarded) the guard plugin and
+    the file where it reports a refused address."""
+
+    def __init__(self, folder: Path, *, guarded: bool) -> None:
+        self.folder = folder
+        self.guarded = guarded
+        self.refusals = folder / "refused.txt"
+        self.env = dict(os.environ)
+        self.env.pop(locust_guard.REPORT_ENV, None)
+        if guarded:
+            self.env[locust_guard.REPORT_ENV] = str(self.refusals)
+
+    def files(self, locustfile: Path) -> str:
+        """``-f``'s value: the guard first (so it is in place before the locustfile runs)."""
+        if not self.guarded:
+            return str(locustfile)
+        plugin = self.folder / f"{locust_guard.PLUGIN_NAME}.py"
+        shutil.copyfile(locust_guard.__file__, plugin)
+        return f"{plugin},{locustfile}"
+
+    def spawn(self, command: list[str], stderr: int | None) -> subprocess.Popen[bytes]:
+        try:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL if stderr is None else stderr,
+                env=self.env,
+            )
+        except OSError as exc:
+            raise MeasurementError(f"cannot start Locust: {exc}", source=_SOURCE) from None
+
+    def run(self, command: list[str], run_time: int) -> None:
+        """Run Locust to its end; stop it at once when the guard refused an address."""
+        limit = run_time + GRACE_S
+        with open(self.folder / "locust.err", "w+b") as err:
+            proc = self.spawn(command, err.fileno())
+            try:
+                deadline = time.monotonic() + limit
+                while not _exited(proc, POLL_S):
+                    self.check_refusals()
+                    if time.monotonic() > deadline:
+                        raise MeasurementError(
+                            f"Locust did not finish within {limit:g} s", source=_SOURCE
+                        )
+            finally:
+                _stop(proc)
+            self.check_refusals()
+            if proc.returncode != 0:
+                err.seek(0)
+                text = err.read()[-4096:].decode(errors="replace").strip()
+                last = text.splitlines()[-1:] or ["no message"]
+                raise MeasurementError(
+                    f"Locust exited {proc.returncode}: {last[0]}", source=_SOURCE
+                )
+
+    def check_refusals(self) -> None:
+        """``InputError`` naming the first address the guard refused, if any."""
+        if not self.guarded:
+            return
+        try:
+            lines = self.refusals.read_text("utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return
+        shown = next((line for line in lines if line.strip()), None)
+        if shown is not None:
+            raise InputError(
+                f"Locust was about to connect to {shown[:200]}, not a loopback address: it was "
+                "stopped, and nothing was sent there (pass --allow-remote to load it)",
+                source=_SOURCE,
+            )
+
+
+def _exited(proc: subprocess.Popen[bytes], wait_s: float) -> bool:
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def _locust() -> list[str]:
     found = shutil.which("locust")
     return [found] if found else [sys.executable, "-m", "locust"]
-
-
-def _spawn(command: list[str], *, stderr: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
-    try:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-    except OSError as exc:
-        raise MeasurementError(f"cannot start Locust: {exc}", source=_SOURCE) from None
-
-
-def _run(command: list[str], run_time: int) -> None:
-    proc = _spawn(command)
-    try:
-        _, stderr = proc.communicate(timeout=run_time + GRACE_S)
-    except subprocess.TimeoutExpired:
-        raise MeasurementError(
-            f"Locust did not finish within {run_time + GRACE_S:g} s", source=_SOURCE
-        ) from None
-    finally:
-        _stop(proc)
-    if proc.returncode != 0:
-        last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        raise MeasurementError(f"Locust exited {proc.returncode}: {last[0]}", source=_SOURCE)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

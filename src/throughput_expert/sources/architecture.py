@@ -14,8 +14,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Resource
 from throughput_expert.model.architecture import KINDS, Architecture, Component, Edge
@@ -26,7 +24,7 @@ from throughput_expert.model.quantity import (
     parse_fraction,
     parse_rate,
 )
-from throughput_expert.sources import read_text
+from throughput_expert.sources.yaml_safe import read_yaml_file
 
 __all__ = ["MAX_BYTES", "architecture_from_doc", "load_architecture"]
 
@@ -62,26 +60,12 @@ _COMPONENT = (
 _RESOURCES: tuple[Resource, ...] = ("cpu", "memory", "disk_io", "network")
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe loading that refuses anchors and aliases (no alias bombs)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise InputError(
-                "YAML aliases are not allowed in an architecture file",
-                source=self.name,
-                field=f"line {event.start_mark.line + 1}",
-            )
-        return super().compose_node(parent, index)
-
-
 def load_architecture(path: str | PathLike[str]) -> Architecture:
     source = str(path)
-    text = read_text(path)
-    if len(text.encode("utf-8")) > MAX_BYTES:
-        raise InputError("larger than 1 MiB: not an architecture file", source=source)
-    return architecture_from_doc(_parse(text, source), source, Path(source).parent)
+    doc = read_yaml_file(path, limit=MAX_BYTES)
+    if not isinstance(doc, dict):
+        raise InputError("expected a mapping with system, entry_rate and components", source=source)
+    return architecture_from_doc(doc, source, Path(source).parent)
 
 
 def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> Architecture:
@@ -113,24 +97,6 @@ def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> 
         cost_unit=str(doc.get("cost_unit", "per hour")),
         source=InputRef(source, "architecture", f"{len(components)} components"),
     )
-
-
-def _parse(text: str, source: str) -> dict[str, Any]:
-    loader = _NoAliasLoader(text)
-    loader.name = source
-    try:
-        doc = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise InputError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=source, field=where
-        ) from None
-    finally:
-        loader.dispose()
-    if not isinstance(doc, dict):
-        raise InputError("expected a mapping with system, entry_rate and components", source=source)
-    return doc
 
 
 def _keys(doc: Mapping[str, Any], allowed: tuple[str, ...], source: str, path: str) -> None:

@@ -1,6 +1,7 @@
 """Profile categories, frame rules and fixes: ``advisors/data/categories.yaml`` and ``fixes.yaml``,
 extended by a user's ``--rules FILE`` (same shape; its rules are tried first, its categories and
-fixes replace those of the same name)."""
+fixes replace those of the same name). The file is read like ``--defaults``
+(``settings.read_yaml``: plain YAML data, no anchors or aliases, at most 256 KiB)."""
 
 from __future__ import annotations
 

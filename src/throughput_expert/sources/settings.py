@@ -12,18 +12,19 @@ from importlib import resources
 from os import PathLike
 from typing import Any, cast, get_args
 
-import yaml
-
 from throughput_expert.errors import InputError
 from throughput_expert.model import RESOURCES, Level, Resource
 from throughput_expert.model.quantity import parse_fraction
 from throughput_expert.model.settings import Benchmark, Horizon, Play, Quantify, Settings
-from throughput_expert.sources import read_text
 from throughput_expert.sources.rules import parse_categories, parse_fixes, parse_rules
+from throughput_expert.sources.yaml_safe import load_yaml, read_yaml_file
 
-__all__ = ["load_settings", "read_yaml"]
+__all__ = ["MAX_SETTINGS_BYTES", "load_settings", "read_yaml"]
 
-_MAX_DEFAULTS_BYTES = 1 << 20
+# A --defaults or --rules file holds overrides: all the packaged data together is under 40 KB,
+# so 256 KiB leaves six times that, and bounds PyYAML's pure-Python parse (about 10 us a token)
+# to a second or two on hostile input, where 1 MiB would take ten.
+MAX_SETTINGS_BYTES = 256 << 10
 
 
 def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
@@ -55,27 +56,17 @@ def _with_profile_rules(settings: Settings) -> Settings:
 
 def _packaged(name: str) -> dict[str, Any]:
     text = resources.files("throughput_expert.advisors").joinpath("data", name).read_text("utf-8")
-    return cast(dict[str, Any], yaml.safe_load(text))
+    return cast(dict[str, Any], load_yaml(text, f"throughput_expert/advisors/data/{name}"))
 
 
 def read_yaml(path: str | PathLike[str]) -> dict[str, Any]:
-    """A user's YAML (or JSON) mapping, safe-loaded and size-capped, with one-line errors."""
-    source = str(path)
-    text = read_text(path)
-    if len(text) > _MAX_DEFAULTS_BYTES:
-        raise InputError("larger than 1 MiB: not a settings file", source=source)
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise InputError(
-            f"malformed YAML: {getattr(exc, 'problem', exc)}", source=source, field=where
-        ) from None
+    """A user's YAML (or JSON) mapping: plain data, no anchors or aliases, at most
+    ``MAX_SETTINGS_BYTES``, with one-line errors."""
+    doc = read_yaml_file(path, limit=MAX_SETTINGS_BYTES)
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise InputError("expected a mapping", source=source)
+        raise InputError("expected a mapping", source=str(path))
     return doc
 
 

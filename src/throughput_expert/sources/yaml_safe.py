@@ -1,0 +1,116 @@
+"""The one YAML loader for files a user (or another program) gives: plain data only.
+
+PyYAML's ``SafeLoader`` builds only plain data (no Python objects), but it still expands
+aliases: a "billion laughs" of a few hundred bytes (anchors whose aliases repeat each other)
+becomes billions of list items and exhausts memory. So this loader refuses anchors and aliases
+outright (``&name`` / ``*name``: no settings or architecture file needs them), nesting deeper
+than ``MAX_DEPTH`` (the composer recurses per level), and more than one document. Every
+failure, including what PyYAML reports as ``ValueError`` (a date like 2020-02-30, an integer of
+more than 4300 digits), is one ``InputError`` naming the file and the line. The size cap is the
+caller's: ``read_yaml_file`` reads no more than ``limit`` bytes.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any
+
+import yaml
+
+from throughput_expert.errors import InputError
+from throughput_expert.sources import read_text
+
+__all__ = ["MAX_DEPTH", "load_yaml", "read_yaml_file"]
+
+MAX_DEPTH = 64
+
+
+class _PlainDataLoader(yaml.SafeLoader):
+    """``SafeLoader`` without anchors, aliases or deep nesting."""
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.name = source
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            which = "an alias" if isinstance(event, yaml.AliasEvent) else "an anchor"
+            raise InputError(
+                f"YAML anchors and aliases are not allowed ({which} here): write the value "
+                "out in full",
+                source=self.name,
+                field=_line(event),
+            )
+        if self._depth >= MAX_DEPTH:
+            raise InputError(
+                f"nested deeper than {MAX_DEPTH} levels", source=self.name, field=_line(event)
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, InputError, MemoryError):
+            raise
+        except Exception as exc:  # SafeConstructor's own, on a tagged scalar:
+            # datetime(2020, 2, 30), int("9" * 5000), "!!int ''" (IndexError), "!!bool x"
+            # (KeyError), "!!timestamp x" (AttributeError)
+            raise InputError(
+                f"a value YAML cannot read: {_first(exc)}", source=self.name, field=_line(node)
+            ) from None
+
+
+def load_yaml(text: str, source: str) -> object:
+    """One YAML document of plain data (``None`` when empty); ``InputError`` for anything else:
+    malformed YAML, an anchor or alias, nesting past ``MAX_DEPTH``, several documents, a value
+    PyYAML cannot build."""
+    loader = None
+    try:
+        loader = _PlainDataLoader(text, source)  # the reader checks the characters here
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise InputError(
+            f"malformed YAML: {exc.problem or exc.context or 'cannot be parsed'}",
+            source=source,
+            field=_line(mark),
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            f"not YAML text: character {exc.character:#06x} at position {exc.position}: "
+            f"{exc.reason}",
+            source=source,
+        ) from None
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
+        raise InputError(f"malformed YAML: {first}", source=source) from None
+    except (ValueError, ArithmeticError, LookupError, TypeError) as exc:  # behind the above
+        raise InputError(f"a value YAML cannot read: {_first(exc)}", source=source) from None
+    except RecursionError:  # a guard behind MAX_DEPTH
+        raise InputError("nested too deeply", source=source) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def read_yaml_file(path: str | PathLike[str], *, limit: int) -> object:
+    """``load_yaml`` of a file's text; no more than ``limit`` bytes are read (``InputError``
+    past it)."""
+    return load_yaml(read_text(path, limit), str(path))
+
+
+def _line(mark: object) -> str:
+    start = getattr(mark, "start_mark", mark)
+    line = getattr(start, "line", None)
+    return f"line {line + 1}" if isinstance(line, int) else ""
+
+
+def _first(exc: BaseException) -> str:
+    """The first clause of Python's message (not its advice to call sys.set_int_max_str_digits)."""
+    return str(exc).split(":")[0].strip()[:200]

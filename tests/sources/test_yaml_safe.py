@@ -1,0 +1,180 @@
+"""YAML from users is plain data (issue 12): anchors and aliases are refused everywhere (a
+"billion laughs" of under 500 bytes exhausted memory through --defaults and --rules), nesting
+and size are bounded, and any text gives a value or one ``InputError``."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from throughput_expert.errors import InputError
+from throughput_expert.sources.settings import MAX_SETTINGS_BYTES, load_settings, read_yaml
+from throughput_expert.sources.yaml_safe import MAX_DEPTH, load_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
+PROFILE = ROOT / "tests" / "sources" / "profiles" / "fixtures" / "tiny.collapsed.txt"
+MEMORY_CAP = 2 << 30  # a regression fails with MemoryError instead of eating the machine
+TIMEOUT_S = 60  # the fixed code answers in about a second; the old one ran out of memory
+
+
+def _laughs() -> str:
+    """Nine levels of nine aliases: 9**9 "lol"s once expanded, in under 400 bytes."""
+    lol = ",".join(['"lol"'] * 9)
+    lines, previous = [f"a: &a [{lol}]"], "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    return "\n".join(lines) + "\n"
+
+
+# Where the old code turned the bomb into a string (str(w) of a play's triggers, re.compile(str())
+# of a rule's pattern), so that it was expanded.
+DEFAULTS_BOMB = _laughs() + (
+    "plays: [{id: x, when: *i, optimization: o, rationale: r, horizon: quick, effort: low, "
+    "risk: low, quantify: none}]\n"
+)
+RULES_BOMB = _laughs() + "rules: [{category: compute, name: *i}]\n"
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def tpx(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", *argv],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        preexec_fn=_cap_memory,
+        check=False,
+    )
+    return run, time.monotonic() - started
+
+
+def refused_alias(run: subprocess.CompletedProcess[str], source: str) -> None:
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0].startswith(f"{source}: line 1: YAML anchors and aliases are not allowed")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "argv"),
+    [
+        ("defaults.yaml", DEFAULTS_BOMB, ("analyze", "--metrics", str(DEMO), "--defaults")),
+        ("rules.yaml", RULES_BOMB, ("find-bottleneck", "--profile", str(PROFILE), "--rules")),
+        (
+            "arch.yaml",
+            _laughs(),
+            ("scaling-plan", "--target-rps", "100", "--current-architecture"),
+        ),
+    ],
+)
+def test_a_billion_laughs_is_refused_at_once(
+    tmp_path: Path, name: str, text: str, argv: tuple[str, ...]
+) -> None:
+    assert len(text.encode()) < 500
+    (tmp_path / name).write_text(text)
+    run, took = tpx(*argv, name, "--format", "json", cwd=tmp_path)
+    refused_alias(run, name)
+    assert took < TIMEOUT_S / 2
+    assert run.stdout == ""
+
+
+def test_a_lone_alias_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^f\.yaml: line 3: .*an alias here"):
+        load_yaml("a: 1\nb: 2\nc: *nowhere\n", "f.yaml")
+
+
+def test_an_anchor_alone_is_refused_too() -> None:
+    with pytest.raises(InputError, match=r"line 2: .*an anchor here"):
+        load_yaml("a: 1\nb: &x 2\n", "f.yaml")
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    ok = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    assert load_yaml(ok, "f.yaml") is not None
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(InputError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        load_yaml(deep, "f.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("when: 2020-02-30\n", "line 1: a value YAML cannot read: day is out of range"),
+        ("n: " + "9" * 5000 + "\n", "Exceeds the limit (4300 digits)"),
+        ("a: !!python/object/apply:os.system [true]\n", "could not determine a constructor"),
+        ("--- a\n--- b\n", "line 2: malformed YAML"),
+        ("a: [1\n", "line 2: malformed YAML"),
+        ("? [1]\n: 2\n", "found unhashable key"),
+    ],
+)
+def test_what_safe_load_raised_otherwise_is_one_input_error(text: str, words: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_yaml(text, "f.yaml")
+    line = str(caught.value)
+    assert line.startswith("f.yaml: ") and words in line and "\n" not in line
+    assert "set_int_max_str_digits" not in line
+
+
+def test_a_settings_file_is_read_no_further_than_its_cap(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("# " + "x" * MAX_SETTINGS_BYTES + "\n")
+    with pytest.raises(InputError, match="larger than 256 KiB"):
+        read_yaml(path)
+    path.write_text("thresholds: {}\n# " + "x" * (MAX_SETTINGS_BYTES - 100) + "\n")
+    assert read_yaml(path) == {"thresholds": {}}
+
+
+def test_the_packaged_data_loads_with_the_same_loader() -> None:
+    settings = load_settings()
+    assert settings.plays and settings.rules and settings.fixes
+
+
+# --- hostile text: a value or one InputError, nothing else ---------------------------------------
+
+_YAMLISH = st.text(
+    alphabet=st.sampled_from([*list("&*!|>[]{}:-,?#%@`'\"\\ \t\n.0123456789abxyz<=~"), "\ufeff"]),
+    max_size=200,
+)
+
+
+def _value_or_input_error(text: str) -> None:
+    try:
+        load_yaml(text, "hostile.yaml")
+    except InputError as error:
+        assert "\n" not in str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_value_or_an_input_error(text: str) -> None:
+    _value_or_input_error(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_YAMLISH)
+def test_yaml_like_text_gives_a_value_or_an_input_error(text: str) -> None:
+    _value_or_input_error(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["[", "{", "- ", "a: ", "&x ", "*x", "!!int ", "]", "}", "\n"])),
+    st.sampled_from(["", "1", "2020-13-45", "0x", "1e9999", "!!binary zz", "~"]),
+)
+def test_built_documents_give_a_value_or_an_input_error(parts: list[str], tail: str) -> None:
+    _value_or_input_error("".join(parts) + tail)
