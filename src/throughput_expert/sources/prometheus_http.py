@@ -1,35 +1,67 @@
-"""The HTTP ``PrometheusSource``: ``GET /api/v1/query`` over urllib (stdlib only).
+"""The HTTP ``PrometheusSource``: ``GET /api/v1/query`` over ``http.client`` (stdlib only).
 
 Auth is a bearer token (from an environment variable or a file), basic auth (arguments or the
-URL's userinfo), and a custom CA file for https. Connection errors and 5xx answers are retried
-with exponential backoff. Secrets live only in the request headers: ``server`` is the URL without
-userinfo, and every error message is scrubbed of them.
+URL's userinfo), and a custom CA file for https. Connection errors, timeouts and 5xx answers are
+retried with exponential backoff.
+
+The server and the files are not trusted:
+
+- **Credentials go to one origin.** Redirects are followed here, not by urllib: up to
+  ``MAX_REDIRECTS`` hops, always as ``GET``. With credentials set, a redirect to another origin
+  (scheme, host, port) is refused with one line naming the new origin — the credentials are
+  never sent there, and the answer never silently comes from a server the user did not name
+  (use that address as the server if it is trusted). Without credentials, a redirect to
+  another origin is followed. https -> http is never followed.
+- **A total deadline.** Each try, redirects included, must finish within ``timeout_s``
+  (``http_get``: every read is one ``recv`` with the time left as its timeout). Worst case for
+  one query: ``(retries + 1) * timeout_s + backoff_s * (2 ** retries - 1)`` seconds, name
+  resolution aside. Headers beyond 64 KiB and bodies beyond ``max_body_bytes`` (64 MiB) are
+  refused, not buffered.
+- **Secrets are checked when read and never shown.** A token is one line of printable ASCII; a
+  basic-auth user has no ``:`` and neither user nor password a control character; a bad one is
+  an ``InputError`` naming the file, variable or flag, never the value. Every secret is
+  registered with ``redact.remember_secret`` (basic auth through ``redact.basic_auth_value``).
+  ``server`` is the URL without userinfo, query or fragment; the ``Host`` header is
+  ``host[:port]``. Userinfo runs to the *last* ``@`` (as ``redact.redact_url`` reads it), so a
+  password with a raw ``@`` or ``/`` is still a password; an ``@`` in the path must be ``%40``.
 """
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
+import re
 import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 
+from throughput_expert import redact
 from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.sources import http_get
+from throughput_expert.sources.http_get import Origin, Refused
 
-__all__ = ["HttpPrometheus"]
+__all__ = ["MAX_REDIRECTS", "HttpPrometheus"]
+
+MAX_REDIRECTS = 5
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOT_TOKEN = re.compile(r"[^\x21-\x7e]")  # a bearer token is one word of printable ASCII
+_SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 
 
 class HttpPrometheus:
-    """``GET {url}/api/v1/query`` with auth, a custom CA, a timeout and retries with backoff.
+    """``GET {url}/api/v1/query`` with auth, a custom CA, a total deadline and retries.
 
-    Connection errors and 5xx answers are retried ``retries`` times, waiting ``backoff_s``,
-    then twice that, and so on. Credentials come from ``bearer_token_env`` (a variable's name),
-    ``bearer_token_file``, ``basic_auth`` or the URL's userinfo; they are never shown.
+    Connection errors, timeouts and 5xx answers are retried ``retries`` times, waiting
+    ``backoff_s``, then twice that, and so on. Each try (redirects included) must finish within
+    ``timeout_s``, so a query takes at most ``(retries + 1) * timeout_s + backoff_s *
+    (2 ** retries - 1)`` seconds (name resolution aside). Credentials come from
+    ``bearer_token_env`` (a variable's name), ``bearer_token_file``, ``basic_auth`` or the URL's
+    userinfo; they are checked when read, sent only to the URL's origin, and never shown.
+    An answer larger than ``max_body_bytes`` is refused.
     """
 
     def __init__(
@@ -44,27 +76,29 @@ class HttpPrometheus:
         retries: int = 3,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        max_body_bytes: int = http_get.MAX_BODY_BYTES,
     ) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError("expected an http:// or https:// URL", source="--prometheus")
-        netloc = parts.netloc.rpartition("@")[2]
-        self.server = urllib.parse.urlunsplit(
-            (parts.scheme, netloc, parts.path.rstrip("/"), "", "")
-        )
-        if basic_auth is None and parts.username is not None:
-            basic_auth = (
-                urllib.parse.unquote(parts.username),
-                urllib.parse.unquote(parts.password or ""),
-            )
+        origin, path, self.server, userinfo = _parse_url(url)
+        self._origin, self._path = origin, path
+        if basic_auth is not None:
+            _check_basic(*basic_auth, source="basic_auth")
+        elif userinfo is not None:
+            basic_auth = userinfo
         token = _read_token(bearer_token_env, bearer_token_file)
-        self._secrets = tuple(s for s in (token, *(basic_auth or ())) if s)
         self._headers = {"Accept": "application/json", "User-Agent": "throughput-expert"}
+        secrets: list[str] = []
+        if basic_auth:
+            redact.remember_secret(basic_auth[1])
+            secrets.append(basic_auth[1])
         if token:
+            redact.remember_secret(token)
+            secrets.append(token)
             self._headers["Authorization"] = f"Bearer {token}"
         elif basic_auth:
-            pair = base64.b64encode(":".join(basic_auth).encode()).decode("ascii")
-            self._headers["Authorization"] = f"Basic {pair}"
+            value = redact.basic_auth_value(*basic_auth)
+            secrets.append(value.partition(" ")[2])
+            self._headers["Authorization"] = value
+        self._secrets = tuple(s for s in secrets if len(s) >= 3)
         self._context = _tls_context(ca_file)
         self.timeout_s, self.retries, self.backoff_s, self._sleep = (
             timeout_s,
@@ -72,6 +106,7 @@ class HttpPrometheus:
             backoff_s,
             sleep,
         )
+        self.max_body_bytes = max_body_bytes
 
     def __repr__(self) -> str:
         return f"HttpPrometheus({self.server!r})"
@@ -80,37 +115,81 @@ class HttpPrometheus:
         params = {"query": promql, "timeout": f"{self.timeout_s:g}"}
         if at is not None:
             params["time"] = f"{at:.3f}"
-        return self._get(f"{self.server}/api/v1/query?{urllib.parse.urlencode(params)}", promql)
+        return self._get(f"{self._path}/api/v1/query?{urllib.parse.urlencode(params)}", promql)
 
-    def _get(self, url: str, promql: str) -> object:
+    def _get(self, target: str, promql: str) -> object:
         problem = "no attempt"
         for attempt in range(self.retries + 1):
             if attempt:
                 self._sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
-                status, body = self._fetch(url)
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, ssl.SSLError):
-                    raise self._error(f"TLS failed: {reason}", promql) from None
-                problem = f"cannot reach the server ({reason or type(exc).__name__})"
+                answer = self._try(target)
+            except Refused as exc:
+                raise self._error(exc.message, promql) from None
+            except TimeoutError:
+                problem = f"no complete answer within {self.timeout_s:g} s"
                 continue
-            if status >= 500 and attempt < self.retries:
-                problem = f"HTTP {status}"
+            except OSError as exc:
+                problem = f"cannot reach the server ({_printable(exc.strerror or str(exc))})"
                 continue
-            return self._decode(status, body, promql)
+            except http.client.HTTPException as exc:
+                why = _printable(str(exc)) or type(exc).__name__
+                problem = f"not a well-formed HTTP answer ({why})"
+                continue
+            if answer.status >= 500 and attempt < self.retries:
+                problem = f"HTTP {answer.status}"
+                continue
+            return self._decode(answer.status, answer.body, promql)
         raise self._error(f"{problem}, {self.retries + 1} tries", promql)
 
-    def _fetch(self, url: str) -> tuple[int, bytes]:
-        request = urllib.request.Request(url, headers=self._headers)
+    def _try(self, target: str) -> http_get.Answer:
+        """One try: the request and its redirects, all within one deadline."""
+        deadline = time.monotonic() + self.timeout_s
+        origin = self._origin
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = http_get.get(
+                origin,
+                target,
+                self._headers,
+                deadline=deadline,
+                context=self._tls() if origin.scheme == "https" else None,
+                max_body_bytes=self.max_body_bytes,
+            )
+            if answer.status not in http_get.REDIRECTS:
+                return answer
+            origin, target = self._follow(origin, target, answer)
+        raise Refused(f"more than {MAX_REDIRECTS} redirects")
+
+    def _tls(self) -> ssl.SSLContext:
+        """The ``--prometheus-ca`` context, or the system's default (made once)."""
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
+
+    def _follow(self, origin: Origin, target: str, answer: http_get.Answer) -> tuple[Origin, str]:
+        """Where a redirect leads, if it may be followed (see the module's docstring)."""
+        location = answer.location or ""
+        unusable = Refused(f"HTTP {answer.status}: a redirect to an unusable address")
+        if not location or _CONTROL.search(location) or not location.isascii() or " " in location:
+            raise unusable
         try:
-            with urllib.request.urlopen(
-                request, timeout=self.timeout_s, context=self._context
-            ) as response:
-                return int(response.status), bytes(response.read())
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code), bytes(exc.read())
+            parts = urllib.parse.urlsplit(urllib.parse.urljoin(f"{origin.text}{target}", location))
+            port = parts.port
+        except ValueError:  # a bad port, "[" without "]"
+            raise unusable from None
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise Refused(f"HTTP {answer.status}: a redirect to a scheme other than http(s)")
+        new = Origin(scheme, parts.hostname, _DEFAULT_PORTS[scheme] if port is None else port)
+        if origin.scheme == "https" and scheme == "http":
+            raise Refused(f"redirected from https to plain http ({new.text}); not followed")
+        if new != self._origin and "Authorization" in self._headers:
+            raise Refused(
+                f"redirected to another server ({new.text}); the credentials are only sent to "
+                f"{self._origin.text}: use the new address as the server if it is trusted"
+            )
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return new, target
 
     def _decode(self, status: int, body: bytes, promql: str) -> object:
         if status in (401, 403):
@@ -123,29 +202,117 @@ class HttpPrometheus:
             doc = None
         if isinstance(doc, dict) and doc.get("status") in ("success", "error"):
             return doc
-        text = body[:80].decode("utf-8", "replace").strip()
+        text = _printable(body[:80].decode("utf-8", "replace"))
         why = "is the URL the server's root?" if status < 500 else text
         raise self._error(f"HTTP {status}: not a Prometheus API answer: {why}", promql)
 
     def _error(self, message: str, promql: str) -> MeasurementError:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
+        message = redact.scrub(message)
+        for secret in self._secrets:  # even if the registry was emptied meanwhile
+            message = message.replace(secret, redact.MASK)
         return MeasurementError(message, source=self.server, field=promql)
 
 
+def _parse_url(url: str) -> tuple[Origin, str, str, tuple[str, str] | None]:
+    """The origin, the path (no trailing ``/``), the URL shown (no userinfo) and the userinfo's
+    basic-auth pair. Userinfo runs to the last ``@``, as ``redact.redact_url`` reads it."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise InputError("expected an http:// or https:// URL", source="--prometheus")
+    userinfo, at, rest = rest.rpartition("@")
+    where = re.match(r"([^/?#]*)([^?#]*)", rest)
+    netloc, path = (where.group(1), where.group(2)) if where else ("", "")
+    if _CONTROL.search(netloc + path) or re.search(r"\s", netloc):
+        raise InputError(
+            "the URL's host or path holds a space or a control character", source="--prometheus"
+        )
+    try:
+        parts = urllib.parse.urlsplit(f"{scheme}://{netloc}")
+    except ValueError:  # "[" without "]", or not an IP address inside them
+        raise InputError(
+            "the URL's host is not a name or an address", source="--prometheus"
+        ) from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError(
+            "the URL's port is not a number from 0 to 65535", source="--prometheus"
+        ) from None
+    if not parts.hostname:
+        raise InputError("expected an http:// or https:// URL with a host", source="--prometheus")
+    path = urllib.parse.quote(path.rstrip("/"), safe=_SAFE_PATH)
+    origin = Origin(scheme, parts.hostname, _DEFAULT_PORTS[scheme] if port is None else port)
+    pair = None
+    if at and userinfo:
+        user, _, password = userinfo.partition(":")
+        pair = (urllib.parse.unquote(user), urllib.parse.unquote(password))
+        _check_basic(*pair, source="--prometheus", where="the URL's ")
+    return origin, path, f"{scheme}://{netloc}{path}", pair
+
+
+def _check_basic(user: str, password: str, *, source: str, where: str = "") -> None:
+    """RFC 7617: no ``:`` in the user, no control character in either."""
+    redact.remember_secret(password)
+    if ":" in user:
+        raise InputError(f"{where}basic-auth user holds a ':'", source=source)
+    for what, value in (("user", user), ("password", password)):
+        if _CONTROL.search(value):
+            raise InputError(f"{where}basic-auth {what} holds a control character", source=source)
+
+
 def _read_token(env: str | None, path: str | None) -> str | None:
+    """The bearer token of ``env`` (a variable's name) or of the file at ``path``, checked."""
     if env:
         token = os.environ.get(env, "").strip()
         if not token:
             raise InputError(f"the environment variable {env} is empty or unset", source="token")
-        return token
+        return _checked(token, source="token", what=f"the environment variable {env}")
     if path:
         try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read().strip() or None
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_TOKEN_FILE_BYTES + 1)
         except OSError as exc:
             raise InputError(exc.strerror or "cannot be read", source=path) from None
+        if len(raw) > MAX_TOKEN_FILE_BYTES:
+            raise InputError(
+                f"larger than {MAX_TOKEN_FILE_BYTES // 1024} KiB: not a token file", source=path
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text: not a token file", source=path) from None
+        token = text.strip()
+        if not token:
+            raise InputError("holds no token (the file is empty)", source=path)
+        return _checked(token, source=path, what="the token file")
     return None
+
+
+def _checked(token: str, *, source: str, what: str) -> str:
+    """``token`` if it is one line of printable ASCII; else an ``InputError`` that names
+    ``what`` and the problem, never the token (every line of it is remembered as a secret)."""
+    lines = token.splitlines()
+    for line in lines:
+        redact.remember_secret(line.strip())
+    redact.remember_secret(token)
+    if len(lines) > 1:
+        raise InputError(
+            f"{what} holds more than one line: the token must be alone on one line", source=source
+        )
+    if _NOT_TOKEN.search(token):
+        raise InputError(
+            f"{what} holds a space, a control or a non-ASCII character: a bearer token is one "
+            "word of printable ASCII",
+            source=source,
+        )
+    return token
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """``text`` on one line of at most ``limit`` characters, control characters escaped."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text).strip()
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _tls_context(ca_file: str | None) -> ssl.SSLContext | None:
