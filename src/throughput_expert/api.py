@@ -318,6 +318,13 @@ def sweep(
             allow_remote,
             on_progress,
         )
+        if not measured.levels:  # nothing to save or advise on: say why, in one line
+            from throughput_expert.errors import MeasurementError
+
+            why = [n for n in measured.notes if n.startswith(("stopped at", "interrupted"))]
+            raise MeasurementError(
+                "no level finished" + (f": {why[0]}" if why else ""), source="sweep"
+            )
         if save is not None:
             from throughput_expert.sources.sweep import save_sweep
 

@@ -56,7 +56,7 @@ def secret_key(name: str) -> bool:
 
 def remember_secret(secret: str | None) -> None:
     """Record a secret so that ``scrub`` removes it (and its encoded forms) from any text."""
-    if not secret or len(secret) < _MIN_SECRET:
+    if not secret or len(secret) < _MIN_SECRET or secret == MASK:
         return
     forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
     with _lock:
@@ -102,7 +102,9 @@ def redact_url(url: str) -> str:
     userinfo, at, tail = rest.rpartition("@")
     if at:
         user, colon, password = userinfo.partition(":")
-        remember_secret(urllib.parse.unquote(password) if colon else None)
+        if colon:  # as written and as the server will see it
+            remember_secret(password)
+            remember_secret(urllib.parse.unquote(password))
         if colon:
             # a raw '/', '?' or '#' before the '@' means the "user" part is unreliable too
             if re.search(r"[/?#]", user):

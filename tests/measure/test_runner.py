@@ -159,7 +159,7 @@ def test_open_loop_measures_from_the_intended_start() -> None:
     # Capacity W / S = 2 / 10 ms = 200/s. Below it the achieved rate follows the offered one;
     # past it the backlog grows ~200 requests a second, and latency from the intended start grows
     # with it (~0.5 s and more), while a closed loop at the same 16 in flight sees only its own
-    # queue: p99 ≈ 16 / 200/s = 80 ms. That gap is coordinated omission (FORMATS.md §3.9).
+    # queue: p99 ≈ 16 / 200/s = 80 ms. That gap is coordinated omission (docs/formats.md §3.9).
     with serve(plateau(2, 0.010)) as url:
         driver = UrlDriver(url)
         opened = run_sweep(

@@ -10,11 +10,13 @@ from typing import Any
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
+from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import TARGET_SHARE, usl_throughput
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep, SweepLevel
 from throughput_expert.model.units import fmt_count, fmt_duration
+from throughput_expert.sources.sweep import redact_text
 
 __all__ = ["SUSTAINED_SHARE", "SweepInputs", "advise"]
 
@@ -30,23 +32,27 @@ class SweepInputs:
 def advise(inputs: SweepInputs, settings: Settings) -> Report:
     ledger = Ledger()
     sweep = inputs.sweep
+    if not sweep.levels:
+        source = sweep.source.source if sweep.source else "sweep"
+        raise InputError("no level was measured: nothing to advise on", source=source)
     if sweep.closed_loop_percentiles:
         ledger.assume(
             "percentiles from a closed loop",
             "prone to coordinated omission",
             "a closed-loop generator stops sending while the server stalls, so the "
             "stall is one slow sample instead of many: percentiles are understated "
-            "(FORMATS.md §3.9); use an open-loop sweep (--rates) for tail latency",
+            "(docs/formats.md §3.9); use an open-loop sweep (--rates) for tail latency",
         )
     analysis: dict[str, Any] = {
         "mode": sweep.mode,
         "level_kind": sweep.level_kind,
         "driver": sweep.driver,
-        "target": sweep.target,
+        # a Sweep built by a caller may hold a raw URL or command: masked here too
+        "target": None if sweep.target is None else redact_text(sweep.target),
         "levels": [
             _level(lv, inputs.slo_s, sweep) for lv in sorted(sweep.levels, key=lambda x: x.level)
         ],
-        "notes": list(sweep.notes),
+        "notes": [redact_text(n) for n in sweep.notes],
     }
     if sweep.mode == "open":
         open_part, series, recs = _open(sweep, inputs.slo_s, ledger)
@@ -159,8 +165,10 @@ def _measured_peak(sweep: Sweep, ledger: Ledger) -> dict[str, Any] | None:
     """The best level when both of its neighbours measured less: the peak is bracketed by
     measurements, whatever any fit says. None when throughput was still rising at the top."""
     levels = sorted(sweep.levels, key=lambda lv: lv.level)
+    if len(levels) < 3:  # none at all when the first level was stopped or interrupted
+        return None
     i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
-    if i == len(levels) - 1 or len(levels) < 3 or (i == 0 and levels[0].level > 1):
+    if i == len(levels) - 1 or (i == 0 and levels[0].level > 1):
         return None  # still rising at the top, or nothing measured below a best above 1
     best, above = levels[i], levels[i + 1]
     below = levels[i - 1] if i > 0 else None

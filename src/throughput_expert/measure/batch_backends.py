@@ -3,21 +3,31 @@
 A backend is one open connection with the trial table created (``Backend``): ``prepare`` returns
 the timed job for a method and rows, ``reset`` empties the table between sizes, ``close`` drops it
 and never raises. PostgreSQL goes through psycopg 3 (an optional extra, imported when used), SQLite
-through the standard library. No message ever carries the DSN's password (``Dsn.scrub``).
+through the standard library.
+
+No message or report ever carries the DSN's password: the ``target`` shown is the DSN masked by
+``redact.redact_dsn`` (which also remembers the password for ``redact.scrub``), and every error
+from the driver goes through ``Dsn.scrub``. A password holding a raw ``/`` or ``@`` is refused
+(libpq would read a piece of it as the host, port or database, and echo that piece in its
+errors): percent-encode it. Every wait on the server is bounded by the time budget: the
+connection by ``connect_timeout`` (a fifth of the budget, or the DSN's own capped at the
+budget), each statement by ``statement_timeout`` (the budget).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import quote
 
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.model.trials import Dialect
+from throughput_expert.redact import redact_dsn, remember_secret, scrub, secret_key
 
 if TYPE_CHECKING:
     import psycopg
@@ -61,27 +71,24 @@ class Backend(Protocol):
 
 @dataclass(frozen=True)
 class Dsn:
-    dsn: str
-    target: str  # the DSN without its password
+    dsn: str = field(repr=False)  # holds the password: never shown
+    target: str  # the DSN with its password masked
     dialect: Dialect
-    hidden: tuple[str, ...]  # strings that must never reach a message
     path: str = ""  # SQLite only
 
     def scrub(self, text: object) -> str:
-        """``text`` on one line with every hidden string masked."""
-        out = str(text)
-        for secret in self.hidden:
-            out = out.replace(secret, "***")
-        return " ".join(out.split())
+        """``text`` on one line with every remembered secret (the DSN's password) masked."""
+        return " ".join(scrub(str(text)).split())
 
 
 def parse_dsn(dsn: str) -> Dsn:
     scheme, sep, rest = dsn.partition("://")
     # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:
     if scheme.lower() == "sqlite" and rest.startswith("/") and len(rest) > 1:
-        return Dsn(dsn=dsn, target=dsn, dialect="sqlite", hidden=(), path=rest[1:])
+        return Dsn(dsn=dsn, target=dsn, dialect="sqlite", path=rest[1:])
     if sep and scheme.lower() in ("postgresql", "postgres"):
-        return _parse_postgres(dsn, scheme, rest)
+        return _parse_postgres(dsn, rest)
+    redact_dsn(dsn)  # remembers any password in it, for the lines that might echo it
     # Name the scheme only when it is one: a malformed DSN may hold a password anywhere.
     named = f"{scheme}://" if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "this"
     raise InputError(
@@ -92,21 +99,26 @@ def parse_dsn(dsn: str) -> Dsn:
     )
 
 
-def _parse_postgres(dsn: str, scheme: str, rest: str) -> Dsn:
-    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    tail = rest[len(netloc) :]
-    userinfo, at, hosts = netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    path, question, query = tail.partition("?")
-    params = parse_qsl(query, keep_blank_values=True)
-    hidden = [password] + [v for k, v in params if k == "password"]
-    kept = [(k, v) for k, v in params if k != "password"]
-    target = f"{scheme}://{user + '@' if at else ''}{hosts}{path}"
-    target += f"?{urlencode(kept)}" if question and kept else ""
-    hidden += [unquote(s) for s in hidden] + [quote(s, safe="") for s in hidden]
-    # Longest first, so a secret is masked whole before any shorter form inside it.
-    masks = tuple(sorted({s for s in hidden if s}, key=len, reverse=True))
-    return Dsn(dsn=dsn, target=target, dialect="postgresql", hidden=masks)
+def _parse_postgres(dsn: str, rest: str) -> Dsn:
+    target = redact_dsn(dsn)  # remembers the password (decoded) and any password= value
+    # The password as written too, and each secret-named query value, for errors that echo them.
+    userinfo = rest.rpartition("@")[0]
+    if ":" in userinfo:
+        remember_secret(userinfo.partition(":")[2])
+    for key, value in re.findall(r"[?&]([^=&#]*)=([^&#]*)", rest):
+        if secret_key(key):
+            remember_secret(value)
+    # libpq reads the user info up to the first '@' or '/'; tpx masks up to the last '@'. Where
+    # the two differ, libpq would take a piece of the password for the host, port or database.
+    libpq = re.match(r"[^@/]*@", rest)
+    if ":" in userinfo and (libpq is None or libpq.group(0)[:-1] != userinfo):
+        raise InputError(
+            "cannot tell where the password ends: percent-encode '/' as %2F and '@' as %40 in "
+            "it (and '@' anywhere after the host)",
+            source=SOURCE,
+            field="dsn",
+        )
+    return Dsn(dsn=dsn, target=target, dialect="postgresql")
 
 
 # --- PostgreSQL (psycopg 3) ---------------------------------------------------------------------
@@ -200,14 +212,36 @@ def _open_postgres(dsn: Dsn, table: str, budget_s: float) -> _Postgres:
         given = conninfo_to_dict(dsn.dsn)
     except psycopg.Error as exc:
         raise InputError(dsn.scrub(exc), source=SOURCE, field="dsn") from None
-    timeout = given.get("connect_timeout", max(2, int(budget_s / 5)))  # the DSN's own wins
+    timeout = _connect_timeout(given.get("connect_timeout"), budget_s)
     try:
         conn = psycopg.connect(
             dsn.dsn, application_name="tpx-batch-trials", connect_timeout=timeout
         )
     except psycopg.Error as exc:
         raise MeasurementError(f"cannot connect: {dsn.scrub(exc)}", source=dsn.target) from None
+    try:  # no statement outlives the budget, whatever the server does
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, false)", [f"{math.ceil(budget_s * 1e3)}"]
+        )
+        conn.commit()
+    except psycopg.Error as exc:
+        conn.close()
+        raise MeasurementError(
+            f"the database failed: {dsn.scrub(exc)}", source=dsn.target
+        ) from None
     return _Postgres(conn, table)
+
+
+def _connect_timeout(given: object, budget_s: float) -> int:
+    """Seconds to wait for a connection (libpq's whole seconds, at least 2): the DSN's own
+    ``connect_timeout`` capped at the budget, else a fifth of the budget (libpq's 0 or no value
+    means "wait forever": never)."""
+    longest = max(2, math.ceil(budget_s))
+    try:
+        own = int(str(given))
+    except ValueError:
+        own = 0
+    return min(own, longest) if own > 0 else max(2, int(budget_s / 5))
 
 
 # --- SQLite (stdlib sqlite3) --------------------------------------------------------------------

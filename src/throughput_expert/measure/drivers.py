@@ -35,6 +35,7 @@ from typing import Protocol, runtime_checkable
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.records import Latency
+from throughput_expert.sources.sweep import redact_text
 
 __all__ = [
     "CallableDriver",
@@ -193,7 +194,10 @@ class CommandDriver:
     """A shell command, one process per operation; an exit code ≠ 0 is an error.
 
     Each process runs in a session of its own, so a cancelled call (the level's deadline,
-    Ctrl-C) kills the whole process group, not just the shell.
+    Ctrl-C) kills the whole process group, not just the shell. The ``target`` shown and saved
+    is the command with the secrets it visibly carries masked (``sources.sweep.redact_text``:
+    URL passwords, ``PASSWORD=...``, ``--token ...``, ``-u user:password``, auth headers);
+    the command itself runs as given.
     """
 
     def __init__(self, command: str) -> None:
@@ -201,7 +205,7 @@ class CommandDriver:
             raise InputError("empty command", source="--command")
         self._command = command
         self.name = "command"
-        self.target = command
+        self.target = redact_text(command)
 
     def check_target(self, *, allow_remote: bool) -> None:
         """A local command: nothing to check."""

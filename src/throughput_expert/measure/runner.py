@@ -12,7 +12,9 @@ Safety: the driver's target must be on loopback unless ``allow_remote``; every l
 in time (warm-up + duration + a grace period, then running calls are abandoned) and in requests
 (``max_requests``, else ``LEVEL_REQUEST_CAP``); Ctrl-C stops at once and returns the levels
 already finished, noted "interrupted after level N"; a level whose error share exceeds
-``error_threshold`` is not kept and stops the sweep, with the reason in the notes.
+``error_threshold`` is not kept and stops the sweep, with the reason in the notes. The Sweep's
+``target`` never holds a secret: each driver masks its own (a URL's password, a command's
+``PASSWORD=...``) and the runner masks it again (``sources.sweep.redact_text``).
 
 Each level runs on uvloop's event loop when ``uvloop`` is installed (libuv: about 3.5x the
 requests per second of the standard loop for the ``url`` driver against nginx, see
@@ -35,6 +37,7 @@ from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_op
 from throughput_expert.measure.progress import ProgressEvent, ProgressKind
 from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
+from throughput_expert.sources.sweep import redact_text
 
 __all__ = [
     "LEVEL_REQUEST_CAP",
@@ -53,7 +56,7 @@ MIN_GRACE_S = 2.0
 _SOURCE = "sweep"
 _CO_NOTE = (
     "closed loop: latency is measured from each request's send, so the percentiles are prone "
-    "to coordinated omission (FORMATS.md §3.9)"
+    "to coordinated omission (docs/formats.md §3.9)"
 )
 
 Progress = Callable[[ProgressEvent], None]
@@ -123,7 +126,7 @@ def run_sweep(
         tuple(finished),
         closed_loop_percentiles=mode == "closed",
         driver=driver.name,
-        target=driver.target,
+        target=redact_text(driver.target),  # the drivers mask theirs; this covers any other
         started_at=started_at,
         notes=tuple(notes),
     )

@@ -6,7 +6,7 @@ second, or a plain count. One regex (``_QUANTITY``) splits any text into a numbe
 table per kind maps the unit to its SI factor. Anything unreadable, negative, not finite or of the
 wrong type raises ``InputError`` carrying ``source`` and ``field``; nothing else escapes.
 
-Percent rule (DESIGN.md, "The Report"): a string with ``%`` is a percent; a number under a key
+Percent rule (docs/formats.md §5.3): a string with ``%`` is a percent; a number under a key
 ending in ``_pct`` is 0-100; a number under a bare key is a fraction 0-1, and a bare number above
 1 is an input error that suggests the ``%`` form.
 """
@@ -21,9 +21,12 @@ from fractions import Fraction
 from typing import Literal, NoReturn
 
 from throughput_expert.errors import InputError
+from throughput_expert.redact import secret_key
 
 __all__ = [
+    "COUNT_BOUNDS",
     "DurationUnit",
+    "check_count",
     "parse_bandwidth",
     "parse_bytes",
     "parse_count",
@@ -201,8 +204,49 @@ def parse_rate(value: Quantity, *, source: str = "input", field: str = "") -> fl
 
 
 def parse_count(value: Quantity, *, source: str = "input", field: str = "") -> float:
-    """A plain count from "10K", "2.5M", "1,000", "1_000" or a number."""
-    return _parse(value, _COUNT, source, field)
+    """A plain count from "10K", "2.5M", "1,000", "1_000" or a number.
+
+    A count of cores, workers or instances (by the last word of ``field``: ``cores``,
+    ``components[2].max_instances``) is also held to its bound (``COUNT_BOUNDS``).
+    """
+    return check_count(_parse(value, _COUNT, source, field), value, source=source, field=field)
+
+
+# Counts that size work — a loop, a pool, a series, an array: above these a value is a typo or
+# an attack, never a system, and refusing it keeps every law's work bounded. Keyed by the last
+# word of a field (a flag passes ``kind="cores"`` or ``kind="workers"`` instead).
+_CORE_BOUND = (1 << 20, "more than any one host has")
+_WORKER_BOUND = (1 << 24, "more than any one service runs")
+COUNT_BOUNDS: Mapping[str, tuple[int, str]] = {
+    **dict.fromkeys(("cores", "cpu_cores"), _CORE_BOUND),
+    **dict.fromkeys(
+        ("workers", "threads", "consumers", "servers", "concurrency", "current_threads"),
+        _WORKER_BOUND,
+    ),
+    **dict.fromkeys(("instances", "max_instances", "replicas", "partitions"), _WORKER_BOUND),
+}
+
+
+def check_count(
+    number: float,
+    value: object = None,
+    *,
+    source: str = "input",
+    field: str = "",
+    kind: str | None = None,
+) -> float:
+    """``number`` when it is within the bound of its kind of count (``kind``, else the last word
+    of ``field``; see ``COUNT_BOUNDS``), else an ``InputError`` stating the bound and why.
+
+    ``value`` is what the user wrote, shown in the message (``number`` when None).
+    """
+    word = kind or field.rsplit(".", 1)[-1].lower()
+    bound = COUNT_BOUNDS.get(word)
+    if bound is None or number <= bound[0]:
+        return number
+    limit, why = bound
+    shown = _shown(number if value is None else value, field)
+    raise InputError(f"{shown} is {why} (at most {limit:,})", source=source, field=field)
 
 
 def parse_bytes(value: Quantity, *, source: str = "input", field: str = "") -> float:
@@ -233,7 +277,9 @@ def parse_duration(
     number, unit = _tokenize(value, _DURATION, source, field)
     if unit == "" and default_unit is None:
         raise InputError(
-            f"a duration needs a unit, e.g. 5ms (got {_shown(value)})", source=source, field=field
+            f"a duration needs a unit, e.g. 5ms (got {_shown(value, field)})",
+            source=source,
+            field=field,
         )
     return _scale(number, unit or default_unit or "s", _DURATION, value, source, field)
 
@@ -249,6 +295,8 @@ def parse_fraction(value: Quantity, *, key: str, source: str = "input", field: s
         fraction = _scale(number, unit, _FRACTION, value, source, field)
     elif key.endswith("_pct"):
         fraction = number / 100.0
+    elif number > 1.0 and secret_key(field):
+        raise InputError(f"{_shown(value, field)} is above 1", source=source, field=field)
     elif number > 1.0:
         raise InputError(
             f'{_number(number)} is above 1: write "{_number(number)}%" or use {key}_pct',
@@ -258,7 +306,9 @@ def parse_fraction(value: Quantity, *, key: str, source: str = "input", field: s
     else:
         fraction = number
     if fraction > 1.0:
-        raise InputError(f"utilization above 100 %: {_shown(value)}", source=source, field=field)
+        raise InputError(
+            f"utilization above 100 %: {_shown(value, field)}", source=source, field=field
+        )
     return fraction
 
 
@@ -292,12 +342,12 @@ def _split(text: str, kind: _Kind, source: str, field: str) -> tuple[float, str]
 
 def _checked(number: float, value: object, kind: _Kind, source: str, field: str) -> float:
     if math.isnan(number):
-        raise InputError(f"{_shown(value)} is not a number", source=source, field=field)
+        raise InputError(f"{_shown(value, field)} is not a number", source=source, field=field)
     if math.isinf(number):
-        raise InputError(f"{_shown(value)} is too large", source=source, field=field)
+        raise InputError(f"{_shown(value, field)} is too large", source=source, field=field)
     if number < 0.0:
         raise InputError(
-            f"{_shown(value)} is negative: {kind.name} must be at least 0",
+            f"{_shown(value, field)} is negative: {kind.name} must be at least 0",
             source=source,
             field=field,
         )
@@ -307,23 +357,28 @@ def _checked(number: float, value: object, kind: _Kind, source: str, field: str)
 def _scale(number: float, unit: str, kind: _Kind, value: object, source: str, field: str) -> float:
     factor = kind.units.get(unit)
     if factor is None:
-        _unreadable(value, kind, source, field, f': unknown unit "{_truncated(unit)}"')
+        shown = "" if secret_key(field) else f': unknown unit "{_truncated(unit)}"'
+        _unreadable(value, kind, source, field, shown)
     try:
         return float(Fraction(number) * factor)
     except OverflowError:
-        raise InputError(f"{_shown(value)} is too large", source=source, field=field) from None
+        shown = _shown(value, field)
+        raise InputError(f"{shown} is too large", source=source, field=field) from None
 
 
 def _unreadable(value: object, kind: _Kind, source: str, field: str, detail: str = "") -> NoReturn:
     raise InputError(
-        f"cannot read {_shown(value)} as {kind.name}{detail} (examples: {kind.examples})",
+        f"cannot read {_shown(value, field)} as {kind.name}{detail} (examples: {kind.examples})",
         source=source,
         field=field,
     )
 
 
-def _shown(value: object) -> str:
-    """The offending value for a message: quoted, truncated text, or what else it is."""
+def _shown(value: object, field: str = "") -> str:
+    """The offending value for a message: quoted, truncated text, or what else it is; never
+    the value of a key that looks secret (``db_password``, ``api_key``)."""
+    if secret_key(field):
+        return "the value (not shown: the key looks secret)"
     if isinstance(value, str):
         return f'"{_truncated(value)}"' if value.strip() else "an empty value"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from throughput_expert.redact import redact_dsn
+
 __all__ = ["BatchTrial", "BatchTrials", "Dialect"]
 
 Dialect = Literal["postgresql", "sqlite"]
@@ -31,9 +33,10 @@ class BatchTrial:
 class BatchTrials:
     """Every trial of one run against one database.
 
-    ``target`` is the DSN with any password removed. ``row_bytes`` is the data sent per row
-    (an 8-byte id, the payload, an 8-byte timestamp). ``interrupted`` is True when Ctrl-C stopped
-    the run: the trials are what was measured before it. ``notes`` say what was skipped and why.
+    ``target`` is the DSN with any password masked (masked again here, whoever built it).
+    ``row_bytes`` is the data sent per row (an 8-byte id, the payload, an 8-byte timestamp).
+    ``interrupted`` is True when Ctrl-C stopped the run: the trials are what was measured before
+    it. ``notes`` say what was skipped and why.
     """
 
     target: str
@@ -43,6 +46,10 @@ class BatchTrials:
     duration_s: float
     interrupted: bool
     notes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.dialect != "sqlite":  # a file path may hold an '@' that is no password's end
+            object.__setattr__(self, "target", redact_dsn(self.target))
 
     def by_method(self) -> dict[str, list[BatchTrial]]:
         """The trials grouped by method, in run order, each list sorted by batch size."""

@@ -1,9 +1,13 @@
-"""The sweep file (FORMATS.md §5.1): CSV or JSON, written by ``tpx sweep --save``.
+"""The sweep file (docs/formats.md §5.1): CSV or JSON, written by ``tpx sweep --save``.
 
 CSV: a header; the first column is the level (``concurrency`` or ``instances``), then
 ``throughput_rps`` (alias ``throughput``) and optional ``p50_ms p90_ms p99_ms p999_ms max_ms
 errors requests duration_s offered_rps``. JSON: ``{"format": "tpx-sweep", "version": 1, ...}``.
 Readers accept unknown keys and columns.
+
+A sweep's ``target`` (the URL, command or function loaded) and its notes never carry a secret:
+``redact_text`` masks them when a sweep file is written and again when one is read (it may come
+from another program).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -19,9 +24,10 @@ from typing import Any
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
+from throughput_expert.redact import MASK, redact_url, remember_secret, secret_key
 from throughput_expert.sources import read_json, read_text, write_atomically
 
-__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "save_sweep", "sweep_to_json"]
+__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "redact_text", "save_sweep", "sweep_to_json"]
 
 FORMAT = "tpx-sweep"
 VERSION = 1
@@ -35,6 +41,67 @@ _LATENCY_COLUMNS = {
     "p999_ms": "p999_s",
     "max_ms": "max_s",
 }
+
+
+# --- secrets in a target or a note -------------------------------------------------------------
+
+_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]+""")
+# A word of a command line: bare and quoted pieces up to whitespace.
+_WORD = re.compile(r"""(?:'[^']*'?|"[^"]*"?|[^\s'"])+""")
+_KEY = re.compile(r"-{0,2}[A-Za-z_][\w.-]*")
+# A header to the end of its quotes or line: "Authorization: Bearer ...", "X-Api-Key: ...".
+_HEADER = re.compile(r"""(?P<key>[A-Za-z][\w-]*)\s*:\s+(?P<value>[^'"\r\n]+)""")
+
+
+def redact_text(text: str) -> str:
+    """``text`` (a command line, a URL, a note) with the secrets it shows masked: the password
+    of every URL in it (``redact.redact_url``); the value of a secret-looking ``NAME=value``,
+    ``--name=value`` or ``--name value``; curl's ``-u user:password``; the value of a
+    secret-looking header (``Authorization: Bearer ...``). Each masked value is remembered for
+    ``redact.scrub``. A password holding spaces in a URL is beyond it: percent-encode them."""
+    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    text = _HEADER.sub(_header, text)
+    words = list(_WORD.finditer(text))
+    out, at = [], 0
+    for i, word in enumerate(words):
+        shown = _word(word.group(0), words[i - 1].group(0) if i else "")
+        out += [text[at : word.start()], shown]
+        at = word.end()
+    return "".join(out) + text[at:]
+
+
+def _header(m: re.Match[str]) -> str:
+    value = m.group("value").strip()
+    if not secret_key(m.group("key")) or value == MASK:
+        return m.group(0)
+    remember_secret(value.split(None, 1)[-1])  # the credential after "Bearer", "Basic"
+    return f"{m.group('key')}: {_hidden(value)}"
+
+
+def _word(word: str, before: str) -> str:
+    """One word with its secret masked, given the word before it."""
+    key, eq, value = word.partition("=")
+    if eq and _KEY.fullmatch(key) and secret_key(key):
+        return f"{key}={_hidden(value)}"
+    if before in ("-u", "--user") and ":" in word:
+        user, _, password = word.partition(":")
+        return f"{user}:{_hidden(password)}"
+    if before.startswith("--") and "=" not in before and secret_key(before) and word[0] != "-":
+        return _hidden(word)
+    return word
+
+
+def _hidden(value: str) -> str:
+    """``***`` in the quotes ``value`` had; the value is remembered as a secret."""
+    quote = value[0] if value[:1] in ("'", '"') and value[-1:] == value[0] else ""
+    bare = value[1:-1] if quote else value
+    if bare == MASK or not bare:
+        return value
+    remember_secret(bare)
+    return f"{quote}{MASK}{quote}"
+
+
+# --- reading ------------------------------------------------------------------------------------
 
 
 def is_sweep_file(path: str | PathLike[str]) -> bool:
@@ -132,7 +199,7 @@ def _from_json(doc: object, source: str) -> Sweep:
         closed_loop_percentiles=bool(doc.get("closed_loop_percentiles", False)),
         source=InputRef(source, "sweep-json", f"{len(levels)} levels"),
         driver=_str(src.get("driver")),
-        target=_str(src.get("target")),
+        target=_redacted(_str(src.get("target"))),
         started_at=_str(src.get("started_at")),
         notes=_notes(doc.get("notes"), source),
     )
@@ -144,7 +211,7 @@ def _notes(value: object, source: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
         raise InputError("expected a list of strings", source=source, field="notes")
-    return tuple(value)
+    return tuple(redact_text(n) for n in value)
 
 
 def _json_level(x: object, source: str, field: str) -> SweepLevel:
@@ -225,17 +292,26 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _redacted(value: str | None) -> str | None:
+    return None if value is None else redact_text(value)
+
+
 def sweep_to_json(sweep: Sweep) -> dict[str, Any]:
-    """The JSON form of FORMATS.md §5.1."""
+    """The JSON form of docs/formats.md §5.1."""
     return {
         "format": FORMAT,
         "version": VERSION,
         "level": sweep.level_kind,
         "mode": sweep.mode,
         "levels": [_level_json(lv) for lv in sweep.levels],
-        "source": {"driver": sweep.driver, "target": sweep.target, "started_at": sweep.started_at},
+        "source": {
+            "driver": sweep.driver,
+            "target": _redacted(sweep.target),
+            "started_at": sweep.started_at,
+        },
         "closed_loop_percentiles": sweep.closed_loop_percentiles,
-        "notes": list(sweep.notes),  # an added key: readers accept unknown keys (§5.1)
+        # an added key: readers accept unknown keys (docs/formats.md §5.1)
+        "notes": [redact_text(n) for n in sweep.notes],
     }
 
 
