@@ -183,7 +183,7 @@ def test_parse_count(text: str | float, expected: float) -> None:
     assert parse_count(text) == pytest.approx(expected)
 
 
-# The percent rule (DESIGN.md, "The Report").
+# The percent rule (docs/formats.md §5.3).
 
 
 @pytest.mark.parametrize("text", ["45%", "45 %", " 45% "])

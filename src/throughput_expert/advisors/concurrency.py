@@ -25,6 +25,7 @@ from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError
 from throughput_expert.model import Report, Series
+from throughput_expert.model.quantity import check_count
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep
 from throughput_expert.model.units import fmt_count, fmt_duration
@@ -146,6 +147,8 @@ def _check(i: ConcurrencyInputs) -> None:
         raise InputError("must be at least 1", source="--cpu-cores")
     if i.current_threads < 1:
         raise InputError("must be at least 1", source="--current-thread-pool")
+    check_count(i.cores, source=i.cores_source, kind="cores")
+    check_count(i.current_threads, source="--current-thread-pool", kind="workers")
     for flag, value in (("--wait-time", i.wait_s), ("--compute-time", i.compute_s)):
         if value is not None and value <= 0:
             raise InputError("must be above zero", source=flag)

@@ -159,8 +159,7 @@ def instances_needed(
     sigma, kappa = usl
     base = c.instances * cap1 / relative(c.instances, sigma, kappa)
     peak = math.sqrt((1 - sigma) / kappa) if kappa > 0 else None
-    top = min(limit, int(peak) + 1 if peak else limit)
-    n = next((k for k in range(1, top + 1) if base * relative(k, sigma, kappa) >= demand), None)
+    n = _smallest_carrying(demand, base, sigma, kappa, limit, peak)
     peak_cap = base * relative(peak, sigma, kappa) if peak else None
     ledger.prove(
         f"instances-{c.name}",
@@ -179,6 +178,28 @@ def instances_needed(
             return Scaled(None, False, why, peak_cap, peak, peak_cap)
         return _capped(c, limit + 1, base * relative(limit, sigma, kappa), limit, peak, peak_cap)
     return Scaled(n, True, None, base * relative(n, sigma, kappa), peak, peak_cap)
+
+
+def _smallest_carrying(
+    demand: float, base: float, sigma: float, kappa: float, limit: int, peak: float | None
+) -> int | None:
+    """The smallest N ≤ ``limit`` with base · rel(N) ≥ demand, by bisection, not a count from 1
+    (``max_instances`` is the user's number): rel rises up to the peak N* = √((1 − σ)/κ) and
+    falls after it, so the test is monotone on 1..⌊N*⌋ and ⌊N*⌋ + 1 is the only other
+    candidate."""
+
+    def carries(k: int) -> bool:
+        return base * relative(k, sigma, kappa) >= demand
+
+    rising = min(limit, int(peak)) if peak is not None else limit
+    if rising >= 1 and carries(rising):
+        low, high = 0, rising  # low does not carry (N = 0 carries nothing), high does
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if carries(middle) else (middle, high)
+        return high
+    past = rising + 1
+    return past if peak is not None and past <= limit and carries(past) else None
 
 
 def _capped(

@@ -10,6 +10,11 @@ Vocabulary (case-insensitive):
   DynamoDB, Elasticsearch, ClickHouse, SQLite -> database; Redis, Memcached -> cache; Kafka,
   RabbitMQ, SQS, Pulsar, NATS, Kinesis -> queue.
 Clauses are split on commas, semicolons, "and", "with", "->", "→" and "+".
+
+The sentence comes from a task file another program wrote: every pattern here runs in linear
+time (no repetition next to another that could match the same characters, so no match is
+retried over a run of spaces), and a count above the bound for workers or instances
+(``quantity.COUNT_BOUNDS``) is an ``InputError``, not a pool of a billion.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from throughput_expert.model.architecture import ComponentKind
+from throughput_expert.model.quantity import check_count
 
 __all__ = ["Part", "read_sentence"]
 
@@ -82,11 +88,19 @@ _PRODUCTS: dict[str, tuple[str, ComponentKind]] = {
     "nats": ("NATS", "queue"),
     "kinesis": ("Kinesis", "queue"),
 }
+# No "\s*" around the separators: over a run of spaces that leads to no separator it would be
+# tried, and fail, from every space in the run (80 KB of spaces: minutes). Clauses are stripped.
 _SPLIT = re.compile(
-    r"\s*(?:,|;|->|→|\+|\b(?:and|with|behind|in front of|via|through|into|feeding|then|"
-    r"writing to|reading from|writes to|reads from|to|from)\b)\s*",
+    r"(?:,|;|->|→|\+|\b(?:and|with|behind|in front of|via|through|into|feeding|then|"
+    r"writing to|reading from|writes to|reads from|to|from)\b)",
     re.IGNORECASE,
 )
+_TOKEN = re.compile(r"[a-z0-9]++")
+# Every product name in one pass (longest first, so "postgresql" is not read as "postgres").
+_PRODUCT = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in sorted(_PRODUCTS, key=len, reverse=True)) + r")\b"
+)
+_MAX_DIGITS = 18  # a longer number is over every bound; int() of 5,000 digits would raise
 
 
 @dataclass(frozen=True)
@@ -114,10 +128,9 @@ def read_sentence(text: str) -> tuple[list[Part], list[str]]:
 
 def _clause(clause: str) -> Part | None:
     low = clause.lower()
-    tokens = re.findall(r"[a-z0-9]+", low)
-    product = next(
-        (v for k, v in _PRODUCTS.items() if re.search(rf"\b{re.escape(k)}\b", low)), None
-    )
+    tokens = _TOKEN.findall(low)
+    named = {m.group() for m in _PRODUCT.finditer(low)}
+    product = next((v for k, v in _PRODUCTS.items() if k in named), None)
     at = max((i for i, t in enumerate(tokens) if _kind(t)), default=None)
     kind = _kind(tokens[at]) if at is not None else None
     if product is not None and kind in (None, "database", "cache", "queue"):
@@ -141,7 +154,11 @@ def _count(tokens: list[str], at: int | None) -> int | None:
         return None
     for token in reversed(tokens[max(0, at - 3) : at]):
         if token.isdigit():
-            return int(token)
+            number = int(token) if len(token) <= _MAX_DIGITS else 10**_MAX_DIGITS
+            shown = f"{token} {tokens[at]}"
+            return int(
+                check_count(number, shown, source="context", field="architecture", kind="workers")
+            )
         if token in _COUNTS:
             return _COUNTS[token]
     return None

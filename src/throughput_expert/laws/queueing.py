@@ -5,6 +5,12 @@ Harris, "Fundamentals of Queueing Theory", §2.3; Gunther, "Analyzing Computer S
 with Perl::PDQ", ch. 2. Poisson arrivals at rate λ (per second), exponential service of mean S
 (seconds, μ = 1/S), c identical servers, FCFS, infinite queue. Offered load a = λ·S (erlangs),
 utilization ρ = a / c; every formula needs ρ < 1 and raises ``UnstableSystem`` otherwise.
+
+Nothing here loops over the servers: Erlang B is the Poisson ratio B(c, a) = P(N = c) / P(N ≤ c)
+for N ~ Poisson(a) (the truncated Poisson distribution of busy servers, Kleinrock §3.6), so a
+pool of 10⁸ costs what a pool of 8 does, and the smallest pool meeting a target is found by
+bisection. Both agree with the textbook recurrence B(k) = a·B(k−1) / (k + a·B(k−1)) to about
+1e-12 relative (a property test compares them). A pool is at most 2³² servers.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.optimize import brentq  # type: ignore[import-untyped]
+from scipy.special import pdtr  # type: ignore[import-untyped]
 
 from throughput_expert.errors import InputError, UnstableSystem
 from throughput_expert.laws._checks import non_negative, positive, servers
@@ -55,8 +63,21 @@ def _positive(value: float, field: str) -> float:
     return positive(value, field, _SOURCE)
 
 
+_MAX_SERVERS = 1 << 32  # bounds the one series below (overloaded Erlang B) to ~600,000 terms
+
+
 def _servers(count: int) -> int:
-    return servers(count, _SOURCE)
+    whole = servers(count, _SOURCE)
+    if whole > _MAX_SERVERS:
+        got = (
+            f"{whole:,}" if whole.bit_length() <= 64 else f"an integer of {whole.bit_length()} bits"
+        )
+        raise InputError(
+            f"must be at most {_MAX_SERVERS:,}: no pool has more servers, got {got}",
+            source=_SOURCE,
+            field="servers",
+        )
+    return whole
 
 
 def _probability(q: float) -> float:
@@ -73,10 +94,68 @@ def _unstable(rho: float) -> UnstableSystem:
     )
 
 
-def _next_erlang_b(previous: float, servers: int, offered_load: float) -> float:
-    # B(k) = a·B(k−1) / (k + a·B(k−1)): stays in [0, 1], so no factorial and no overflow.
-    blocked = offered_load * previous
-    return blocked / (servers + blocked)
+_STIRLING = (1 / 12, 1 / 360, 1 / 1260, 1 / 1680, 1 / 1188)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_CHUNK = 4096
+
+
+def _stirling_error(n: float) -> float:
+    # ln n! − ln(√(2πn)·(n/e)ⁿ), by its asymptotic series for large n (Loader 2000).
+    if n <= 15:
+        return math.lgamma(n + 1) - (n + 0.5) * math.log(n) + n - _HALF_LOG_2PI
+    inv2 = 1 / (n * n)
+    s0, s1, s2, s3, s4 = _STIRLING
+    return (s0 - (s1 - (s2 - (s3 - s4 * inv2) * inv2) * inv2) * inv2) / n
+
+
+def _deviance(x: float, mean: float) -> float:
+    # x·ln(x/mean) + mean − x without cancellation when x ≈ mean (Loader 2000, "bd0").
+    if abs(x - mean) < 0.1 * (x + mean):
+        v = (x - mean) / (x + mean)
+        total, term = (x - mean) * v, 2 * x * v
+        for j in range(1, 1000):  # |v| < 0.1: each term is 100 times smaller; ~8 are enough
+            term *= v * v
+            updated = total + term / (2 * j + 1)
+            if updated == total:
+                break
+            total = updated
+        return total
+    return x * math.log(x / mean) + mean - x
+
+
+def _log_poisson_pmf(k: int, mean: float) -> float:
+    # ln P(N = k), N ~ Poisson(mean > 0), k ≥ 1: −δ(k) − bd0(k, mean) − ½ln(2πk), accurate to
+    # a few ulps at any size (ln aᵏ − ln k! would lose digits to cancellation for large k).
+    return -_stirling_error(k) - _deviance(k, mean) - _HALF_LOG_2PI - 0.5 * math.log(k)
+
+
+def _erlang_b_series(servers: int, offered_load: float) -> float:
+    # 1/B = Σ_{j=0..c} c!/((c−j)!·aʲ) for c < a, where P(N ≤ c) is a far tail that loses
+    # digits (or underflows): each term is the last times (c−j+1)/a < 1, so they shrink faster
+    # than (c/a)ʲ and like exp(−j²/2c) near c = a: at most about 9·√c of them count (9,000
+    # for a million servers), never more than c + 1.
+    total, last, start = 1.0, 1.0, 1
+    while start <= servers:
+        j = np.arange(start, min(start + _CHUNK, servers + 1), dtype=np.float64)
+        terms = last * np.cumprod((servers - j + 1) / offered_load)
+        total += float(terms.sum())
+        last = float(terms[-1])
+        if last <= total * 1e-17:
+            break
+        start += _CHUNK
+    return 1 / total
+
+
+def _erlang_b(servers: int, offered_load: float) -> float:
+    # B(c, a) = P(N = c) / P(N ≤ c), N ~ Poisson(a): O(1) in c for a stable queue (c ≥ a,
+    # P(N ≤ c) near or above one half); an overloaded one (c < a, Erlang B only) sums a
+    # series. Checked arguments only.
+    if offered_load == 0:
+        return 0.0
+    if servers < offered_load:
+        return _erlang_b_series(servers, offered_load)
+    below = float(pdtr(servers, offered_load))
+    return min(1.0, math.exp(_log_poisson_pmf(servers, offered_load) - math.log(below)))
 
 
 def _erlang_c_from_b(blocking: float, rho: float) -> float:
@@ -85,12 +164,13 @@ def _erlang_c_from_b(blocking: float, rho: float) -> float:
 
 
 def erlang_b(servers: int, offered_load: float) -> float:
-    """Erlang B blocking probability of M/M/c/c, by B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1))."""
+    """Erlang B blocking probability of M/M/c/c: B = P(N = c) / P(N ≤ c), N ~ Poisson(a).
+
+    The same number as the recurrence B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)), in constant
+    time whatever the number of servers.
+    """
     count, load = _servers(servers), _non_negative(offered_load, "offered_load")
-    blocking = 1.0
-    for k in range(1, count + 1):
-        blocking = _next_erlang_b(blocking, k, load)
-    return blocking
+    return _erlang_b(count, load)
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -126,7 +206,7 @@ def mmc(arrival_rate: float, service_time: float, servers: int) -> QueueResult:
     service, count = _positive(service_time, "service_time"), _servers(servers)
     if rate * service / count >= 1:
         raise _unstable(rate * service / count)
-    return _result(rate, service, count, erlang_b(count, rate * service))
+    return _result(rate, service, count, _erlang_b(count, rate * service))
 
 
 def mm1(arrival_rate: float, service_time: float) -> QueueResult:
@@ -196,17 +276,39 @@ def smallest_servers_for(
 ) -> QueueResult | None:
     """The smallest stable M/M/c pool whose result satisfies ``predicate``, or None.
 
-    Searches c = ⌊a⌋ + 1, ⌊a⌋ + 2, … up to ``max_servers`` (a = λ·S), carrying the Erlang B
-    recurrence along so the whole search costs O(c) rather than O(c²).
+    ``predicate`` must be monotone in the pool size — once met, met by every larger pool — as
+    every response-time, wait or P(wait) target is: adding a server never slows M/M/c. The
+    search starts at the smallest stable pool c = ⌊a⌋ + 1 (a = λ·S), gallops up (c + 1, c + 3,
+    c + 7, …, at most ``max_servers``) to a pool that meets it, then bisects: O(log c) queue
+    evaluations, each O(1), so a = 10⁶ erlangs costs about what a = 6 does.
     """
     rate = _non_negative(arrival_rate, "arrival_rate")
-    service, limit = _positive(service_time, "service_time"), _servers(max_servers)
+    service = _positive(service_time, "service_time")
+    limit = min(servers(max_servers, _SOURCE), _MAX_SERVERS)  # a search limit: clamped
     load = rate * service
-    blocking = 1.0
-    for count in range(1, limit + 1):
-        blocking = _next_erlang_b(blocking, count, load)
-        if load / count < 1:
-            result = _result(rate, service, count, blocking)
-            if predicate(result):
-                return result
-    return None
+    first = math.floor(load) + 1
+    while load / first >= 1:  # rounding: the first count whose utilization is below 1
+        first += 1
+
+    def meets(count: int) -> QueueResult | None:
+        result = _result(rate, service, count, _erlang_b(count, load))
+        return result if predicate(result) else None
+
+    failed, step, probe = first - 1, 1, first  # every pool up to `failed` is unstable or fails
+    while True:
+        if probe > limit:
+            return None
+        found = meets(probe)
+        if found is not None:
+            break
+        if probe == limit:
+            return None
+        failed, probe, step = probe, min(probe + step, limit), step * 2
+    while probe - failed > 1:  # failed fails, probe meets it: bisect between them
+        middle = (failed + probe) // 2
+        met = meets(middle)
+        if met is None:
+            failed = middle
+        else:
+            probe, found = middle, met
+    return found

@@ -4,15 +4,16 @@ A scrape is what a ``/metrics`` endpoint answered once. One scrape gives gauges 
 requests in flight); a rate needs two scrapes of the same target, ordered by their samples'
 timestamps or, when they carry none, spaced by the ``--interval`` the user gives. The two
 formats differ in timestamps (milliseconds in 0.0.4, seconds in OpenMetrics, which ends with
-``# EOF``) and in exemplars (OpenMetrics only; ignored here). FORMATS.md §1.2.
+``# EOF``) and in exemplars (OpenMetrics only; ignored here). docs/formats.md §1.2.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -23,14 +24,22 @@ from throughput_expert.sources.signals import metrics_from_signals, signals_from
 
 __all__ = ["Sample", "Scrape", "load_scrapes", "looks_like_exposition", "parse_exposition"]
 
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL = re.compile(r'\s*(?:([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*)?"((?:[^"\\\n]|\\.)*)"\s*')
-_VALUE = re.compile(
-    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+# Every regex here is linear on hostile text: possessive repeats (``*+``, ``++``) keep no
+# backtracking state per character (a plain ``(?:a|b)*`` keeps some for every character it
+# matches, 180 bytes each: a 10 MB label value took 1.8 GB), and no two repeats can share a
+# character, so a failed match never retries a split of the same run.
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*+")
+_BLANK = re.compile(r"\s*+")
+_LABEL = re.compile(
+    r'\s*+(?:([a-zA-Z_][a-zA-Z0-9_]*+)\s*+=\s*+)?+"([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"\s*+'
 )
-_SNIFF = re.compile(r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?|\{.*\})[ \t]+[-+.0-9a-zA-Z]")
-_MS = re.compile(r"-?[0-9]+")
-_ESCAPES = {"n": "\n", "\\": "\\", '"': '"'}
+_VALUE = re.compile(
+    r"[+-]?+(?:(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+|(?i:inf|infinity|nan))"
+)
+_SNIFF = re.compile(r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*+(?:\{.*\})?|\{.*\})[ \t]++[-+.0-9a-zA-Z]")
+_MS = re.compile(r"-?+[0-9]++")
+_EOF = re.compile(r"^# EOF\r*+$", re.MULTILINE)
+_SHOWN = 40  # characters of an offending text quoted in a message
 _TYPES: Mapping[str, MetricKind] = {
     "counter": "counter",
     "gauge": "gauge",
@@ -45,7 +54,7 @@ _TYPES: Mapping[str, MetricKind] = {
 _SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_created", "_gcount", "_gsum", "_info")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One sample line: the timestamp is in seconds (None when the line has none)."""
 
@@ -90,11 +99,10 @@ def looks_like_exposition(text: str) -> bool:
 
 def parse_exposition(text: str, *, source: str) -> Scrape:
     """Parse one scrape; a malformed line is an ``InputError`` naming ``line N``."""
-    lines = text.split("\n")
-    openmetrics = any(line.rstrip("\r") == "# EOF" for line in lines)
+    openmetrics = _EOF.search(text) is not None
     types: dict[str, MetricKind] = {}
     samples: list[Sample] = []
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(_lines(text), start=1):
         line = raw.rstrip("\r")
         if line == "# EOF":
             break
@@ -108,6 +116,22 @@ def parse_exposition(text: str, *, source: str) -> Scrape:
     return Scrape(source, types, tuple(samples), openmetrics)
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (a list of them all would double the memory)."""
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
+
+
+def _cut(text: str) -> str:
+    """``text`` for a message, cut to a few dozen characters (a name or value may be huge)."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
 def _parse_comment(line: str, types: dict[str, MetricKind]) -> None:
     parts = line.split(None, 3)
     if len(parts) < 2 or parts[1] != "TYPE":
@@ -116,13 +140,14 @@ def _parse_comment(line: str, types: dict[str, MetricKind]) -> None:
         raise ValueError("a TYPE line is '# TYPE <name> <type>'")
     kind = _TYPES.get(parts[3].strip())
     if kind is None:
-        raise ValueError(f"unknown metric type {parts[3].strip()!r}")
+        raise ValueError(f"unknown metric type {_cut(parts[3].strip())!r}")
     types[parts[2]] = kind
 
 
 def _parse_sample(line: str, openmetrics: bool) -> Sample:
     match = _NAME.match(line)
-    name, pos = (match.group(), match.end()) if match else ("", 0)
+    # Names and label keys repeat on every line: one shared copy of each (sys.intern).
+    name, pos = (sys.intern(match.group()), match.end()) if match else ("", 0)
     labels: list[tuple[str, str]] = []
     if line.startswith("{", pos):
         name, pos = _parse_labels(line, pos + 1, name, labels)
@@ -130,10 +155,10 @@ def _parse_sample(line: str, openmetrics: bool) -> Sample:
         raise ValueError("a sample line starts with a metric name")
     rest = line[pos:].split("#", 1)[0]  # an OpenMetrics exemplar follows ' # '
     if not rest[:1].isspace():
-        raise ValueError(f"{name}: expected a space and a value after the name and labels")
-    parts = rest.split()
+        raise ValueError(f"{_cut(name)}: expected a space and a value after the name and labels")
+    parts = rest.split(maxsplit=2)
     if not 1 <= len(parts) <= 2:
-        raise ValueError(f"{name}: expected a value and an optional timestamp")
+        raise ValueError(f"{_cut(name)}: expected a value and an optional timestamp")
     stamp = _timestamp(parts[1], openmetrics) if len(parts) == 2 else None
     return Sample(name, tuple(sorted(labels)), _value(parts[0], name), stamp)
 
@@ -141,8 +166,10 @@ def _parse_sample(line: str, openmetrics: bool) -> Sample:
 def _parse_labels(line: str, pos: int, name: str, labels: list[tuple[str, str]]) -> tuple[str, int]:
     """Labels from just after ``{`` to ``}``; a bare quoted string is a UTF-8 metric name."""
     while True:
-        if line.startswith("}", pos) or line[pos:].lstrip().startswith("}"):
-            return name, line.index("}", pos) + 1
+        blank = _BLANK.match(line, pos)  # not line[pos:].lstrip(): a copy per label
+        brace = blank.end() if blank else pos
+        if line.startswith("}", brace):
+            return name, brace + 1
         match = _LABEL.match(line, pos)
         if match is None:
             raise ValueError('malformed label: expected name="value"')
@@ -152,7 +179,7 @@ def _parse_labels(line: str, pos: int, name: str, labels: list[tuple[str, str]])
         if key is None:
             name = value
         else:
-            labels.append((key, value))
+            labels.append((sys.intern(key), value))
         pos = match.end()
         if line.startswith(",", pos):
             pos += 1
@@ -161,24 +188,30 @@ def _parse_labels(line: str, pos: int, name: str, labels: list[tuple[str, str]])
 
 
 def _unescape(text: str) -> str:
+    r"""Escapes decoded: ``\n`` a newline, ``\\`` a backslash, ``\"`` a quote; others kept.
+
+    String methods, not a ``re.sub`` callback per escape: a value of a million escapes costs a
+    few copies of itself. Splitting on ``\\`` first takes the escaped backslashes left to right,
+    as a reader of the escapes does, so each part holds only single ones.
+    """
     if "\\" not in text:
         return text
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), text)
+    return "\\".join(part.replace("\\n", "\n").replace('\\"', '"') for part in text.split("\\\\"))
 
 
 def _value(text: str, name: str) -> float:
     if not _VALUE.fullmatch(text):
-        raise ValueError(f"{name}: {text!r} is not a number")
+        raise ValueError(f"{_cut(name)}: {_cut(text)!r} is not a number")
     return float(text)
 
 
 def _timestamp(text: str, openmetrics: bool) -> float:
     """Seconds: OpenMetrics writes seconds (a float), the 0.0.4 format integer milliseconds."""
     if not (_VALUE if openmetrics else _MS).fullmatch(text):
-        raise ValueError(f"{text!r} is not a timestamp")
+        raise ValueError(f"{_cut(text)!r} is not a timestamp")
     stamp = float(text) if openmetrics else float(text) / 1000.0
     if not math.isfinite(stamp):
-        raise ValueError(f"{text!r} is not a timestamp")
+        raise ValueError(f"{_cut(text)!r} is not a timestamp")
     return stamp
 
 
