@@ -156,7 +156,9 @@ def cmd_design_batching(args: argparse.Namespace) -> int:
 
 def _progress(message: str) -> None:
     """Progress of a measurement, on stderr (the report goes to stdout)."""
-    sys.stderr.write(f"tpx: {message}\n")
+    from throughput_expert.redact import scrub
+
+    sys.stderr.write(f"tpx: {scrub(message)}\n")
     sys.stderr.flush()
 
 
@@ -179,10 +181,10 @@ def cmd_task(args: argparse.Namespace) -> int:
     if args.watch:
         from throughput_expert.agents.watch import watch
 
-        return watch(args.watch, once=args.once, log=_progress)
+        return watch(args.watch, once=args.once, log=_progress, allow_roots=args.allow_root or ())
     if not args.input:
         raise InputError("give INPUT.json, or --watch DIR", source="tpx task")
-    path, _ = run_task(args.input, args.output)
+    path, _ = run_task(args.input, args.output, allow_roots=args.allow_root or ())
     sys.stderr.write(f"tpx task: wrote {path}\n")
     return 0
 
@@ -203,10 +205,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
-    """``tpx mcp``: the advisors as MCP tools over stdio."""
+    """``tpx mcp``: the advisors as MCP tools over stdio; files only inside ``--root`` folders."""
     from throughput_expert.agents.mcp_server import main as serve
 
-    serve()
+    serve(args.root or ())
     return 0
 
 
@@ -364,7 +366,7 @@ COMMANDS: tuple[Command, ...] = (
         "mcp",
         "serve the advisors as MCP tools over stdio (Model Context Protocol)",
         cmd_mcp,
-        flags.no_flags,
+        flags.mcp_flags,
     ),
     (
         "sweep",
@@ -428,12 +430,33 @@ def _version() -> str:
     return f"tpx {__version__}"
 
 
+def _run(args: argparse.Namespace) -> int:
+    """The command's handler; ``--output`` and ``--save`` are checked first (so a refused
+    target fails before a measurement, not after), and ``--follow-symlinks`` holds for every
+    file the run writes."""
+    follow = bool(getattr(args, "follow_symlinks", False))
+    outputs = [(f"--{f}", getattr(args, f, None)) for f in ("output", "save")]
+    if not follow and not any(path for _, path in outputs):
+        code: int = args.handler(args)
+        return code
+    from throughput_expert.sources import check_output, following_symlinks
+
+    for flag, path in outputs:
+        if path:
+            check_output(path, source=flag, follow_symlinks=follow)
+    with following_symlinks(follow):
+        code = args.handler(args)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.handler(args)
+        code: int = _run(args)
     except ThroughputError as exc:
-        sys.stderr.write(exc.one_line() + "\n")
+        from throughput_expert.redact import scrub  # no remembered secret reaches stderr
+
+        sys.stderr.write(scrub(exc.one_line()) + "\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("tpx: interrupted\n")
@@ -443,9 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, traceback on request
         if os.environ.get("TPX_DEBUG"):
             raise
+        from throughput_expert.redact import scrub
+
         sys.stderr.write(
-            f"tpx: internal error: {type(exc).__name__}: {exc} "
-            "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n"
+            scrub(f"tpx: internal error: {type(exc).__name__}: {exc} ")
+            + "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n"
         )
         return 1
     return code

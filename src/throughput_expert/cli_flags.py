@@ -15,6 +15,8 @@ __all__ = [
     "concurrency_flags",
     "demo_flags",
     "find_bottleneck_flags",
+    "follow_symlinks_flag",
+    "mcp_flags",
     "no_flags",
     "observe_flags",
     "prometheus_flags",
@@ -48,6 +50,17 @@ def common(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML/JSON overrides of saturation targets, thresholds, playbook",
     )
+    follow_symlinks_flag(p)
+
+
+def follow_symlinks_flag(p: argparse.ArgumentParser) -> None:
+    """``--follow-symlinks``, on every command that writes a file (``--output``, ``--save``)."""
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="an output path that is a symbolic link: replace the file it points to and keep "
+        "the link (default: refuse it)",
+    )
 
 
 def prometheus_flags(p: argparse.ArgumentParser, *, service_queries: bool) -> None:
@@ -74,6 +87,7 @@ def observe_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interval", default="1s", help="time between samples (default 1s)")
     p.add_argument("--pid", type=int, help="also report this process tree")
     p.add_argument("--save", metavar="PATH", help="write the metrics JSON here")
+    follow_symlinks_flag(p)
 
 
 def analyze_flags(p: argparse.ArgumentParser) -> None:
@@ -186,6 +200,24 @@ def task_flags(p: argparse.ArgumentParser) -> None:
         help="serve every DIR/tasks/*/input.json for this agent that has no result",
     )
     p.add_argument("--once", action="store_true", help="with --watch: serve what is there, exit")
+    p.add_argument(
+        "--allow-root",
+        metavar="DIR",
+        action="append",
+        help="a folder outside the run that the task's paths (io.outputJsonPath, context files) "
+        "may also name (repeatable; default: only the run folder, the one holding tasks/)",
+    )
+    follow_symlinks_flag(p)
+
+
+def mcp_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        action="append",
+        help="a folder the tools may read files from (repeatable; default: the working "
+        "directory); relative paths are read from the first",
+    )
 
 
 def sweep_flags(p: argparse.ArgumentParser) -> None:
@@ -239,7 +271,9 @@ def sweep_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-remote", action="store_true", help="allow a target that is not on loopback"
     )
-    p.add_argument("--save", metavar="PATH", help="write the sweep file (JSON, FORMATS §5.1)")
+    p.add_argument(
+        "--save", metavar="PATH", help="write the sweep file (JSON, docs/formats.md §5.1)"
+    )
 
 
 def demo_flags(p: argparse.ArgumentParser) -> None:
