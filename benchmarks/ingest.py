@@ -1,6 +1,6 @@
 """Ingest cost: `throughput_expert.analyze` on a 1,000,000-point Prometheus range response.
 
-Builds, in a temporary folder, one `/api/v1/query_range` answer (FORMATS.md §1.1: matrix,
+Builds, in a temporary folder, one `/api/v1/query_range` answer (docs/formats.md §1.1: matrix,
 values as strings, timestamps 1 s apart) of raw node_exporter series for 5 hosts: 2 cpus x
 8 modes of `node_cpu_seconds_total`, `node_network_{receive,transmit}_bytes_total` for eth0,
 and the `node_memory_MemAvailable_bytes` / `node_memory_MemTotal_bytes` gauges. That is 100

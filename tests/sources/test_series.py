@@ -109,7 +109,7 @@ def test_series_index_drops_created_and_remembers_unrated() -> None:
     assert idx.span == 20.0
 
 
-# FORMATS.md §1.2's histogram: le 0.05 -> 10, 0.1 -> 18, +Inf -> 20 (cumulative).
+# docs/formats.md §1.2's histogram: le 0.05 -> 10, 0.1 -> 18, +Inf -> 20 (cumulative).
 BOUNDS = [0.05, 0.1, math.inf]
 COUNTS = [10.0, 18.0, 20.0]
 

@@ -112,7 +112,7 @@ def test_metrics_from_node_signals() -> None:
 
 
 def histogram(name: str = "http_request_duration_seconds", **labels: str) -> list[Series]:
-    """FORMATS.md §1.2's buckets as increases over 10 s: 10, 18, 20 requests; sum 1.73 s."""
+    """docs/formats.md §1.2's buckets as increases over 10 s: 10, 18, 20 requests; sum 1.73 s."""
     out = [
         two(f"{name}_bucket", 0, c, le=le, **labels)
         for le, c in (("0.05", 10), ("0.1", 18), ("+Inf", 20))

@@ -1,4 +1,4 @@
-"""The sweep file (FORMATS.md §5.1): CSV and JSON, the round trip, and hostile input."""
+"""The sweep file (docs/formats.md §5.1): CSV and JSON, the round trip, and hostile input."""
 
 from __future__ import annotations
 

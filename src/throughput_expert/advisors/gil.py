@@ -2,7 +2,7 @@
 and ``--gil`` (only the thread holding the GIL).
 
 Per function f: GIL wait ≈ 1 − rate_gil(f) / rate_idle(f), rates being samples per second of
-each recording (py-spy#175; FORMATS.md §2.3). The waiting part of f's samples moves from its
+each recording (py-spy#175; docs/formats.md §2.3). The waiting part of f's samples moves from its
 category to ``gil``; functions already waiting (locks, I/O, sleep) do not hold the GIL anyway.
 """
 

@@ -1,6 +1,7 @@
-"""One result from several advisors' Reports (DESIGN.md: ``command: "task"``): the analyze
-findings at the top of ``analysis`` (bottleneck, current_throughput, headroom) and one sub-object
-per other advisor; evidence ids are prefixed by advisor so recommendations still cite them."""
+"""One result from several advisors' Reports (``command: "task"``, docs/architecture.md): the
+analyze findings at the top of ``analysis`` (bottleneck, current_throughput, headroom) and one
+sub-object per other advisor; evidence ids are prefixed by advisor so recommendations still cite
+them."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Closed loop: ``workers`` coroutines, each calling the driver again as soon as it
 returns (the way wrk, JMeter or Locust users behave). The level runs warm-up + duration; a call
 counts when it *completes* inside the measured window ``[warm-up end, end]``, so throughput is
 completions / window (the steady-state rate, Little's law's X), and its latency is measured from
-its send, which is prone to coordinated omission (FORMATS.md §3.9).
+its send, which is prone to coordinated omission (docs/formats.md §3.9).
 
 Open loop: request i is *intended* at ``start + i / rate`` whatever happened before. ``workers``
 coroutines take the next intended time in turn (a FIFO queue served by a fixed pool, as wrk2's

@@ -1,7 +1,7 @@
 """A load sweep: throughput (and latency) measured at rising load levels.
 
 ``level`` is ``concurrency`` (work in flight: threads, connections, virtual users) or
-``instances`` (scale-out units). Its file forms are in FORMATS.md §5.1 (``sources/sweep.py``).
+``instances`` (scale-out units). Its file forms are in docs/formats.md §5.1 (``sources/sweep.py``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Our own metrics JSON (schema: ``schemas/metrics.schema.json``; the README shows an example).
 
 Numbers may be written as human quantities ("10,000 msgs/sec", "45%", "5ms"). Percent values
-follow DESIGN.md: ``"45%"`` is a percent, a number under a ``*_pct`` key is 0-100, a bare number
-under a bare key is a fraction 0-1. Unknown keys are errors (they are usually typos).
+follow docs/formats.md §5.3: ``"45%"`` is a percent, a number under a ``*_pct`` key is 0-100, a
+bare number under a bare key is a fraction 0-1. Unknown keys are errors (they are usually typos).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Prometheus HTTP API responses (FORMATS.md §1.1) and the tpx Prometheus export (§5.2).
+"""Prometheus HTTP API responses (docs/formats.md §1.1) and the tpx Prometheus export (§5.2).
 
 Two shapes reach here. An *export* holds named queries, each with the server's response: the
 name says which signal the values are (Prometheus already applied ``rate()``), so a vector's

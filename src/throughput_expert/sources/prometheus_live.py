@@ -3,9 +3,9 @@
 The outside world is one narrow ``PrometheusSource`` (``query(promql, at) -> API JSON``):
 ``HttpPrometheus`` speaks ``GET /api/v1/query`` over urllib; ``StaticPrometheus`` answers from a
 dict and ships for tests and offline use. ``collect`` runs the queries of
-``advisors/data/prometheus_queries.yaml`` (FORMATS.md §1.4) at one instant, so Prometheus (or
+``advisors/data/prometheus_queries.yaml`` (docs/formats.md §1.4) at one instant, so Prometheus (or
 Thanos, Mimir) does the ``rate()`` work and only small vectors travel, and returns an
-``Export``: the FORMATS.md §5.2 document plus what is missing and why. A query that fails,
+``Export``: the docs/formats.md §5.2 document plus what is missing and why. A query that fails,
 times out or returns nothing is *missing*, with the query named: never a zero.
 
 Secrets (bearer token, basic-auth password) live only in request headers: the export's
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 EMPTY: Mapping[str, Any] = {"status": "success", "data": {"resultType": "vector", "result": []}}
-MIN_SAMPLES = 4  # FORMATS.md §1.4: a range of at least 4 scrape intervals
+MIN_SAMPLES = 4  # docs/formats.md §1.4: a range of at least 4 scrape intervals
 _DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
 _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _QUANTILE = re.compile(r"^\s*(?:histogram_quantile|quantile_over_time)\s*\(\s*([0-9.]+)")
@@ -61,7 +61,7 @@ _ONLY_NAN = "only NaN values (0/0: no events in the window)"
 
 
 class PrometheusSource(Protocol):
-    """Anything that answers an instant PromQL query with the API's JSON (FORMATS.md §1.1).
+    """Anything that answers an instant PromQL query with the API's JSON (docs/formats.md §1.1).
 
     An answer from the server, an error envelope included, is returned as is; no usable answer
     (unreachable, timed out, not the API) raises ``MeasurementError``.
@@ -234,7 +234,7 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class Export:
-    """What ``collect`` asked and got: FORMATS.md §5.2 plus the missing queries."""
+    """What ``collect`` asked and got: docs/formats.md §5.2 plus the missing queries."""
 
     server: str
     window: str
@@ -291,7 +291,7 @@ def _missing_json(name: str, r: QueryResult) -> dict[str, Any]:
 
 
 def save_export(export: Export, path: str | os.PathLike[str]) -> None:
-    """Write the export (FORMATS.md §5.2) atomically; ``--metrics`` reads it back."""
+    """Write the export (docs/formats.md §5.2) atomically; ``--metrics`` reads it back."""
     text = json.dumps(export.to_json(), indent=1, allow_nan=False) + "\n"
     write_atomically(path, text, source="--save")
 

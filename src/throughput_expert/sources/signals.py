@@ -1,10 +1,10 @@
 """From raw Prometheus series to named signals, and from signals to a ``ServiceMetrics``.
 
-Signals carry the names of FORMATS.md §5.2 (``cpu_utilization``, ``disk_busy``, ``service_rps``…)
-so that the three Prometheus inputs meet here: raw series from text scrapes or a bare API
-response go through ``signals_from_series``; an export already holds signals, computed by
-Prometheus with the §1.4 USE-method queries. ``metrics_from_signals`` then checks the values
-and fills the record.
+Signals carry the names of docs/formats.md §5.2 (``cpu_utilization``, ``disk_busy``,
+``service_rps``…) so that the three Prometheus inputs meet here: raw series from text scrapes or a
+bare API response go through ``signals_from_series``; an export already holds signals, computed
+by Prometheus with the USE-method queries of docs/formats.md §1.4. ``metrics_from_signals`` then
+checks the values and fills the record.
 
 A NaN signal means "measured but undefined" (a 0/0, e.g. an idle disk's latency): it becomes
 None with a note, never zero.
@@ -88,7 +88,7 @@ def clamp_jitter(name: str, value: float, notes: list[str]) -> float:
 
 
 def signals_from_series(series: Sequence[Series], *, service: str | None) -> Signals:
-    """Compute the §5.2 signals from node_exporter and instrumented-service series."""
+    """The signals (docs/formats.md §5.2) of node_exporter and instrumented-service series."""
     idx = SeriesIndex(series)
     out: dict[str, float] = {}
     notes: list[str] = []

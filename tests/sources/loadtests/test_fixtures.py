@@ -1,4 +1,4 @@
-"""Importers on fixtures in the documented shapes (FORMATS.md §3), expected values by hand."""
+"""Importers on fixtures in the documented shapes (docs/formats.md §3), expected values by hand."""
 
 from __future__ import annotations
 

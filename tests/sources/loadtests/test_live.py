@@ -100,6 +100,6 @@ def test_locust_history_gives_one_level_per_user_step(http_url: str, tmp_path: P
     (level,) = whole.levels
     aggregated = re.findall(r"Aggregated\s+(\d+)\s+\d+\([\d.]+%\)\s*\|.*\|\s*([\d.]+)\s", console)
     printed_rps = float(aggregated[0][1])
-    # The CSV lags the console summary by up to ~1 s of a ~6.4 s run (FORMATS.md §3.3).
+    # The CSV lags the console summary by up to ~1 s of a ~6.4 s run (docs/formats.md §3.3).
     assert level.throughput_rps == pytest.approx(printed_rps, rel=0.2)
     assert any("user counts 2, 4" in note for note in whole.notes)

@@ -42,7 +42,8 @@ STRINGS = ["", "samples", "count", "cpu", "nanoseconds", "main.work", "main.go",
 
 
 def tiny(*, sample_values: list[int] | None = None, extra: bytes = b"") -> bytes:
-    """FORMATS.md §2.5's example plus an inlined frame; field 9 first, as Go writes it."""
+    """A minimal cpu profile (docs/formats.md §2.5) plus an inlined frame; field 9 first, as Go
+    writes it."""
     body = field(9, 1_700_000_000) + extra
     body += field(1, field(1, 1) + field(2, 2)) + field(1, field(1, 3) + field(2, 4))
     # Location 1 inlines function 2 into function 1; location 2 is function 1 alone.

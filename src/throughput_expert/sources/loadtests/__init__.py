@@ -1,10 +1,11 @@
 """Load-test results users already have, read into one ``Sweep`` (``tpx sweep --from``).
 
-Each file's tool is detected from its content (FORMATS.md §3): k6 summary (``--summary-export``
-or ``handleSummary``) and JSON lines (``--out json``, gzipped or not), Locust CSV (stats and
-stats history), wrk and wrk2 text, JMeter JTL CSV, Gatling ``simulation.log`` (text) and vegeta
-JSON. Every file, or every load step inside one, becomes one ``SweepLevel``; the levels of all
-files merge into one sweep whose level kind is ``concurrency``.
+Each file's tool is detected from its content (docs/formats.md §3): k6 summary
+(``--summary-export`` or ``handleSummary``) and JSON lines (``--out json``, gzipped or not),
+Locust CSV (stats and stats history), wrk and wrk2 text, JMeter JTL CSV, Gatling
+``simulation.log`` (text) and vegeta JSON. Every file, or every load step inside one, becomes one
+``SweepLevel``; the levels of all files merge into one sweep whose level kind is
+``concurrency``.
 
 Closed-loop tools (wrk, Locust, JMeter, k6 VU executors, Gatling) give levels at their VUs,
 users, threads or connections, in ``closed`` mode, and their percentiles are flagged as prone
@@ -42,7 +43,7 @@ UNKNOWN = (
 BINARY_GATLING = (
     "binary simulation.log (Gatling 3.12+) is not readable; export the levels another way: "
     "run the simulation with Gatling 3.11 or earlier for a text log, or write them into a "
-    "sweep CSV (FORMATS.md §5.1)"
+    "sweep CSV (docs/formats.md §5.1)"
 )
 _HISTORY_SUFFIX = "_stats_history.csv"
 _STATS_SUFFIX = "_stats.csv"

@@ -31,7 +31,7 @@ __all__ = [
     "summarize_ms",
 ]
 
-CO_NOTE = "closed loop: percentiles are prone to coordinated omission (FORMATS.md §3.9)"
+CO_NOTE = "closed loop: percentiles are prone to coordinated omission (docs/formats.md §3.9)"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Gatling ``simulation.log``, text form of 3.2 to 3.11 (FORMATS.md §3.7).
+"""Gatling ``simulation.log``, text form of 3.2 to 3.11 (docs/formats.md §3.7).
 
 Fields are tab-separated. Rather than trusting a version, a REQUEST's times are the two
 epoch-ms fields just before its ``OK``/``KO`` field, and a USER's time the field after its

@@ -1,4 +1,4 @@
-"""JMeter JTL in CSV mode (FORMATS.md §3.6), mapped by header names; closed loop.
+"""JMeter JTL in CSV mode (docs/formats.md §3.6), mapped by header names; closed loop.
 
 One level per ``allThreads`` value (active threads of every thread group, recorded with each
 sample). A step spans from its first sample's start (``timeStamp``, epoch ms) to its last

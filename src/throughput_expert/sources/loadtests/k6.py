@@ -1,4 +1,4 @@
-"""k6 results (FORMATS.md §3.1, §3.2): the end-of-test summary and the JSON lines output.
+"""k6 results (docs/formats.md §3.1, §3.2): the end-of-test summary and the JSON lines output.
 
 The summary (``--summary-export``'s legacy shape, or ``handleSummary``'s with ``type`` and
 ``values`` per metric) gives one level at the peak VUs. JSON lines (``--out json``, possibly

@@ -1,4 +1,4 @@
-"""k6 JSON lines (``--out json``, FORMATS.md §3.2): one level per step of the ``vus`` gauge.
+"""k6 JSON lines (``--out json``, docs/formats.md §3.2): one level per step of the ``vus`` gauge.
 
 A step is a run of equal ``vus`` samples (k6 samples the gauge about once a second); it spans
 from its first sample to the next step's first sample (the first step also from the first

@@ -1,4 +1,4 @@
-"""Locust ``--csv`` output (FORMATS.md §3.3), mapped by header names; closed loop.
+"""Locust ``--csv`` output (docs/formats.md §3.3), mapped by header names; closed loop.
 
 ``PREFIX_stats_history.csv`` gives one level per ``User Count`` step: a run of consecutive
 ``Aggregated`` rows with the same user count (rows with 0 users are skipped). Locust's

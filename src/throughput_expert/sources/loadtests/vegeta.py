@@ -1,4 +1,4 @@
-"""vegeta ``report -type=json`` (FORMATS.md §3.8): one open-loop level per file.
+"""vegeta ``report -type=json`` (docs/formats.md §3.8): one open-loop level per file.
 
 Durations are integer nanoseconds. ``throughput`` (successful requests per second) is the
 level's throughput and ``rate`` its offered rate. The report has no concurrency: a ``workers``

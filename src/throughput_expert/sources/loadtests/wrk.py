@@ -1,4 +1,4 @@
-"""wrk and wrk2 text output (FORMATS.md §3.4, §3.5): one level per file, at the connections.
+"""wrk and wrk2 text output (docs/formats.md §3.4, §3.5): one level per file, at the connections.
 
 wrk is closed loop (its percentiles are prone to coordinated omission). wrk2 (recognised by its
 ``Thread calibration`` lines or its HdrHistogram blocks) is open loop: it does not print its

@@ -1,9 +1,9 @@
 """CPU profiles: detect a file's format by its content and read it into a ``Profile``.
 
-Formats (FORMATS.md §2): speedscope JSON, collapsed/folded stacks, Chrome/Node ``.cpuprofile``
-and pprof ``profile.proto`` (gzipped or not). Each reader is one module with one entry point,
-``read_<format>(data, source) -> Profile``; this module holds what they share: the table that
-collects frames and unique stacks, and the reading of py-spy's sampling mode.
+Formats (docs/formats.md §2): speedscope JSON, collapsed/folded stacks, Chrome/Node
+``.cpuprofile`` and pprof ``profile.proto`` (gzipped or not). Each reader is one module with one
+entry point, ``read_<format>(data, source) -> Profile``; this module holds what they share: the
+table that collects frames and unique stacks, and the reading of py-spy's sampling mode.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Collapsed (folded) stacks, Brendan Gregg's format (FORMATS.md §2.1, §2.3, §2.6).
+"""Collapsed (folded) stacks, Brendan Gregg's format (docs/formats.md §2.1, §2.3, §2.6).
 
 One line per stack, ``root;...;leaf COUNT``. Producers add their own marks, read here:
 

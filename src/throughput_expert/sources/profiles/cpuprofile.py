@@ -1,4 +1,4 @@
-"""Chrome DevTools / Node ``--cpu-prof`` profiles, ``.cpuprofile`` (FORMATS.md §2.4).
+"""Chrome DevTools / Node ``--cpu-prof`` profiles, ``.cpuprofile`` (docs/formats.md §2.4).
 
 A call tree of nodes (parents from ``children``); ``samples[i]`` is the leaf node of sample i and
 ``timeDeltas[i]`` the microseconds since the previous sample. ``(root)`` is dropped;

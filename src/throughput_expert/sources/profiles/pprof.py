@@ -1,4 +1,4 @@
-"""pprof ``profile.proto`` (FORMATS.md §2.5), gzipped or not, with a small protobuf decoder.
+"""pprof ``profile.proto`` (docs/formats.md §2.5), gzipped or not, with a small protobuf decoder.
 
 The decoder reads the wire format directly (varints, length-delimited fields, packed and
 unpacked repeated fields, in any order; unknown fields skipped) and trusts nothing: truncated

@@ -1,4 +1,4 @@
-"""speedscope JSON (FORMATS.md §2.2): sampled and evented profiles over one shared frame table.
+"""speedscope JSON (docs/formats.md §2.2): sampled and evented profiles over one shared frame table.
 
 py-spy writes one sampled profile per thread, named ``Thread <tid> "<name>"``, with weights of
 1/rate seconds; evented profiles (open/close events) give each stack the time its leaf spent on
