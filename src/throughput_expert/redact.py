@@ -30,6 +30,7 @@ __all__ = [
     "basic_auth_value",
     "forget_secrets",
     "redact_dsn",
+    "redact_text",
     "redact_url",
     "remember_secret",
     "scrub",
@@ -152,3 +153,61 @@ def redact_dsn(dsn: str) -> str:
         return f"{key}={MASK}"
 
     return _CONNINFO.sub(mask, dsn)
+
+
+# --- secrets in free text: a command line, a note ------------------------------------------
+
+_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]+""")
+# A word of a command line: bare and quoted pieces up to whitespace.
+_WORD = re.compile(r"""(?:'[^']*'?|"[^"]*"?|[^\s'"])+""")
+_KEY = re.compile(r"-{0,2}[A-Za-z_][\w.-]*")
+# A header to the end of its quotes or line: "Authorization: Bearer ...", "X-Api-Key: ...".
+_HEADER = re.compile(r"""(?P<key>[A-Za-z][\w-]*)\s*:\s+(?P<value>[^'"\r\n]+)""")
+
+
+def redact_text(text: str) -> str:
+    """``text`` (a command line, a URL, a note) with the secrets it shows masked: the password
+    of every URL in it (``redact.redact_url``); the value of a secret-looking ``NAME=value``,
+    ``--name=value`` or ``--name value``; curl's ``-u user:password``; the value of a
+    secret-looking header (``Authorization: Bearer ...``). Each masked value is remembered for
+    ``redact.scrub``. A password holding spaces in a URL is beyond it: percent-encode them."""
+    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    text = _HEADER.sub(_header, text)
+    words = list(_WORD.finditer(text))
+    out, at = [], 0
+    for i, word in enumerate(words):
+        shown = _word(word.group(0), words[i - 1].group(0) if i else "")
+        out += [text[at : word.start()], shown]
+        at = word.end()
+    return "".join(out) + text[at:]
+
+
+def _header(m: re.Match[str]) -> str:
+    value = m.group("value").strip()
+    if not secret_key(m.group("key")) or value == MASK:
+        return m.group(0)
+    remember_secret(value.split(None, 1)[-1])  # the credential after "Bearer", "Basic"
+    return f"{m.group('key')}: {_hidden(value)}"
+
+
+def _word(word: str, before: str) -> str:
+    """One word with its secret masked, given the word before it."""
+    key, eq, value = word.partition("=")
+    if eq and _KEY.fullmatch(key) and secret_key(key):
+        return f"{key}={_hidden(value)}"
+    if before in ("-u", "--user") and ":" in word:
+        user, _, password = word.partition(":")
+        return f"{user}:{_hidden(password)}"
+    if before.startswith("--") and "=" not in before and secret_key(before) and word[0] != "-":
+        return _hidden(word)
+    return word
+
+
+def _hidden(value: str) -> str:
+    """``***`` in the quotes ``value`` had; the value is remembered as a secret."""
+    quote = value[0] if value[:1] in ("'", '"') and value[-1:] == value[0] else ""
+    bare = value[1:-1] if quote else value
+    if bare == MASK or not bare:
+        return value
+    remember_secret(bare)
+    return f"{quote}{MASK}{quote}"

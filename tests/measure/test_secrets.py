@@ -37,7 +37,8 @@ from throughput_expert.model.quantity import (
 )
 from throughput_expert.model.sweep import Sweep, SweepLevel
 from throughput_expert.model.trials import BatchTrials
-from throughput_expert.sources.sweep import load_sweep, redact_text, save_sweep
+from throughput_expert.redact import redact_text
+from throughput_expert.sources.sweep import load_sweep, save_sweep
 
 SECRET = "Sekr3tQv9"  # distinctive: it appears nowhere else
 # A password that needs every percent-encoding a URL can need.

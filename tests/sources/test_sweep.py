@@ -43,7 +43,7 @@ def test_json_round_trip_through_save(tmp_path: Path) -> None:
             {
                 "level": 2,
                 "throughput_rps": 190.5,
-                "latency_ms": {"p50": 9.5},
+                "latency_ms": {"p50": 9.5, "p95": 14.0},
                 "requests": 381,
                 "duration_s": 2.0,
                 "future_key": 1,
@@ -60,6 +60,7 @@ def test_json_round_trip_through_save(tmp_path: Path) -> None:
     again = load_sweep(out)
     assert again == load_sweep(out)
     assert again.levels[0].latency.p50_s == pytest.approx(0.0095)
+    assert again.levels[0].latency.p95_s == pytest.approx(0.014)  # written and read back
     assert again.driver == "url" and again.closed_loop_percentiles is True
     assert again.notes == ("level 1 at concurrency 2: the first level",)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tpx-")] == []

@@ -16,7 +16,7 @@ from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep, SweepLevel
 from throughput_expert.model.units import fmt_count, fmt_duration
-from throughput_expert.sources.sweep import redact_text
+from throughput_expert.redact import redact_text
 
 __all__ = ["SUSTAINED_SHARE", "SweepInputs", "advise"]
 

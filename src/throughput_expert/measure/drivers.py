@@ -35,7 +35,7 @@ from typing import Protocol, runtime_checkable
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.records import Latency
-from throughput_expert.sources.sweep import redact_text
+from throughput_expert.redact import redact_text
 
 __all__ = [
     "CallableDriver",
@@ -195,7 +195,7 @@ class CommandDriver:
 
     Each process runs in a session of its own, so a cancelled call (the level's deadline,
     Ctrl-C) kills the whole process group, not just the shell. The ``target`` shown and saved
-    is the command with the secrets it visibly carries masked (``sources.sweep.redact_text``:
+    is the command with the secrets it visibly carries masked (``redact.redact_text``:
     URL passwords, ``PASSWORD=...``, ``--token ...``, ``-u user:password``, auth headers);
     the command itself runs as given.
     """

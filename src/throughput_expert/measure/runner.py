@@ -14,7 +14,7 @@ in time (warm-up + duration + a grace period, then running calls are abandoned) 
 already finished, noted "interrupted after level N"; a level whose error share exceeds
 ``error_threshold`` is not kept and stops the sweep, with the reason in the notes. The Sweep's
 ``target`` never holds a secret: each driver masks its own (a URL's password, a command's
-``PASSWORD=...``) and the runner masks it again (``sources.sweep.redact_text``).
+``PASSWORD=...``) and the runner masks it again (``redact.redact_text``).
 
 Each level runs on uvloop's event loop when ``uvloop`` is installed (libuv: about 3.5x the
 requests per second of the standard loop for the ``url`` driver against nginx, see
@@ -37,7 +37,7 @@ from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_op
 from throughput_expert.measure.progress import ProgressEvent, ProgressKind
 from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
-from throughput_expert.sources.sweep import redact_text
+from throughput_expert.redact import redact_text
 
 __all__ = [
     "LEVEL_REQUEST_CAP",

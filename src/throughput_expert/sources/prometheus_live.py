@@ -1,10 +1,10 @@
 """Ask a running Prometheus: the USE-method queries, evaluated by the server, kept as an export.
 
 The outside world is one narrow ``PrometheusSource`` (``query(promql, at) -> API JSON``):
-``HttpPrometheus`` speaks ``GET /api/v1/query`` over urllib; ``StaticPrometheus`` answers from a
-dict and ships for tests and offline use. ``collect`` runs the queries of
-``advisors/data/prometheus_queries.yaml`` (docs/formats.md §1.4) at one instant, so Prometheus (or
-Thanos, Mimir) does the ``rate()`` work and only small vectors travel, and returns an
+``HttpPrometheus`` speaks ``GET /api/v1/query`` over ``http.client`` (``prometheus_http``);
+``StaticPrometheus`` answers from a dict and ships for tests and offline use. ``collect`` runs
+the queries of ``advisors/data/prometheus_queries.yaml`` (docs/formats.md §1.4) at one instant, so
+Prometheus (or Thanos, Mimir) does the ``rate()`` work and only small vectors travel, and returns an
 ``Export``: the docs/formats.md §5.2 document plus what is missing and why. A query that fails,
 times out or returns nothing is *missing*, with the query named: never a zero.
 
@@ -25,8 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Protocol
-
-import yaml
 
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.model import ServiceMetrics
@@ -112,7 +110,9 @@ def default_queries() -> dict[str, tuple[str, ...]]:
     """The packaged ``prometheus_queries.yaml``: signal name -> PromQL templates, in order."""
     path = resources.files("throughput_expert.advisors").joinpath("data", "prometheus_queries.yaml")
     source = "throughput_expert/advisors/data/prometheus_queries.yaml"
-    return queries_from_mapping(yaml.safe_load(path.read_text("utf-8")), source=source)
+    from throughput_expert.sources.yaml_safe import load_yaml
+
+    return queries_from_mapping(load_yaml(path.read_text("utf-8"), source), source=source)
 
 
 def queries_from_mapping(raw: object, *, source: str) -> dict[str, tuple[str, ...]]:

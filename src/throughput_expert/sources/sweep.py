@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -24,81 +23,24 @@ from typing import Any
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
-from throughput_expert.redact import MASK, redact_url, remember_secret, secret_key
+from throughput_expert.redact import redact_text
 from throughput_expert.sources import read_json, read_text, write_atomically
 
-__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "redact_text", "save_sweep", "sweep_to_json"]
+__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "save_sweep", "sweep_to_json"]
 
 FORMAT = "tpx-sweep"
 VERSION = 1
 _LEVEL_KINDS: tuple[LevelKind, ...] = ("concurrency", "instances")
-_LATENCY_KEYS = ("mean", "p50", "p90", "p99", "p999", "max")
+_LATENCY_KEYS = ("mean", "p50", "p90", "p95", "p99", "p999", "max")
 _LATENCY_COLUMNS = {
     "mean_ms": "mean_s",
     "p50_ms": "p50_s",
     "p90_ms": "p90_s",
+    "p95_ms": "p95_s",
     "p99_ms": "p99_s",
     "p999_ms": "p999_s",
     "max_ms": "max_s",
 }
-
-
-# --- secrets in a target or a note -------------------------------------------------------------
-
-_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]+""")
-# A word of a command line: bare and quoted pieces up to whitespace.
-_WORD = re.compile(r"""(?:'[^']*'?|"[^"]*"?|[^\s'"])+""")
-_KEY = re.compile(r"-{0,2}[A-Za-z_][\w.-]*")
-# A header to the end of its quotes or line: "Authorization: Bearer ...", "X-Api-Key: ...".
-_HEADER = re.compile(r"""(?P<key>[A-Za-z][\w-]*)\s*:\s+(?P<value>[^'"\r\n]+)""")
-
-
-def redact_text(text: str) -> str:
-    """``text`` (a command line, a URL, a note) with the secrets it shows masked: the password
-    of every URL in it (``redact.redact_url``); the value of a secret-looking ``NAME=value``,
-    ``--name=value`` or ``--name value``; curl's ``-u user:password``; the value of a
-    secret-looking header (``Authorization: Bearer ...``). Each masked value is remembered for
-    ``redact.scrub``. A password holding spaces in a URL is beyond it: percent-encode them."""
-    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
-    text = _HEADER.sub(_header, text)
-    words = list(_WORD.finditer(text))
-    out, at = [], 0
-    for i, word in enumerate(words):
-        shown = _word(word.group(0), words[i - 1].group(0) if i else "")
-        out += [text[at : word.start()], shown]
-        at = word.end()
-    return "".join(out) + text[at:]
-
-
-def _header(m: re.Match[str]) -> str:
-    value = m.group("value").strip()
-    if not secret_key(m.group("key")) or value == MASK:
-        return m.group(0)
-    remember_secret(value.split(None, 1)[-1])  # the credential after "Bearer", "Basic"
-    return f"{m.group('key')}: {_hidden(value)}"
-
-
-def _word(word: str, before: str) -> str:
-    """One word with its secret masked, given the word before it."""
-    key, eq, value = word.partition("=")
-    if eq and _KEY.fullmatch(key) and secret_key(key):
-        return f"{key}={_hidden(value)}"
-    if before in ("-u", "--user") and ":" in word:
-        user, _, password = word.partition(":")
-        return f"{user}:{_hidden(password)}"
-    if before.startswith("--") and "=" not in before and secret_key(before) and word[0] != "-":
-        return _hidden(word)
-    return word
-
-
-def _hidden(value: str) -> str:
-    """``***`` in the quotes ``value`` had; the value is remembered as a secret."""
-    quote = value[0] if value[:1] in ("'", '"') and value[-1:] == value[0] else ""
-    bare = value[1:-1] if quote else value
-    if bare == MASK or not bare:
-        return value
-    remember_secret(bare)
-    return f"{quote}{MASK}{quote}"
 
 
 # --- reading ------------------------------------------------------------------------------------
