@@ -215,7 +215,7 @@ def parse_count(value: Quantity, *, source: str = "input", field: str = "") -> f
 # Counts that size work — a loop, a pool, a series, an array: above these a value is a typo or
 # an attack, never a system, and refusing it keeps every law's work bounded. Keyed by the last
 # word of a field (a flag passes ``kind="cores"`` or ``kind="workers"`` instead).
-_CORE_BOUND = (1 << 20, "more than any one host has")
+_CORE_BOUND = (100_000, "more than any one host has")
 _WORKER_BOUND = (1 << 24, "more than any one service runs")
 COUNT_BOUNDS: Mapping[str, tuple[int, str]] = {
     **dict.fromkeys(("cores", "cpu_cores"), _CORE_BOUND),
