@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -110,3 +111,34 @@ def test_secret_keys(key: str) -> None:
 )
 def test_ordinary_keys(key: str) -> None:
     assert not redact.secret_key(key)
+
+
+def test_a_usage_error_shows_no_password_typed_in_the_wrong_place() -> None:
+    import subprocess
+    import sys
+
+    url = "http://me:hunter2222@127.0.0.1/"
+    done = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "analyze", "--metrics", "m.json", url],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "unrecognized arguments: http://me:***@127.0.0.1/" in done.stderr
+    assert "hunter2222" not in done.stderr
+
+
+def test_a_locust_host_that_is_no_url_is_refused_without_its_password(tmp_path: Path) -> None:
+    from throughput_expert.errors import InputError
+    from throughput_expert.measure.locust_driver import LocustDriver
+
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text("from locust import HttpUser\n")
+    driver = LocustDriver(str(locustfile), host="http://me:pa/ss9999@127.0.0.1/")
+    with pytest.raises(InputError) as caught:
+        driver.check_target(allow_remote=False)
+    assert "not a URL with a host" in caught.value.one_line()
+    assert "ss9999" not in caught.value.one_line()

@@ -28,7 +28,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: {message} (see {self.prog} --help)\n")
+        from throughput_expert.redact import redact_text  # a value typed in the wrong place
+
+        sys.stderr.write(f"{self.prog}: {redact_text(message)} (see {self.prog} --help)\n")
         sys.exit(2)
 
 

@@ -40,6 +40,7 @@ from throughput_expert.measure import locust_guard
 from throughput_expert.measure.drivers import LevelResult
 from throughput_expert.measure.http_driver import check_loopback
 from throughput_expert.model.records import Latency
+from throughput_expert.redact import redact_url
 
 __all__ = ["LocustDriver", "read_locust_stats"]
 
@@ -82,11 +83,16 @@ class LocustDriver:
                 source=_SOURCE,
             )
         for url in hosts:
-            parts = urlsplit(url)
-            if not parts.hostname:
-                raise InputError(f"not a URL with a host: {url!r}", source=_SOURCE)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            check_loopback(parts.hostname, port, allow_remote=allow_remote, source=_SOURCE)
+            try:
+                parts = urlsplit(url)
+                hostname, port = parts.hostname, parts.port
+            except ValueError:  # "http://u:pa/ss@h/" reads as host "u", port "pa"
+                hostname, port = None, None
+            if not hostname:
+                shown = redact_url(url)[:120]
+                raise InputError(f"not a URL with a host: {shown!r}", source=_SOURCE)
+            port = port or (443 if parts.scheme == "https" else 80)
+            check_loopback(hostname, port, allow_remote=allow_remote, source=_SOURCE)
 
     def run_level(
         self, users: int, *, duration_s: float, warmup_s: float, max_requests: int | None
