@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import run_tpx
 
 from throughput_expert.agents.task import run_task
 from throughput_expert.agents.watch import Watcher, pending
@@ -25,16 +25,8 @@ GOOD_PROMPT = {
 }
 
 
-def tpx(
-    *args: str, cwd: Path | None = None, timeout: float = 90
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-    )
+def tpx(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return run_tpx(*args, timeout=timeout)
 
 
 def write_task(run: Path, effect: str, doc: dict[str, Any]) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import json_values
 
 from throughput_expert.agents.context import normalize_key, understand
 from throughput_expert.errors import InputError
@@ -70,13 +71,7 @@ def test_rates_in_the_task_text_still_read(
 
 
 _leaf = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-_json = st.recursive(
-    _leaf,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
+_json = json_values(_leaf, key_size=12, max_leaves=10)
 _keys = st.sampled_from(
     [
         "currentThroughput",

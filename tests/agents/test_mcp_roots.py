@@ -9,7 +9,6 @@ the path without opening it.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent, Tool
+from tests.support import run_tpx
 
 import throughput_expert
 
@@ -212,12 +212,6 @@ def test_the_default_root_is_the_folder_the_server_started_in(tmp_path: Path) ->
 
 
 def test_a_root_that_is_not_a_folder_stops_the_server_with_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", "mcp", "--root", str(tmp_path / "no")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = run_tpx("mcp", "--root", str(tmp_path / "no"))
     assert proc.returncode == 2
     assert proc.stderr == f"tpx mcp: --root: {str(tmp_path / 'no')!r} is not a folder\n"

@@ -5,8 +5,6 @@ no shape of it makes the worker raise."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import json_values, run_tpx
 
 from throughput_expert.agents.schema import fit_to_schema
 
@@ -74,12 +73,7 @@ def test_remote_refs_are_never_fetched(tmp_path: Path, other_host: Counting) -> 
     path = tmp_path / "tasks" / "e1" / "input.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"prompt": PROMPT, "outputSchema": schema}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", "task", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    proc = run_tpx("task", str(path), timeout=90)
     assert proc.returncode == 0, proc.stderr
     assert other_host.requests == []
     result = json.loads((path.parent / "result.json").read_text())
@@ -148,12 +142,8 @@ def test_a_broken_schema_is_a_violation_not_a_crash(schema: dict[str, Any], word
     assert any(words in v for v in out["schema_violations"]), out
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=12,
+_json = json_values(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10), key_size=6, max_leaves=12
 )
 _keywords = st.sampled_from(
     [

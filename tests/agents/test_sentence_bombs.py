@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import run_tpx
 
 from throughput_expert.agents.sentence import read_sentence
 from throughput_expert.errors import InputError
-
-TPX = [sys.executable, "-m", "throughput_expert.cli"]
 
 
 def _task(tmp_path: Path, architecture: str) -> Path:
@@ -39,9 +36,7 @@ def test_a_task_whose_sentence_hides_200_kb_of_spaces(tmp_path: Path) -> None:
     task = _task(tmp_path, "Single consumer," + " " * 200_000 + "PostgreSQL sink")
     out = tmp_path / "result.json"
     started = time.monotonic()
-    proc = subprocess.run(
-        [*TPX, "task", str(task), "--output", str(out)], capture_output=True, text=True, timeout=120
-    )
+    proc = run_tpx("task", str(task), "--output", str(out), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started < 30
     understood = json.loads(out.read_text())["analysis"]["task"]["understood"]
@@ -51,7 +46,7 @@ def test_a_task_whose_sentence_hides_200_kb_of_spaces(tmp_path: Path) -> None:
 
 def test_a_count_over_the_bound_refuses_the_task_in_one_line(tmp_path: Path) -> None:
     task = _task(tmp_path, "100000000 consumers, PostgreSQL sink")
-    proc = subprocess.run([*TPX, "task", str(task)], capture_output=True, text=True, timeout=60)
+    proc = run_tpx("task", str(task), timeout=60)
     assert proc.returncode == 2
     assert proc.stderr == (
         'context: architecture: "100000000 consumers" is more than any one service runs '

@@ -19,10 +19,11 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from tests.support import TPX, last_line, recording_server, run_captured, run_tpx
 
 # A password needing every escape a URL can need, made of pieces that appear nowhere else.
 PIECES = ("Sekr3t", "Qv9k", "Lm2w", "Xy7j", "Pz4h")
@@ -34,15 +35,7 @@ PLAIN = "Sekr3tQv9kLm2w"
 def tpx(*argv: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("TPX_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_tpx(*argv, cwd=cwd, timeout=timeout, env=env)
 
 
 def leaks(*texts: str) -> list[str]:
@@ -51,45 +44,11 @@ def leaks(*texts: str) -> list[str]:
     return [p for p in (*PIECES, ENCODED, PLAIN) if p in joined]
 
 
-def one_line(stderr: str) -> str:
-    """The error line: the last line of stderr (progress lines may come before it)."""
-    lines = stderr.strip().splitlines()
-    assert lines, "no error line on stderr"
-    assert "Traceback" not in stderr
-    return lines[-1]
-
-
 # --- loopback servers ---------------------------------------------------------------------------
 
 
-@contextmanager
-def recording_server() -> Iterator[tuple[int, list[dict[str, str]]]]:
-    """An HTTP/1.1 keep-alive server on 127.0.0.1 that records each request's headers."""
-    seen: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            seen.append(dict(self.headers.items()))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def _headers(request: BaseHTTPRequestHandler) -> dict[str, str]:
+    return dict(request.headers.items())
 
 
 @contextmanager
@@ -163,7 +122,8 @@ def huge_body(conn: socket.socket) -> None:
 def test_sweep_url_password_goes_only_into_the_authorization_header(
     tmp_path: Path, userinfo: str, user: str, password: str, fmt: str
 ) -> None:
-    with recording_server() as (port, seen):
+    with recording_server(_headers) as (base, seen):
+        port = urllib.parse.urlsplit(base).port
         url = f"http://{userinfo}@127.0.0.1:{port}/x"
         done = tpx(
             "sweep", "--url", url, "--concurrency", "1,2", "--duration", "0.5s", "--warmup",
@@ -197,7 +157,7 @@ def test_sweep_url_with_a_raw_special_password_is_one_line_without_it(
         "--duration", "0.5s", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert one_line(done.stderr).startswith("--url: ")
+    assert last_line(done.stderr).startswith("--url: ")
     assert not leaks(done.stdout, done.stderr)
 
 
@@ -236,7 +196,7 @@ def test_a_level_against_a_stalling_target_ends_on_time(
         took = time.monotonic() - start
     assert took < 20, f"the level held {took:.1f} s"
     assert done.returncode == 2, done.stderr
-    assert "no level finished" in one_line(done.stderr)
+    assert "no level finished" in last_line(done.stderr)
     assert not (tmp_path / "s.json").exists()  # an empty sweep file could not be read back
     assert not leaks(done.stdout, done.stderr)
 
@@ -253,7 +213,7 @@ def test_a_tls_target_that_never_answers_gives_up_at_the_connect_timeout(
         )  # fmt: skip
         took = time.monotonic() - start
     assert done.returncode == 2, done.stderr
-    assert "no connection within" in one_line(done.stderr)
+    assert "no connection within" in last_line(done.stderr)
     assert took < 30, f"open() held {took:.1f} s"
 
 
@@ -265,9 +225,8 @@ def test_a_huge_body_is_dropped_as_it_arrives(tmp_path: Path) -> None:
     with raw_server(huge_body) as port:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "throughput_expert.cli", "sweep", "--url",
-                f"http://127.0.0.1:{port}/", "--concurrency", "1", "--duration", "1s",
-                "--warmup", "0",
+                *TPX, "sweep", "--url", f"http://127.0.0.1:{port}/", "--concurrency", "1",
+                "--duration", "1s", "--warmup", "0",
             ],
             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -347,7 +306,7 @@ def test_a_dsn_libpq_cannot_read_fails_in_one_line_without_the_password(
 ) -> None:
     done = batching(with_password(postgres_dsn, password), tmp_path)
     assert done.returncode == 2, done.stderr
-    assert one_line(done.stderr).startswith("--measure: dsn: ")
+    assert last_line(done.stderr).startswith("--measure: dsn: ")
     assert not leaks(done.stdout, done.stderr)
     assert not (tmp_path / "report.json").exists()
 
@@ -358,7 +317,7 @@ def test_an_unreachable_database_fails_in_one_line_without_the_password(tmp_path
         port = s.getsockname()[1]  # closed once the block ends: connections are refused
     done = batching(f"postgresql://tpx:{ENCODED}@127.0.0.1:{port}/tpx", tmp_path)
     assert done.returncode == 2, done.stderr
-    line = one_line(done.stderr)
+    line = last_line(done.stderr)
     assert line.startswith(f"postgresql://tpx:***@127.0.0.1:{port}/tpx: cannot connect")
     assert not leaks(done.stdout, done.stderr)
 
@@ -372,7 +331,7 @@ def test_a_database_that_never_answers_is_given_up_within_the_budget(tmp_path: P
         )
         took = time.monotonic() - start
     assert done.returncode == 2, done.stderr
-    assert "cannot connect" in one_line(done.stderr)
+    assert "cannot connect" in last_line(done.stderr)
     assert not leaks(done.stdout, done.stderr)
     assert took < 30, f"the connection held {took:.1f} s"
 
@@ -405,15 +364,15 @@ def test_cli_lines_are_scrubbed_of_remembered_secrets(
     one line, not in a progress line (a planted handler says it in all three)."""
     script = tmp_path / "planted.py"
     script.write_text(PLANTED.format(secret=PLAIN))
-    done = subprocess.run(
+    done = run_captured(
         [sys.executable, str(script), "sweep", "--url", "http://127.0.0.1:9/", "--concurrency",
          levels],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == code, done.stderr
     assert "tpx: connecting with ***" in done.stderr
     assert not leaks(done.stdout, done.stderr)
-    last = one_line(done.stderr)
+    last = last_line(done.stderr)
     if code == 2:
         assert last == "http://me:***@127.0.0.1/: refused ***"
     else:

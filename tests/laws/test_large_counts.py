@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import run_tpx
 
 from throughput_expert.advisors.scaling_parts import _smallest_carrying, relative
 from throughput_expert.errors import InputError
@@ -28,8 +27,6 @@ from throughput_expert.laws.queueing import (
     smallest_servers_for,
 )
 from throughput_expert.model.quantity import check_count, parse_count
-
-TPX = [sys.executable, "-m", "throughput_expert.cli"]
 
 
 def recurrence_b(servers: int, load: float) -> float:
@@ -196,11 +193,8 @@ def test_scaling_plan_with_sixteen_million_max_instances(tmp_path: Path) -> None
         '     utilization: {cpu: "50%"}, scaling: {sigma: 0.5, kappa: 0}}\n'
     )
     started = time.monotonic()
-    proc = subprocess.run(  # not a terminal: the report is JSON
-        [*TPX, "scaling-plan", "--current-architecture", str(arch), "--target-rps", "1e12"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_tpx(  # not a terminal: the report is JSON
+        "scaling-plan", "--current-architecture", str(arch), "--target-rps", "1e12", timeout=120
     )
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started < 30
@@ -211,13 +205,9 @@ def test_scaling_plan_with_sixteen_million_max_instances(tmp_path: Path) -> None
 # --- the front doors refuse counts no system has ------------------------------------------------
 
 
-def _tpx(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*TPX, *args], capture_output=True, text=True, timeout=timeout)
-
-
 def test_cpu_cores_flag_over_the_bound(tmp_path: Path) -> None:
     started = time.monotonic()
-    proc = _tpx(
+    proc = run_tpx(
         "optimize-concurrency",
         *("--workload-type", "io", "--current-thread-pool", "20", "--cpu-cores", "100000000"),
         *("--wait-time", "50ms", "--compute-time", "5ms", "--arrival-rate", "1000"),
@@ -228,7 +218,7 @@ def test_cpu_cores_flag_over_the_bound(tmp_path: Path) -> None:
         "--cpu-cores: 100000000 is more than any one host has (at most 100,000)\n"
     )
     assert time.monotonic() - started < 30
-    proc = _tpx(
+    proc = run_tpx(
         "optimize-concurrency",
         *("--workload-type", "io", "--current-thread-pool", "100000000", "--cpu-cores", "8"),
     )
@@ -257,7 +247,7 @@ def test_metrics_counts_over_the_bound(
     doc = {"throughput_rps": 1000, "latency_ms": {"mean": 5}, "utilization": {"cpu": 0.5}}
     path.write_text(json.dumps(doc | {field: value}))
     started = time.monotonic()
-    proc = _tpx("analyze", "--metrics", str(path))
+    proc = run_tpx("analyze", "--metrics", str(path))
     assert proc.returncode == 2
     assert proc.stderr == f"{path}: {line}\n"
     assert time.monotonic() - started < 30
@@ -269,7 +259,7 @@ def test_a_host_at_the_bound_is_analyzed(tmp_path: Path) -> None:
     doc = {"throughput_rps": 1000, "cores": 100000, "latency_ms": {"mean": 5}}
     path.write_text(json.dumps(doc | {"utilization": {"cpu": 0.5}}))
     started = time.monotonic()
-    proc = _tpx("analyze", "--metrics", str(path), "--format", "json")
+    proc = run_tpx("analyze", "--metrics", str(path), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["command"] == "analyze"
     assert time.monotonic() - started < 60

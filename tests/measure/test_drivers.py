@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from tests.support import http_server
 
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.measure.drivers import (
@@ -261,34 +259,6 @@ def test_locustfile_hosts_are_checked(tmp_path: Path) -> None:
         LocustDriver(str(unknown)).check_target(allow_remote=False)
 
 
-@contextmanager
-def _plain_server() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            time.sleep(0.005)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 LOCUSTFILE = """
 from locust import FastHttpUser, task
 
@@ -306,7 +276,7 @@ def test_locust_runs_a_level(tmp_path: Path, workers: int) -> None:
         pytest.importorskip("locust")
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
-    with _plain_server() as host:
+    with http_server(lambda _: time.sleep(0.005)) as host:
         driver = LocustDriver(str(locustfile), host=host, workers=workers)
         sweep = run_sweep(driver, concurrency=[2], duration_s=1.0, warmup_s=0.0)
     level = sweep.levels[0]

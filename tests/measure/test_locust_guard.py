@@ -17,15 +17,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from tests.support import recording_server, run_captured
 
 from throughput_expert.errors import InputError
 from throughput_expert.measure import locust_guard
@@ -174,33 +174,8 @@ def locust_installed() -> None:
         pytest.importorskip("locust")
 
 
-@contextmanager
-def _server() -> Iterator[tuple[str, list[str]]]:
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def _path(request: BaseHTTPRequestHandler) -> str:
+    return request.path
 
 
 HEAD = "from locust import FastHttpUser, HttpUser, constant, task\n\n"
@@ -232,7 +207,7 @@ def _sweep(path: Path, workers: int = 0, allow_remote: bool = False) -> int:
 @pytest.mark.usefixtures("locust_installed")
 @pytest.mark.parametrize("user", ["FastHttpUser", "HttpUser"])
 def test_loopback_load_runs_with_the_guard(tmp_path: Path, user: str) -> None:
-    with _server() as (host, seen):
+    with recording_server(_path) as (host, seen):
         path = tmp_path / "ok.py"
         path.write_text(ALLOWED.format(user=user, host=host))
         assert _sweep(path) > 10
@@ -254,7 +229,7 @@ def test_loopback_load_runs_with_the_guard(tmp_path: Path, user: str) -> None:
 def test_a_remote_address_fails_the_sweep(
     tmp_path: Path, template: str, user: str, workers: int
 ) -> None:
-    with _server() as (host, _):
+    with recording_server(_path) as (host, _):
         path = tmp_path / "remote.py"
         path.write_text(template.format(user=user, host=host))
         LocustDriver(str(path)).check_target(allow_remote=False)  # the static check passes
@@ -267,24 +242,21 @@ def test_a_remote_address_fails_the_sweep(
     assert time.monotonic() - started < TIMEOUT_S
 
 
-def _locust(tmp_path: Path, locustfile: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Locust as the driver runs it, guarded, with its CSV files kept in ``tmp_path``."""
+def _locust(
+    tmp_path: Path, name: str, template: str
+) -> tuple[subprocess.CompletedProcess[str], Path, list[str]]:
+    """Locust as the driver runs it, guarded, on ``template`` aimed at a recording loopback
+    server: (the run, its refusals file, the paths the server saw); CSV files in ``tmp_path``."""
     level = _Level(tmp_path, guarded=True)
     locust = shutil.which("locust")
-    command = [locust] if locust else [sys.executable, "-m", "locust"]
-    command += ["-f", level.files(locustfile), "--headless", "--users", "2", "--spawn-rate"]
-    command += ["2", "--run-time", "3s", "--csv", str(tmp_path / "run"), "--only-summary"]
-    run = subprocess.run(
-        command,
-        env=level.env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    return run, level.refusals
+    with recording_server(_path) as (host, seen):
+        locustfile = tmp_path / name
+        locustfile.write_text(template.format(user="FastHttpUser", host=host))
+        command = [locust] if locust else [sys.executable, "-m", "locust"]
+        command += ["-f", level.files(locustfile), "--headless", "--users", "2", "--spawn-rate"]
+        command += ["2", "--run-time", "3s", "--csv", str(tmp_path / "run"), "--only-summary"]
+        run = run_captured(command, env=level.env, cwd=tmp_path, timeout=TIMEOUT_S)
+    return run, level.refusals, seen
 
 
 def _aggregated(stats: Path) -> tuple[int, int]:
@@ -298,10 +270,7 @@ def _aggregated(stats: Path) -> tuple[int, int]:
 
 @pytest.mark.usefixtures("locust_installed")
 def test_a_host_refused_at_start_sends_no_request(tmp_path: Path) -> None:
-    with _server() as (host, seen):
-        path = tmp_path / "after.py"
-        path.write_text(AFTER_THE_CLASS.format(user="FastHttpUser", host=host))
-        run, refusals = _locust(tmp_path, path)
+    run, refusals, seen = _locust(tmp_path, "after.py", AFTER_THE_CLASS)
     assert run.returncode == locust_guard.EXIT_CODE, run.stderr
     assert f"tpx: {REMOTE}:9 is not a loopback address" in run.stderr
     assert refusals.read_text() == f"{REMOTE}:9\n"
@@ -311,10 +280,7 @@ def test_a_host_refused_at_start_sends_no_request(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("locust_installed")
 def test_a_connect_refused_mid_run_stops_locust_and_succeeds_nowhere(tmp_path: Path) -> None:
-    with _server() as (host, _):
-        path = tmp_path / "absolute.py"
-        path.write_text(ABSOLUTE.format(user="FastHttpUser", host=host))
-        run, refusals = _locust(tmp_path, path)
+    run, refusals, _ = _locust(tmp_path, "absolute.py", ABSOLUTE)
     assert run.returncode == locust_guard.EXIT_CODE, run.stderr
     assert refusals.read_text().splitlines()[0] == f"{REMOTE}:9"
     # Locust is stopped at the first refusal, usually before it records the failed request;

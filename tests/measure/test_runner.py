@@ -13,10 +13,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests.support import http_server
 
 from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import fit_usl
@@ -29,41 +29,12 @@ from throughput_expert.measure.search import PeakSearch
 Work = Callable[[], None]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # every client connection at once, without SYN retries
-
-
-def _handler(work: Work) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            work()
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
-
-
 @contextmanager
 def serve(work: Work) -> Iterator[str]:
     """A keep-alive HTTP server on a free loopback port running ``work`` per request."""
-    server = _Server(("127.0.0.1", 0), _handler(work))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    # A queue for every client connection at once, without SYN retries.
+    with http_server(lambda _: work(), request_queue_size=256) as base:
+        yield base + "/"
 
 
 # Contention: every request sleeps P outside any lock (parallel work), then holds one shared lock

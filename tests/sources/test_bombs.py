@@ -11,15 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support import address_space_cap, run_tpx
 
 from throughput_expert.errors import InputError
 from throughput_expert.sources.prometheus_text import (
@@ -28,7 +26,6 @@ from throughput_expert.sources.prometheus_text import (
     parse_exposition,
 )
 
-TPX = [sys.executable, "-m", "throughput_expert.cli"]
 ADDRESS_SPACE = 1536 << 20  # 1.5 GiB: the old parser needed 1.8 GB for one 10 MB label value
 
 
@@ -38,10 +35,6 @@ def _cpu(idle: float, user: float) -> str:
         f'node_cpu_seconds_total{{cpu="0",mode="idle"}} {idle}\n'
         f'node_cpu_seconds_total{{cpu="0",mode="user"}} {user}\n'
     )
-
-
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
 def _escape(value: str) -> str:
@@ -62,13 +55,10 @@ def test_a_ten_megabyte_label_value_parses_in_bounded_memory(tmp_path: Path) -> 
         )
         paths += ["--metrics", str(path)]
     started = time.monotonic()
-    proc = subprocess.run(
-        [*TPX, "analyze", *paths, "--interval", "10s", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_limit_address_space,
-    )
+    proc = run_tpx(
+        "analyze", *paths, "--interval", "10s", "--format", "json",
+        timeout=120, preexec_fn=address_space_cap(ADDRESS_SPACE),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert time.monotonic() - started < 60
     report = json.loads(proc.stdout)

@@ -11,11 +11,11 @@ import os
 import socket
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from tests.support import only_line, run_tpx
 
 from throughput_expert.cli import build_parser
 from throughput_expert.errors import InputError
@@ -28,15 +28,7 @@ TIMEOUT_S = 60  # a tpx run takes about a second; a FIFO opened by mistake would
 
 
 def tpx(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", *argv],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    return run_tpx(*argv, cwd=cwd, timeout=TIMEOUT_S)
 
 
 def analyze(out: str | Path, *extra: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -48,11 +40,9 @@ def analyze(out: str | Path, *extra: str, cwd: Path) -> subprocess.CompletedProc
 def refused(run: subprocess.CompletedProcess[str], *words: str) -> None:
     """Exit 2, one line on stderr with ``words``, no traceback, nothing on stdout."""
     assert run.returncode == 2, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert "Traceback" not in run.stderr
+    line = only_line(run.stderr)
     for word in words:
-        assert word in lines[0], lines[0]
+        assert word in line, line
     assert run.stdout == ""
 
 

@@ -23,12 +23,13 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support import run_captured, run_tpx, serve_http
 
 from throughput_expert import redact
 from throughput_expert.errors import InputError, MeasurementError
@@ -91,18 +92,8 @@ def http_server(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, 0), Handler)
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    scheme = "https" if tls else "http"
-    try:
-        yield seen, f"{scheme}://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_http(Handler, host=host, tls=tls) as url:
+        yield seen, url
 
 
 def prometheus(path: str) -> tuple[int, dict[str, str], bytes]:
@@ -186,14 +177,7 @@ def flood(head: bytes, then: bytes) -> Script:
 def tpx(
     *argv: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
+    return run_tpx(*argv, cwd=cwd, timeout=120, env={**os.environ, **(env or {})})
 
 
 def analyze(
@@ -361,12 +345,8 @@ except MeasurementError as exc:
 def test_a_trickling_server_is_cut_off_at_the_deadline(head: bytes, then: bytes) -> None:
     # urllib's timeout is per socket read: one byte every 0.3 s never trips a 1 s timeout.
     with raw_server(trickle(head, then)) as url:
-        proc = subprocess.run(
-            [sys.executable, "-c", NO_HANG, url],
-            capture_output=True,
-            text=True,
-            timeout=40,  # the fixed client takes ~2.1 s: 2 tries of 1 s and 0.1 s of backoff
-        )
+        # The fixed client takes ~2.1 s: 2 tries of 1 s and 0.1 s of backoff.
+        proc = run_captured([sys.executable, "-c", NO_HANG, url], timeout=40)
     assert proc.returncode == 0, proc.stderr
     took, _, line = proc.stdout.strip().partition(" ")
     assert line == f"{url}: up: no complete answer within 1 s, 2 tries"

@@ -4,15 +4,13 @@ and size are bounded, and any text gives a value or one ``InputError``."""
 
 from __future__ import annotations
 
-import resource
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import address_space_cap, only_line, timed_tpx
 
 from throughput_expert.errors import InputError
 from throughput_expert.sources.settings import MAX_SETTINGS_BYTES, load_settings, read_yaml
@@ -44,30 +42,14 @@ DEFAULTS_BOMB = _laughs() + (
 RULES_BOMB = _laughs() + "rules: [{category: compute, name: *i}]\n"
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-
 def tpx(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
-    run = subprocess.run(
-        [sys.executable, "-m", "throughput_expert.cli", *argv],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        preexec_fn=_cap_memory,
-        check=False,
-    )
-    return run, time.monotonic() - started
+    return timed_tpx(*argv, cwd=cwd, timeout=TIMEOUT_S, preexec_fn=address_space_cap(MEMORY_CAP))
 
 
 def refused_alias(run: subprocess.CompletedProcess[str], source: str) -> None:
     assert run.returncode == 2, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
-    assert lines[0].startswith(f"{source}: line 1: YAML anchors and aliases are not allowed")
+    line = only_line(run.stderr)
+    assert line.startswith(f"{source}: line 1: YAML anchors and aliases are not allowed")
 
 
 @pytest.mark.parametrize(
