@@ -18,6 +18,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent, Tool
+from tests.support import http_server
 
 import throughput_expert
 from throughput_expert import api
@@ -95,6 +96,11 @@ def calls(tmp: Path) -> Calls:
     }
 
 
+def live_sweep(url: str) -> Calls:
+    """A real sweep of a loopback server: 2 levels of 1 s each."""
+    return {"sweep_live": ("sweep", {"url": url, "concurrency": [1, 2], "duration_s": 1})}
+
+
 async def exchange(
     todo: Calls, errlog: IO[str], params: StdioServerParameters
 ) -> tuple[list[Tool], dict[str, CallToolResult]]:
@@ -116,7 +122,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     tmp = tmp_path_factory.mktemp("mcp")
     todo = calls(tmp)
     log = tmp / "server.stderr"
-    with log.open("w", encoding="utf-8") as errlog:
+    with log.open("w", encoding="utf-8") as errlog, http_server() as url:
+        todo.update(live_sweep(url))
         tools, results = anyio.run(exchange, todo, errlog, server(tmp, EXAMPLES))
     return Served({t.name: t for t in tools}, results, log.read_text("utf-8"), tmp / "missing.json")
 
@@ -214,6 +221,20 @@ def test_importing_the_server_module_leaves_mcp_unloaded() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_sweep_measures_each_level_for_the_seconds_asked(served: Served) -> None:
+    doc = report(served, "sweep_live")
+    assert doc["command"] == "sweep"
+    durations = [lv["duration_s"] for lv in _levels(doc)]
+    assert len(durations) == 2, durations
+    assert all(0.9 <= d <= 1.5 for d in durations), durations  # seconds, not milliseconds
+
+
+def _levels(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    found = doc["analysis"].get("levels")
+    assert isinstance(found, list), sorted(doc["analysis"])
+    return found
 
 
 def test_sweep_reads_a_sweep_file_and_refuses_a_remote_target(served: Served) -> None:

@@ -411,8 +411,8 @@ def sweep(
         concurrency=concurrency,
         max_levels=max_levels if concurrency == "auto" else None,
         rates=rates,
-        duration=duration_s,
-        warmup=min(1.0, duration_s / 2),
+        duration=f"{duration_s}s",  # the API reads a bare number as milliseconds
+        warmup=f"{min(1.0, duration_s / 2)}s",
         max_requests=1_000_000,
         allow_remote=False,
         from_files=_all_inside("sweep", "from_files", from_files),
