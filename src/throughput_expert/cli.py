@@ -226,7 +226,7 @@ DEMOS = {
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from throughput_expert import api
-    from throughput_expert.measure.progress import progress_printer
+    from throughput_expert.render.progress import progress_printer
 
     report = api.sweep(
         url=args.url,

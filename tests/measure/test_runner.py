@@ -22,9 +22,10 @@ from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import fit_usl
 from throughput_expert.measure.drivers import CallableDriver, CommandDriver
 from throughput_expert.measure.http_driver import UrlDriver
-from throughput_expert.measure.progress import ProgressEvent, progress_printer
 from throughput_expert.measure.runner import highest_sustained_rps, run_sweep, sustained
 from throughput_expert.measure.search import PeakSearch
+from throughput_expert.model.progress import ProgressEvent
+from throughput_expert.render.progress import progress_printer
 
 Work = Callable[[], None]
 

@@ -34,8 +34,8 @@ from typing import Any
 from throughput_expert.errors import InputError
 from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult
 from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_open
-from throughput_expert.measure.progress import ProgressEvent, ProgressKind
 from throughput_expert.measure.search import PeakSearch
+from throughput_expert.model.progress import ProgressEvent, ProgressKind
 from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
 from throughput_expert.redact import redact_text
 

@@ -1,47 +1,21 @@
-"""Progress of a sweep: the events the runner emits, and a printer for them.
-
-The runner calls its ``on_progress`` callback with a ``ProgressEvent``: ``level_start`` before a
-level, ``tick`` about four times a second while it runs (closed- and open-loop drivers; a
-``LevelDriver`` such as Locust reports only start and end), ``level_end`` with the level's
-figures, and ``sweep_end`` once at the end, whatever happened. ``progress_printer(stream)``
-returns such a callback: a live line (``rich.live``) per level on a terminal, plain lines
-otherwise.
+"""The progress of a sweep on a terminal: a live line per level (``rich.live``) on a terminal,
+plain lines otherwise. The events come from ``model.progress``; every line is scrubbed of
+remembered secrets before it is shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from throughput_expert.model.sweep import SweepMode
+from throughput_expert.model.progress import ProgressEvent
+from throughput_expert.redact import scrub
 
-__all__ = ["ProgressEvent", "ProgressKind", "describe", "progress_printer"]
-
-ProgressKind = Literal["level_start", "tick", "level_end", "sweep_end"]
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Where a sweep stands. ``index`` counts levels from 1; rates are per second."""
-
-    kind: ProgressKind
-    index: int
-    total: int
-    level: float
-    mode: SweepMode
-    elapsed_s: float = 0.0
-    planned_s: float = 0.0
-    completed: int = 0
-    errors: int = 0
-    rate_rps: float = 0.0
-    warming_up: bool = False
-    p99_s: float | None = None
-    message: str = ""
+__all__ = ["describe", "progress_printer"]
 
 
 def _load(event: ProgressEvent) -> str:
@@ -51,7 +25,11 @@ def _load(event: ProgressEvent) -> str:
 
 
 def describe(event: ProgressEvent) -> str:
-    """One line for an event (the plain form of the display)."""
+    """One line for an event (the plain form of the display), scrubbed of secrets."""
+    return scrub(_describe(event))
+
+
+def _describe(event: ProgressEvent) -> str:
     head = f"level {event.index}/{event.total}: {_load(event)}"
     if event.kind == "level_start":
         return f"{head}: started ({event.planned_s:.1f} s planned)"
