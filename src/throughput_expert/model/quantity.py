@@ -13,12 +13,13 @@ ending in ``_pct`` is 0-100; a number under a bare key is a fraction 0-1, and a 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 from throughput_expert.errors import InputError
 from throughput_expert.redact import secret_key
@@ -27,6 +28,8 @@ __all__ = [
     "COUNT_BOUNDS",
     "DurationUnit",
     "check_count",
+    "check_keys",
+    "did_you_mean",
     "parse_bandwidth",
     "parse_bytes",
     "parse_count",
@@ -310,6 +313,22 @@ def parse_fraction(value: Quantity, *, key: str, source: str = "input", field: s
             f"utilization above 100 %: {_shown(value, field)}", source=source, field=field
         )
     return fraction
+
+
+def check_keys(doc: Mapping[Any, object], allowed: Collection[str], source: str, path: str) -> None:
+    """Refuse the first key of ``doc`` not in ``allowed`` (usually a typo), naming the closest
+    known one: ``SOURCE: PATHKEY: unknown key (did you mean 'x'?)``, else the known keys."""
+    for key in doc:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            raise InputError(f"unknown key{hint}", source=source, field=path + str(key))
+
+
+def did_you_mean(word: str, known: Collection[str]) -> str:
+    """`` (did you mean 'x'?)`` with the known word closest to ``word``, else
+    `` (known: a, b, c)``."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
 
 
 def _parse(value: Quantity, kind: _Kind, source: str, field: str) -> float:

@@ -10,10 +10,20 @@ from typing import Any, Literal
 
 from throughput_expert.model.records import BottleneckType, Level, Resource
 
-__all__ = ["Benchmark", "Category", "Fix", "Play", "Rule", "Settings"]
+__all__ = ["SIGNAL_TRIGGERS", "Benchmark", "Category", "Fix", "Play", "Rule", "Settings"]
 
 Quantify = Literal["halve_binding", "scale_out", "parallelism", "none"]
 Horizon = Literal["quick", "short", "long"]
+
+# The triggers a play's ``when`` may name besides ``bottleneck:TYPE`` and ``system:TYPE``: the
+# signals the analyze advisor computes (``advisors/resources.py``, ``advisors/analyze.py``; the
+# header of ``advisors/data/playbook.yaml`` documents them). A play with any other trigger would
+# never be chosen, so ``--defaults`` refuses one.
+SIGNAL_TRIGGERS = (
+    "single_worker", "run_queue", "cpu_steal", "iowait", "disk_queue", "swap", "major_faults",
+    "psi_memory", "network_drops", "retransmits", "over_target", "target_beyond_ceiling",
+    "context_switches", "unexplained_wait",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ bare number under a bare key is a fraction 0-1. Unknown keys are errors (they ar
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency, Resource, Saturation, ServiceMetrics
 from throughput_expert.model.quantity import (
+    check_keys,
     parse_count,
     parse_duration,
     parse_fraction,
@@ -68,7 +68,7 @@ def load_metrics_document(doc: object, *, source: str) -> ServiceMetrics:
     """Read one metrics JSON document into a ``ServiceMetrics`` record."""
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object", source=source)
-    _check_keys(doc, _TOP_KEYS, source, "")
+    check_keys(doc, _TOP_KEYS, source, "")
     reader = _Reader(source)
     cores = reader.opt(doc, "cores", parse_count)
     return ServiceMetrics(
@@ -113,14 +113,6 @@ class _Reader:
         return value
 
 
-def _check_keys(doc: Mapping[str, Any], allowed: tuple[str, ...], source: str, path: str) -> None:
-    for key in doc:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
-            raise InputError(f"unknown key{hint}", source=source, field=path + str(key))
-
-
 def _mapping(value: object, source: str, field: str) -> Mapping[str, Any]:
     if value is None:
         return {}
@@ -131,7 +123,7 @@ def _mapping(value: object, source: str, field: str) -> Mapping[str, Any]:
 
 def _latency(value: object, reader: _Reader) -> Latency:
     doc = _mapping(value, reader.source, "latency_ms")
-    _check_keys(doc, _LATENCY_KEYS, reader.source, "latency_ms.")
+    check_keys(doc, _LATENCY_KEYS, reader.source, "latency_ms.")
 
     def ms(key: str) -> float | None:
         if doc.get(key) is None:
@@ -146,7 +138,7 @@ def _latency(value: object, reader: _Reader) -> Latency:
 def _utilization(value: object, reader: _Reader) -> dict[Resource, float]:
     doc = _mapping(value, reader.source, "utilization")
     allowed = _RESOURCES + tuple(f"{r}_pct" for r in _RESOURCES)
-    _check_keys(doc, allowed, reader.source, "utilization.")
+    check_keys(doc, allowed, reader.source, "utilization.")
     out: dict[Resource, float] = {}
     for key, raw in doc.items():
         if raw is None:
@@ -164,7 +156,7 @@ def _utilization(value: object, reader: _Reader) -> dict[Resource, float]:
 def _saturation(value: object, reader: _Reader, cores: float | None) -> Saturation:
     doc = _mapping(value, reader.source, "saturation")
     fractions = _FRACTION_SIGNALS + tuple(f"{k}_pct" for k in _FRACTION_SIGNALS)
-    _check_keys(doc, fractions + _RATE_SIGNALS + _COUNT_SIGNALS, reader.source, "saturation.")
+    check_keys(doc, fractions + _RATE_SIGNALS + _COUNT_SIGNALS, reader.source, "saturation.")
     found: dict[str, float] = {}
     for key, raw in doc.items():
         if raw is None:

@@ -2,21 +2,35 @@
 
 A user file holds only the keys it changes; mappings merge key by key, lists replace. A user
 file may also carry ``plays:`` with new playbook entries (same ``id`` replaces an entry).
+
+A key the packaged data does not have is refused, at any depth, naming the closest known key
+(docs/formats.md §5.6): a misspelled key would otherwise change nothing, silently. The known keys
+are the packaged data's own; sections whose entries a user may add (``batching_operations``, the
+playbook's entries) are open by name, but each entry's keys are fixed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from importlib import resources
+from math import inf
 from os import PathLike
 from typing import Any, cast, get_args
 
 from throughput_expert.errors import InputError
-from throughput_expert.model import RESOURCES, Level, Resource
-from throughput_expert.model.quantity import parse_fraction
-from throughput_expert.model.settings import Benchmark, Horizon, Play, Quantify, Settings
+from throughput_expert.model import RESOURCES, BottleneckType, Level, Resource
+from throughput_expert.model.quantity import check_keys, did_you_mean, parse_fraction
+from throughput_expert.model.settings import (
+    SIGNAL_TRIGGERS,
+    Benchmark,
+    Horizon,
+    Play,
+    Quantify,
+    Settings,
+)
 from throughput_expert.sources.rules import parse_categories, parse_fixes, parse_rules
+from throughput_expert.sources.signals import SIGNAL_NAMES
 from throughput_expert.sources.yaml_safe import load_yaml, read_yaml_file
 
 __all__ = ["MAX_SETTINGS_BYTES", "load_settings", "read_yaml"]
@@ -25,6 +39,10 @@ __all__ = ["MAX_SETTINGS_BYTES", "load_settings", "read_yaml"]
 # so 256 KiB leaves six times that, and bounds PyYAML's pure-Python parse (about 10 us a token)
 # to a second or two on hostile input, where 1 MiB would take ten.
 MAX_SETTINGS_BYTES = 256 << 10
+MAX_POINTS = 10_000  # points of a computed curve: far past what a plot shows
+
+_PLAYBOOK = "throughput_expert/advisors/data/playbook.yaml"
+_PLAY_KEYS = tuple(f.name for f in fields(Play))
 
 
 def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
@@ -32,15 +50,82 @@ def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     raw = _packaged("defaults.yaml")
     raw["batching_operations"] = _packaged("batching.yaml")["operations"]
     raw["prometheus_queries"] = _packaged("prometheus_queries.yaml")
-    plays = _packaged("playbook.yaml").get("plays", [])
+    triggers = _triggers(raw)
+    plays = _plays(_packaged("playbook.yaml").get("plays", []), _PLAYBOOK, triggers)
     sources = ["throughput_expert/advisors/data/defaults.yaml"]
     if user_file is not None:
+        source = str(user_file)
         user = read_yaml(user_file)
-        plays = _merge_plays(plays, user.pop("plays", []), str(user_file))
+        _check_shape(user, {**_shape(raw), "plays": None}, source, "")
+        extra = _plays(user.pop("plays", []), source, triggers)
+        ids = {p.id for p in extra}
+        plays = tuple(p for p in plays if p.id not in ids) + extra
         raw = _deep_merge(raw, user)
-        sources.append(str(user_file))
+        sources.append(source)
     settings = _settings(raw, plays, str(user_file or "defaults"), tuple(sources))
     return _with_profile_rules(settings)
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """The shape of an open section: entries of any name, each shaped like ``entry``."""
+
+    entry: Mapping[str, Any]
+
+
+def _shape(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What a user file may hold: the packaged data itself, with three widenings. Saturation
+    targets may be written ``cpu_pct`` (docs/formats.md §5.3); a PromQL entry may name any signal
+    (under ``node``, ``service`` or flat, as ``queries_from_mapping`` reads them); batching
+    operations are open by name, each with the keys the packaged operations have."""
+    shape = dict(raw)
+    targets = raw["saturation_targets"]
+    shape["saturation_targets"] = {**targets, **{f"{k}_pct": v for k, v in targets.items()}}
+    queries = raw["prometheus_queries"]
+    names = [n for group in queries.values() for n in group] + list(SIGNAL_NAMES)
+    signals = dict.fromkeys(names, "")
+    shape["prometheus_queries"] = {**dict.fromkeys(queries, signals), **signals}
+    operations = raw["batching_operations"]
+    shape["batching_operations"] = _Entries(
+        {k: v for op in operations.values() for k, v in op.items()}
+    )
+    return shape
+
+
+def _check_shape(doc: object, shape: object, source: str, field: str) -> None:
+    """Refuse a key ``shape`` does not have, and a mapping where a value belongs or the
+    reverse, naming the field path (``None`` in ``shape``: not checked here)."""
+    if isinstance(shape, _Entries):
+        entries = _section(doc, source, field)
+        for name, entry in entries.items():
+            _check_shape(entry, shape.entry, source, f"{field}.{name}")
+    elif isinstance(shape, Mapping):
+        section = _section(doc, source, field)
+        check_keys(section, shape, source, f"{field}." if field else "")
+        for key, value in section.items():
+            _check_shape(value, shape[key], source, f"{field}.{key}" if field else str(key))
+    elif shape is not None and isinstance(doc, Mapping):
+        raise InputError("expected a value, not a mapping", source=source, field=field)
+
+
+def _section(doc: object, source: str, field: str) -> Mapping[Any, object]:
+    if not isinstance(doc, Mapping):
+        raise InputError("expected a mapping", source=source, field=field)
+    return doc
+
+
+def _triggers(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a play's ``when`` may name: the signals analyze computes, ``bottleneck:TYPE``, and
+    ``system:TYPE`` for the system types the benchmarks rate."""
+    bottlenecks = (f"bottleneck:{t}" for t in get_args(BottleneckType))
+    systems = (f"system:{name}" for name in raw["benchmarks"])
+    return (*SIGNAL_TRIGGERS, *bottlenecks, *systems)
+
+
+def _plays(docs: object, source: str, triggers: tuple[str, ...]) -> tuple[Play, ...]:
+    if not isinstance(docs, list):
+        raise InputError("expected a list of plays", source=source, field="plays")
+    return tuple(_play(p, i, source, triggers) for i, p in enumerate(docs))
 
 
 def _with_profile_rules(settings: Settings) -> Settings:
@@ -80,15 +165,8 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def _merge_plays(base: list[Any], extra: object, source: str) -> list[Any]:
-    if not isinstance(extra, list):
-        raise InputError("expected a list of plays", source=source, field="plays")
-    ids = {p.get("id") for p in extra if isinstance(p, dict)}
-    return [p for p in base if p.get("id") not in ids] + extra
-
-
 def _settings(
-    raw: dict[str, Any], plays: list[Any], source: str, sources: tuple[str, ...]
+    raw: dict[str, Any], plays: tuple[Play, ...], source: str, sources: tuple[str, ...]
 ) -> Settings:
     reduction = _mapping(raw, "illustrative_demand_reduction", source)
     curve = _mapping(raw, "latency_curve", source)
@@ -96,13 +174,13 @@ def _settings(
         saturation_targets=_targets(_mapping(raw, "saturation_targets", source), source),
         thresholds=_numbers(_mapping(raw, "thresholds", source), "thresholds", source),
         benchmarks=_benchmarks(_mapping(raw, "benchmarks", source), source),
-        plays=tuple(_play(p, i, source) for i, p in enumerate(plays)),
+        plays=plays,
         demand_reduction_factor=_number(
             reduction.get("factor"), "illustrative_demand_reduction.factor", source, low=1.0
         ),
         demand_reduction_source=str(reduction.get("source", "")),
         latency_curve_points=int(
-            _number(curve.get("points", 40), "latency_curve.points", source, low=2)
+            _number(curve.get("points", 40), "latency_curve.points", source, low=2, high=MAX_POINTS)
         ),
         latency_curve_max_utilization=_number(
             curve.get("max_utilization", 0.97), "latency_curve.max_utilization", source, low=0.1
@@ -119,9 +197,15 @@ def _mapping(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]
     return value
 
 
-def _number(value: object, field: str, source: str, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
-        raise InputError(f"expected a number >= {low:g}", source=source, field=field)
+def _number(value: object, field: str, source: str, low: float = 0.0, high: float = inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value < inf:
+        raise InputError(f"expected a finite number >= {low:g}", source=source, field=field)
+    if value > high:
+        raise InputError(
+            f"{value:g} is more than {high:g} (a curve's points size its work)",
+            source=source,
+            field=field,
+        )
     return float(value)
 
 
@@ -162,15 +246,23 @@ def _benchmarks(doc: Mapping[str, Any], source: str) -> dict[str, Benchmark]:
     return out
 
 
-def _play(doc: object, index: int, source: str) -> Play:
+def _play(doc: object, index: int, source: str, triggers: tuple[str, ...]) -> Play:
     field = f"plays[{index}]"
     if not isinstance(doc, Mapping):
         raise InputError("expected a mapping", source=source, field=field)
+    check_keys(doc, _PLAY_KEYS, source, f"{field}.")
     when = doc.get("when", [])
     if not isinstance(when, list) or not when:
         raise InputError(
             "'when' must be a non-empty list of triggers", source=source, field=f"{field}.when"
         )
+    for i, trigger in enumerate(when):
+        if str(trigger) not in triggers:
+            raise InputError(
+                f"unknown trigger {str(trigger)!r}{did_you_mean(str(trigger), triggers)}",
+                source=source,
+                field=f"{field}.when[{i}]",
+            )
     return Play(
         id=str(doc.get("id", f"play-{index}")),
         when=tuple(str(w) for w in when),
