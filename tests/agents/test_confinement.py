@@ -143,6 +143,18 @@ def test_context_files_outside_the_run_are_refused_unread(
     assert not (folder / "result.json").exists()
 
 
+def test_a_fifo_named_inside_the_run_is_refused_unopened(layout: tuple[Path, Path]) -> None:
+    run, _ = layout
+    folder = run / "tasks" / "e1"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "metrics.json")  # opening it would block the worker for ever
+    prompt = {**GOOD_PROMPT, "context": {**GOOD_PROMPT["context"], "metrics": "metrics.json"}}
+    proc = tpx("task", str(write_task(run, "e1", {"prompt": prompt})), timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().endswith("context.metrics: 'metrics.json' is not a regular file")
+    assert not (folder / "result.json").exists()
+
+
 def test_context_files_inside_an_allowed_root_are_read(layout: tuple[Path, Path]) -> None:
     run, outside = layout
     shared = outside / "metrics.json"

@@ -113,6 +113,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     os.mkfifo(outside / "trap")
     (outside / "secret.csv").write_text("db_password,hunter2\n")
     (root / "usl.csv").write_text(SWEEP)
+    os.mkfifo(root / "inner-trap")  # inside a root, but opening it would block the server
     (second / "usl.csv").write_text("not a sweep\n")
     (root / "escape").symlink_to(outside, target_is_directory=True)
     (root / "three-tier.yaml").write_text((EXAMPLES / "three-tier.yaml").read_text())
@@ -123,6 +124,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     calls = refusal_calls(outside)
     calls |= {
         "relative": ("fit_usl", {"sweep": "usl.csv"}),
+        "fifo-inside": ("analyze", {"metrics": ["inner-trap"]}),
         "dotdot": ("fit_usl", {"sweep": "../outside/secret.csv"}),
         "link": ("fit_usl", {"sweep": "escape/secret.csv"}),
         "second-root": ("fit_usl", {"sweep": str(second / "usl.csv")}),
@@ -161,6 +163,12 @@ def test_every_file_parameter_outside_the_roots_is_refused_unopened(
         f"{tool}: {field}: {str(trap)!r} is outside the server's roots {served.root}, "
         f"{served.root.parent / 'second'} (tpx mcp --root DIR widens them)"
     )
+
+
+def test_a_fifo_inside_a_root_is_refused_unopened(served: Served) -> None:
+    result = served.results["fifo-inside"]  # an answer at all shows it was never opened
+    assert result.is_error
+    assert line_of(result) == "analyze: metrics[0]: 'inner-trap' is not a regular file"
 
 
 def test_dotdot_and_links_out_of_a_root_are_outside(served: Served) -> None:

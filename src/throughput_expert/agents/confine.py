@@ -16,19 +16,25 @@ passes through here.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from throughput_expert.errors import InputError
 
-__all__ = ["Confine", "Outside", "real_folders"]
+__all__ = ["Confine", "Outside", "Refused", "real_folders"]
 
 _SHOWN = 120  # characters of a refused path shown in a message
 
 
-class Outside(InputError):
-    """A path outside the roots: refuses the whole task or tool call (never a mere note)."""
+class Refused(InputError):
+    """A path the document may not name: refuses the whole task or tool call (never a mere
+    note)."""
+
+
+class Outside(Refused):
+    """A path outside the roots."""
 
 
 def real_folders(
@@ -82,11 +88,24 @@ class Confine:
         joined = os.path.join(os.fspath(start), raw)  # an absolute raw replaces start
         real = _real(joined, source=self.source, field=field)
         if any(real.is_relative_to(root) for root in self.roots):
+            _not_special(real, raw, source=self.source, field=field)
             return real
         widen = f" ({self.widen})" if self.widen else ""
         raise Outside(
             f"{_shown(raw)} is outside {self.described}{widen}", source=self.source, field=field
         )
+
+
+def _not_special(real: Path, raw: str, *, source: str, field: str) -> None:
+    """A FIFO, socket or device inside a root is refused too: opening one would block the
+    worker or read without end. Only ``lstat`` on the real path: nothing is opened."""
+    try:
+        mode = real.lstat().st_mode
+    except OSError:
+        return  # not there (yet): reading says so, writing creates it
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    raise Refused(f"{_shown(raw)} is not a regular file", source=source, field=field)
 
 
 def _real(path: str, *, source: str, field: str) -> Path:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from throughput_expert.agents.confine import Confine, Outside
+from throughput_expert.agents.confine import Confine, Refused
 from throughput_expert.errors import InputError
 from throughput_expert.model import Resource
 from throughput_expert.model.quantity import parse_count, parse_fraction, parse_rate
@@ -131,8 +131,8 @@ def _read(u: Understood, raw_key: str, value: Any, base: Path, confine: Confine)
     try:
         if not _known(u, key, value, base, confine, f"context.{raw_key}"):
             u.unread.append(f"{key}: not a key this worker reads")
-    except Outside:
-        raise  # a path outside the workspace refuses the task, it is not a note
+    except Refused:
+        raise  # a path the task may not name refuses the task, it is not a note
     except InputError as exc:
         u.unread.append(f"{key}: {exc.message}")
 
