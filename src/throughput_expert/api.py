@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Literal
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
@@ -63,8 +63,10 @@ def analyze(
         metrics=loaded,
         current_rps=None
         if current_rps is None
-        else parse_rate(current_rps, source="--current-rps"),
-        target_rps=None if target_rps is None else parse_rate(target_rps, source="--target-rps"),
+        else parse_rate(current_rps, source=Parameter("current_rps")),
+        target_rps=None
+        if target_rps is None
+        else parse_rate(target_rps, source=Parameter("target_rps")),
         system_type=system_type,
         service=service,
     )
@@ -88,7 +90,7 @@ def _host_metrics(
     if files:
         interval_s = None
         if interval is not None:
-            interval_s = parse_duration(interval, source="--interval", default_unit="s")
+            interval_s = parse_duration(interval, source=Parameter("interval"), default_unit="s")
         records.append(
             load_metrics([str(p) for p in files], interval_s=interval_s, service=service)
         )
@@ -98,9 +100,10 @@ def _host_metrics(
         records.append(observe_metrics(observe))
     if not records:
         raise InputError(
-            "no metrics given: pass --metrics FILE, --prometheus URL or --observe T",
+            "no metrics given: pass {metrics} FILE, {prometheus} URL or {observe} T",
             source="analyze",
             field="metrics",
+            mentions=("metrics", "prometheus", "observe"),
         )
     return merge_metrics(records)
 
@@ -165,16 +168,18 @@ def optimize_concurrency(
     from throughput_expert.sources.sweep import load_sweep
 
     if workload_type not in ("cpu", "io", "mixed"):
-        raise InputError("expected cpu, io or mixed", source="--workload-type")
+        raise InputError("expected cpu, io or mixed", source=Parameter("workload_type"))
     inputs = ConcurrencyInputs(
         workload_type=workload_type,  # type: ignore[arg-type]
-        current_threads=_whole(current_thread_pool, "--current-thread-pool"),
-        cores=_whole(cpu_cores, "--cpu-cores") if cpu_cores is not None else os.cpu_count() or 1,
-        cores_source="--cpu-cores" if cpu_cores is not None else "this machine",
-        wait_s=_seconds(wait_time, "--wait-time"),
-        compute_s=_seconds(compute_time, "--compute-time"),
-        target_rps=_rps(target_throughput, "--target-throughput"),
-        arrival_rps=_rps(arrival_rate, "--arrival-rate"),
+        current_threads=_whole(current_thread_pool, Parameter("current_thread_pool")),
+        cores=_whole(cpu_cores, Parameter("cpu_cores"))
+        if cpu_cores is not None
+        else os.cpu_count() or 1,
+        cores_source=Parameter("cpu_cores") if cpu_cores is not None else "this machine",
+        wait_s=_seconds(wait_time, Parameter("wait_time")),
+        compute_s=_seconds(compute_time, Parameter("compute_time")),
+        target_rps=_rps(target_throughput, Parameter("target_throughput")),
+        arrival_rps=_rps(arrival_rate, Parameter("arrival_rate")),
         slo=parse_slo(latency_slo) if latency_slo is not None else None,
         runtime=_runtime(runtime),
         sweep=load_sweep(sweep) if sweep is not None else None,
@@ -211,20 +216,20 @@ def design_batching(
     if measure is not None:
         from throughput_expert.measure.batch_trials import run_batch_trials
 
-        budget = _seconds(measure_budget, "--measure-budget") or 25.0
+        budget = _seconds(measure_budget, Parameter("measure_budget")) or 25.0
         trials = run_batch_trials(measure, time_budget_s=budget, on_progress=on_progress)
     rows = load_batch_measurements(measurements) if measurements is not None else None
-    target = _rps(target_throughput, "--target-throughput")
+    target = _rps(target_throughput, Parameter("target_throughput"))
     assert target is not None
     inputs = BatchingInputs(
         operation=operation,
         target_rps=target,
-        current_latency_s=_seconds(current_latency, "--current-latency"),
-        fixed_overhead_s=_seconds(fixed_overhead, "--fixed-overhead"),
-        per_item_s=_seconds(per_item_cost, "--per-item-cost"),
-        max_latency_s=_seconds(max_latency, "--max-latency"),
-        arrival_rps=_rps(arrival_rate, "--arrival-rate"),
-        concurrency=_whole(concurrency, "--concurrency"),
+        current_latency_s=_seconds(current_latency, Parameter("current_latency")),
+        fixed_overhead_s=_seconds(fixed_overhead, Parameter("fixed_overhead")),
+        per_item_s=_seconds(per_item_cost, Parameter("per_item_cost")),
+        max_latency_s=_seconds(max_latency, Parameter("max_latency")),
+        arrival_rps=_rps(arrival_rate, Parameter("arrival_rate")),
+        concurrency=_whole(concurrency, Parameter("concurrency")),
         measurements=tuple(rows) if rows is not None else None,
         measurements_source=str(measurements) if measurements is not None else None,
         trials=trials,
@@ -254,7 +259,7 @@ def scaling_plan(
 
         arch = fill_architecture(arch, prometheus, settings)
     sweeps = {c.name: load_sweep(c.sweep) for c in arch.components if c.sweep}
-    target = _rps(target_rps, "--target-rps")
+    target = _rps(target_rps, Parameter("target_rps"))
     assert target is not None
     return advise(ScalingInputs(arch, target, sweeps), settings)
 
@@ -293,10 +298,14 @@ def sweep(
     from throughput_expert.advisors.sweep import SweepInputs, advise
     from throughput_expert.sources.settings import load_settings
 
-    slo_s = _seconds(slo, "--slo")
+    slo_s = _seconds(slo, Parameter("slo"))
     if from_files:
         if any(x is not None for x in (url, command, callable, locustfile)):
-            raise InputError("--from reads results: give no driver with it", source="--from")
+            raise InputError(
+                "{from_files} reads results: give no driver with it",
+                source=Parameter("from_files"),
+                mentions=("from_files",),
+            )
         measured = _imported([str(p) for p in from_files], _opt_str(save))
     else:
         measured = _measure(
@@ -357,12 +366,17 @@ def _search(
     """A ``PeakSearch`` for ``"auto"``, else the levels as given."""
     if not isinstance(concurrency, str):
         if max_levels is not None or max_concurrency is not None:
-            flag = "--max-levels" if max_levels is not None else "--max-concurrency"
-            raise InputError("goes with --concurrency auto only", source=flag)
+            flag = (
+                Parameter("max_levels") if max_levels is not None else Parameter("max_concurrency")
+            )
+            raise InputError(
+                "goes with {concurrency} auto only", source=flag, mentions=("concurrency",)
+            )
         return concurrency
     if concurrency != "auto":
         raise InputError(
-            f'expected "auto" or whole numbers, not {concurrency[:40]!r}', source="--concurrency"
+            f'expected "auto" or whole numbers, not {concurrency[:40]!r}',
+            source=Parameter("concurrency"),
         )
     from throughput_expert.measure import search
 
@@ -398,16 +412,17 @@ def _measure(
     given = [x for x in (url, command, call, locustfile) if x is not None]
     if len(given) != 1:
         raise InputError(
-            "give exactly one of --url, --command, --callable, --locustfile, or --from FILE",
+            "give exactly one of {url}, {command}, {callable}, {locustfile}, or {from_files} FILE",
             source="sweep",
+            mentions=("url", "command", "callable", "locustfile", "from_files"),
         )
     driver = _driver(url, command, call, locustfile, method, body, processes, workers)
     return run_sweep(
         driver,
         concurrency=concurrency,
         rates=rates,
-        duration_s=_seconds(duration, "--duration") or 10.0,
-        warmup_s=_seconds(warmup, "--warmup") or 0.0,
+        duration_s=_seconds(duration, Parameter("duration")) or 10.0,
+        warmup_s=_seconds(warmup, Parameter("warmup")) or 0.0,
         max_requests=max_requests,
         error_threshold=error_threshold,
         allow_remote=allow_remote,
@@ -456,14 +471,16 @@ def parse_slo(text: str) -> LatencySlo:
     from throughput_expert.model.quantity import parse_duration
 
     which, _, value = text.partition("=") if "=" in text else ("", "", text)
-    seconds = parse_duration(value.strip(), source="--latency-slo", default_unit="ms")
+    seconds = parse_duration(value.strip(), source=Parameter("latency_slo"), default_unit="ms")
     if seconds <= 0:
-        raise InputError("must be above zero", source="--latency-slo")
+        raise InputError("must be above zero", source=Parameter("latency_slo"))
     if not which:
         return LatencySlo(seconds)
     match = re.fullmatch(r"\s*p(\d+(?:\.\d+)?)\s*", which)
     if match is None or not 0 < float(match.group(1)) < 100:
-        raise InputError(f"expected 200ms or p99=200ms, not {text[:30]!r}", source="--latency-slo")
+        raise InputError(
+            f"expected 200ms or p99=200ms, not {text[:30]!r}", source=Parameter("latency_slo")
+        )
     return LatencySlo(seconds, float(match.group(1)) / 100)
 
 
@@ -505,5 +522,5 @@ def _rps(value: Quantity | None, source: str) -> float | None:
 
 def _runtime(value: str | None) -> str | None:
     if value is not None and value not in RUNTIMES:
-        raise InputError(f"expected one of {', '.join(RUNTIMES)}", source="--runtime")
+        raise InputError(f"expected one of {', '.join(RUNTIMES)}", source=Parameter("runtime"))
     return value

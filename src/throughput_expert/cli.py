@@ -422,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_flags(p)
         if name not in ("task", "mcp", "observe"):  # these write data, not rendered reports
             flags.common(p)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, subcommand=name)  # `--command` of sweep takes "command"
     return parser
 
 
@@ -451,14 +451,44 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
+# Public API parameters whose flag's ``dest`` is another name.
+_API_TO_DEST = {
+    "profiles": "profile",
+    "token_env": "prometheus_token_env",
+    "token_file": "prometheus_token_file",
+    "ca_file": "prometheus_ca",
+}
+
+
+def flag_spelling(parser: argparse.ArgumentParser, command: str) -> Callable[[str], str]:
+    """How the command line spells a public API parameter in an error: the command's own flag
+    for it (``cpu_cores`` -> ``--cpu-cores``; ``from_files`` -> ``--from``), read from its
+    argparse actions; a parameter the command has no flag for (a task's, say) keeps its name."""
+    flags_by_dest: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            for option in action.choices[command]._actions:
+                long = [o for o in option.option_strings if o.startswith("--")]
+                if long:
+                    flags_by_dest.setdefault(option.dest, long[0])
+
+    def spell(parameter: str) -> str:
+        dest = _API_TO_DEST.get(parameter, parameter)
+        return flags_by_dest.get(dest, parameter)
+
+    return spell
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         code: int = _run(args)
     except ThroughputError as exc:
         from throughput_expert.redact import scrub  # no remembered secret reaches stderr
 
-        sys.stderr.write(scrub(exc.one_line()) + "\n")
+        line = exc.spelled(flag_spelling(parser, args.subcommand))
+        sys.stderr.write(scrub(line) + "\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("tpx: interrupted\n")

@@ -11,43 +11,96 @@
 
 Every error renders as one line, ``SOURCE: FIELD: what is wrong``; the command line prints that
 line on stderr and exits 2. Anything else reaching the user is a bug (exit 1).
+
+The library names its public API parameters, never a front door's spelling of them: an error
+about a parameter carries ``parameter="cpu_cores"`` (the name in ``api.py``'s signatures), or
+``source=Parameter("cpu_cores")`` where the source passes through code that takes a plain
+``source`` string (the quantity parsers); its SOURCE is then the parameter's name. A message
+that tells the user to pass a parameter writes it as a ``{name}`` placeholder and lists the name
+in ``mentions``. ``one_line()`` spells both as the library does (the bare name); each front door
+spells them its own way with ``spelled(...)``: the command line as its flags (``--cpu-cores``),
+the MCP server as its tools' argument names.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 __all__ = [
     "FitError",
     "InputError",
     "MeasurementError",
     "ModelError",
+    "Parameter",
     "ThroughputError",
     "UnstableSystem",
 ]
 
 
+class Parameter(str):
+    """A source that is a public API parameter's name (``Parameter("latency_slo")``): an error
+    raised with it as its ``source`` names that parameter, which a front door spells its way.
+    The mark is the type, never the text: a file named ``metrics`` stays a file."""
+
+    __slots__ = ()
+
+
+def _same(name: str) -> str:
+    return name
+
+
 class ThroughputError(Exception):
     """Base of every error the tool reports to a user as one line."""
 
-    def __init__(self, message: str, *, source: str = "tpx", field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.source = source
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        field: str = "",
+        parameter: str | None = None,
+        mentions: tuple[str, ...] = (),
+    ) -> None:
+        if parameter is None and isinstance(source, Parameter):
+            parameter, source = str(source), None
+        #: the public API parameter the error is about (snake_case), if any
+        self.parameter = parameter
+        #: whether SOURCE is that parameter (a front door spells it its own way)
+        self.names_parameter = source is None and parameter is not None
+        self.source = source if source is not None else (parameter or "tpx")
         self.field = field
+        #: the parameters the message tells the user to pass, as ``{name}`` placeholders
+        self.mentions = mentions
+        self.template = message
+        self.message = self._filled(_same)
+        super().__init__(self.message)
+
+    def _filled(self, spell: Callable[[str], str]) -> str:
+        text = self.template
+        for name in self.mentions:
+            text = text.replace("{" + name + "}", spell(name))
+        return text
+
+    def spelled(self, spell: Callable[[str], str]) -> str:
+        """The one line with every parameter (SOURCE when it is one, and those the message
+        mentions) spelled by ``spell``: a front door's name for a public API parameter."""
+        source = spell(self.source) if self.names_parameter else self.source
+        parts = [source]
+        if self.field:
+            parts.append(self.field)
+        parts.append(self._filled(spell))
+        return ": ".join(p.replace("\n", " ") for p in parts)
 
     def one_line(self) -> str:
         """``SOURCE: FIELD: what is wrong`` (FIELD omitted when there is none), on one line."""
-        parts = [self.source]
-        if self.field:
-            parts.append(self.field)
-        parts.append(self.message)
-        return ": ".join(p.replace("\n", " ") for p in parts)
+        return self.spelled(_same)
 
     def __str__(self) -> str:
         return self.one_line()
 
 
 class InputError(ThroughputError):
-    """The input is malformed, contradictory or impossible (source = file or flag)."""
+    """The input is malformed, contradictory or impossible (source = file or parameter)."""
 
 
 class ModelError(ThroughputError):

@@ -120,12 +120,13 @@ def observe_metrics(
     on_progress: Callable[[object], None] | None = None,
 ) -> ServiceMetrics:
     """Sample this machine (and optionally one process tree) with psutil."""
+    from throughput_expert.errors import Parameter
     from throughput_expert.model.quantity import parse_duration
     from throughput_expert.sources.local_sampler import observe, save_metrics
 
     metrics = observe(
-        duration_s=parse_duration(duration, source="--duration", default_unit="s"),
-        interval_s=parse_duration(interval, source="--interval", default_unit="s"),
+        duration_s=parse_duration(duration, source=Parameter("duration"), default_unit="s"),
+        interval_s=parse_duration(interval, source=Parameter("interval"), default_unit="s"),
         pid=pid,
         on_progress=on_progress,
     )

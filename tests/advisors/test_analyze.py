@@ -153,7 +153,7 @@ def test_flag_rate_is_used_when_the_metrics_have_none() -> None:
     m = ServiceMetrics(utilization={"cpu": 0.5}, cores=1)
     r = run(m, current_rps=1000.0)
     assert r["analysis"]["headroom"]["ceiling_rps"] == pytest.approx(1400.0)  # 1,000 x 0.7/0.5
-    assert any(a["what"] == "utilization was measured at --current-rps" for a in r["assumptions"])
+    assert any(a["what"] == "utilization was measured at current_rps" for a in r["assumptions"])
 
 
 def test_without_utilization_there_is_no_verdict_and_it_says_so() -> None:

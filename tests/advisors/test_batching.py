@@ -68,7 +68,7 @@ def test_a_latency_budget_raises_concurrency() -> None:
         ({"current_latency": "5ms", "target_throughput": 100}, "batching is not needed"),
         ({"current_latency": "0ms", "target_throughput": 100}, "must be above zero"),
         ({"fixed_overhead": "-1ms", "per_item_cost": "1ms", "target_throughput": 10}, "negative"),
-        ({"target_throughput": 100}, "give --current-latency"),
+        ({"target_throughput": 100}, "give current_latency"),
         ({"fixed_overhead": "1ms", "target_throughput": 100}, "give both"),
     ],
 )

@@ -203,10 +203,10 @@ def test_bad_slos(text: str) -> None:
 @pytest.mark.parametrize(
     ("kw", "source"),
     [
-        ({"cpu_cores": 0}, "--cpu-cores"),
-        ({"wait_time": "0ms", "compute_time": "1ms"}, "--wait-time"),
-        ({"latency_slo": "200ms"}, "--latency-slo"),
-        ({"runtime": "cobol"}, "--runtime"),
+        ({"cpu_cores": 0}, "cpu_cores"),
+        ({"wait_time": "0ms", "compute_time": "1ms"}, "wait_time"),
+        ({"latency_slo": "200ms"}, "latency_slo"),
+        ({"runtime": "cobol"}, "runtime"),
     ],
 )
 def test_bad_flags(kw: dict[str, Any], source: str) -> None:

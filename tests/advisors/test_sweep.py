@@ -123,7 +123,7 @@ def test_auto_levels_go_with_their_limits_only() -> None:
         sweep(command="true", concurrency="sometimes")  # type: ignore[arg-type]
     with pytest.raises(InputError) as caught:
         sweep(command="true", concurrency=[1, 2], max_concurrency=8)
-    assert caught.value.source == "--max-concurrency"
+    assert caught.value.source == "max_concurrency"
 
 
 def test_from_a_saved_sweep_file(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_from_a_saved_sweep_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kw", "words"),
     [
-        ({}, "give exactly one of --url"),
+        ({}, "give exactly one of url"),
         ({"url": "http://127.0.0.1:9/", "command": "true", "concurrency": [1]}, "exactly one"),
     ],
 )

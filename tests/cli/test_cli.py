@@ -267,7 +267,7 @@ def test_sweep_auto_finds_a_peak_from_the_current_directory(tmp_path: Path) -> N
     a = json.loads(proc.stdout)["analysis"]
     assert {1, 3, 9, 27} < {lv["level"] for lv in a["levels"]}  # the climb, then the fifth
     assert 4 <= a["measured_peak"]["level"] <= 9, a["levels"]
-    assert "the search stopped at --max-levels 5" in a["notes"]
+    assert "the search stopped at max_levels 5" in a["notes"]
     assert "level 5/5" in proc.stderr  # progress, off a terminal as plain lines
     assert (tmp_path / "levels.json").exists()
 

@@ -122,7 +122,7 @@ def test_loopback_hosts_pass(host: str) -> None:
 
 @pytest.mark.parametrize("host", ["192.0.2.1", "10.0.0.1", "2001:db8::1"])
 def test_remote_hosts_need_allow_remote(host: str) -> None:
-    with pytest.raises(InputError, match="is not a loopback address: pass --allow-remote"):
+    with pytest.raises(InputError, match="is not a loopback address: pass allow_remote"):
         check_loopback(host, 80, allow_remote=False)
     check_loopback(host, 80, allow_remote=True)
 

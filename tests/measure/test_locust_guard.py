@@ -237,8 +237,8 @@ def test_a_remote_address_fails_the_sweep(
         with pytest.raises(InputError) as caught:
             _sweep(path, workers=workers)
     line = str(caught.value)
-    assert line.startswith(f"--locustfile: Locust was about to connect to {REMOTE}:9,")
-    assert "nothing was sent there" in line and "--allow-remote" in line and "\n" not in line
+    assert line.startswith(f"locustfile: Locust was about to connect to {REMOTE}:9,")
+    assert "nothing was sent there" in line and "allow_remote" in line and "\n" not in line
     assert time.monotonic() - started < TIMEOUT_S
 
 

@@ -61,7 +61,7 @@ def test_the_level_budget_stops_the_climb() -> None:
     done = run(search, lambda n: n)
     assert [n for n, _, _ in done] == [1, 3, 9]
     assert search.why_stopped([(n, x) for n, x, _ in done]) == (
-        "the search stopped at --max-levels 3"
+        "the search stopped at max_levels 3"
     )
 
 
@@ -89,8 +89,8 @@ def test_a_bracket_with_no_whole_level_left_ends_the_search() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "source"),
     [
-        ({"max_levels": 1}, "--max-levels"),
-        ({"max_concurrency": 1}, "--max-concurrency"),
+        ({"max_levels": 1}, "max_levels"),
+        ({"max_concurrency": 1}, "max_concurrency"),
         ({"factor": 1.0}, "factor"),
         ({"start": 300}, "start"),
     ],

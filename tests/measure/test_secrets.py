@@ -140,7 +140,7 @@ def test_unreadable_url_is_an_input_error_without_the_password(url: str) -> None
     with pytest.raises(InputError) as caught:
         UrlDriver(url)
     assert SECRET not in caught.value.one_line()
-    assert caught.value.source == "--url"
+    assert caught.value.source == "url"
 
 
 @pytest.mark.parametrize("method", ["GET /evil HTTP/1.1\r\nX-Injected: 1", "G T", ""])

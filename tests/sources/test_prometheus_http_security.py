@@ -628,7 +628,7 @@ def test_any_url_is_a_server_without_userinfo_or_an_input_error(url: str) -> Non
     try:
         source = HttpPrometheus(url)
     except InputError as exc:  # one of a few fixed lines, never a piece of the URL
-        assert exc.source == "--prometheus" and exc.message in URL_PROBLEMS
+        assert exc.source == "prometheus" and exc.message in URL_PROBLEMS
     else:
         assert "@" not in source.server and source.server.startswith("http://")
         assert not any(c in source.server for c in "?# \n\r\t")

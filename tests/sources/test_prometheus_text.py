@@ -176,7 +176,7 @@ def test_timestamps_order_the_scrapes() -> None:
 
 
 def test_untimed_scrapes_need_an_interval() -> None:
-    with pytest.raises(InputError, match="give --interval"):
+    with pytest.raises(InputError, match="give interval"):
         load_scrapes([("a", SCRAPE_A), ("b", SCRAPE_B)], interval_s=None, service=None)
     with pytest.raises(InputError, match="positive"):
         load_scrapes([("a", SCRAPE_A), ("b", SCRAPE_B)], interval_s=0.0, service=None)

@@ -95,14 +95,14 @@ def _throughput(
         tolerance = settings.thresholds.get("conflict_tolerance", 0.1)
         if abs(measured - flag) > tolerance * max(measured, flag):
             ledger.find(
-                f"--current-rps and the metrics disagree by more than {fmt_pct(tolerance)}",
+                f"current_rps and the metrics disagree by more than {fmt_pct(tolerance)}",
                 {"metrics_rps": measured, "current_rps_flag": flag},
                 "metrics: the utilization was measured at that rate",
             )
         return measured if measured > 0 else None
     if flag is not None and m.utilization:
         ledger.assume(
-            "utilization was measured at --current-rps",
+            "utilization was measured at current_rps",
             flag,
             "the metrics carry no rate; the service-demand law needs the rate the "
             "utilization was measured at",
@@ -115,9 +115,9 @@ def _target(m: ServiceMetrics, flag: float | None, x: float | None, ledger: Ledg
     target = flag if flag is not None else m.target_rps
     if flag is not None and m.target_rps is not None and flag != m.target_rps:
         ledger.find(
-            "--target-rps overrides the target in the metrics file",
+            "target_rps overrides the target in the metrics file",
             {"metrics_target_rps": m.target_rps, "target_rps_flag": flag},
-            "--target-rps",
+            "target_rps",
         )
     if target is not None and x is not None and target <= x:
         ledger.find(
@@ -279,7 +279,7 @@ def _standing_assumptions(m: ServiceMetrics, settings: Settings, ledger: Ledger)
             targets,
             "the seed's targets (CPU 70 %, memory 80 %, "
             "disk 70 %, network 60 %: headroom for spikes, GC, queues, bursts); "
-            "override with --defaults",
+            "override with defaults",
         )
         ledger.assume(
             "demand per request stays constant as load grows",

@@ -17,7 +17,7 @@ import numpy as np
 
 from throughput_expert.advisors.batching_model import CostModel, cost_models
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.batching import (
     added_latency,
     batch_throughput,
@@ -87,18 +87,18 @@ def advise(inputs: BatchingInputs, settings: Settings) -> Report:
 
 def _check(i: BatchingInputs) -> None:
     checks = (
-        ("--current-latency", i.current_latency_s),
-        ("--fixed-overhead", i.fixed_overhead_s),
-        ("--per-item-cost", i.per_item_s),
-        ("--max-latency", i.max_latency_s),
-        ("--target-throughput", i.target_rps),
-        ("--arrival-rate", i.arrival_rps),
+        (Parameter("current_latency"), i.current_latency_s),
+        (Parameter("fixed_overhead"), i.fixed_overhead_s),
+        (Parameter("per_item_cost"), i.per_item_s),
+        (Parameter("max_latency"), i.max_latency_s),
+        (Parameter("target_throughput"), i.target_rps),
+        (Parameter("arrival_rate"), i.arrival_rps),
     )
     for flag, value in checks:
         if value is not None and not value > 0:
             raise InputError("must be above zero", source=flag)
     if i.concurrency < 1:
-        raise InputError("must be at least 1", source="--concurrency")
+        raise InputError("must be at least 1", source=Parameter("concurrency"))
     if i.current_latency_s is not None:
         today = i.concurrency / i.current_latency_s
         if i.target_rps <= today:
@@ -106,7 +106,7 @@ def _check(i: BatchingInputs) -> None:
                 f"{fmt_count(i.target_rps)} rps is not above today's {fmt_count(today)} rps "
                 f"({i.concurrency} in flight at {fmt_duration(i.current_latency_s)} each): "
                 "batching is not needed",
-                source="--target-throughput",
+                source=Parameter("target_throughput"),
             )
 
 

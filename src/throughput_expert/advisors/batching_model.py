@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.errors import FitError, InputError
+from throughput_expert.errors import FitError, InputError, Parameter
 from throughput_expert.laws.batching import CostFit, fit_cost_model
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.trials import BatchTrial
@@ -62,9 +62,16 @@ def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[C
         return [_from_flags(i, cheaper, ledger)]
     if i.current_latency_s is None:
         raise InputError(
-            "give --current-latency, --fixed-overhead and --per-item-cost, "
-            "--measurements FILE or --measure DSN",
+            "give {current_latency}, {fixed_overhead} and {per_item_cost}, "
+            "{measurements} FILE or {measure} DSN",
             source="design-batching",
+            mentions=(
+                "current_latency",
+                "fixed_overhead",
+                "per_item_cost",
+                "measurements",
+                "measure",
+            ),
         )
     return [_from_split(i, op, cheaper, ledger)]
 
@@ -127,7 +134,9 @@ def _from_measurements(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -
     try:
         fit = fit_cost_model(sizes, latencies)
     except FitError as exc:
-        raise InputError(exc.message, source=i.measurements_source or "--measurements") from None
+        raise InputError(
+            exc.message, source=i.measurements_source or Parameter("measurements")
+        ) from None
     _prove_fit("cost-model", "the measurements", fit, sizes, latencies, ledger)
     return CostModel(fit.c0_s, fit.c1_s, "measurements", None, fit, cheaper)
 
@@ -149,16 +158,18 @@ def _from_flags(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostM
     if c0 is None or c1 is None:
         if t is None:
             raise InputError(
-                "give both --fixed-overhead and --per-item-cost, or one of them "
-                "with --current-latency",
+                "give both {fixed_overhead} and {per_item_cost}, or one of them "
+                "with {current_latency}",
                 source="design-batching",
+                mentions=("fixed_overhead", "per_item_cost", "current_latency"),
             )
         c0 = c0 if c0 is not None else t - (c1 or 0.0)
         c1 = c1 if c1 is not None else t - c0
         if c0 < 0 or c1 <= 0:
             raise InputError(
-                "the split of --current-latency leaves a negative or zero part",
-                source="--current-latency",
+                "the split of {current_latency} leaves a negative or zero part",
+                source=Parameter("current_latency"),
+                mentions=("current_latency",),
             )
         ledger.prove(
             "cost-split",
@@ -180,8 +191,8 @@ def _from_split(
     ledger.assume(
         f"fixed share of a single {i.operation}",
         share,
-        f"{op['source']} (confidence: {op['confidence']}); measure with --measure or "
-        "--measurements to replace it",
+        f"{op['source']} (confidence: {op['confidence']}); measure with measure or "
+        "measurements to replace it",
     )
     ledger.prove(
         "cost-split",

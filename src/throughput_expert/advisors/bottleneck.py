@@ -149,7 +149,7 @@ def _profile_verdict(
             "compute in an --idle Python profile is running code",
             "not verified",
             "py-spy --idle shows a thread blocked in a C call (lock, sleep, socket) at its "
-            "caller's line, which reads as compute; add --gil-profile (a --gil recording of the "
+            "caller's line, which reads as compute; add gil_profile (a --gil recording of the "
             "same run) or record with --native to tell them apart",
         )
     return _Verdict(kind, top, component, share, reason, (eid,))

@@ -23,7 +23,7 @@ from throughput_expert.advisors.concurrency_queue import erlang_pool, queue_boun
 from throughput_expert.advisors.concurrency_recs import recommendations
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import Report, Series
 from throughput_expert.model.quantity import check_count
 from throughput_expert.model.settings import Settings
@@ -52,7 +52,7 @@ class ConcurrencyInputs:
     workload_type: WorkloadType
     current_threads: int
     cores: int
-    cores_source: str = "--cpu-cores"
+    cores_source: str = Parameter("cpu_cores")
     wait_s: float | None = None
     compute_s: float | None = None
     target_rps: float | None = None
@@ -144,17 +144,22 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
 
 def _check(i: ConcurrencyInputs) -> None:
     if i.cores < 1:
-        raise InputError("must be at least 1", source="--cpu-cores")
+        raise InputError("must be at least 1", source=Parameter("cpu_cores"))
     if i.current_threads < 1:
-        raise InputError("must be at least 1", source="--current-thread-pool")
+        raise InputError("must be at least 1", source=Parameter("current_thread_pool"))
     check_count(i.cores, source=i.cores_source, kind="cores")
-    check_count(i.current_threads, source="--current-thread-pool", kind="workers")
-    for flag, value in (("--wait-time", i.wait_s), ("--compute-time", i.compute_s)):
+    check_count(i.current_threads, source=Parameter("current_thread_pool"), kind="workers")
+    for flag, value in (
+        (Parameter("wait_time"), i.wait_s),
+        (Parameter("compute_time"), i.compute_s),
+    ):
         if value is not None and value <= 0:
             raise InputError("must be above zero", source=flag)
     if i.slo is not None and i.arrival_rps is None and i.target_rps is None:
         raise InputError(
-            "a latency SLO needs --arrival-rate (or --target-throughput)", source="--latency-slo"
+            "a latency SLO needs {arrival_rate} (or {target_throughput})",
+            mentions=("arrival_rate", "target_throughput"),
+            source=Parameter("latency_slo"),
         )
 
 
@@ -220,8 +225,7 @@ def _io_threads(
         ledger.assume(
             "I/O pool when wait/compute is unknown",
             f"cores × {mult}",
-            "the seed's rule for mixed workloads; give --wait-time and "
-            "--compute-time for Little's law",
+            "the seed's rule for mixed workloads; give wait_time and compute_time for Little's law",
         )
     else:
         seed = math.ceil(i.cores * (1 + ratio) - 1e-9)

@@ -26,7 +26,7 @@ from throughput_expert.advisors.scaling_parts import (
 )
 from throughput_expert.advisors.scaling_recs import recommendations, summary
 from throughput_expert.advisors.usl_report import usl_report
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import Report, Series
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.settings import Settings
@@ -67,7 +67,7 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
         raise InputError(
             f"the target {target:g} rps is not above today's entry rate "
             f"{arch.entry_rate_rps:g} rps",
-            source="--target-rps",
+            source=Parameter("target_rps"),
         )
     ledger = Ledger()
     fan = fanouts(arch, ledger)

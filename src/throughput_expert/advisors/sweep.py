@@ -41,7 +41,7 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
             "prone to coordinated omission",
             "a closed-loop generator stops sending while the server stalls, so the "
             "stall is one slow sample instead of many: percentiles are understated "
-            "(docs/formats.md §3.9); use an open-loop sweep (--rates) for tail latency",
+            "(docs/formats.md §3.9); use an open-loop sweep (rates) for tail latency",
         )
     analysis: dict[str, Any] = {
         "mode": sweep.mode,

@@ -10,7 +10,8 @@ in); relative paths are read from the first root. A path outside is a tool error
 and the file is never opened. An architecture file's component ``sweep`` files obey the same
 rule. See ``agents/confine.py``.
 
-Errors: a ``ThroughputError`` becomes a tool error (``isError``) whose text is its one line,
+Errors: a ``ThroughputError`` becomes a tool error (``isError``) whose text is its one line
+with the API's parameters spelled as the tool's arguments (``_ARGUMENTS``),
 ``SOURCE: FIELD: what is wrong`` (scrubbed of remembered secrets). Anything else is a bug: the
 SDK answers ``Error executing tool NAME`` and logs the traceback on the server's stderr, never
 to the client.
@@ -34,7 +35,7 @@ from pydantic import Field
 
 from throughput_expert import __version__, api
 from throughput_expert.agents.confine import Confine, real_folders
-from throughput_expert.errors import ThroughputError
+from throughput_expert.errors import Parameter, ThroughputError
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -406,6 +407,8 @@ def sweep(
     """Measure saturation of a loopback URL at rising load (bounded: at most 8 levels of at most
     5 s, targets on 127.0.0.0/8 or ::1 only), or read load-test results; closed-loop levels are
     fitted with the Universal Scalability Law, open-loop ones give the highest rate sustained."""
+    if url is not None:
+        _loopback_only(url)
     report = api.sweep(
         url=url,
         concurrency=concurrency,
@@ -419,6 +422,33 @@ def sweep(
     )
     return report.to_dict()
 
+
+def _loopback_only(url: str) -> None:
+    """Refuse a URL whose host is not loopback, in the tool's words: it has no allow_remote."""
+    from urllib.parse import urlsplit
+
+    from throughput_expert.measure.http_driver import check_loopback
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # not a URL: the API refuses it in its own words
+        return
+    if parts.scheme in ("http", "https") and parts.hostname:
+        check_loopback(
+            parts.hostname,
+            port or (443 if parts.scheme == "https" else 80),
+            allow_remote=False,
+            source=Parameter("url"),
+            remedy="the sweep tool measures loopback targets only",
+        )
+
+
+#: Where a tool's argument is not the public API's parameter of the same name: an error naming
+#: the API's parameter names the tool's argument instead.
+_ARGUMENTS: dict[str, dict[str, str]] = {
+    "sweep": {"duration": "duration_s", "warmup": "duration_s"},
+}
 
 TOOLS: tuple[Callable[..., dict[str, Any]], ...] = (
     analyze,
@@ -439,6 +469,11 @@ def one_line_errors(tool: Callable[P, dict[str, Any]]) -> Callable[P, Any]:
     SDK reads.
     """
 
+    arguments = _ARGUMENTS.get(tool.__name__, {})
+
+    def spell(parameter: str) -> str:
+        return arguments.get(parameter, parameter)
+
     @functools.wraps(tool)
     def call(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any] | CallToolResult:
         try:
@@ -446,7 +481,7 @@ def one_line_errors(tool: Callable[P, dict[str, Any]]) -> Callable[P, Any]:
         except ThroughputError as err:
             from throughput_expert.redact import scrub
 
-            return error_result(scrub(err.one_line()))
+            return error_result(scrub(err.spelled(spell)))
 
     return call
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model.trials import Dialect
 from throughput_expert.redact import redact_dsn, remember_secret, scrub, secret_key
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Backend", "Dsn", "Job", "Row", "open_backend", "parse_dsn"]
 
-SOURCE = "--measure"
+SOURCE = Parameter("measure")
 _COLUMNS = "(id, payload, created)"
 _PG_CREATE = "CREATE TEMPORARY TABLE {} (id bigint, payload text, created timestamptz)"
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol, runtime_checkable
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model.records import Latency
 from throughput_expert.redact import redact_text
 
@@ -105,15 +105,17 @@ def load_callable(spec: str) -> Callable[[], object]:
     if here not in sys.path and "" not in sys.path:
         sys.path.insert(0, here)
     if not sep or not module_name or not attr:
-        raise InputError("expected module:function", source="--callable", field=spec)
+        raise InputError("expected module:function", source=Parameter("callable"), field=spec)
     try:
         obj: object = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise InputError(f"cannot import: {exc}", source="--callable", field=spec) from None
+        raise InputError(
+            f"cannot import: {exc}", source=Parameter("callable"), field=spec
+        ) from None
     if not callable(obj):
-        raise InputError("not callable", source="--callable", field=spec)
+        raise InputError("not callable", source=Parameter("callable"), field=spec)
     return obj
 
 
@@ -202,7 +204,7 @@ class CommandDriver:
 
     def __init__(self, command: str) -> None:
         if not command.strip():
-            raise InputError("empty command", source="--command")
+            raise InputError("empty command", source=Parameter("command"))
         self._command = command
         self.name = "command"
         self.target = redact_text(command)

@@ -35,12 +35,12 @@ from os import PathLike
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.redact import basic_auth_value, redact_url
 
 __all__ = ["UrlDriver", "check_loopback"]
 
-_SOURCE = "--url"
+_SOURCE = Parameter("url")
 _NO_BODY_STATUS = (204, 304)
 _READ_LIMIT = 1 << 20  # longest header block accepted
 _MAX_INTERIM = 16  # interim (1xx) responses accepted before the final one
@@ -62,8 +62,16 @@ _RESPONSE_ERRORS = (
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-def check_loopback(host: str, port: int, *, allow_remote: bool, source: str = _SOURCE) -> None:
-    """Raise ``InputError`` unless every address ``host`` resolves to is loopback."""
+def check_loopback(
+    host: str,
+    port: int,
+    *,
+    allow_remote: bool,
+    source: str = _SOURCE,
+    remedy: str = "pass {allow_remote} to load it",
+) -> None:
+    """Raise ``InputError`` unless every address ``host`` resolves to is loopback; its message
+    ends with ``remedy`` (a front door without ``allow_remote`` says what holds instead)."""
     if allow_remote:
         return
     try:
@@ -75,7 +83,9 @@ def check_loopback(host: str, port: int, *, allow_remote: bool, source: str = _S
     if remote or not addresses:
         shown = host if host in remote else f"{host} ({', '.join(remote)})"
         raise InputError(
-            f"{shown} is not a loopback address: pass --allow-remote to load it", source=source
+            f"{shown} is not a loopback address: {remedy}",
+            source=source,
+            mentions=("allow_remote",),
         )
 
 
@@ -106,7 +116,9 @@ class UrlDriver:
         self.port = port or (443 if parts.scheme == "https" else 80)
         self._tls = parts.scheme == "https"
         if not _TOKEN.fullmatch(method):  # no spaces or line breaks smuggled into the request
-            raise InputError("not an HTTP method (letters only, e.g. GET)", source="--method")
+            raise InputError(
+                "not an HTTP method (letters only, e.g. GET)", source=Parameter("method")
+            )
         self._head = method.upper() == "HEAD"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         payload = b"" if body is None else _read_body(body)
@@ -188,7 +200,7 @@ def _read_body(path: str | PathLike[str]) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the body file: {exc}", source="--body") from None
+        raise InputError(f"cannot read the body file: {exc}", source=Parameter("body")) from None
 
 
 def _request_bytes(

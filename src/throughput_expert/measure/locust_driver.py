@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.measure import locust_guard
 from throughput_expert.measure.drivers import LevelResult
 from throughput_expert.measure.http_driver import check_loopback
@@ -44,7 +44,7 @@ from throughput_expert.redact import redact_url
 
 __all__ = ["LocustDriver", "read_locust_stats"]
 
-_SOURCE = "--locustfile"
+_SOURCE = Parameter("locustfile")
 SPAWN_S = 1.0
 GRACE_S = 60.0  # Locust's own start-up and shut-down, beyond the run time
 POLL_S = 0.1  # how often a running level looks for the guard's refusals
@@ -65,7 +65,7 @@ class LocustDriver:
                 field=locustfile,
             )
         if workers < 0:
-            raise InputError("must be >= 0", source="--workers", field=str(workers))
+            raise InputError("must be >= 0", source=Parameter("workers"), field=str(workers))
         self._host = host
         self._workers = workers
         self._guarded = True  # until check_target(allow_remote=True)
@@ -79,8 +79,9 @@ class LocustDriver:
         hosts = [self._host] if self._host else _hosts_in(self._file)
         if not hosts and not allow_remote:
             raise InputError(
-                "cannot tell which host the locustfile loads: pass --host URL, or --allow-remote",
+                "cannot tell which host the locustfile loads: pass --host URL, or {allow_remote}",
                 source=_SOURCE,
+                mentions=("allow_remote",),
             )
         for url in hosts:
             try:
@@ -199,8 +200,9 @@ class _Level:
         if shown is not None:
             raise InputError(
                 f"Locust was about to connect to {shown[:200]}, not a loopback address: it was "
-                "stopped, and nothing was sent there (pass --allow-remote to load it)",
+                "stopped, and nothing was sent there (pass {allow_remote} to load it)",
                 source=_SOURCE,
+                mentions=("allow_remote",),
             )
 
 

@@ -69,7 +69,7 @@ class RemoteAddressRefused(ConnectionRefusedError):
         super().__init__(
             errno.ECONNREFUSED,
             f"tpx: {shown} is not a loopback address: refused before connecting "
-            "(tpx sweep --allow-remote loads remote hosts)",
+            "(tpx sweep loads remote hosts only when allowed to)",
         )
         self.shown = shown
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult
 from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_open
 from throughput_expert.measure.search import PeakSearch
@@ -105,7 +105,10 @@ def run_sweep(
         total, next_level = len(levels), _listed(levels)
     _check_settings(duration_s, warmup_s, max_requests, error_threshold, slo_s, open_workers)
     if mode == "open" and not isinstance(driver, Driver):
-        raise InputError(f"the {driver.name} driver runs closed loop only: use --concurrency")
+        raise InputError(
+            f"the {driver.name} driver runs closed loop only: use {{concurrency}}",
+            mentions=("concurrency",),
+        )
     driver.check_target(allow_remote=allow_remote)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     plan = LevelPlan(
@@ -139,11 +142,11 @@ def _levels(
         raise InputError("give either concurrency levels or rates, not both", source=_SOURCE)
     if concurrency is not None:
         if not concurrency or any(int(n) != n or n < 1 for n in concurrency):
-            raise InputError("must be whole numbers >= 1", source="--concurrency")
+            raise InputError("must be whole numbers >= 1", source=Parameter("concurrency"))
         return "closed", [float(n) for n in concurrency]
     assert rates is not None
     if not rates or any(not math.isfinite(r) or r < 1 for r in rates):
-        raise InputError("must be rates >= 1 per second", source="--rates")
+        raise InputError("must be rates >= 1 per second", source=Parameter("rates"))
     return "open", [float(r) for r in rates]
 
 
@@ -175,11 +178,11 @@ def _check_settings(
     open_workers: int,
 ) -> None:
     checks = [
-        ("--duration", math.isfinite(duration_s) and duration_s > 0, "must be > 0"),
-        ("--warmup", math.isfinite(warmup_s) and warmup_s >= 0, "must be >= 0"),
-        ("--max-requests", max_requests is None or max_requests >= 1, "must be >= 1"),
+        (Parameter("duration"), math.isfinite(duration_s) and duration_s > 0, "must be > 0"),
+        (Parameter("warmup"), math.isfinite(warmup_s) and warmup_s >= 0, "must be >= 0"),
+        (Parameter("max_requests"), max_requests is None or max_requests >= 1, "must be >= 1"),
         ("error_threshold", 0 <= error_threshold <= 1, "must be in [0, 1]"),
-        ("--slo", slo_s is None or slo_s > 0, "must be > 0"),
+        (Parameter("slo"), slo_s is None or slo_s > 0, "must be > 0"),
         ("open_workers", open_workers >= 1, "must be >= 1"),
     ]
     for source, ok, message in checks:

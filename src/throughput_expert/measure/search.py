@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.usl import provisional_peak
 
 __all__ = ["DEFAULT_FACTOR", "DEFAULT_MAX_CONCURRENCY", "DEFAULT_MAX_LEVELS", "PeakSearch"]
@@ -48,8 +48,12 @@ class PeakSearch:
 
     def __post_init__(self) -> None:
         checks = [
-            ("--max-levels", self.max_levels >= 2, "must be a whole number >= 2"),
-            ("--max-concurrency", self.max_concurrency >= 2, "must be a whole number >= 2"),
+            (Parameter("max_levels"), self.max_levels >= 2, "must be a whole number >= 2"),
+            (
+                Parameter("max_concurrency"),
+                self.max_concurrency >= 2,
+                "must be a whole number >= 2",
+            ),
             ("factor", math.isfinite(self.factor) and self.factor > 1, "must be > 1"),
             ("start", 1 <= self.start < self.max_concurrency, "must be >= 1, below the maximum"),
         ]
@@ -74,13 +78,12 @@ class PeakSearch:
     def why_stopped(self, measured: Measured) -> str:
         """One line on why ``next_level`` returned None (for the sweep's notes)."""
         if len(measured) >= self.max_levels:
-            return f"the search stopped at --max-levels {self.max_levels}"
+            return f"the search stopped at max_levels {self.max_levels}"
         points = sorted(measured)
         best = max(points, key=lambda p: p[1])
         if best == points[-1]:
             return (
-                f"throughput still rose at --max-concurrency {self.max_concurrency}: "
-                "no peak below it"
+                f"throughput still rose at max_concurrency {self.max_concurrency}: no peak below it"
             )
         return f"every whole level around the best ({best[0]:g}) has been measured"
 

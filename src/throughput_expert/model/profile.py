@@ -94,7 +94,9 @@ def merge(profiles: Sequence[Profile]) -> Profile:
     must agree, or the merge is refused with an ``InputError`` naming both files.
     """
     if not profiles:
-        raise InputError("no profile given: pass --profile FILE", field="profile")
+        raise InputError(
+            "no profile given: pass {profiles} FILE", field="profile", mentions=("profiles",)
+        )
     if len(profiles) == 1:
         return profiles[0]
     first = profiles[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.render.base import Renderer
 
 __all__ = ["FORMATS", "Renderer", "renderer_for"]
@@ -24,4 +24,6 @@ def renderer_for(name: str) -> Renderer:
         from throughput_expert.render.as_html import HTMLRenderer
 
         return HTMLRenderer()
-    raise InputError(f"unknown format {name!r} (known: {', '.join(FORMATS)})", source="--format")
+    raise InputError(
+        f"unknown format {name!r} (known: {', '.join(FORMATS)})", source=Parameter("format")
+    )

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model.units import fmt_count, fmt_pct, fmt_rate
 from throughput_expert.render.html_common import dig, label
 
@@ -107,7 +107,7 @@ def _style() -> Iterator[None]:
     except ImportError as exc:  # pragma: no cover - a dependency; this says which
         raise InputError(
             "the html format draws its plots with matplotlib: pip install matplotlib",
-            source="--format",
+            source=Parameter("format"),
         ) from exc
 
     # matplotlib types rc keys as a Literal; ours are checked by matplotlib when set

@@ -53,7 +53,7 @@ def load_report(path: str | PathLike[str]) -> dict[str, JSON]:
 def _check(doc: JSON, source: str) -> None:
     if not isinstance(doc, dict):
         raise InputError(
-            "not a report: expected a JSON object (tpx ... --format json)", source=source
+            "not a report: expected a JSON object (a report rendered as json)", source=source
         )
     version = doc.get("schema_version")
     if version != SCHEMA_VERSION:

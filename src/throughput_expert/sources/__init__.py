@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from os import PathLike
 from pathlib import Path
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.sources.merge import merge_metrics
 
@@ -46,7 +46,12 @@ def load_metrics(
 ) -> ServiceMetrics:
     """Read and merge metrics files, detecting each one's format from its content."""
     if not paths:
-        raise InputError("no metrics given: pass --metrics FILE", source="analyze", field="metrics")
+        raise InputError(
+            "no metrics given: pass {metrics} FILE",
+            source="analyze",
+            field="metrics",
+            mentions=("metrics",),
+        )
     records: list[ServiceMetrics] = []
     scrapes: list[tuple[str, str]] = []
     for path in paths:
@@ -105,7 +110,10 @@ def following_symlinks(enabled: bool = True) -> Iterator[None]:
 
 
 def check_output(
-    path: str | PathLike[str], *, source: str = "--output", follow_symlinks: bool | None = None
+    path: str | PathLike[str],
+    *,
+    source: str = Parameter("output"),
+    follow_symlinks: bool | None = None,
 ) -> None:
     """``InputError`` now if ``write_atomically(path, ...)`` would refuse the target (a
     folder, a device, a FIFO, a socket, a symbolic link without ``follow_symlinks``): a command
@@ -119,7 +127,7 @@ def write_atomically(
     path: str | PathLike[str],
     text: str,
     *,
-    source: str = "--output",
+    source: str = Parameter("output"),
     follow_symlinks: bool | None = None,
 ) -> None:
     """Write the whole file or nothing: a temporary file in the same folder, then a rename.
@@ -161,8 +169,9 @@ def _output_target(path: str, follow: bool, source: str, shown: str | None = Non
     if mode is not None and stat.S_ISLNK(mode):
         if not follow:
             raise InputError(
-                "is a symbolic link: not replaced (--follow-symlinks writes to the file it "
+                "is a symbolic link: not replaced ({follow_symlinks} writes to the file it "
                 "points to and keeps the link)",
+                mentions=("follow_symlinks",),
                 source=source,
                 field=shown,
             )

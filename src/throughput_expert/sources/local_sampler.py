@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model import InputRef, ServiceMetrics
 from throughput_expert.sources import write_atomically
 from throughput_expert.sources.signals import Signals, metrics_from_signals
@@ -87,7 +87,7 @@ def _process(pid: int | None) -> psutil.Process | None:
     try:
         return psutil.Process(pid)
     except psutil.Error:
-        raise InputError(f"no process with pid {pid}", source="--pid") from None
+        raise InputError(f"no process with pid {pid}", source=Parameter("pid")) from None
 
 
 # --- reading the machine --------------------------------------------------------------------
@@ -383,4 +383,4 @@ def metrics_document(metrics: ServiceMetrics) -> dict[str, Any]:
 def save_metrics(metrics: ServiceMetrics, path: str | os.PathLike[str]) -> None:
     """Write the metrics JSON atomically; ``tpx analyze --metrics`` reads it back."""
     text = json.dumps(metrics_document(metrics), indent=1, allow_nan=False) + "\n"
-    write_atomically(path, text, source="--save")
+    write_atomically(path, text, source=Parameter("save"))

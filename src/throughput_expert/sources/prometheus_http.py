@@ -38,7 +38,7 @@ import urllib.parse
 from collections.abc import Callable
 
 from throughput_expert import redact
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.sources import http_get
 from throughput_expert.sources.http_get import Origin, Refused
 
@@ -219,35 +219,38 @@ def _parse_url(url: str) -> tuple[Origin, str, str, tuple[str, str] | None]:
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in _DEFAULT_PORTS:
-        raise InputError("expected an http:// or https:// URL", source="--prometheus")
+        raise InputError("expected an http:// or https:// URL", source=Parameter("prometheus"))
     userinfo, at, rest = rest.rpartition("@")
     where = re.match(r"([^/?#]*)([^?#]*)", rest)
     netloc, path = (where.group(1), where.group(2)) if where else ("", "")
     if _CONTROL.search(netloc + path) or re.search(r"\s", netloc):
         raise InputError(
-            "the URL's host or path holds a space or a control character", source="--prometheus"
+            "the URL's host or path holds a space or a control character",
+            source=Parameter("prometheus"),
         )
     try:
         parts = urllib.parse.urlsplit(f"{scheme}://{netloc}")
     except ValueError:  # "[" without "]", or not an IP address inside them
         raise InputError(
-            "the URL's host is not a name or an address", source="--prometheus"
+            "the URL's host is not a name or an address", source=Parameter("prometheus")
         ) from None
     try:
         port = parts.port
     except ValueError:
         raise InputError(
-            "the URL's port is not a number from 0 to 65535", source="--prometheus"
+            "the URL's port is not a number from 0 to 65535", source=Parameter("prometheus")
         ) from None
     if not parts.hostname:
-        raise InputError("expected an http:// or https:// URL with a host", source="--prometheus")
+        raise InputError(
+            "expected an http:// or https:// URL with a host", source=Parameter("prometheus")
+        )
     path = urllib.parse.quote(path.rstrip("/"), safe=_SAFE_PATH)
     origin = Origin(scheme, parts.hostname, _DEFAULT_PORTS[scheme] if port is None else port)
     pair = None
     if at and userinfo:
         user, _, password = userinfo.partition(":")
         pair = (urllib.parse.unquote(user), urllib.parse.unquote(password))
-        _check_basic(*pair, source="--prometheus", where="the URL's ")
+        _check_basic(*pair, source=Parameter("prometheus"), where="the URL's ")
     return origin, path, f"{scheme}://{netloc}{path}", pair
 
 

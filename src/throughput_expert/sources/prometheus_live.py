@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Protocol
 
-from throughput_expert.errors import InputError, MeasurementError
+from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.sources import write_atomically
 from throughput_expert.sources.prometheus_api import EXPORT_FORMAT, load_api_document
@@ -178,7 +178,7 @@ def _latency_name(promql: str) -> str:
     if key is None:
         raise InputError(
             f"quantile {found.group(1)} has no signal: use 0.5, 0.9, 0.95 or 0.99",
-            source="--latency-query",
+            source=Parameter("latency_query"),
         )
     return f"service_latency_{key}_s"
 
@@ -190,7 +190,9 @@ def _escape(value: str) -> str:
 def window_seconds(window: str) -> float:
     """A Prometheus duration (``5m``, ``1h30m``) in seconds."""
     if not _DURATION.fullmatch(window):
-        raise InputError(f"{window!r} is not a Prometheus duration such as 5m", source="--window")
+        raise InputError(
+            f"{window!r} is not a Prometheus duration such as 5m", source=Parameter("window")
+        )
     return float(
         sum(int(n) * _UNIT_S[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", window))
     )
@@ -206,7 +208,7 @@ def parse_at(text: str) -> float:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
-            f"{text!r} is neither Unix seconds nor an ISO 8601 time", source="--at"
+            f"{text!r} is neither Unix seconds nor an ISO 8601 time", source=Parameter("at")
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
@@ -293,7 +295,7 @@ def _missing_json(name: str, r: QueryResult) -> dict[str, Any]:
 def save_export(export: Export, path: str | os.PathLike[str]) -> None:
     """Write the export (docs/formats.md §5.2) atomically; ``--metrics`` reads it back."""
     text = json.dumps(export.to_json(), indent=1, allow_nan=False) + "\n"
-    write_atomically(path, text, source="--save")
+    write_atomically(path, text, source=Parameter("save"))
 
 
 def export_to_metrics(export: Export, *, service: str | None = None) -> ServiceMetrics:
@@ -332,9 +334,9 @@ def collect(
     )
     selector = label_selector(instance, labels)
     interval, how = scrape_interval(source, window, window_s, at_s, selector)
-    flags = {"service_rps": "--service-query"} if service_query else {}
+    flags = {"service_rps": Parameter("service_query")} if service_query else {}
     if latency_query:
-        flags[_latency_name(latency_query)] = "--latency-query"
+        flags[_latency_name(latency_query)] = Parameter("latency_query")
     results = {name: _ask(source, ps, at_s, flags.get(name)) for name, ps in plan.items()}
     if not any(r.missing is None for r in results.values()):
         first = next(iter(results.items()), None)
@@ -367,7 +369,7 @@ def scrape_interval(
         raise InputError(
             f"{window} holds {count:g} samples per target (scrape interval {how}); rate() "
             f"needs at least {MIN_SAMPLES} scrape intervals{hint}",
-            source="--window",
+            source=Parameter("window"),
         )
     return interval, how
 

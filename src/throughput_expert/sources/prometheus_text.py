@@ -252,13 +252,16 @@ def _scrape_times(scrapes: list[Scrape], interval_s: float | None) -> list[tuple
     """Each scrape with its time: its samples' timestamps, else ``interval_s`` apart."""
     if interval_s is not None and not (math.isfinite(interval_s) and interval_s > 0):
         raise InputError(
-            f"--interval must be a positive time, not {interval_s!r}", field="interval"
+            f"{{interval}} must be a positive time, not {interval_s!r}",
+            field="interval",
+            mentions=("interval",),
         )
     times = [s.time() for s in scrapes]
     if len(scrapes) > 1 and None in times:
         if interval_s is None:
             raise InputError(
-                "scrapes carry no timestamps: give --interval (the time between scrapes)",
+                "scrapes carry no timestamps: give {interval} (the time between scrapes)",
+                mentions=("interval",),
                 source=scrapes[0].source,
             )
         return [(s, i * interval_s) for i, s in enumerate(scrapes)]

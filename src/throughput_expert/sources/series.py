@@ -47,8 +47,7 @@ MetricKind = Literal["counter", "gauge", "histogram", "summary", "untyped"]
 Labels = tuple[tuple[str, str], ...]
 
 RATE_HINT = (
-    "a rate needs two scrapes: give at least two --metrics files of the same target, "
-    "or a range query"
+    "a rate needs two scrapes: give at least two metrics files of the same target, or a range query"
 )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from os import PathLike
 from typing import Any
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef, Latency
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
 from throughput_expert.redact import redact_text
@@ -272,4 +272,6 @@ def _level_json(lv: SweepLevel) -> dict[str, Any]:
 
 def save_sweep(sweep: Sweep, path: str | PathLike[str]) -> None:
     """Write the sweep file atomically (a temporary file, then a rename)."""
-    write_atomically(path, json.dumps(sweep_to_json(sweep), indent=2) + "\n", source="--save")
+    write_atomically(
+        path, json.dumps(sweep_to_json(sweep), indent=2) + "\n", source=Parameter("save")
+    )

@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Sequence
 from os import PathLike
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef
 from throughput_expert.model.sweep import Sweep
 from throughput_expert.sources import MAX_FILE_BYTES, read_bytes, read_json
@@ -52,7 +52,11 @@ _STATS_SUFFIX = "_stats.csv"
 def import_results(paths: Sequence[str | PathLike[str]]) -> Sweep:
     """Read load-test result files into one sweep (one level per file or per load step)."""
     if not paths:
-        raise InputError("no load-test results given: pass --from FILE", source="--from")
+        raise InputError(
+            "no load-test results given: pass {from_files} FILE",
+            source=Parameter("from_files"),
+            mentions=("from_files",),
+        )
     names = [str(p) for p in paths]
     results = [(name, _import_file(name, names)) for name in _without_paired_stats(names)]
     return _merge(results)
@@ -155,7 +159,7 @@ def _merge(results: list[tuple[str, Imported]]) -> Sweep:
         raise InputError(
             "open-loop (wrk2, vegeta, k6 arrival-rate) and closed-loop results do not mix in one "
             f"sweep; import the closed-loop ones ({', '.join(closed)}) separately",
-            source="--from",
+            source=Parameter("from_files"),
         )
     tools = sorted({r.tool for _, r in results})
     levels = tuple(lv for _, r in results for lv in r.levels)
