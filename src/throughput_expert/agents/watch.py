@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from throughput_expert.agents.confine import real_folders
+from throughput_expert.agents.confine import Confine, real_folders
 from throughput_expert.agents.task import AGENT_NAME, WIDEN, read_task, result_path, run_task
 from throughput_expert.errors import InputError, ThroughputError
 
@@ -35,14 +35,13 @@ def pending(
     (unreadable, outside the folder, a result path refused) is listed, so serving it reports
     why. Inputs in ``failed`` with the same stamp are left out unread. Never raises for one
     task."""
-    roots = _real_roots(folder, allow_roots)
+    confine = _watched(folder, allow_roots)
     out = []
     for path in sorted(folder.glob("tasks/*/input.json")):
         if failed and path in failed and failed[path] == _stamp(path):
             continue  # failed before and not rewritten since
         try:
-            if _outside(path, roots):
-                raise InputError("outside the watched folder")  # not read: refused when served
+            confine.resolve(os.fspath(path), field="input.json")  # not read: refused when served
             task = read_task(path)
             if task.agent_name not in (None, AGENT_NAME):
                 continue
@@ -70,17 +69,13 @@ class Watcher:
         self.log = log
         self.serve = serve
         self.failed: dict[Path, Stamp] = {}
-        self._roots = _real_roots(self.folder, self.allow_roots)
+        self._confine = _watched(self.folder, self.allow_roots)
 
     def round(self) -> None:
         for path in pending(self.folder, self.allow_roots, self.failed):
             stamp = _stamp(path)
             try:
-                if _outside(path, self._roots):
-                    raise InputError(
-                        f"a link to {os.path.realpath(path)}, outside the watched folder ({WIDEN})",
-                        source=str(path),
-                    )
+                self._confine.resolve(os.fspath(path), field="input.json")
                 written, _ = self.serve(path, allow_roots=self.allow_roots)
             except ThroughputError as exc:
                 self._failed(path, stamp, exc.one_line())
@@ -103,13 +98,15 @@ class Watcher:
         self.log(scrub(f"cannot serve {said}"))
 
 
-def _real_roots(folder: Path, allow_roots: Sequence[str | Path]) -> list[Path]:
-    return [Path(os.path.realpath(r)) for r in (folder, *allow_roots)]
-
-
-def _outside(path: Path, roots: Sequence[Path]) -> bool:
-    real = Path(os.path.realpath(path))
-    return not any(real.is_relative_to(root) for root in roots)
+def _watched(folder: Path, allow_roots: Sequence[str | Path]) -> Confine:
+    """Where a watched task file may really be: the watched folder or an allowed root (a link
+    named input.json leading elsewhere is refused like a path in a task)."""
+    return Confine.of(
+        [folder, *map(Path, allow_roots)],
+        described=f"the watched folder {os.path.realpath(folder)}",
+        widen=WIDEN,
+        source="tpx task --watch",
+    )
 
 
 def _stamp(path: Path) -> Stamp:

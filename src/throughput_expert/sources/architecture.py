@@ -8,7 +8,6 @@ given and disagree by more than 10 %, the report says so. A cycle of calls is an
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
@@ -18,6 +17,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Resource
 from throughput_expert.model.architecture import KINDS, Architecture, Component, Edge
 from throughput_expert.model.quantity import (
+    check_keys,
     parse_bytes,
     parse_count,
     parse_duration,
@@ -70,7 +70,7 @@ def load_architecture(path: str | PathLike[str]) -> Architecture:
 
 def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> Architecture:
     """An architecture from its parsed form (a mapping, as in the YAML file)."""
-    _keys(doc, _TOP, source, "")
+    check_keys(doc, _TOP, source, "")
     raw = doc.get("components")
     if not isinstance(raw, list) or not raw:
         raise InputError(
@@ -99,18 +99,10 @@ def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> 
     )
 
 
-def _keys(doc: Mapping[str, Any], allowed: tuple[str, ...], source: str, path: str) -> None:
-    for key in doc:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"unknown key{hint}", source=source, field=f"{path}{key}")
-
-
 def _component(doc: object, source: str, field: str, folder: Path) -> Component:
     if not isinstance(doc, dict):
         raise InputError("expected a mapping", source=source, field=field)
-    _keys(doc, _COMPONENT, source, f"{field}.")
+    check_keys(doc, _COMPONENT, source, f"{field}.")
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise InputError("every component needs a name", source=source, field=f"{field}.name")
@@ -211,7 +203,7 @@ class _Reader:
 def _utilization(r: _Reader) -> dict[Resource, float]:
     doc = r.mapping("utilization")
     allowed = _RESOURCES + tuple(f"{x}_pct" for x in _RESOURCES)
-    _keys(doc, allowed, r.source, f"{r.field}.utilization.")
+    check_keys(doc, allowed, r.source, f"{r.field}.utilization.")
     out: dict[Resource, float] = {}
     for key, value in doc.items():
         resource = cast(Resource, str(key).removesuffix("_pct"))
