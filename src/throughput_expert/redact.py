@@ -118,19 +118,17 @@ def redact_url(url: str) -> str:
 
 
 def _redact_query(text: str) -> str:
-    """``password=...`` (and other secret-named parameters) in a URI query, masked."""
+    """Secret-named parameters (``secret_key``: ``password=``, ``token=``...) in a URI query,
+    masked and remembered."""
 
     def mask(m: re.Match[str]) -> str:
+        if not secret_key(m.group(2)) or m.group(3) == MASK:
+            return m.group(0)
+        remember_secret(m.group(3))
         remember_secret(urllib.parse.unquote_plus(m.group(3)))
         return f"{m.group(1)}{m.group(2)}={MASK}"
 
-    return re.sub(
-        r"([?&;])((?:[A-Za-z_]*(?:password|passwd|token|secret|api_?key|sslpassword))"
-        r")=([^&#;]*)",
-        mask,
-        text,
-        flags=re.IGNORECASE,
-    )
+    return re.sub(r"([?&;])([^=&#;?]+)=([^&#;]*)", mask, text)
 
 
 # libpq conninfo: key = value, value bare (up to whitespace) or single-quoted with \' and \\

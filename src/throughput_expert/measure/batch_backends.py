@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model.trials import Dialect
-from throughput_expert.redact import redact_dsn, remember_secret, scrub, secret_key
+from throughput_expert.redact import redact_dsn, scrub
 
 if TYPE_CHECKING:
     import psycopg
@@ -100,14 +100,9 @@ def parse_dsn(dsn: str) -> Dsn:
 
 
 def _parse_postgres(dsn: str, rest: str) -> Dsn:
-    target = redact_dsn(dsn)  # remembers the password (decoded) and any password= value
-    # The password as written too, and each secret-named query value, for errors that echo them.
+    # masks and remembers the password (as written and decoded) and secret-named query values
+    target = redact_dsn(dsn)
     userinfo = rest.rpartition("@")[0]
-    if ":" in userinfo:
-        remember_secret(userinfo.partition(":")[2])
-    for key, value in re.findall(r"[?&]([^=&#]*)=([^&#]*)", rest):
-        if secret_key(key):
-            remember_secret(value)
     # libpq reads the user info up to the first '@' or '/'; tpx masks up to the last '@'. Where
     # the two differ, libpq would take a piece of the password for the host, port or database.
     libpq = re.match(r"[^@/]*@", rest)
