@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.support import address_space_cap, run_tpx
 
 from throughput_expert.errors import InputError
-from throughput_expert.sources.prometheus_text import (
+from throughput_expert.sources.prometheus.text import (
     load_scrapes,
     looks_like_exposition,
     parse_exposition,

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from throughput_expert.errors import InputError
-from throughput_expert.sources.prometheus_api import is_api_document, load_api_document
+from throughput_expert.sources.prometheus.api import is_api_document, load_api_document
 
 PROM = Path(__file__).parent / "fixtures" / "prometheus"
 

@@ -34,7 +34,7 @@ from tests.support import run_captured, run_tpx, serve_http
 from throughput_expert import redact
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.sources import http_get
-from throughput_expert.sources.prometheus_http import HttpPrometheus
+from throughput_expert.sources.prometheus.http import HttpPrometheus
 
 TOKEN = "s3cr3t-t0ken-value"
 PASSWORD = "pa55word-xyz"
@@ -323,7 +323,7 @@ def test_https_works_and_never_falls_back_to_plain_http(tls_files: tuple[Path, P
 NO_HANG = """
 import sys, time
 from throughput_expert.errors import MeasurementError
-from throughput_expert.sources.prometheus_http import HttpPrometheus
+from throughput_expert.sources.prometheus.http import HttpPrometheus
 
 source = HttpPrometheus(sys.argv[1], timeout_s=1, retries=1, backoff_s=0.1)
 start = time.monotonic()

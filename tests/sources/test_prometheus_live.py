@@ -17,7 +17,7 @@ import pytest
 from throughput_expert import analyze
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.sources import load_metrics
-from throughput_expert.sources.prometheus_live import (
+from throughput_expert.sources.prometheus.live import (
     HttpPrometheus,
     StaticPrometheus,
     collect,

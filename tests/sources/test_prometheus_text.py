@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from throughput_expert.errors import InputError
-from throughput_expert.sources.prometheus_text import (
+from throughput_expert.sources.prometheus.text import (
     load_scrapes,
     looks_like_exposition,
     parse_exposition,

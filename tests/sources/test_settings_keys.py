@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support import json_values, only_line, run_tpx
 
-from throughput_expert.advisors import analyze
+from throughput_expert.advisors.analyze import advisor as analyze
 from throughput_expert.advisors.resources import _SIGNALS
 from throughput_expert.errors import InputError
 from throughput_expert.model.settings import SIGNAL_TRIGGERS, Settings

@@ -9,7 +9,7 @@ import math
 from os import PathLike
 
 from throughput_expert.errors import InputError
-from throughput_expert.sources import read_text
+from throughput_expert.sources.files import read_text
 
 __all__ = ["load_batch_measurements"]
 

@@ -25,7 +25,7 @@ import psutil
 
 from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model import InputRef, ServiceMetrics
-from throughput_expert.sources import write_atomically
+from throughput_expert.outputs import write_atomically
 from throughput_expert.sources.signals import Signals, metrics_from_signals
 
 __all__ = ["Progress", "metrics_document", "observe", "save_metrics"]

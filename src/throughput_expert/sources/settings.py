@@ -1,4 +1,5 @@
-"""Loads the defaults data (``advisors/data/*.yaml``) and a user's ``--defaults FILE`` over it.
+"""Loads the defaults data (``advisors/data/*.yaml``, and the Prometheus queries in
+``sources/data/prometheus_queries.yaml``) and a user's ``--defaults FILE`` over it.
 
 A user file holds only the keys it changes; mappings merge key by key, lists replace. A user
 file may also carry ``plays:`` with new playbook entries (same ``id`` replaces an entry).
@@ -49,7 +50,7 @@ def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
     """The packaged defaults, overridden by ``user_file`` when given."""
     raw = _packaged("defaults.yaml")
     raw["batching_operations"] = _packaged("batching.yaml")["operations"]
-    raw["prometheus_queries"] = _packaged("prometheus_queries.yaml")
+    raw["prometheus_queries"] = _packaged("prometheus_queries.yaml", "sources")
     triggers = _triggers(raw)
     plays = _plays(_packaged("playbook.yaml").get("plays", []), _PLAYBOOK, triggers)
     sources = ["throughput_expert/advisors/data/defaults.yaml"]
@@ -139,9 +140,11 @@ def _with_profile_rules(settings: Settings) -> Settings:
     return replace(settings, categories=categories, rules=rules, fixes=fixes)
 
 
-def _packaged(name: str) -> dict[str, Any]:
-    text = resources.files("throughput_expert.advisors").joinpath("data", name).read_text("utf-8")
-    return cast(dict[str, Any], load_yaml(text, f"throughput_expert/advisors/data/{name}"))
+def _packaged(name: str, stage: str = "advisors") -> dict[str, Any]:
+    """A packaged data file: the advisors' data, or (``stage="sources"``) what only sources read."""
+    folder = resources.files(f"throughput_expert.{stage}").joinpath("data")
+    text = folder.joinpath(name).read_text("utf-8")
+    return cast(dict[str, Any], load_yaml(text, f"throughput_expert/{stage}/data/{name}"))
 
 
 def read_yaml(path: str | PathLike[str]) -> dict[str, Any]:

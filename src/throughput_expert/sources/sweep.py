@@ -23,8 +23,9 @@ from typing import Any
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef, Latency
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
+from throughput_expert.outputs import write_atomically
 from throughput_expert.redact import redact_text
-from throughput_expert.sources import read_json, read_text, write_atomically
+from throughput_expert.sources.files import read_json, read_text
 
 __all__ = ["FORMAT", "is_sweep_file", "load_sweep", "save_sweep", "sweep_to_json"]
 

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from throughput_expert.errors import InputError
-from throughput_expert.sources import read_text
+from throughput_expert.sources.files import read_text
 
 __all__ = ["MAX_DEPTH", "load_yaml", "read_yaml_file"]
 

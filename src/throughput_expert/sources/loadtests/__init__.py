@@ -5,7 +5,7 @@ Each file's tool is detected from its content (docs/formats.md §3): k6 summary
 Locust CSV (stats and stats history), wrk and wrk2 text, JMeter JTL CSV, Gatling
 ``simulation.log`` (text) and vegeta JSON. Every file, or every load step inside one, becomes one
 ``SweepLevel``; the levels of all files merge into one sweep whose level kind is
-``concurrency``.
+``concurrency``. ``FORMATS`` is the table of ``(name, detect, read)`` tried in order.
 
 Closed-loop tools (wrk, Locust, JMeter, k6 VU executors, Gatling) give levels at their VUs,
 users, threads or connections, in ``closed`` mode, and their percentiles are flagged as prone
@@ -23,18 +23,30 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from os import PathLike
+from typing import Any
 
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef
 from throughput_expert.model.sweep import Sweep
-from throughput_expert.sources import MAX_FILE_BYTES, read_bytes, read_json
+from throughput_expert.sources.files import MAX_FILE_BYTES, read_bytes, read_json
 from throughput_expert.sources.loadtests import gatling, jmeter, k6, k6_lines, locust, vegeta, wrk
 from throughput_expert.sources.loadtests._common import Imported
 from throughput_expert.sources.sweep import save_sweep
 
-__all__ = ["UNKNOWN", "import_results", "import_to_sweep", "parse_result"]
+__all__ = [
+    "FORMATS",
+    "UNKNOWN",
+    "ResultFile",
+    "ResultFormat",
+    "detect_format",
+    "import_results",
+    "import_to_sweep",
+    "parse_result",
+]
 
 UNKNOWN = (
     "unknown load-test result (expected k6, Locust CSV, wrk/wrk2 output, JMeter JTL, "
@@ -72,21 +84,94 @@ def import_to_sweep(paths: Sequence[str | PathLike[str]], save: str | None) -> S
 
 def parse_result(data: bytes, source: str, history: str | None = None) -> Imported:
     """One file's levels from its bytes; ``history`` is a Locust stats file's history text."""
-    text = _decode(_gunzip(data, source), source)
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        return _parse_json(text, source)
-    if locust.is_history(text):
-        return locust.parse_history(text, source)
-    if locust.is_stats(text):
-        return locust.parse_stats(text, source, history)
-    if jmeter.looks_like(text):
-        return jmeter.parse(text, source)
-    if gatling.looks_like(text):
-        return gatling.parse(text, source)
-    if wrk.looks_like(text):
-        return wrk.parse(text, source)
-    raise InputError(UNKNOWN, source=source)
+    file = ResultFile(_decode(_gunzip(data, source), source), source, history)
+    return detect_format(file).read(file)
+
+
+@dataclass
+class ResultFile:
+    """One result file's text (gunzipped); its JSON is parsed on first use, once."""
+
+    text: str
+    source: str
+    history: str | None = None  # for a Locust stats file: its stats history's text
+
+    @cached_property
+    def is_json(self) -> bool:
+        """Starts with ``{``: read as JSON (or k6's JSON lines), or not at all."""
+        return self.text.lstrip().startswith("{")
+
+    @cached_property
+    def doc(self) -> object:
+        return read_json(self.text, self.source)
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    """One tool's format: its name, whether a file is in it, and how to read the file."""
+
+    name: str
+    detect: Callable[[ResultFile], bool]
+    read: Callable[[ResultFile], Imported]
+
+
+def detect_format(file: ResultFile) -> ResultFormat:
+    """The first format of ``FORMATS`` that accepts ``file``; ``InputError`` if none does."""
+    for fmt in FORMATS:
+        if fmt.detect(file):
+            return fmt
+    raise InputError(UNKNOWN, source=file.source)
+
+
+def _json(looks_like: Callable[[object], bool]) -> Callable[[ResultFile], bool]:
+    return lambda file: file.is_json and looks_like(file.doc)
+
+
+def _text(looks_like: Callable[[str], bool]) -> Callable[[ResultFile], bool]:
+    return lambda file: not file.is_json and looks_like(file.text)
+
+
+def _object(file: ResultFile) -> dict[str, Any]:
+    if not isinstance(file.doc, dict):
+        raise InputError(UNKNOWN, source=file.source)
+    return file.doc
+
+
+FORMATS: tuple[ResultFormat, ...] = (
+    # k6's JSON lines before the JSON documents: a file of many JSON objects is no one document
+    ResultFormat(
+        "k6 JSON lines",
+        lambda f: f.is_json and k6_lines.looks_like_lines(f.text),
+        lambda f: k6.parse_lines(f.text, f.source),
+    ),
+    ResultFormat(
+        "k6 summary",
+        _json(k6.looks_like_summary),
+        lambda f: k6.parse_summary(_object(f), f.source),
+    ),
+    ResultFormat(
+        "vegeta JSON", _json(vegeta.looks_like), lambda f: vegeta.parse(_object(f), f.source)
+    ),
+    ResultFormat(
+        "Locust stats history CSV",
+        _text(locust.is_history),
+        lambda f: locust.parse_history(f.text, f.source),
+    ),
+    ResultFormat(
+        "Locust stats CSV",
+        _text(locust.is_stats),
+        lambda f: locust.parse_stats(f.text, f.source, f.history),
+    ),
+    ResultFormat(
+        "JMeter JTL CSV", _text(jmeter.looks_like), lambda f: jmeter.parse(f.text, f.source)
+    ),
+    ResultFormat(
+        "Gatling simulation.log",
+        _text(gatling.looks_like),
+        lambda f: gatling.parse(f.text, f.source),
+    ),
+    ResultFormat("wrk/wrk2 text", _text(wrk.looks_like), lambda f: wrk.parse(f.text, f.source)),
+)
 
 
 def _import_file(name: str, names: Sequence[str]) -> Imported:
@@ -137,19 +222,6 @@ def _binary_message(data: bytes) -> str:
     if data[:1] == b"\x00" or b"gatling" in head or b"simulation" in head:
         return BINARY_GATLING
     return f"binary content: {UNKNOWN}"
-
-
-def _parse_json(text: str, source: str) -> Imported:
-    if k6_lines.looks_like_lines(text):
-        return k6.parse_lines(text, source)
-    doc = read_json(text, source)
-    if k6.looks_like_summary(doc):
-        assert isinstance(doc, dict)
-        return k6.parse_summary(doc, source)
-    if vegeta.looks_like(doc):
-        assert isinstance(doc, dict)
-        return vegeta.parse(doc, source)
-    raise InputError(UNKNOWN, source=source)
 
 
 def _merge(results: list[tuple[str, Imported]]) -> Sweep:

@@ -2,23 +2,34 @@
 
 Formats (docs/formats.md §2): speedscope JSON, collapsed/folded stacks, Chrome/Node
 ``.cpuprofile`` and pprof ``profile.proto`` (gzipped or not). Each reader is one module with one
-entry point, ``read_<format>(data, source) -> Profile``; this module holds what they share: the
-table that collects frames and unique stacks, and the reading of py-spy's sampling mode.
+entry point, ``read_<format>(data, source) -> Profile``; ``FORMATS`` is the table of ``(name,
+detect, read)`` that ``load_profile`` tries in order. This module also holds what the readers
+share: the table that collects frames and unique stacks, and the reading of py-spy's sampling
+mode.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
 from itertools import chain
 from os import PathLike
+from typing import Any
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.profile import Frame, FrameKind, Measures, Profile
-from throughput_expert.sources import read_bytes, read_json
+from throughput_expert.sources.files import read_bytes, read_json
 
-__all__ = ["UNKNOWN_FORMAT", "load_profile"]
+__all__ = [
+    "FORMATS",
+    "UNKNOWN_FORMAT",
+    "ProfileFile",
+    "ProfileFormat",
+    "detect_format",
+    "load_profile",
+]
 
 UNKNOWN_FORMAT = (
     "unknown profile format (expected speedscope, collapsed stacks, .cpuprofile or pprof)"
@@ -53,8 +64,8 @@ def load_profile(path: str | PathLike[str], *, measures: Measures | None = None)
     ``measures`` overrides what the values are taken to measure, for formats that do not say
     (e.g. ``"gil"`` for a py-spy ``--gil`` recording, ``"wall"`` for ``--idle``).
     """
-    source = str(path)
-    profile = _detect_and_read(read_bytes(path), source)
+    file = ProfileFile(read_bytes(path), str(path))
+    profile = detect_format(file).read(file)
     if measures is None or measures == profile.measures:
         return profile
     return dataclasses.replace(
@@ -65,49 +76,127 @@ def load_profile(path: str | PathLike[str], *, measures: Measures | None = None)
     )
 
 
-def _detect_and_read(data: bytes, source: str) -> Profile:
-    from throughput_expert.sources.profiles import collapsed, pprof
+@dataclasses.dataclass
+class ProfileFile:
+    """One profile file's bytes; its text head and its JSON are worked out on first use, once."""
 
-    if data.startswith(GZIP_MAGIC):
-        return pprof.read_pprof(data, source)
-    head = _text_head(data)
-    if head is not None and head.lstrip()[:1] == "{":
-        return _read_json_profile(_text(data, source), source)
-    if head is not None and collapsed.looks_collapsed(head):
-        return collapsed.read_collapsed(data, source)
-    if pprof.looks_like_pprof(data):
-        return pprof.read_pprof(data, source)
-    raise InputError(UNKNOWN_FORMAT, source=source)
+    data: bytes
+    source: str
+
+    @cached_property
+    def head(self) -> str | None:
+        """The first bytes as text (up to a whole line), or None if they are not UTF-8."""
+        head = self.data[:HEAD_BYTES]
+        try:
+            return head.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            # The cut may split the last character in two: no reason to call it binary.
+            if len(self.data) > HEAD_BYTES and exc.reason == "unexpected end of data":
+                return head[: exc.start].decode("utf-8-sig")
+            return None
+
+    @cached_property
+    def is_json(self) -> bool:
+        """Text that starts with ``{`` (gzip never is): read as JSON or not at all."""
+        return not self.is_gzip and self.head is not None and self.head.lstrip()[:1] == "{"
+
+    @property
+    def is_gzip(self) -> bool:
+        return self.data.startswith(GZIP_MAGIC)
+
+    @cached_property
+    def json_object(self) -> dict[str, Any] | None:
+        """The file's JSON if the file is JSON and that is an object, else None."""
+        if not self.is_json:
+            return None
+        try:
+            text = self.data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text (byte {exc.start})", source=self.source) from None
+        doc = read_json(text, self.source)
+        return doc if isinstance(doc, dict) else None
 
 
-def _text_head(data: bytes) -> str | None:
-    """The file's first bytes as text (up to a whole line), or None if they are not UTF-8."""
-    head = data[:HEAD_BYTES]
-    try:
-        return head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # The cut may split the last character in two: that alone is no reason to call it binary.
-        if len(data) > HEAD_BYTES and exc.reason == "unexpected end of data":
-            return head[: exc.start].decode("utf-8-sig")
-        return None
+@dataclasses.dataclass(frozen=True)
+class ProfileFormat:
+    """One format: its name, whether a file is in it, and how to read the file."""
+
+    name: str
+    detect: Callable[[ProfileFile], bool]
+    read: Callable[[ProfileFile], Profile]
 
 
-def _text(data: bytes, source: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=source) from None
+def detect_format(file: ProfileFile) -> ProfileFormat:
+    """The first format of ``FORMATS`` that accepts ``file``; ``InputError`` if none does."""
+    for fmt in FORMATS:
+        if fmt.detect(file):
+            return fmt
+    raise InputError(UNKNOWN_FORMAT, source=file.source)
 
 
-def _read_json_profile(text: str, source: str) -> Profile:
-    from throughput_expert.sources.profiles import cpuprofile, speedscope
+def _is_gzip(file: ProfileFile) -> bool:
+    return file.is_gzip
 
-    doc = read_json(text, source)
-    if isinstance(doc, dict) and ("profiles" in doc or "shared" in doc):
-        return speedscope.read_speedscope(doc, source)
-    if isinstance(doc, dict) and "nodes" in doc and "samples" in doc:
-        return cpuprofile.read_cpuprofile(doc, source)
-    raise InputError(UNKNOWN_FORMAT, source=source)
+
+def _read_pprof(file: ProfileFile) -> Profile:
+    from throughput_expert.sources.profiles import pprof
+
+    return pprof.read_pprof(file.data, file.source)
+
+
+def _is_speedscope(file: ProfileFile) -> bool:
+    doc = file.json_object
+    return doc is not None and ("profiles" in doc or "shared" in doc)
+
+
+def _read_speedscope(file: ProfileFile) -> Profile:
+    from throughput_expert.sources.profiles import speedscope
+
+    return speedscope.read_speedscope(_object(file), file.source)
+
+
+def _is_cpuprofile(file: ProfileFile) -> bool:
+    doc = file.json_object
+    return doc is not None and "nodes" in doc and "samples" in doc
+
+
+def _read_cpuprofile(file: ProfileFile) -> Profile:
+    from throughput_expert.sources.profiles import cpuprofile
+
+    return cpuprofile.read_cpuprofile(_object(file), file.source)
+
+
+def _object(file: ProfileFile) -> dict[str, Any]:
+    if file.json_object is None:
+        raise InputError(UNKNOWN_FORMAT, source=file.source)
+    return file.json_object
+
+
+def _is_collapsed(file: ProfileFile) -> bool:
+    from throughput_expert.sources.profiles import collapsed
+
+    return file.head is not None and not file.is_json and collapsed.looks_collapsed(file.head)
+
+
+def _read_collapsed(file: ProfileFile) -> Profile:
+    from throughput_expert.sources.profiles import collapsed
+
+    return collapsed.read_collapsed(file.data, file.source)
+
+
+def _is_pprof(file: ProfileFile) -> bool:
+    from throughput_expert.sources.profiles import pprof
+
+    return not file.is_json and pprof.looks_like_pprof(file.data)
+
+
+FORMATS: tuple[ProfileFormat, ...] = (
+    ProfileFormat("pprof, gzipped", _is_gzip, _read_pprof),
+    ProfileFormat("speedscope JSON", _is_speedscope, _read_speedscope),
+    ProfileFormat("Chrome/Node .cpuprofile", _is_cpuprofile, _read_cpuprofile),
+    ProfileFormat("collapsed stacks", _is_collapsed, _read_collapsed),
+    ProfileFormat("pprof", _is_pprof, _read_pprof),
+)
 
 
 class StackTable:

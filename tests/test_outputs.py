@@ -19,9 +19,9 @@ from tests.support import only_line, run_tpx
 
 from throughput_expert.cli import build_parser
 from throughput_expert.errors import InputError
-from throughput_expert.sources import following_symlinks, write_atomically
+from throughput_expert.outputs import following_symlinks, write_atomically
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
 K6 = ROOT / "tests" / "sources" / "loadtests" / "fixtures" / "k6-out.json"
 TIMEOUT_S = 60  # a tpx run takes about a second; a FIFO opened by mistake would hang forever

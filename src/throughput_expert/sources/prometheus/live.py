@@ -1,9 +1,9 @@
 """Ask a running Prometheus: the USE-method queries, evaluated by the server, kept as an export.
 
 The outside world is one narrow ``PrometheusSource`` (``query(promql, at) -> API JSON``):
-``HttpPrometheus`` speaks ``GET /api/v1/query`` over ``http.client`` (``prometheus_http``);
+``HttpPrometheus`` speaks ``GET /api/v1/query`` over ``http.client`` (``http``);
 ``StaticPrometheus`` answers from a dict and ships for tests and offline use. ``collect`` runs
-the queries of ``advisors/data/prometheus_queries.yaml`` (docs/formats.md §1.4) at one instant, so
+the queries of ``sources/data/prometheus_queries.yaml`` (docs/formats.md §1.4) at one instant, so
 Prometheus (or Thanos, Mimir) does the ``rate()`` work and only small vectors travel, and returns an
 ``Export``: the docs/formats.md §5.2 document plus what is missing and why. A query that fails,
 times out or returns nothing is *missing*, with the query named: never a zero.
@@ -28,9 +28,9 @@ from typing import Any, Protocol
 
 from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model import ServiceMetrics
-from throughput_expert.sources import write_atomically
-from throughput_expert.sources.prometheus_api import EXPORT_FORMAT, load_api_document
-from throughput_expert.sources.prometheus_http import HttpPrometheus
+from throughput_expert.outputs import write_atomically
+from throughput_expert.sources.prometheus.api import EXPORT_FORMAT, load_api_document
+from throughput_expert.sources.prometheus.http import HttpPrometheus
 
 __all__ = [
     "Export",
@@ -108,8 +108,8 @@ _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 def default_queries() -> dict[str, tuple[str, ...]]:
     """The packaged ``prometheus_queries.yaml``: signal name -> PromQL templates, in order."""
-    path = resources.files("throughput_expert.advisors").joinpath("data", "prometheus_queries.yaml")
-    source = "throughput_expert/advisors/data/prometheus_queries.yaml"
+    path = resources.files("throughput_expert.sources").joinpath("data", "prometheus_queries.yaml")
+    source = "throughput_expert/sources/data/prometheus_queries.yaml"
     from throughput_expert.sources.yaml_safe import load_yaml
 
     return queries_from_mapping(load_yaml(path.read_text("utf-8"), source), source=source)
