@@ -184,3 +184,22 @@ def json_values(
         ),
         max_leaves=max_leaves,
     )
+
+
+def check_report(doc: Mapping[str, Any]) -> None:
+    """``doc`` (a report's JSON form) obeys its command's generated JSON Schema, and its
+    analysis loads back into the command's typed record and dumps to the same JSON."""
+    import jsonschema
+
+    from throughput_expert import registry
+    from throughput_expert.model.record import dump, load
+
+    command = str(doc["command"])
+    from throughput_expert.model.report_schema import report_schema
+
+    schema = report_schema(command)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    found = registry.unit(command)
+    assert found is not None, command
+    record = load(registry.resolve(found.record), doc["analysis"], source="report")
+    assert dump(record) == doc["analysis"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from throughput_expert.errors import InputError, Parameter
+from throughput_expert.live import PrometheusOptions
+from throughput_expert.params import Arg
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
-    from throughput_expert.live import PrometheusOptions
     from throughput_expert.model import Report, ServiceMetrics
     from throughput_expert.model.settings import Settings
     from throughput_expert.model.sweep import Sweep
@@ -34,25 +35,79 @@ RUNTIMES = ("python", "jvm", "go", "node", "native")
 Quantity = str | float | int
 PathArg = str | PathLike[str]
 
+# Parameters several functions share: declared once here.
+Defaults = Annotated[
+    PathArg | None,
+    Arg(
+        "YAML/JSON overriding saturation targets, thresholds, playbook, benchmarks "
+        '(e.g. saturation_targets: {cpu: "60%"})',
+        kind="file",
+        metavar="FILE",
+    ),
+]
+Interval = Annotated[
+    Quantity | None,
+    Arg('time between scrapes that carry no timestamps: 15 or "15s"', kind="duration", metavar="T"),
+]
+Prometheus = Annotated[
+    PrometheusOptions | None,
+    Arg("a live Prometheus server to ask, and how", cli=False, tool=False),
+]
+Progress = Annotated[
+    Callable[..., None] | None, Arg("called with progress events", cli=False, tool=False)
+]
+
 
 def analyze(
-    metrics: Sequence[PathArg] = (),
+    metrics: Annotated[
+        Sequence[PathArg],
+        Arg(
+            "metrics files: tpx metrics JSON, a Prometheus /api/v1/query(_range) response or "
+            "tpx export, or text-exposition scrapes (two or more for rates)",
+            kind="files",
+            metavar="FILE",
+            tool_bounds={"min_length": 1},
+            tool_required=True,
+        ),
+    ] = (),
     *,
-    current_rps: Quantity | None = None,
-    target_rps: Quantity | None = None,
-    system_type: str | None = None,
-    service: str | None = None,
-    interval: Quantity | None = None,
-    defaults: PathArg | None = None,
-    prometheus: PrometheusOptions | None = None,
-    observe: Quantity | None = None,
+    current_rps: Annotated[
+        Quantity | None, Arg("today's rate, if the metrics do not say it", kind="rate", metavar="N")
+    ] = None,
+    target_rps: Annotated[
+        Quantity | None, Arg("the rate to reach", kind="rate", metavar="N")
+    ] = None,
+    system_type: Annotated[
+        Literal["web-api", "message-processing", "database-writes", "stream-processing"] | None,
+        Arg("rates the throughput against the seed's good/excellent benchmarks"),
+    ] = None,
+    service: Annotated[
+        str | None, Arg("the service's name (selects its series in the metrics)", metavar="NAME")
+    ] = None,
+    interval: Interval = None,
+    defaults: Defaults = None,
+    prometheus: Prometheus = None,
+    observe: Annotated[
+        Quantity | None,
+        Arg(
+            'sample this machine for this long ("30s") and analyze it',
+            kind="duration",
+            metavar="T",
+            tool=False,
+        ),
+    ] = None,
 ) -> Report:
-    """Analyze measured metrics: bottleneck, headroom, latency growth and recommendations.
+    """Analyze measured metrics: the bottleneck, the headroom, latency growth and what to do.
 
-    ``metrics`` are files: tpx metrics JSON, Prometheus API responses or tpx exports, or
-    Prometheus text-exposition scrapes (two or more, ``interval`` apart when they carry no
-    timestamps). ``prometheus`` asks a running server instead (or as well); ``observe`` samples
-    this machine for that long ("30s"). Rates and durations may be human strings ("10K").
+    ``metrics`` are files (or ``prometheus`` asks a running server, or ``observe`` samples this
+    machine). The Report's ``analysis.current_throughput`` gives rps, processing time,
+    concurrency by Little's law L = X·R and utilization per resource; ``analysis.bottleneck``
+    the type (cpu, memory, io_disk, io_network, contention or downstream), the resource and
+    evidence ids; ``analysis.headroom`` per resource: utilization, its saturation target, the
+    rate max_rps_at_target = X·target/U and headroom (ceiling_rps is the lowest of those rates,
+    binding_resource the one that sets it); ``analysis.latency`` response time as load grows
+    (Erlang C, M/M/1); recommendations with expected_improvement_pct computed from the
+    evidence, an implementation plan, evidence, assumptions and inputs.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
     from throughput_expert.sources.settings import load_settings
@@ -109,22 +164,52 @@ def _host_metrics(
 
 
 def find_bottleneck(
-    profiles: Sequence[PathArg],
+    profiles: Annotated[
+        Sequence[PathArg],
+        Arg(
+            "CPU profiles, merged: speedscope JSON (py-spy), collapsed stacks, Chrome/Node "
+            ".cpuprofile, Go pprof",
+            kind="files",
+            metavar="FILE",
+            flag="--profile",
+            tool_bounds={"min_length": 1},
+        ),
+    ],
     *,
-    gil_profile: PathArg | None = None,
-    utilization: PathArg | None = None,
-    metrics: Sequence[PathArg] = (),
-    threads: bool = False,
-    rules: PathArg | None = None,
-    interval: Quantity | None = None,
-    defaults: PathArg | None = None,
-    prometheus: PrometheusOptions | None = None,
+    gil_profile: Annotated[
+        PathArg | None,
+        Arg(
+            "a py-spy --gil recording of the same run as an --idle profile",
+            kind="file",
+            metavar="FILE",
+        ),
+    ] = None,
+    utilization: Annotated[
+        PathArg | None, Arg("the host's metrics (tpx metrics JSON)", kind="file", metavar="FILE")
+    ] = None,
+    metrics: Annotated[
+        Sequence[PathArg],
+        Arg("any analyze input for the host's view", kind="files", metavar="FILE"),
+    ] = (),
+    threads: Annotated[bool, Arg("add a per-thread breakdown")] = False,
+    rules: Annotated[
+        PathArg | None,
+        Arg("extra category rules (YAML, categories.yaml's shape)", kind="file", metavar="FILE"),
+    ] = None,
+    interval: Interval = None,
+    defaults: Defaults = None,
+    prometheus: Prometheus = None,
 ) -> Report:
-    """Read CPU profiles (speedscope, collapsed stacks, .cpuprofile, pprof; several are merged)
-    and say which component limits throughput, of what kind, with evidence and fixes.
+    """Read CPU profiles and say which component limits throughput, of what kind, and the fixes.
 
-    ``gil_profile`` is a py-spy ``--gil`` recording of the same run as an ``--idle`` one;
-    ``utilization`` (tpx metrics JSON) or ``metrics`` (any ``analyze`` input) add the host's view.
+    Time is split into categories (compute, serialization, regex, logging, GC and allocation,
+    lock contention, GIL, network and disk waits, database driver, sleep) with self and total
+    time per function and the hot paths; shares are percent of the profile's samples. Each
+    fix's expected_improvement_pct is Amdahl's law on the measured share and the fix's speed-up
+    (from a data file, with its source and confidence). ``gil_profile`` is a py-spy ``--gil``
+    recording of the same run as an ``--idle`` one; with host metrics (``utilization``,
+    ``metrics``, ``prometheus``) an I/O-wait profile on an idle host is a downstream
+    bottleneck, not a CPU one.
     """
     from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
     from throughput_expert.model.profile import merge
@@ -145,22 +230,59 @@ def find_bottleneck(
 
 
 def optimize_concurrency(
-    workload_type: str,
-    current_thread_pool: int,
+    workload_type: Annotated[Literal["cpu", "io", "mixed"], Arg("what a request mostly does")],
+    current_thread_pool: Annotated[
+        int, Arg("threads in the pool today", metavar="N", tool_bounds={"ge": 1})
+    ],
     *,
-    cpu_cores: int | None = None,
-    wait_time: Quantity | None = None,
-    compute_time: Quantity | None = None,
-    target_throughput: Quantity | None = None,
-    arrival_rate: Quantity | None = None,
-    latency_slo: str | None = None,
-    runtime: str | None = None,
-    sweep: PathArg | None = None,
-    defaults: PathArg | None = None,
+    cpu_cores: Annotated[
+        int | None,
+        Arg(
+            "cores of the system advised (default: this machine's)",
+            metavar="N",
+            tool_bounds={"ge": 1},
+        ),
+    ] = None,
+    wait_time: Annotated[
+        Quantity | None, Arg("time a request waits on I/O (W)", kind="duration", metavar="T")
+    ] = None,
+    compute_time: Annotated[
+        Quantity | None, Arg("CPU time per request (C)", kind="duration", metavar="T")
+    ] = None,
+    target_throughput: Annotated[
+        Quantity | None, Arg("the rate to reach", kind="rate", metavar="X")
+    ] = None,
+    arrival_rate: Annotated[
+        Quantity | None,
+        Arg("offered rate for latency-SLO sizing by Erlang C", kind="rate", metavar="X"),
+    ] = None,
+    latency_slo: Annotated[
+        str | None, Arg('"0.2s" or "200ms" (mean response time), or "p99=200ms"', metavar="SLO")
+    ] = None,
+    runtime: Annotated[
+        Literal["python", "jvm", "go", "node", "native"] | None,
+        Arg("the runtime (CPU-bound Python needs processes, not threads)"),
+    ] = None,
+    sweep: Annotated[
+        PathArg | None,
+        Arg(
+            "a sweep file (CSV concurrency,throughput_rps or tpx sweep JSON): fit the USL",
+            kind="file",
+            metavar="FILE",
+        ),
+    ] = None,
+    defaults: Defaults = None,
 ) -> Report:
-    """Thread-pool sizes by the seed's formulas, Little's law, Erlang C for a latency SLO
-    (``"200ms"`` for the mean, ``"p99=200ms"`` for a percentile), and the USL on a sweep file.
-    ``cpu_cores`` defaults to this machine's."""
+    """Size thread pools: the seed's formulas, then Little's law, Erlang C and the USL.
+
+    CPU-bound: cores; I/O-bound: cores × (1 + W/C); mixed: separate pools (I/O cores × 10 when
+    W/C is unknown). ``analysis.pools`` gives each pool's threads and formula;
+    ``analysis.expected`` the max throughput now and recommended; ``cpu_ceiling_rps`` is
+    cores / C. A target rate gives N = X·(W + C) (Little); an arrival rate and a latency SLO
+    give the smallest pool meeting it by Erlang C, with P(wait); a sweep file gives the USL fit
+    and the smallest concurrency reaching 95 % of its peak. ``cpu_cores`` defaults to this
+    machine's, which is right only when advising the machine tpx runs on.
+    """
     import os
 
     from throughput_expert.advisors.concurrency import ConcurrencyInputs, advise
@@ -170,7 +292,7 @@ def optimize_concurrency(
     if workload_type not in ("cpu", "io", "mixed"):
         raise InputError("expected cpu, io or mixed", source=Parameter("workload_type"))
     inputs = ConcurrencyInputs(
-        workload_type=workload_type,  # type: ignore[arg-type]
+        workload_type=workload_type,
         current_threads=_whole(current_thread_pool, Parameter("current_thread_pool")),
         cores=_whole(cpu_cores, Parameter("cpu_cores"))
         if cpu_cores is not None
@@ -188,26 +310,70 @@ def optimize_concurrency(
 
 
 def design_batching(
-    operation: str,
+    operation: Annotated[
+        str,
+        Arg(
+            "database-insert, api-call, message-publish, file-write, or any name (sets the "
+            "default split of today's latency into per-call and per-item cost)"
+        ),
+    ],
     *,
-    target_throughput: Quantity,
-    current_latency: Quantity | None = None,
-    fixed_overhead: Quantity | None = None,
-    per_item_cost: Quantity | None = None,
-    max_latency: Quantity | None = None,
-    arrival_rate: Quantity | None = None,
-    concurrency: int = 1,
-    measurements: PathArg | None = None,
-    measure: str | None = None,
-    measure_budget: Quantity = "25s",
-    on_progress: Callable[[str], None] | None = None,
-    defaults: PathArg | None = None,
+    target_throughput: Annotated[
+        Quantity, Arg("items per second to reach", kind="rate", metavar="X")
+    ],
+    current_latency: Annotated[
+        Quantity | None, Arg("one item's latency today", kind="duration", metavar="T")
+    ] = None,
+    fixed_overhead: Annotated[
+        Quantity | None, Arg("cost per call (c0)", kind="duration", metavar="T")
+    ] = None,
+    per_item_cost: Annotated[
+        Quantity | None, Arg("cost per item (c1)", kind="duration", metavar="T")
+    ] = None,
+    max_latency: Annotated[
+        Quantity | None,
+        Arg("budget for the latency batching adds", kind="duration", metavar="T"),
+    ] = None,
+    arrival_rate: Annotated[
+        Quantity | None,
+        Arg("items per second arriving (default: the target)", kind="rate", metavar="X"),
+    ] = None,
+    concurrency: Annotated[int, Arg("batches in flight", metavar="N", tool_bounds={"ge": 1})] = 1,
+    measurements: Annotated[
+        PathArg | None,
+        Arg(
+            "measured cost: CSV batch_size,latency_ms, fitted by least squares",
+            kind="file",
+            metavar="FILE",
+        ),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        Arg(
+            "time trial inserts: postgresql://... or sqlite:///path (a temporary table)",
+            metavar="DSN",
+            tool=False,
+        ),
+    ] = None,
+    measure_budget: Annotated[
+        Quantity, Arg("time limit of measure", kind="duration", metavar="T", tool=False)
+    ] = "25s",
+    on_progress: Annotated[
+        Callable[[str], None] | None, Arg("called with progress lines", cli=False, tool=False)
+    ] = None,
+    defaults: Defaults = None,
 ) -> Report:
-    """The smallest batch meeting ``target_throughput`` within ``max_latency``, from the cost
-    model T(b) = c0 + c1·b: measured by ``measure`` (a ``postgresql://`` or ``sqlite:///`` DSN:
-    timed trial inserts into a temporary table, bounded by ``measure_budget``), fitted to
-    ``measurements`` (CSV ``batch_size,latency_ms``), given as flags, or split from
-    ``current_latency`` by the operation's default share."""
+    """Design batching from the cost model T(b) = c0 + c1·b (time for a batch of b items).
+
+    The model comes from ``measure`` (a ``postgresql://`` or ``sqlite:///`` DSN: timed trial
+    inserts, bounded by ``measure_budget``), from ``measurements`` (least squares), from c0 and
+    c1, or from today's latency split by the operation's default share (listed under
+    assumptions). The analysis gives the batch size, flush interval, expected throughput
+    (k·b / T(b) with k batches in flight), added latency (p50, max), the gain over today and
+    whether the target is feasible: batching alone is capped at k / c1 (limit_rps), and
+    ``what_else`` says what else is needed. The throughput/latency curve by batch size is in
+    ``series``.
+    """
     from throughput_expert.advisors.batching import BatchingInputs, advise
     from throughput_expert.sources.batch_measurements import load_batch_measurements
     from throughput_expert.sources.settings import load_settings
@@ -238,15 +404,25 @@ def design_batching(
 
 
 def scaling_plan(
-    current_architecture: PathArg,
+    current_architecture: Annotated[
+        PathArg,
+        Arg("the architecture YAML (shape: examples/three-tier.yaml)", kind="file", metavar="FILE"),
+    ],
     *,
-    target_rps: Quantity,
-    defaults: PathArg | None = None,
-    prometheus: PrometheusOptions | None = None,
+    target_rps: Annotated[Quantity, Arg("the entry rate to reach", kind="rate", metavar="X")],
+    defaults: Defaults = None,
+    prometheus: Prometheus = None,
 ) -> Report:
-    """A plan from today's architecture (YAML) to ``target_rps``, component by component.
-    With ``prometheus``, components carrying ``prometheus`` selectors and no measured
-    utilization get it from the server."""
+    """Plan the way from today's architecture to a target entry rate, component by component.
+
+    Per component (``analysis.components``): the demand at the target, the capacity per
+    instance at its saturation targets, the instances needed (bent by the USL when known; past
+    the USL peak, adding instances cannot reach it), the strategy (vertical, horizontal,
+    functional, read replicas or sharding), partitions, an autoscaling policy and the cost;
+    ``analysis.saturation_order`` is what breaks next as load rises. With ``prometheus``,
+    components carrying ``prometheus`` selectors and no measured utilization get it from the
+    server.
+    """
     from throughput_expert.advisors.scaling import ScalingInputs, advise
     from throughput_expert.sources.architecture import load_architecture
     from throughput_expert.sources.settings import load_settings
@@ -264,37 +440,133 @@ def scaling_plan(
     return advise(ScalingInputs(arch, target, sweeps), settings)
 
 
+MAX_TOOL_LEVELS = 8  # an agent's sweep: at most 8 levels of at most 5 s, loopback only
+
+
 def sweep(
     *,
-    url: str | None = None,
-    command: str | None = None,
-    callable: str | None = None,
-    locustfile: PathArg | None = None,
-    concurrency: Sequence[int] | Literal["auto"] | None = None,
-    rates: Sequence[float] | None = None,
-    duration: Quantity = "10s",
-    warmup: Quantity = "2s",
-    max_requests: int | None = None,
-    max_levels: int | None = None,
-    max_concurrency: int | None = None,
-    method: str = "GET",
-    body: PathArg | None = None,
-    processes: bool = False,
-    workers: int = 0,
-    slo: Quantity | None = None,
-    error_threshold: float = 0.5,
-    allow_remote: bool = False,
-    save: PathArg | None = None,
-    from_files: Sequence[PathArg] = (),
-    on_progress: Callable[[Any], None] | None = None,
-    defaults: PathArg | None = None,
+    url: Annotated[
+        str | None,
+        Arg(
+            "HTTP/1.1 keep-alive requests to this URL (loopback only unless allow_remote)",
+            group="what to drive (one of them), or {from_files}",
+        ),
+    ] = None,
+    command: Annotated[
+        str | None,
+        Arg(
+            "a shell command, one process per operation",
+            tool=False,
+            group="what to drive (one of them), or {from_files}",
+        ),
+    ] = None,
+    callable: Annotated[
+        str | None,
+        Arg(
+            "a Python function, in threads",
+            metavar="MODULE:FUNCTION",
+            tool=False,
+            group="what to drive (one of them), or {from_files}",
+        ),
+    ] = None,
+    locustfile: Annotated[
+        PathArg | None,
+        Arg(
+            "Locust headless, one run per level",
+            kind="file",
+            metavar="FILE",
+            tool=False,
+            group="what to drive (one of them), or {from_files}",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        Sequence[int] | str | None,
+        Arg(
+            'closed-loop levels, e.g. "1,2,4,8,16,32" or [1, 2, 4]; "auto" searches for the '
+            "throughput peak (climb ×3 while it rises, then measure where the USL through the "
+            "levels so far peaks)",
+            kind="levels",
+            metavar="LIST|auto",
+            tool_bounds={"max_length": MAX_TOOL_LEVELS},
+        ),
+    ] = None,
+    rates: Annotated[
+        Sequence[Quantity] | str | None,
+        Arg(
+            'open-loop offered rates per second, e.g. "100,200,400"',
+            kind="rates",
+            metavar="LIST",
+            tool_bounds={"max_length": MAX_TOOL_LEVELS},
+        ),
+    ] = None,
+    duration: Annotated[
+        Quantity, Arg("time per level", kind="duration", metavar="T", tool_default="2s")
+    ] = "10s",
+    warmup: Annotated[
+        Quantity, Arg("warm-up per level", kind="duration", metavar="T", tool=False)
+    ] = "2s",
+    max_requests: Annotated[
+        int | None, Arg("cap on requests per level", metavar="N", tool=False)
+    ] = None,
+    max_levels: Annotated[
+        int | None,
+        Arg(
+            "with concurrency auto: levels to measure at most (default 6)",
+            metavar="N",
+            tool_bounds={"ge": 2, "le": MAX_TOOL_LEVELS},
+        ),
+    ] = None,
+    max_concurrency: Annotated[
+        int | None,
+        Arg("with concurrency auto: highest level to try (default 256)", metavar="N", tool=False),
+    ] = None,
+    method: Annotated[str, Arg("HTTP method for url", tool=False)] = "GET",
+    body: Annotated[
+        PathArg | None,
+        Arg("request body file for url", kind="file", metavar="FILE", tool=False),
+    ] = None,
+    processes: Annotated[bool, Arg("run the callable in processes", tool=False)] = False,
+    workers: Annotated[
+        int, Arg("locustfile: run Locust distributed with N workers", metavar="N", tool=False)
+    ] = 0,
+    slo: Annotated[
+        Quantity | None,
+        Arg("p99 a sustained open-loop rate must meet", kind="duration", metavar="T"),
+    ] = None,
+    error_threshold: Annotated[
+        float, Arg("stop when a level's error share passes this", metavar="F", tool=False)
+    ] = 0.5,
+    allow_remote: Annotated[
+        bool, Arg("allow a target that is not on loopback", tool=False)
+    ] = False,
+    save: Annotated[
+        PathArg | None,
+        Arg("write the sweep file (JSON, docs/formats.md §5.1)", metavar="PATH", tool=False),
+    ] = None,
+    from_files: Annotated[
+        Sequence[PathArg],
+        Arg(
+            "read load-test results instead: k6, Locust CSV, wrk/wrk2, JMeter JTL, Gatling "
+            "simulation.log, vegeta JSON, or a tpx sweep file",
+            kind="files",
+            metavar="FILE",
+            flag="--from",
+            group="what to drive (one of them), or {from_files}",
+        ),
+    ] = (),
+    on_progress: Progress = None,
+    defaults: Defaults = None,
 ) -> Report:
-    """Measure saturation: drive a workload at rising load (``concurrency``: closed loop, fitted
-    with the USL; ``"auto"`` searches for the throughput peak, at most ``max_levels`` levels (6)
-    up to ``max_concurrency`` (256); ``rates``: open loop, latency from each request's intended
-    start) — or read load-test results users already have (``from_files``: k6, Locust, wrk/wrk2,
-    JMeter, Gatling, vegeta). Targets must be on loopback unless ``allow_remote``; every level is
-    bounded in time and requests. ``save`` writes the sweep file (atomically), even after Ctrl-C."""
+    """Measure saturation: drive a workload at rising load, or read load-test results.
+
+    ``concurrency`` levels run a closed loop, fitted with the Universal Scalability Law
+    (``"auto"`` searches for the throughput peak, at most ``max_levels`` levels up to
+    ``max_concurrency``); ``rates`` run an open loop (latency from each request's intended
+    start; the highest rate sustained within ``slo``). ``from_files`` reads results users
+    already have (k6, Locust, wrk/wrk2, JMeter, Gatling, vegeta). Targets must be on loopback
+    unless ``allow_remote``; every level is bounded in time and requests. ``save`` writes the
+    sweep file (atomically), even after Ctrl-C.
+    """
     from throughput_expert.advisors.sweep import SweepInputs, advise
     from throughput_expert.sources.settings import load_settings
 
@@ -313,8 +585,8 @@ def sweep(
             command,
             callable,
             locustfile,
-            _search(concurrency, max_levels, max_concurrency),
-            rates,
+            _search(_levels(concurrency), max_levels, max_concurrency),
+            _rates(rates),
             duration,
             warmup,
             max_requests,
@@ -352,6 +624,33 @@ def _imported(files: list[str], save: str | None) -> Sweep:
             save_sweep(loaded, save)
         return loaded
     return import_to_sweep(files, save=save)
+
+
+def _levels(value: Sequence[int] | str | None) -> Sequence[int] | Literal["auto"] | None:
+    """Levels as given, or from text: "auto", or whole numbers separated by commas."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return "auto"
+        try:
+            return [int(x) for x in value.split(",") if x.strip()]
+        except ValueError:
+            raise InputError(
+                f'expected "auto" or whole numbers separated by commas, not {value[:40]!r}',
+                source=Parameter("concurrency"),
+            ) from None
+    return [_whole(v, Parameter("concurrency")) for v in value]
+
+
+def _rates(value: Sequence[Quantity] | str | None) -> list[float] | None:
+    """Rates as given, or from text separated by commas ("100,200,1K")."""
+    if value is None:
+        return None
+    items: Sequence[Quantity] = (
+        [x.strip() for x in value.split(",") if x.strip()] if isinstance(value, str) else value
+    )
+    return [parse_rate(x, source=Parameter("rates")) for x in items]
 
 
 def _opt_str(value: PathArg | None) -> str | None:
@@ -460,9 +759,10 @@ def fit_usl(sweep: PathArg) -> dict[str, object]:
     """The USL fit of a sweep file as the Report's ``analysis.usl`` dictionary."""
     from throughput_expert.advisors.ledger import Ledger
     from throughput_expert.advisors.usl_report import usl_report
+    from throughput_expert.model.record import dump
     from throughput_expert.sources.sweep import load_sweep
 
-    return usl_report(load_sweep(sweep), Ledger()).analysis
+    return dump(usl_report(load_sweep(sweep), Ledger()).analysis)
 
 
 def parse_slo(text: str) -> LatencySlo:
@@ -471,7 +771,7 @@ def parse_slo(text: str) -> LatencySlo:
     from throughput_expert.model.quantity import parse_duration
 
     which, _, value = text.partition("=") if "=" in text else ("", "", text)
-    seconds = parse_duration(value.strip(), source=Parameter("latency_slo"), default_unit="ms")
+    seconds = parse_duration(value.strip(), source=Parameter("latency_slo"), default_unit="s")
     if seconds <= 0:
         raise InputError("must be above zero", source=Parameter("latency_slo"))
     if not which:
@@ -513,7 +813,8 @@ def parse_duration(
 
 
 def _seconds(value: Quantity | None, source: str) -> float | None:
-    return None if value is None else parse_duration(value, source=source, default_unit="ms")
+    """A duration: a quantity string, or a bare number of seconds (the SI unit, everywhere)."""
+    return None if value is None else parse_duration(value, source=source, default_unit="s")
 
 
 def _rps(value: Quantity | None, source: str) -> float | None:

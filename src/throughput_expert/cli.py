@@ -12,13 +12,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Literal, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from throughput_expert import cli_flags as flags
 from throughput_expert.errors import InputError, ThroughputError
 
 if TYPE_CHECKING:
-    from throughput_expert.live import PrometheusOptions
+    from throughput_expert import registry
     from throughput_expert.model import Report
 
 __all__ = ["main"]
@@ -34,41 +34,34 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from throughput_expert import api
+def cmd_advisor(args: argparse.Namespace) -> int:
+    """An advisor command from the registry: its flags are its API function's parameters."""
+    from throughput_expert import registry
 
-    report = api.analyze(
-        args.metrics or (),
-        current_rps=args.current_rps,
-        target_rps=args.target_rps,
-        system_type=args.system_type,
-        service=args.service,
-        interval=args.interval,
-        defaults=args.defaults,
-        prometheus=_prometheus(args),
-        observe=args.observe,
-    )
-    return _emit(report, args)
+    found = registry.unit(args.subcommand)
+    assert found is not None
+    fn = registry.resolve(found.run)
+    kwargs = flags.signature_kwargs(args, fn)
+    extra = registry.resolve(found.cli_kwargs, optional=True) if found.cli_kwargs else None
+    if extra is not None:
+        kwargs.update(extra(args))
+    progress = _PROGRESS.get(found.name)
+    if progress is not None:
+        kwargs["on_progress"] = progress()
+    return _emit(fn(**kwargs), args)
 
 
-def _prometheus(args: argparse.Namespace) -> PrometheusOptions | None:
-    """The live Prometheus options from the flags (None without --prometheus)."""
-    from throughput_expert.live import PrometheusOptions
+def _sweep_progress() -> Callable[[object], None]:
+    from throughput_expert.render.progress import progress_printer
 
-    if not args.prometheus:
-        return None
-    return PrometheusOptions(
-        url=args.prometheus,
-        window=args.window,
-        at=args.at,
-        instance=args.instance,
-        service_query=getattr(args, "service_query", None),
-        latency_query=getattr(args, "latency_query", None),
-        save=args.save,
-        token_env=args.prometheus_token_env,
-        token_file=args.prometheus_token_file,
-        ca_file=args.prometheus_ca,
-    )
+    return progress_printer(sys.stderr)  # type: ignore[return-value]
+
+
+# Commands that report progress on stderr while they measure (the report goes to stdout).
+_PROGRESS: dict[str, Callable[[], Callable[..., None]]] = {
+    "sweep": _sweep_progress,
+    "design-batching": lambda: _progress,
+}
 
 
 def cmd_observe(args: argparse.Namespace) -> int:
@@ -99,81 +92,12 @@ def _observing(progress: object) -> None:
     sys.stderr.flush()
 
 
-def cmd_find_bottleneck(args: argparse.Namespace) -> int:
-    from throughput_expert import api
-
-    report = api.find_bottleneck(
-        args.profile,
-        gil_profile=args.gil_profile,
-        utilization=args.utilization,
-        metrics=args.metrics or (),
-        threads=args.threads,
-        rules=args.rules,
-        interval=args.interval,
-        defaults=args.defaults,
-        prometheus=_prometheus(args),
-    )
-    return _emit(report, args)
-
-
-def cmd_optimize_concurrency(args: argparse.Namespace) -> int:
-    from throughput_expert import api
-
-    report = api.optimize_concurrency(
-        args.workload_type,
-        args.current_thread_pool,
-        cpu_cores=args.cpu_cores,
-        wait_time=args.wait_time,
-        compute_time=args.compute_time,
-        target_throughput=args.target_throughput,
-        arrival_rate=args.arrival_rate,
-        latency_slo=args.latency_slo,
-        runtime=args.runtime,
-        sweep=args.sweep,
-        defaults=args.defaults,
-    )
-    return _emit(report, args)
-
-
-def cmd_design_batching(args: argparse.Namespace) -> int:
-    from throughput_expert import api
-
-    report = api.design_batching(
-        args.operation,
-        target_throughput=args.target_throughput,
-        current_latency=args.current_latency,
-        fixed_overhead=args.fixed_overhead,
-        per_item_cost=args.per_item_cost,
-        max_latency=args.max_latency,
-        arrival_rate=args.arrival_rate,
-        concurrency=args.concurrency,
-        measurements=args.measurements,
-        measure=args.measure,
-        measure_budget=args.measure_budget,
-        on_progress=_progress,
-        defaults=args.defaults,
-    )
-    return _emit(report, args)
-
-
 def _progress(message: str) -> None:
     """Progress of a measurement, on stderr (the report goes to stdout)."""
     from throughput_expert.redact import scrub
 
     sys.stderr.write(f"tpx: {scrub(message)}\n")
     sys.stderr.flush()
-
-
-def cmd_scaling_plan(args: argparse.Namespace) -> int:
-    from throughput_expert import api
-
-    report = api.scaling_plan(
-        args.current_architecture,
-        target_rps=args.target_rps,
-        defaults=args.defaults,
-        prometheus=_prometheus(args),
-    )
-    return _emit(report, args)
 
 
 def cmd_task(args: argparse.Namespace) -> int:
@@ -198,7 +122,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     text = render_saved(args.report, fmt)
     if args.output:
-        from throughput_expert.sources import write_atomically
+        from throughput_expert.outputs import write_atomically
 
         write_atomically(args.output, text)
     else:
@@ -224,68 +148,6 @@ DEMOS = {
 }
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from throughput_expert import api
-    from throughput_expert.render.progress import progress_printer
-
-    report = api.sweep(
-        url=args.url,
-        command=args.command,
-        callable=args.callable,
-        locustfile=args.locustfile,
-        concurrency=_levels_or_auto(args.concurrency),
-        rates=_rate_list(args.rates),
-        duration=args.duration,
-        warmup=args.warmup,
-        max_requests=args.max_requests,
-        max_levels=args.max_levels,
-        max_concurrency=args.max_concurrency,
-        method=args.method,
-        body=args.body,
-        processes=args.processes,
-        workers=args.workers,
-        slo=args.slo,
-        error_threshold=args.error_threshold,
-        allow_remote=args.allow_remote,
-        save=args.save,
-        from_files=args.from_files or (),
-        on_progress=progress_printer(sys.stderr),
-        defaults=args.defaults,
-    )
-    return _emit(report, args)
-
-
-def _levels_or_auto(text: str | None) -> list[int] | Literal["auto"] | None:
-    if text is not None and text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return _int_list(text, "--concurrency")
-    except InputError:
-        raise InputError(
-            f'expected "auto" or whole numbers separated by commas, not {(text or "")[:40]!r}',
-            source="--concurrency",
-        ) from None
-
-
-def _int_list(text: str | None, flag: str) -> list[int] | None:
-    if text is None:
-        return None
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise InputError(
-            f"expected whole numbers separated by commas, not {text[:40]!r}", source=flag
-        ) from None
-
-
-def _rate_list(text: str | None) -> list[float] | None:
-    if text is None:
-        return None
-    from throughput_expert.model.quantity import parse_rate
-
-    return [parse_rate(x.strip(), source="--rates") for x in text.split(",") if x.strip()]
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """``tpx demo [NAME]``: the real command on a bundled example (no canned output)."""
     name, (example, argv) = args.which, DEMOS[args.which]
@@ -309,7 +171,7 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
     text = renderer_for(fmt).render(report)
     if args.output:
-        from throughput_expert.sources import write_atomically
+        from throughput_expert.outputs import write_atomically
 
         write_atomically(args.output, text)
     else:
@@ -321,37 +183,7 @@ Command = tuple[
     str, str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]
 ]
 
-COMMANDS: tuple[Command, ...] = (
-    (
-        "analyze",
-        "from metrics to a bottleneck verdict, headroom and advice",
-        cmd_analyze,
-        flags.analyze_flags,
-    ),
-    (
-        "find-bottleneck",
-        "read CPU profiles: where the time goes, the bottleneck and its fixes",
-        cmd_find_bottleneck,
-        flags.find_bottleneck_flags,
-    ),
-    (
-        "optimize-concurrency",
-        "size thread pools: seed formulas, Little's law, Erlang C, the USL on a sweep",
-        cmd_optimize_concurrency,
-        flags.concurrency_flags,
-    ),
-    (
-        "design-batching",
-        "batch size, linger and expected throughput from the cost model T(b) = c0 + c1·b",
-        cmd_design_batching,
-        flags.batching_flags,
-    ),
-    (
-        "scaling-plan",
-        "from today's architecture (YAML) to a target rate, component by component",
-        cmd_scaling_plan,
-        flags.scaling_flags,
-    ),
+COMMANDS: tuple[Command, ...] = (  # the front doors' own; advisor commands: registry
     (
         "task",
         "the babysitter task worker: tasks/<id>/input.json in, result.json out",
@@ -369,12 +201,6 @@ COMMANDS: tuple[Command, ...] = (
         "serve the advisors as MCP tools over stdio (Model Context Protocol)",
         cmd_mcp,
         flags.mcp_flags,
-    ),
-    (
-        "sweep",
-        "measure saturation: drive a workload at rising load and fit the USL (or --from)",
-        cmd_sweep,
-        flags.sweep_flags,
     ),
     (
         "observe",
@@ -417,13 +243,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    for name, help_text, handler, add_flags in sorted(COMMANDS, key=lambda c: _ORDER.index(c[0])):
+    for name, help_text, handler, add_flags in _commands():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_flags(p)
         if name not in ("task", "mcp", "observe"):  # these write data, not rendered reports
             flags.common(p)
         p.set_defaults(handler=handler, subcommand=name)  # `--command` of sweep takes "command"
     return parser
+
+
+def _commands() -> list[Command]:
+    """Every subcommand: the registry's advisor commands (flags from their API signatures)
+    and the front doors' own, in the order --help shows them (new commands last)."""
+    from throughput_expert import registry
+
+    listed = list(COMMANDS)
+    for found in registry.units():
+        listed.append((found.name, found.help, cmd_advisor, _advisor_flags(found)))
+    return sorted(listed, key=lambda c: _ORDER.index(c[0]) if c[0] in _ORDER else len(_ORDER))
+
+
+def _advisor_flags(found: registry.CommandUnit) -> Callable[[argparse.ArgumentParser], None]:
+    from throughput_expert import registry
+
+    def add(p: argparse.ArgumentParser) -> None:
+        flags.signature_flags(p, registry.resolve(found.run))
+        if found.cli_extra:
+            extra = registry.resolve(found.cli_extra, optional=True)
+            if extra is not None:
+                extra(p)
+
+    return add
 
 
 def _version() -> str:
@@ -441,7 +291,7 @@ def _run(args: argparse.Namespace) -> int:
     if not follow and not any(path for _, path in outputs):
         code: int = args.handler(args)
         return code
-    from throughput_expert.sources import check_output, following_symlinks
+    from throughput_expert.outputs import check_output, following_symlinks
 
     for flag, path in outputs:
         if path:
@@ -453,7 +303,6 @@ def _run(args: argparse.Namespace) -> int:
 
 # Public API parameters whose flag's ``dest`` is another name.
 _API_TO_DEST = {
-    "profiles": "profile",
     "token_env": "prometheus_token_env",
     "token_file": "prometheus_token_file",
     "ca_file": "prometheus_ca",

@@ -1,28 +1,35 @@
-"""The command line's flags: one function per command, plus the common ones.
+"""The command line's flags: generated from the public API's signatures for the advisor
+commands (``signature_flags``), plus the front doors' own (``--format``, ``tpx task``...).
 
-Kept apart from ``cli.py`` so that the dispatch table stays short; every flag's value is passed
-as it is to the public API, which parses human quantities.
+Every flag's value is passed as it is to the public API, which parses human quantities; the
+help text, choices and defaults are the signature's (``params.py``), declared once.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from throughput_expert.params import DURATION_HELP, RATE_HELP, Param, parameters
 
 __all__ = [
-    "analyze_flags",
-    "batching_flags",
+    "analyze_extra",
+    "analyze_kwargs",
     "common",
-    "concurrency_flags",
     "demo_flags",
-    "find_bottleneck_flags",
+    "find_bottleneck_extra",
+    "find_bottleneck_kwargs",
     "follow_symlinks_flag",
     "mcp_flags",
     "no_flags",
     "observe_flags",
     "prometheus_flags",
     "report_flags",
-    "scaling_flags",
-    "sweep_flags",
+    "scaling_plan_extra",
+    "scaling_plan_kwargs",
+    "signature_flags",
+    "signature_kwargs",
     "task_flags",
 ]
 
@@ -45,11 +52,6 @@ def common(p: argparse.ArgumentParser) -> None:
         help="output format (default: text on a terminal, json otherwise)",
     )
     p.add_argument("--output", metavar="PATH", help="write the report here (default: stdout)")
-    p.add_argument(
-        "--defaults",
-        metavar="FILE",
-        help="YAML/JSON overrides of saturation targets, thresholds, playbook",
-    )
     follow_symlinks_flag(p)
 
 
@@ -90,103 +92,6 @@ def observe_flags(p: argparse.ArgumentParser) -> None:
     follow_symlinks_flag(p)
 
 
-def analyze_flags(p: argparse.ArgumentParser) -> None:
-    prometheus_flags(p, service_queries=True)
-    p.add_argument("--observe", metavar="T", help='sample this machine for T ("30s") and analyze')
-    p.add_argument(
-        "--metrics",
-        metavar="FILE",
-        action="append",
-        help="metrics JSON, Prometheus API response or export, or a text-exposition "
-        "scrape (repeat for several files or scrapes)",
-    )
-    p.add_argument("--current-rps", metavar="N", help='today\'s rate, e.g. "10K" or "5000 rps"')
-    p.add_argument("--target-rps", metavar="N", help='the rate to reach, e.g. "50K"')
-    p.add_argument("--system-type", choices=SYSTEM_TYPES, help="rate against the seed benchmarks")
-    p.add_argument("--service", metavar="NAME", help="the service's name (selects its metrics)")
-    p.add_argument(
-        "--interval", metavar="T", help='time between scrapes without timestamps ("15s")'
-    )
-
-
-def find_bottleneck_flags(p: argparse.ArgumentParser) -> None:
-    prometheus_flags(p, service_queries=False)
-    p.add_argument(
-        "--profile",
-        metavar="FILE",
-        action="append",
-        required=True,
-        help="speedscope JSON, collapsed stacks, .cpuprofile or pprof (repeat to merge)",
-    )
-    p.add_argument(
-        "--gil-profile",
-        metavar="FILE",
-        help="a py-spy --gil recording of the same run as an --idle --profile",
-    )
-    p.add_argument("--utilization", metavar="FILE", help="the host's metrics (tpx metrics JSON)")
-    p.add_argument(
-        "--metrics",
-        metavar="FILE",
-        action="append",
-        help="any analyze input for the host's view (repeatable)",
-    )
-    p.add_argument("--threads", action="store_true", help="add a per-thread breakdown")
-    p.add_argument(
-        "--rules", metavar="FILE", help="extra category rules (YAML, categories.yaml shape)"
-    )
-    p.add_argument(
-        "--interval", metavar="T", help="time between --metrics scrapes without timestamps"
-    )
-
-
-def concurrency_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workload-type", choices=("cpu", "io", "mixed"), required=True)
-    p.add_argument("--current-thread-pool", metavar="N", required=True, help="threads today")
-    p.add_argument("--cpu-cores", metavar="N", type=int, help="cores (default: this machine's)")
-    p.add_argument("--wait-time", metavar="T", help='time a request waits on I/O, e.g. "100ms"')
-    p.add_argument("--compute-time", metavar="T", help='CPU time per request, e.g. "10ms"')
-    p.add_argument("--target-throughput", metavar="X", help='rate to reach, e.g. "2K"')
-    p.add_argument("--arrival-rate", metavar="X", help="offered rate for SLO sizing (Erlang C)")
-    p.add_argument("--latency-slo", metavar="SLO", help='"200ms" (mean) or "p99=200ms"')
-    p.add_argument("--runtime", choices=("python", "jvm", "go", "node", "native"))
-    p.add_argument("--sweep", metavar="FILE", help="a sweep file: fit the USL to it")
-
-
-def batching_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--operation",
-        required=True,
-        help="database-insert, api-call, message-publish, file-write, or any name",
-    )
-    p.add_argument("--target-throughput", metavar="X", required=True, help='e.g. "10000"')
-    p.add_argument("--current-latency", metavar="T", help='one item today, e.g. "5ms"')
-    p.add_argument("--fixed-overhead", metavar="T", help="cost per call (c0)")
-    p.add_argument("--per-item-cost", metavar="T", help="cost per item (c1)")
-    p.add_argument("--max-latency", metavar="T", help="budget for the latency batching adds")
-    p.add_argument(
-        "--arrival-rate", metavar="X", help="items per second arriving (default: target)"
-    )
-    p.add_argument("--concurrency", metavar="N", type=int, default=1, help="batches in flight")
-    p.add_argument("--measurements", metavar="FILE", help="CSV batch_size,latency_ms")
-    p.add_argument(
-        "--measure",
-        metavar="DSN",
-        help="time trial inserts: postgresql://... or sqlite:///path (a temporary table)",
-    )
-    p.add_argument("--measure-budget", metavar="T", default="25s", help="time limit of --measure")
-
-
-def scaling_flags(p: argparse.ArgumentParser) -> None:
-    prometheus_flags(p, service_queries=False)
-    p.add_argument("--target-rps", metavar="X", required=True, help="the entry rate to reach")
-    p.add_argument(
-        "--current-architecture",
-        metavar="FILE",
-        required=True,
-        help="the architecture YAML (see examples/three-tier.yaml)",
-    )
-
-
 def task_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", metavar="INPUT.json", help="the task's input.json")
     p.add_argument(
@@ -220,62 +125,6 @@ def mcp_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def sweep_flags(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("what to drive (one of them), or --from")
-    g.add_argument("--url", help="HTTP/1.1 keep-alive requests to this URL (loopback only)")
-    g.add_argument("--command", help="a shell command, one process per operation")
-    g.add_argument("--callable", metavar="MODULE:FUNCTION", help="a Python function, in threads")
-    g.add_argument("--locustfile", metavar="FILE", help="Locust headless, one run per level")
-    g.add_argument(
-        "--from",
-        dest="from_files",
-        metavar="FILE",
-        action="append",
-        help="read load-test results instead: k6, Locust CSV, wrk/wrk2, JMeter JTL, "
-        "Gatling simulation.log, vegeta JSON (repeatable)",
-    )
-    p.add_argument(
-        "--concurrency",
-        metavar="LIST|auto",
-        help='closed loop levels, e.g. "1,2,4,8,16,32"; "auto" searches for the throughput peak',
-    )
-    p.add_argument(
-        "--max-levels",
-        type=int,
-        metavar="N",
-        help="--concurrency auto: levels to measure at most (default 6)",
-    )
-    p.add_argument(
-        "--max-concurrency",
-        type=int,
-        metavar="N",
-        help="--concurrency auto: highest level to try (default 256)",
-    )
-    p.add_argument("--rates", metavar="LIST", help='open loop offered rates, e.g. "100,200,400"')
-    p.add_argument("--duration", default="10s", help="time per level (default 10s)")
-    p.add_argument("--warmup", default="2s", help="warm-up per level (default 2s)")
-    p.add_argument("--max-requests", type=int, metavar="N", help="cap on requests per level")
-    p.add_argument("--method", default="GET", help="HTTP method for --url")
-    p.add_argument("--body", metavar="FILE", help="request body file for --url")
-    p.add_argument("--processes", action="store_true", help="--callable in processes")
-    p.add_argument(
-        "--workers", type=int, default=0, help="--locustfile: run Locust distributed with N workers"
-    )
-    p.add_argument("--slo", metavar="T", help="p99 a sustained open-loop rate must meet")
-    p.add_argument(
-        "--error-threshold",
-        type=float,
-        default=0.5,
-        help="stop when a level's error share passes this (default 0.5)",
-    )
-    p.add_argument(
-        "--allow-remote", action="store_true", help="allow a target that is not on loopback"
-    )
-    p.add_argument(
-        "--save", metavar="PATH", help="write the sweep file (JSON, docs/formats.md §5.1)"
-    )
-
-
 def demo_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "which",
@@ -284,4 +133,125 @@ def demo_flags(p: argparse.ArgumentParser) -> None:
         default="analyze",
         metavar="NAME",
         help=f"one of {', '.join(DEMO_NAMES)} (default: analyze)",
+    )
+    p.add_argument("--defaults", metavar="FILE", help="passed to the command (see its --help)")
+
+
+# -- flags generated from a public function's signature ------------------------------------------
+
+
+def flag_name(param: Param) -> str:
+    return param.arg.flag or "--" + param.name.replace("_", "-")
+
+
+def signature_flags(p: argparse.ArgumentParser, fn: Callable[..., Any]) -> None:
+    """A flag for every parameter of ``fn`` the command line takes (``Arg.cli``)."""
+    groups: dict[str, Any] = {}
+    declared = parameters(fn)
+    spelled = {q.name: flag_name(q) for q in declared if q.arg.cli}
+    for param in declared:
+        if not param.arg.cli:
+            continue
+        target: Any = p
+        if param.arg.group:
+            title = spell_mentions(param.arg.group, spelled)
+            if title not in groups:
+                groups[title] = p.add_argument_group(title)
+            target = groups[title]
+        options = _options(param)
+        options["help"] = spell_mentions(options["help"], spelled)
+        target.add_argument(flag_name(param), dest=param.name, **options)
+
+
+def spell_mentions(text: str, spelled: Mapping[str, str]) -> str:
+    """``{name}`` in a declaration's text, as this front door spells parameter ``name``."""
+    import re
+
+    return re.sub(r"\{([a-z_]+)\}", lambda m: spelled.get(m.group(1), m.group(1)), text)
+
+
+def _options(param: Param) -> dict[str, Any]:
+    arg = param.arg
+    help_text = arg.help
+    if arg.kind == "rate":
+        help_text += f" ({RATE_HELP})"
+    elif arg.kind == "duration":
+        help_text += f" ({DURATION_HELP})"
+    out: dict[str, Any] = {}
+    base = param.base
+    if base is bool:
+        out["action"] = "store_true"
+    else:
+        if arg.kind == "files":
+            out["action"] = "append"
+            help_text += " (repeatable)"
+        elif base is int:
+            out["type"] = int
+        elif base is float:
+            out["type"] = float
+        if param.choices is not None:
+            out["choices"] = param.choices
+        elif arg.metavar:
+            out["metavar"] = arg.metavar
+        if param.required:
+            out["required"] = True
+        elif param.default not in (None, (), False):
+            help_text += f" (default {param.default})"
+    out["help"] = help_text.replace("%", "%%")  # argparse formats help with %
+    return out
+
+
+def signature_kwargs(args: argparse.Namespace, fn: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword arguments of ``fn`` from the parsed flags (unset flags keep the signature's
+    defaults)."""
+    out: dict[str, Any] = {}
+    for param in parameters(fn):
+        if not param.arg.cli:
+            continue
+        value = getattr(args, param.name, None)
+        if value is None:
+            continue
+        out[param.name] = value
+    return out
+
+
+# -- flags beyond the signature: the live Prometheus group -------------------------------------
+
+
+def analyze_extra(p: argparse.ArgumentParser) -> None:
+    prometheus_flags(p, service_queries=True)
+
+
+def find_bottleneck_extra(p: argparse.ArgumentParser) -> None:
+    prometheus_flags(p, service_queries=False)
+
+
+def scaling_plan_extra(p: argparse.ArgumentParser) -> None:
+    prometheus_flags(p, service_queries=False)
+
+
+def analyze_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"prometheus": _prometheus(args)}
+
+
+find_bottleneck_kwargs = scaling_plan_kwargs = analyze_kwargs
+
+
+def _prometheus(args: argparse.Namespace) -> Any:
+    """The live Prometheus options from the flags (None without --prometheus)."""
+    if not args.prometheus:
+        return None
+    from throughput_expert.live import PrometheusOptions
+
+    return PrometheusOptions(
+        url=args.prometheus,
+        window=args.window,
+        at=args.at,
+        instance=args.instance,
+        service_query=getattr(args, "service_query", None),
+        latency_query=getattr(args, "latency_query", None),
+        save=args.save,
+        token_env=args.prometheus_token_env,
+        token_file=args.prometheus_token_file,
+        ca_file=args.prometheus_ca,
     )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from throughput_expert.model import ServiceMetrics
     from throughput_expert.model.architecture import Architecture
     from throughput_expert.model.settings import Settings
-    from throughput_expert.sources.prometheus_live import PrometheusSource
+    from throughput_expert.sources.prometheus.live import PrometheusSource
 
 __all__ = ["PrometheusOptions", "fill_architecture", "observe_metrics", "prometheus_metrics"]
 
@@ -40,7 +40,7 @@ def prometheus_metrics(
 ) -> ServiceMetrics:
     """Run the USE-method queries (data: ``prometheus_queries.yaml``, overridable with
     ``--defaults``) on the server, save the export if asked, and read it as metrics."""
-    from throughput_expert.sources.prometheus_live import (
+    from throughput_expert.sources.prometheus.live import (
         collect,
         export_to_metrics,
         parse_at,
@@ -70,7 +70,7 @@ def fill_architecture(
     from dataclasses import replace
 
     from throughput_expert.model import InputRef
-    from throughput_expert.sources.prometheus_live import (
+    from throughput_expert.sources.prometheus.live import (
         collect,
         export_to_metrics,
         parse_at,
@@ -98,7 +98,7 @@ def _server(
     options: PrometheusOptions, settings: Settings
 ) -> tuple[PrometheusSource, dict[str, tuple[str, ...]]]:
     """The HTTP source with its auth, and the queries (data, overridable with --defaults)."""
-    from throughput_expert.sources.prometheus_live import HttpPrometheus, queries_from_mapping
+    from throughput_expert.sources.prometheus.live import HttpPrometheus, queries_from_mapping
 
     source = HttpPrometheus(
         options.url,

@@ -98,6 +98,8 @@ def test_erlang_c_sizes_the_pool_for_a_mean_slo() -> None:
     )
     assert pools(r) == {"io": c}
     assert e["p_wait"] == pytest.approx(mmc(200.0, 0.100, c).p_wait, rel=1e-5)
+    # utilizations are percent: 200/s x 100 ms over c threads
+    assert e["pool_utilization_pct"] == pytest.approx(100 * 20 / c, rel=1e-5)
 
 
 def test_erlang_c_sizes_the_pool_for_a_percentile_slo() -> None:
@@ -112,7 +114,7 @@ def test_erlang_c_sizes_the_pool_for_a_percentile_slo() -> None:
     )
     c = r["analysis"]["erlang"]["threads"]
     assert mmc_response_percentile(200.0, 0.100, c, 0.99) <= 0.600
-    assert r["analysis"]["erlang"]["p99_response_ms"] <= 600
+    assert r["analysis"]["erlang"]["percentile_response_ms"] <= 600
 
 
 def test_an_slo_below_the_service_time_is_infeasible_and_said() -> None:
@@ -186,7 +188,12 @@ def test_a_short_sweep_says_how_many_levels_to_add(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds", "quantile"),
-    [("200ms", 0.2, None), ("p99=200ms", 0.2, 0.99), ("p99.9=1s", 1.0, 0.999), ("150", 0.15, None)],
+    [
+        ("200ms", 0.2, None),
+        ("p99=200ms", 0.2, 0.99),
+        ("p99.9=1s", 1.0, 0.999),
+        ("0.15", 0.15, None),
+    ],
 )
 def test_slo_forms(text: str, seconds: float, quantile: float | None) -> None:
     slo = parse_slo(text)

@@ -74,7 +74,7 @@ def calls(tmp: Path) -> Calls:
                 "current_thread_pool": 20,
                 "cpu_cores": 8,
                 "wait_time": "100ms",
-                "compute_time": 10,
+                "compute_time": 0.01,  # a bare number is seconds, everywhere
             },
         ),
         "scaling": (
@@ -97,8 +97,8 @@ def calls(tmp: Path) -> Calls:
 
 
 def live_sweep(url: str) -> Calls:
-    """A real sweep of a loopback server: 2 levels of 1 s each."""
-    return {"sweep_live": ("sweep", {"url": url, "concurrency": [1, 2], "duration_s": 1})}
+    """A real sweep of a loopback server: 2 levels of 2 s each ("2s": a quantity string)."""
+    return {"sweep_live": ("sweep", {"url": url, "concurrency": [1, 2], "duration": "2s"})}
 
 
 async def exchange(
@@ -228,7 +228,7 @@ def test_sweep_measures_each_level_for_the_seconds_asked(served: Served) -> None
     assert doc["command"] == "sweep"
     durations = [lv["duration_s"] for lv in _levels(doc)]
     assert len(durations) == 2, durations
-    assert all(0.9 <= d <= 1.5 for d in durations), durations  # seconds, not milliseconds
+    assert all(1.9 <= d <= 2.8 for d in durations), durations  # 2 s asked, 2 s measured
 
 
 def _levels(doc: dict[str, Any]) -> list[dict[str, Any]]:

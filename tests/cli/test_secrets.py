@@ -339,15 +339,17 @@ def test_a_database_that_never_answers_is_given_up_within_the_budget(tmp_path: P
 # --- 3. the CLI's own lines ----------------------------------------------------------------------
 
 PLANTED = """
+import functools
 import sys
 from throughput_expert import api, cli, redact
 from throughput_expert.errors import InputError
 
 redact.remember_secret("{secret}")
 
+@functools.wraps(api.sweep)  # the flags are the signature's
 def broken(**kwargs):
     cli._progress("connecting with {secret}")
-    if kwargs["concurrency"] == [1]:
+    if kwargs["concurrency"] == "1":
         raise InputError("refused {secret}", source="http://me:{secret}@127.0.0.1/")
     raise RuntimeError("a bug holding {secret}")
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.support import run_tpx
 
-from throughput_expert.advisors.scaling_parts import _smallest_carrying, relative
+from throughput_expert.advisors.scaling.parts import _smallest_carrying, relative
 from throughput_expert.errors import InputError
 from throughput_expert.laws.queueing import (
     QueueResult,

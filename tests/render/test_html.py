@@ -43,7 +43,7 @@ SWEEP = (
     "concurrency,throughput_rps\n1,64.9\n18,995.9\n36,1652.4\n72,1853.2\n108,1828.9\n"
     "144,1775.0\n216,1702.2\n"
 )
-EMPTY = Report(command="analyze", summary="Nothing measured.")
+EMPTY = Report(command="task", summary="Nothing measured.")  # no typed record: any analysis
 LOCAL_FORMATS: dict[str, Callable[[], Renderer]] = {
     "json": JSONRenderer,
     "text": TextRenderer,
@@ -147,7 +147,7 @@ def test_usl_chart_marks_the_peak_and_recommendation(pages: dict[str, tuple[Repo
 def test_script_end_tags_in_data_cannot_break_out() -> None:
     evil = "</script><script>alert(1)</script> & <b>"
     report = Report(
-        command="analyze",
+        command="task",
         summary=evil,
         series={"x_vs_y": Series("x", "y", ((1.0, 2.0), (2.0, 3.0)))},
         recommendations=(Recommendation(evil, None, "low", "low", evil, ("e1",), evil),),
@@ -162,7 +162,7 @@ def test_script_end_tags_in_data_cannot_break_out() -> None:
 
 def test_an_unknown_series_gets_a_plot_of_its_own() -> None:
     report = Report(
-        command="sweep",
+        command="task",
         summary="s",
         series={"queue_depth_vs_time": Series("time (s)", "depth", ((0.0, 1.0), (1.0, None)))},  # type: ignore[arg-type]
     )

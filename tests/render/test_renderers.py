@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
 GOLDEN = Path(__file__).parent / "golden"
 
-EMPTY = Report(command="analyze", summary="Nothing measured.")
+EMPTY = Report(command="task", summary="Nothing measured.")  # no typed record: any analysis
 
 
 def reports() -> list[Report]:
@@ -62,4 +62,4 @@ def test_text_matches_golden() -> None:
 
 def test_empty_report_text_is_just_the_header() -> None:
     text = renderer_for("text").render(EMPTY)
-    assert text == "tpx analyze\nNothing measured.\n"
+    assert text == "tpx task\nNothing measured.\n"

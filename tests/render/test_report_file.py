@@ -14,7 +14,7 @@ from throughput_expert.render.as_text import TextRenderer
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.report_file import load_report, render_saved
 
-REPORT = Report(command="analyze", summary="Nothing measured.")
+REPORT = Report(command="task", summary="Nothing measured.")
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -9,7 +9,6 @@ constant). CPU has ``cores`` servers; a disk or a link is taken as one server (i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.utilization import rate_at_utilization, service_demand
@@ -156,36 +155,3 @@ def _view(
         ),
     )
     return ResourceView(r, u, target, servers, True, demand, ceiling, ids)
-
-
-def headroom_json(h: Headroom, x: float | None, target: float | None) -> dict[str, Any]:
-    """``analysis.headroom`` in the Report's JSON vocabulary."""
-    resources = {v.resource: _view_json(v, x, target) for v in h.views}
-    return {
-        "resources": resources,
-        "ceiling_rps": h.ceiling_rps,
-        "binding_resource": h.binding.resource if h.binding else None,
-    }
-
-
-def _view_json(v: ResourceView, x: float | None, target: float | None) -> dict[str, Any]:
-    frac = v.headroom_fraction
-    out: dict[str, Any] = {
-        "utilization_pct": v.utilization * 100,
-        "target_pct": v.target * 100,
-        "max_rps_at_target": v.max_rps_at_target,
-        "headroom_pct": frac * 100 if frac is not None else None,
-        "over_target": v.utilization > v.target,
-        "scales_with_rate": v.scales_with_rate,
-        "service_demand_ms": v.demand_s * 1e3 if v.demand_s is not None else None,
-        "servers": v.servers,
-        "evidence_ids": list(v.evidence_ids),
-    }
-    if target is not None and x and v.scales_with_rate:
-        at_target = v.utilization * target / x
-        out["at_target"] = {
-            "utilization_pct": at_target * 100,
-            "demand_reduction_factor": max(1.0, at_target / v.target),
-            "meets_target": at_target <= v.target,
-        }
-    return out

@@ -5,14 +5,20 @@ against offered load. No USL in open loop: its levels are rates, not work in fli
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import TARGET_SHARE, usl_throughput
 from throughput_expert.model import Recommendation, Report, Series
+from throughput_expert.model.analysis.common import UslFitRecord
+from throughput_expert.model.analysis.sweep import (
+    LevelLatency,
+    LevelRecord,
+    MeasuredPeak,
+    SweepAnalysis,
+)
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep, SweepLevel
 from throughput_expert.model.units import fmt_count, fmt_duration
@@ -43,26 +49,25 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
             "stall is one slow sample instead of many: percentiles are understated "
             "(docs/formats.md §3.9); use an open-loop sweep (rates) for tail latency",
         )
-    analysis: dict[str, Any] = {
-        "mode": sweep.mode,
-        "level_kind": sweep.level_kind,
-        "driver": sweep.driver,
-        # a Sweep built by a caller may hold a raw URL or command: masked here too
-        "target": None if sweep.target is None else redact_text(sweep.target),
-        "levels": [
-            _level(lv, inputs.slo_s, sweep) for lv in sorted(sweep.levels, key=lambda x: x.level)
-        ],
-        "notes": [redact_text(n) for n in sweep.notes],
-    }
+    levels = tuple(_level(lv, inputs.slo_s) for lv in sorted(sweep.levels, key=lambda x: x.level))
+    # a Sweep built by a caller may hold a raw URL or command: masked here too
+    analysis = SweepAnalysis(
+        mode=sweep.mode,
+        level_kind=sweep.level_kind,
+        driver=sweep.driver,
+        target=None if sweep.target is None else redact_text(sweep.target),
+        levels=levels,
+        notes=tuple(redact_text(n) for n in sweep.notes),
+    )
     if sweep.mode == "open":
-        open_part, series, recs = _open(sweep, inputs.slo_s, ledger)
-        analysis |= open_part
+        best, series, recs = _open(sweep, inputs.slo_s, ledger)
+        analysis = replace(analysis, highest_sustained=best, slo=inputs.slo_s or None)
     else:
         fitted = usl_report(sweep, ledger, label=sweep.level_kind)
-        analysis["usl"] = fitted.analysis
-        analysis["measured_peak"] = _measured_peak(sweep, ledger)
+        peak = _measured_peak(sweep, ledger)
+        analysis = replace(analysis, usl=fitted.analysis, measured_peak=peak)
         series = fitted.series | _latency_series(sweep)
-        recs = _closed_recs(sweep, fitted.analysis, analysis["measured_peak"])
+        recs = _closed_recs(sweep, fitted.analysis, peak)
     return Report(
         command="sweep",
         summary=_summary(sweep, analysis, recs),
@@ -89,24 +94,31 @@ def _sustained(lv: SweepLevel, slo_s: float | None) -> bool | None:
     return ok
 
 
-def _level(lv: SweepLevel, slo_s: float | None, sweep: Sweep) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "level": lv.level,
-        "throughput_rps": lv.throughput_rps,
-        "latency_ms": {k: v * 1e3 for k, v in lv.latency.known().items()},
-        "errors": lv.errors,
-        "requests": lv.requests,
-        "duration_s": lv.duration_s,
-    }
-    if lv.offered_rps is not None:
-        out["offered_rps"] = lv.offered_rps
-        out["sustained"] = _sustained(lv, slo_s)
-    return out
+def _level(lv: SweepLevel, slo_s: float | None) -> LevelRecord:
+    lat = lv.latency
+    return LevelRecord(
+        level=float(lv.level),
+        throughput=lv.throughput_rps,
+        latency=LevelLatency(
+            mean=lat.mean_s,
+            p50=lat.p50_s,
+            p90=lat.p90_s,
+            p95=lat.p95_s,
+            p99=lat.p99_s,
+            p999=lat.p999_s,
+            max=lat.max_s,
+        ),
+        errors=lv.errors,
+        requests=lv.requests,
+        duration=lv.duration_s,
+        offered=lv.offered_rps,
+        sustained=_sustained(lv, slo_s),
+    )
 
 
 def _open(
     sweep: Sweep, slo_s: float | None, ledger: Ledger
-) -> tuple[dict[str, Any], dict[str, Series], list[Recommendation]]:
+) -> tuple[float | None, dict[str, Series], list[Recommendation]]:
     levels = sorted((lv for lv in sweep.levels if lv.offered_rps), key=lambda x: x.offered_rps or 0)
     ok = [lv for lv in levels if _sustained(lv, slo_s)]
     best = max((lv.offered_rps or 0.0 for lv in ok), default=None)
@@ -147,7 +159,7 @@ def _open(
                 ("sustained",),
             )
         )
-    return {"highest_sustained_rps": best, "slo_ms": slo_s * 1e3 if slo_s else None}, series, recs
+    return best, series, recs
 
 
 def _latency_series(sweep: Sweep) -> dict[str, Series]:
@@ -161,7 +173,7 @@ def _latency_series(sweep: Sweep) -> dict[str, Series]:
     return {"p99_vs_level": Series(sweep.level_kind, "p99 latency (ms)", points)}
 
 
-def _measured_peak(sweep: Sweep, ledger: Ledger) -> dict[str, Any] | None:
+def _measured_peak(sweep: Sweep, ledger: Ledger) -> MeasuredPeak | None:
     """The best level when both of its neighbours measured less: the peak is bracketed by
     measurements, whatever any fit says. None when throughput was still rising at the top."""
     levels = sorted(sweep.levels, key=lambda lv: lv.level)
@@ -182,40 +194,39 @@ def _measured_peak(sweep: Sweep, ledger: Ledger) -> dict[str, Any] | None:
         {f"{lv.level:g}": lv.throughput_rps for lv in levels},
         best.level,
     )
-    return {
-        "level": best.level,
-        "throughput_rps": best.throughput_rps,
-        "between": [1.0 if below is None else below.level, above.level],
-        "evidence": eid,
-    }
+    return MeasuredPeak(
+        level=float(best.level),
+        throughput=best.throughput_rps,
+        between=(1.0 if below is None else float(below.level), float(above.level)),
+        evidence=eid,
+    )
 
 
 def _closed_recs(
-    sweep: Sweep, usl: dict[str, Any], peak: dict[str, Any] | None
+    sweep: Sweep, usl: UslFitRecord, peak: MeasuredPeak | None
 ) -> list[Recommendation]:
-    if not usl.get("available"):
+    if not usl.available:
+        why = usl.why or "no USL fit"
         if peak is not None:  # no fit, but the measurements bracket the peak: run at the best
-            why = f"No USL fit: {usl['why']}"
-            return [_at_measured_peak(sweep, peak, why)]
+            return [_at_measured_peak(sweep, peak, f"No USL fit: {why}")]
         return [
-            Recommendation(
-                "Measure more load levels before sizing", None, "low", "low", usl["why"], ()
-            )
+            Recommendation("Measure more load levels before sizing", None, "low", "low", why, ())
         ]
-    n = usl.get("recommended_concurrency")
+    n = usl.recommended_concurrency
     if n is None:
         return []
+    assert usl.sigma is not None and usl.kappa is not None and usl.lambda_ is not None
     best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
-    predicted = usl_throughput(float(n), usl["sigma"], usl["kappa"], usl["lambda_rps"])
+    predicted = usl_throughput(float(n), usl.sigma, usl.kappa, usl.lambda_)
     basis = (
-        f"{usl['recommendation_basis']}: {fmt_count(predicted)} rps predicted at {n}, against "
+        f"{usl.recommendation_basis}: {fmt_count(predicted)} rps predicted at {n}, against "
         f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}"
     )
     if peak is not None and predicted < TARGET_SHARE * best.throughput_rps:
         # The curve is sharper than the USL can bend (a lock that saturates at once): its
         # 95 %-of-peak level would give up more than 5 % of a throughput measured on the peak.
         why = (
-            f"The USL fit (R² {usl['r_squared']:.3g}) underestimates this peak: {basis}, below "
+            f"The USL fit (R² {usl.r_squared:.3g}) underestimates this peak: {basis}, below "
             f"{TARGET_SHARE:.0%} of it, so the measurement decides."
         )
         return [_at_measured_peak(sweep, peak, why)]
@@ -227,36 +238,35 @@ def _closed_recs(
     ]
 
 
-def _at_measured_peak(sweep: Sweep, peak: dict[str, Any], more: str) -> Recommendation:
-    low, high = peak["between"]
+def _at_measured_peak(sweep: Sweep, peak: MeasuredPeak, more: str) -> Recommendation:
+    low, high = peak.between
     sides = (
         f"throughput fell above it ({high:g}) and there is no lower level"
-        if low == peak["level"]
+        if low == peak.level
         else f"throughput fell on both sides ({low:g} and {high:g}), so the peak lies between them"
     )
     why = f"the best level measured; {sides}. {more}"
-    opt = f"Run at {sweep.level_kind} {int(peak['level'])}"
-    return Recommendation(opt, None, "low", "low", why, (peak["evidence"],))
+    opt = f"Run at {sweep.level_kind} {int(peak.level)}"
+    return Recommendation(opt, None, "low", "low", why, (peak.evidence,))
 
 
-def _summary(sweep: Sweep, a: dict[str, Any], recs: list[Recommendation]) -> str:
+def _summary(sweep: Sweep, a: SweepAnalysis, recs: list[Recommendation]) -> str:
     best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
     text = (
         f"{len(sweep.levels)} levels ({sweep.mode} loop): best measured "
         f"{fmt_count(best.throughput_rps)} rps at {best.level:g}"
     )
     if sweep.mode == "open":
-        hs = a.get("highest_sustained_rps")
+        hs = a.highest_sustained
         text += f"; highest rate sustained {fmt_count(hs)} rps" if hs else "; no rate sustained"
-    else:
-        u = a["usl"]
-        if not u.get("available"):
-            text += f"; no USL fit: {u['why']}"
-        elif u.get("peak_concurrency") is not None:
+    elif (u := a.usl) is not None:
+        if not u.available:
+            text += f"; no USL fit: {u.why}"
+        elif u.peak_concurrency is not None:
             text += (
-                f"; the USL peaks at {fmt_count(u['peak_throughput_rps'])} rps near "
-                f"{u['peak_concurrency']:.3g}"
+                f"; the USL peaks at {fmt_count(u.peak_throughput)} rps near "
+                f"{u.peak_concurrency:.3g}"
             )
-        if recs and (u.get("available") or a.get("measured_peak")):
+        if recs and (u.available or a.measured_peak):
             text += f"; {recs[0].optimization[0].lower()}{recs[0].optimization[1:]}"
     return text + "."

@@ -8,7 +8,6 @@ to measure and where, instead of printing numbers the data cannot support.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from throughput_expert.laws.usl import (
     fit_usl,
 )
 from throughput_expert.model import Series
+from throughput_expert.model.analysis.common import UslErrors, UslFitRecord
 from throughput_expert.model.sweep import Sweep
 
 __all__ = ["UslReport", "usl_report"]
@@ -29,7 +29,7 @@ __all__ = ["UslReport", "usl_report"]
 @dataclass(frozen=True)
 class UslReport:
     fit: UslFit | None
-    analysis: dict[str, Any]
+    analysis: UslFitRecord
     series: dict[str, Series]
 
 
@@ -39,13 +39,13 @@ def usl_report(sweep: Sweep, ledger: Ledger, label: str = "concurrency") -> UslR
     series = {"usl_measured": measured}
     if sweep.mode == "open":
         why = "an open-loop sweep's levels are offered rates, not work in flight: no USL fit"
-        return UslReport(None, {"available": False, "why": why, "points": len(levels)}, series)
+        return UslReport(None, UslFitRecord(False, len(levels), why=why), series)
     try:
         fit = fit_usl(levels, throughputs)
     except FitError as exc:
         why = exc.message
         ledger.assume("no USL fit", "not fitted", why)
-        return UslReport(None, {"available": False, "why": why, "points": len(levels)}, series)
+        return UslReport(None, UslFitRecord(False, len(levels), why=why), series)
     series["usl_fit"] = Series(label, "throughput (rps)", _curve(fit))
     ledger.prove(
         "usl-fit",
@@ -73,36 +73,29 @@ def _claim(fit: UslFit) -> str:
     return "throughput grows about linearly over the measured range"
 
 
-def _analysis(fit: UslFit) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "available": True,
-        "sigma": fit.sigma,
-        "kappa": fit.kappa,
-        "lambda_rps": fit.lambda_rps,
-        "shape": fit.shape,
-        "peak_concurrency": fit.peak_concurrency,
-        "peak_throughput_rps": fit.peak_throughput_rps,
-        "asymptote_rps": fit.asymptote_rps,
-        "recommended_concurrency": fit.recommended_concurrency,
-        "recommendation_basis": fit.recommendation_basis,
-        "points": fit.points,
-        "levels": fit.levels,
-        "max_level_measured": fit.max_level_measured,
-        "r_squared": fit.r_squared,
-        "residual_std_error": fit.residual_std_error,
-        "std_errors": {
-            "sigma": fit.sigma_std_error,
-            "kappa": fit.kappa_std_error,
-            "lambda_rps": fit.lambda_std_error,
-        },
-        "evidence_ids": ["usl-fit"],
-    }
-    if fit.peak_concurrency is None:
-        out["no_peak_reason"] = "no retrograde region"
-    warnings = [w for w in (fit.recommendation_warning, _peak_warning(fit)) if w]
-    if warnings:
-        out["warnings"] = warnings
-    return out
+def _analysis(fit: UslFit) -> UslFitRecord:
+    warnings = tuple(w for w in (fit.recommendation_warning, _peak_warning(fit)) if w)
+    return UslFitRecord(
+        available=True,
+        points=fit.points,
+        sigma=fit.sigma,
+        kappa=fit.kappa,
+        lambda_=fit.lambda_rps,
+        shape=fit.shape,
+        peak_concurrency=fit.peak_concurrency,
+        peak_throughput=fit.peak_throughput_rps,
+        asymptote=fit.asymptote_rps,
+        recommended_concurrency=fit.recommended_concurrency,
+        recommendation_basis=fit.recommendation_basis,
+        levels=fit.levels,
+        max_level_measured=fit.max_level_measured,
+        r_squared=fit.r_squared,
+        residual_std_error=fit.residual_std_error,
+        std_errors=UslErrors(fit.sigma_std_error, fit.kappa_std_error, fit.lambda_std_error),
+        evidence_ids=("usl-fit",),
+        no_peak_reason="no retrograde region" if fit.peak_concurrency is None else None,
+        warnings=warnings or None,
+    )
 
 
 def _peak_warning(fit: UslFit) -> str | None:

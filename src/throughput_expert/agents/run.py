@@ -57,6 +57,9 @@ def run_advisors(
     ``base``)."""
     from throughput_expert.agents.merge import merge
 
+    direct = run_command(prompt, base, confine)
+    if direct is not None:
+        return direct
     u = understand(prompt, base, confine)
     parts, unread = read_sentence(u.architecture_text) if u.architecture_text else ([], [])
     u.unread.extend(
@@ -71,6 +74,53 @@ def run_advisors(
         if report is not None:
             reports[name] = report
     return merge(reports, u, parts, advisors, derived)
+
+
+def run_command(
+    prompt: Mapping[str, Any], base: Path, confine: Confine | None = None
+) -> dict[str, Any] | None:
+    """A task naming a registered command, ``{"command": NAME, "arguments": {...}}``: that
+    command's Report, its arguments checked against the API's parameters offered to agents (as
+    over MCP, with the same limits); None when the task names no command."""
+    from throughput_expert import registry
+    from throughput_expert.model.quantity import check_keys, did_you_mean
+    from throughput_expert.params import parameters
+
+    name = prompt.get("command")
+    if name is None:
+        return None
+    names = [u.name for u in registry.units()]
+    found = registry.unit(name) if isinstance(name, str) else None
+    if found is None:
+        hint = did_you_mean(str(name)[:60], names)
+        raise InputError(f"unknown command{hint}", source="task", field="command")
+    arguments = prompt.get("arguments") or {}
+    if not isinstance(arguments, Mapping):
+        raise InputError("expected an object", source="task", field="arguments")
+    fn = registry.resolve(found.run)
+    offered = {p.name: p for p in parameters(fn) if p.arg.tool}
+    check_keys(arguments, offered, "task", "arguments.")
+    confine = confine or Confine.of([base], described=f"the folder {base}", widen="", source="task")
+    given: dict[str, Any] = {}
+    for key, value in arguments.items():
+        kind = offered[key].arg.kind
+        if kind == "file" and value is not None:
+            value = str(confine.resolve(value, field=f"arguments.{key}", base=base))
+        elif kind == "files" and value is not None:
+            if not isinstance(value, list):
+                raise InputError(
+                    "expected a list of paths", source="task", field=f"arguments.{key}"
+                )
+            value = [
+                str(confine.resolve(v, field=f"arguments.{key}[{i}]", base=base))
+                for i, v in enumerate(value)
+            ]
+        given[key] = value
+    check = registry.resolve(found.tool_check, optional=True) if found.tool_check else None
+    if check is not None:
+        given = check(given, confine)
+    report: Report = fn(**given)
+    return report.to_dict()
 
 
 def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> ServiceMetrics:

@@ -25,7 +25,8 @@ from typing import Any
 
 from throughput_expert.agents.confine import Confine, real_folders
 from throughput_expert.errors import InputError
-from throughput_expert.sources import read_json, read_text, write_atomically
+from throughput_expert.outputs import write_atomically
+from throughput_expert.sources.files import read_json, read_text
 
 __all__ = ["AGENT_NAME", "Task", "read_task", "result_path", "run_task", "workspace"]
 

@@ -6,10 +6,11 @@ Numbers in the JSON form are numbers, with the unit in the key (``_rps``, ``_ms`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from throughput_expert.model.records import InputRef, Level
 
@@ -26,7 +27,9 @@ __all__ = [
 
 SCHEMA_VERSION = "1"
 
-Command = Literal[
+# The built-in commands; a command registered later (``registry.register``) may add its own.
+Command = str
+BUILT_IN: tuple[str, ...] = (
     "analyze",
     "find-bottleneck",
     "scaling-plan",
@@ -34,7 +37,7 @@ Command = Literal[
     "design-batching",
     "sweep",
     "task",
-]
+)
 
 JSON = Any
 
@@ -113,7 +116,8 @@ class Series:
 class Report:
     command: Command
     summary: str
-    analysis: Mapping[str, JSON] = field(default_factory=dict)
+    # the command's analysis record (``model/analysis/``); a plain mapping only for ``task``
+    analysis: Any = field(default_factory=dict)
     series: Mapping[str, Series] = field(default_factory=dict)
     recommendations: tuple[Recommendation, ...] = ()
     implementation_plan: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -127,7 +131,7 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "command": self.command,
             "summary": self.summary,
-            "analysis": jsonable(dict(self.analysis)),
+            "analysis": jsonable(self.analysis),
             "series": {name: s.to_dict() for name, s in self.series.items()},
             "recommendations": [r.to_dict() for r in self.recommendations],
             "implementation_plan": plan,
@@ -155,6 +159,10 @@ def jsonable(value: JSON) -> JSON:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, Sequence):
         return [jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a record
+        from throughput_expert.model.record import dump
+
+        return dump(value)
     if hasattr(value, "item"):  # numpy scalar
         return jsonable(value.item())
     raise TypeError(f"not JSON data: {type(value).__name__}")

@@ -75,7 +75,7 @@ def _header(doc: Mapping[str, Any]) -> str:
         f'<header><div class="cmd">tpx {esc(doc["command"])}</div>'
         f'<h1 class="summary">{esc(doc["summary"])}</h1>'
         f"{html_summary.first_action(doc)}"
-        f"{html_summary.key_figures(doc['analysis'])}</header>"
+        f"{html_summary.key_figures(doc)}</header>"
     )
 
 

@@ -1,8 +1,8 @@
 """The terminal renderer: the Report as readable text (rich tables, no colour in files).
 
-It reads the Report's JSON form, so a saved report renders the same as a fresh one. Each command's
-analysis keys have a section (``text_analyze``, ``text_profile``); keys without one are shown as
-indented key/value lines, so every command renders.
+It reads the Report's JSON form, so a saved report renders the same as a fresh one: the analysis
+is loaded back into the command's typed record, and the command's text sections (registered with
+it, ``render/text_*.py``) print it. A task's merged analysis has no record and shows as a tree.
 """
 
 from __future__ import annotations
@@ -13,39 +13,12 @@ from typing import Any
 
 from rich.console import Console
 
+from throughput_expert import registry
 from throughput_expert.model import Report
-from throughput_expert.render import (
-    text_analyze,
-    text_batching,
-    text_concurrency,
-    text_profile,
-    text_scaling,
-    text_sweep,
-)
-from throughput_expert.render.base import Renderer
+from throughput_expert.render.base import Renderer, analysis_record
 from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
 
 __all__ = ["TextRenderer"]
-
-_SECTIONS = (
-    text_analyze.SECTIONS
-    + text_profile.SECTIONS
-    + text_concurrency.SECTIONS
-    + text_batching.SECTIONS
-    + text_scaling.SECTIONS
-    + text_sweep.SECTIONS
-)
-_QUIET = (  # shown inside other sections
-    "notes",
-    "target_rps",
-    "workload",
-    "cpu_ceiling_rps",
-    "threads_for_target",
-    "target_reachable",
-    *text_batching.QUIET,
-    *text_scaling.QUIET,
-    *text_sweep.QUIET,
-)
 
 
 class TextRenderer(Renderer):
@@ -66,12 +39,12 @@ class TextRenderer(Renderer):
         )
         out.print(f"tpx {doc['command']}", markup=False)
         out.print(doc["summary"], markup=False)
-        analysis = doc["analysis"]
-        for key, section in _SECTIONS:
-            if analysis.get(key) is not None:
-                section(out, analysis)
-        known = {key for key, _ in _SECTIONS} | set(_QUIET)
-        _other(out, {k: v for k, v in analysis.items() if k not in known and v is not None})
+        record = analysis_record(doc)
+        if record is not None:
+            for section in registry.text_sections(doc["command"]):
+                section(out, record)
+        else:  # a task's merged analysis: shown as a tree
+            _other(out, {k: v for k, v in doc["analysis"].items() if v is not None})
         _recommendations(out, doc["recommendations"])
         _plan(out, doc["implementation_plan"])
         _evidence(out, doc["evidence"], doc["assumptions"], doc["inputs"])

@@ -13,7 +13,9 @@ from typing import Any
 
 from throughput_expert.model.units import fmt_bytes, fmt_count, fmt_duration, fmt_pct, fmt_rate
 
-__all__ = ["dig", "esc", "evidence_links", "has_unit", "label", "value_html"]
+__all__ = ["Figure", "dig", "esc", "evidence_links", "has_unit", "label", "value_html"]
+
+Figure = tuple[str, str, str]  # a key figure of the page: label, value, note (plain text)
 
 
 def esc(text: object) -> str:

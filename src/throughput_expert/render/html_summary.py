@@ -1,9 +1,8 @@
 """The top of the HTML page: the verdict, the key figures, the first action; then the
 recommendations and the implementation plan.
 
-Key figures are read from the analysis keys each command has (``bottleneck``, ``headroom``,
-``pools``, ``usl``, ``batch_size``...): a figure shows when its key is there, so a new command
-with the same keys gets them for free and a command without them shows none.
+Key figures come from each command's registered ``figures`` function over its typed record
+(``render/text_*.py``); a task's merged analysis (no record) shows the figures whose keys it has.
 """
 
 from __future__ import annotations
@@ -11,18 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from throughput_expert import registry
 from throughput_expert.model.units import fmt_duration, fmt_factor, fmt_pct, fmt_rate
-from throughput_expert.render.html_common import dig, esc, evidence_links
+from throughput_expert.render.base import analysis_record
+from throughput_expert.render.html_common import Figure, dig, esc, evidence_links
 
 __all__ = ["first_action", "key_figures", "plan", "recommendations"]
 
 JSON = Any
-Figure = tuple[str, str, str]  # label, value, note (plain text; escaped when written)
 
 
-def key_figures(a: Mapping[str, JSON]) -> str:
-    """The figures present in ``a``, as a row of cards (empty when there are none)."""
-    found = [f for fact in _FACTS if (f := fact(a)) is not None]
+def key_figures(doc: Mapping[str, JSON]) -> str:
+    """The command's key figures (its registered ``figures`` of its typed record; a task's
+    merged analysis: the figures whose keys are there), as a row of cards (empty when none)."""
+    record = analysis_record(doc)
+    found: list[Figure]
+    if record is not None:
+        unit = registry.unit(str(doc["command"]))
+        figures = registry.resolve(unit.figures) if unit is not None and unit.figures else None
+        found = list(figures(record)) if figures is not None else []
+    else:
+        a = doc.get("analysis") or {}
+        found = [f for fact in _FACTS if (f := fact(a)) is not None]
     if not found:
         return ""
     cards = "".join(

@@ -1,7 +1,8 @@
 """A saved JSON report, read back and rendered without recomputing (``tpx report REPORT.json``).
 
 ``load_report`` checks what a renderer relies on (``schema_version``, ``command``, the shape of
-each top-level key) and says what is wrong in one line (``InputError``); ``render_saved`` rebuilds
+each top-level key) and says what is wrong in one line (``InputError``); the analysis is then
+loaded into the command's typed record, key by key (``model/record.py``); ``render_saved`` rebuilds
 the Report (``model.report_json``) and renders it in any format, so a saved report looks exactly
 as the fresh one did.
 """
@@ -12,12 +13,13 @@ import json
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
+from throughput_expert import registry
 from throughput_expert.errors import InputError
-from throughput_expert.model.report import SCHEMA_VERSION, Command
+from throughput_expert.model.report import SCHEMA_VERSION
 from throughput_expert.model.report_json import report_from_dict
-from throughput_expert.render.base import Renderer
+from throughput_expert.render.base import Renderer, analysis_record
 
 __all__ = ["load_report", "render_saved"]
 
@@ -63,7 +65,7 @@ def _check(doc: JSON, source: str) -> None:
             source=source,
             field="schema_version",
         )
-    commands = get_args(Command)
+    commands = [u.name for u in registry.units()] + ["task"]
     if doc.get("command") not in commands:
         raise InputError(
             f"unknown command {doc.get('command')!r} (known: {', '.join(commands)})",
@@ -92,6 +94,7 @@ def render_saved(
         lookup = renderer_for
     renderer = lookup(fmt)
     doc = load_report(path)
+    analysis_record(doc, source=str(path))  # the analysis, checked against the command's record
     try:
         report = report_from_dict(doc)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

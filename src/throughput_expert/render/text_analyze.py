@@ -1,156 +1,160 @@
-"""Text sections of an ``analyze`` report (also used by reports sharing its analysis keys)."""
+"""Text sections and page figures of an ``analyze`` report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 
-from throughput_expert.model.units import fmt_count, fmt_factor
-from throughput_expert.render.text_common import heading, line, ms, num, pct, table
+from throughput_expert.model.analysis.analyze import (
+    AnalyzeAnalysis,
+    AtTargetRate,
+    ResourceHeadroom,
+)
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
+from throughput_expert.render.html_common import Figure
+from throughput_expert.render.text_common import heading, line, num, table
 
-__all__ = ["SECTIONS"]
+__all__ = ["SECTIONS", "figures"]
 
 
-def _current(out: Console, a: Mapping[str, Any]) -> None:
-    c = a.get("current_throughput")
-    if not c:
-        return
+def _current(out: Console, r: AnalyzeAnalysis) -> None:
+    c = r.current_throughput
     heading(out, "Current throughput")
-    source = f" ({c['processing_time_source']})" if c.get("processing_time_source") else ""
-    line(out, f"  throughput        {fmt_count(c.get('rps'))} rps")
-    line(out, f"  processing time   {ms(c.get('avg_processing_time_ms'))}{source}")
+    source = f" ({c.processing_time_source})" if c.processing_time_source else ""
+    line(out, f"  throughput        {fmt_count(c.rate)} rps")
+    line(out, f"  processing time   {fmt_duration(c.avg_processing_time)}{source}")
     line(
         out,
-        f"  concurrency       {num(c.get('concurrency'))}   workers {num(c.get('workers'))}"
-        f"   cores {num(c.get('cores'))}",
+        f"  concurrency       {num(c.concurrency)}   workers {num(c.workers)}"
+        f"   cores {num(c.cores)}",
     )
-    for name, value in (c.get("latency_ms") or {}).items():
-        line(out, f"  latency {name:<9} {ms(value)}")
-    for resource, value in (c.get("utilization_pct") or {}).items():
-        line(out, f"  {resource:<17} {pct(value)} busy")
+    for name, seconds in c.latency.items():
+        line(out, f"  latency {name:<9} {fmt_duration(seconds)}")
+    for resource, busy in c.utilization.items():
+        line(out, f"  {resource:<17} {fmt_pct(busy)} busy")
 
 
-def _bottleneck(out: Console, a: Mapping[str, Any]) -> None:
-    b = a.get("bottleneck")
-    if not b:
-        return
+def _bottleneck(out: Console, r: AnalyzeAnalysis) -> None:
+    b = r.bottleneck
     heading(out, "Bottleneck")
-    what = b.get("type") or "none found"
-    place = b.get("resource") or b.get("category")
-    where = f" ({place})" if place else ""
-    line(out, f"  {what}{where} in {b.get('component')}: {b.get('reason')}")
-    for s in b.get("signals", []):
-        line(out, f"  signal {s['signal']} = {s['value']:.4g} (threshold {s['threshold']:g})")
+    what = b.type or "none found"
+    where = f" ({b.resource})" if b.resource else ""
+    line(out, f"  {what}{where} in {b.component}: {b.reason}")
+    for s in b.signals:
+        line(out, f"  signal {s.signal} = {s.value:.4g} (threshold {s.threshold:g})")
 
 
-def _headroom(out: Console, a: Mapping[str, Any]) -> None:
-    h = a.get("headroom")
-    if not h or not h.get("resources"):
+def _headroom(out: Console, r: AnalyzeAnalysis) -> None:
+    h = r.headroom
+    if not h.resources:
         return
     heading(out, "Headroom (utilization law, at each resource's saturation target)")
     rows = table(
         "resource", "busy", "target", "demand/req", "rps at target", "headroom", "at target rate"
     )
-    for name, r in h["resources"].items():
-        at = r.get("at_target") or {}
+    for name, v in h.resources.items():
         rows.add_row(
             name,
-            pct(r["utilization_pct"]),
-            pct(r["target_pct"]),
-            ms(r.get("service_demand_ms")) if r.get("service_demand_ms") is not None else "-",
-            fmt_count(r["max_rps_at_target"]) if r.get("max_rps_at_target") else "-",
-            _headroom_cell(r),
-            _at_target(at),
+            fmt_pct(v.utilization),
+            fmt_pct(v.target),
+            fmt_duration(v.service_demand) if v.service_demand is not None else "-",
+            fmt_count(v.max_rate_at_target) if v.max_rate_at_target else "-",
+            _headroom_cell(v),
+            _at_target(v.at_target),
         )
     out.print(rows)
-    if h.get("ceiling_rps"):
-        line(out, f"  ceiling {fmt_count(h['ceiling_rps'])} rps, bound by {h['binding_resource']}")
-    w = h.get("workers")
-    if w:
+    if h.ceiling:
+        line(out, f"  ceiling {fmt_count(h.ceiling)} rps, bound by {h.binding_resource}")
+    w = h.workers
+    if w is not None:
         line(
             out,
-            f"  workers: {w['workers']} at {ms(w['time_per_item_ms'])} per item cap it at "
-            f"{fmt_count(w['max_rps'])} rps ({w['law']})",
+            f"  workers: {w.workers} at {fmt_duration(w.time_per_item)} per item cap it at "
+            f"{fmt_count(w.max_rate)} rps ({w.law})",
         )
 
 
-def _headroom_cell(r: Mapping[str, Any]) -> str:
-    if r.get("headroom_pct") is not None:
-        return pct(r["headroom_pct"])
-    return "not rate-bound" if not r.get("scales_with_rate") else "idle"
+def _headroom_cell(v: ResourceHeadroom) -> str:
+    if v.headroom is not None:
+        return fmt_pct(v.headroom)
+    return "not rate-bound" if not v.scales_with_rate else "idle"
 
 
-def _at_target(at: Mapping[str, Any]) -> str:
-    if not at:
+def _at_target(at: AtTargetRate | None) -> str:
+    if at is None:
         return "-"
-    text = pct(at["utilization_pct"])
-    if not at.get("meets_target"):
-        text += f", cut {fmt_factor(at['demand_reduction_factor'])}"
+    text = fmt_pct(at.utilization)
+    if not at.meets_target:
+        text += f", cut {fmt_factor(at.demand_reduction_factor)}"
     return text
 
 
-def _latency(out: Console, a: Mapping[str, Any]) -> None:
-    lat = a.get("latency")
-    if not lat:
-        return
+def _latency(out: Console, r: AnalyzeAnalysis) -> None:
+    lat = r.latency
     heading(out, "Latency as load grows")
-    if not lat.get("available"):
-        line(out, f"  not available: {lat.get('why')}")
+    if not lat.available:
+        line(out, f"  not available: {lat.why}")
         return
-    line(out, f"  model: {lat['model']}")
-    if lat.get("unexplained_ms") is not None:
-        line(out, f"  {'not at any resource':<20} {ms(lat['unexplained_ms'])}")
-    for key, label in (
-        ("current_ms", "now"),
-        ("at_ceiling_ms", "at the ceiling"),
-        ("at_target_ms", "at the target"),
-    ):
-        if key not in lat:
-            continue
-        value = ms(lat[key]) if lat.get(key) is not None else "at or beyond saturation"
+    line(out, f"  model: {lat.model}")
+    if lat.unexplained is not None:
+        line(out, f"  {'not at any resource':<20} {fmt_duration(lat.unexplained)}")
+    rows = [("now", lat.current), ("at the ceiling", lat.at_ceiling)]
+    if r.target is not None:
+        rows.append(("at the target", lat.at_target))
+    for label, seconds in rows:
+        value = fmt_duration(seconds) if seconds is not None else "at or beyond saturation"
         line(out, f"  {label:<20} {value}")
     line(
         out,
-        f"  doubles by          {fmt_count(lat.get('knee_rps'))} rps; saturates at "
-        f"{fmt_count(lat.get('saturation_rps'))} rps",
+        f"  doubles by          {fmt_count(lat.knee)} rps; saturates at "
+        f"{fmt_count(lat.saturation)} rps",
     )
 
 
-def _rating(out: Console, a: Mapping[str, Any]) -> None:
-    r = a.get("rating")
-    if not r:
+def _rating(out: Console, r: AnalyzeAnalysis) -> None:
+    g = r.rating
+    if g is None:
         return
     heading(out, "Rating (seed benchmarks)")
-    if not r.get("available"):
-        line(out, f"  {r.get('system_type')}: {r.get('why')}")
+    if not g.available:
+        line(out, f"  {g.system_type}: {g.why}")
         return
     line(
         out,
-        f"  {r['system_type']}: {fmt_count(r['measured'])} {r['unit']} is {r['rating']} "
-        f"(good {fmt_count(r['good'])}, excellent {fmt_count(r['excellent'])})",
+        f"  {g.system_type}: {fmt_count(g.measured)} {g.unit} is {g.rating} "
+        f"(good {fmt_count(g.good)}, excellent {fmt_count(g.excellent)})",
     )
-    if r.get("ceiling") is not None:
-        line(out, f"  ceiling {fmt_count(r['ceiling'])} {r['unit']} is {r['ceiling_rating']}")
+    if g.ceiling is not None:
+        line(out, f"  ceiling {fmt_count(g.ceiling)} {g.unit} is {g.ceiling_rating}")
 
 
-def _findings(out: Console, a: Mapping[str, Any]) -> None:
-    items = list(a.get("findings") or []) + [{"what": n} for n in a.get("notes") or []]
-    if not items:
+def _findings(out: Console, r: AnalyzeAnalysis) -> None:
+    if not r.findings and not r.notes:
         return
     heading(out, "Findings")
-    for f in items:
-        values = ", ".join(f"{k} = {num(v)}" for k, v in (f.get("values") or {}).items())
-        used = f"; used {f['used']}" if f.get("used") else ""
-        line(out, f"  - {f['what']}" + (f" ({values})" if values else "") + used)
+    for f in r.findings:
+        values = ", ".join(f"{k} = {num(v)}" for k, v in f.values.items())
+        used = f"; used {f.used}" if f.used else ""
+        line(out, f"  - {f.what}" + (f" ({values})" if values else "") + used)
+    for note in r.notes:
+        line(out, f"  - {note}")
 
 
-SECTIONS = (
-    ("current_throughput", _current),
-    ("bottleneck", _bottleneck),
-    ("headroom", _headroom),
-    ("latency", _latency),
-    ("rating", _rating),
-    ("findings", _findings),
-)
+SECTIONS = (_current, _bottleneck, _headroom, _latency, _rating, _findings)
+
+
+def figures(r: AnalyzeAnalysis) -> list[Figure]:
+    """The page's key figures: the bottleneck, today's rate, the ceiling, the target."""
+    b = r.bottleneck
+    what: str = b.type or "none found"
+    if b.resource and b.resource != what:
+        what += f" ({b.resource})"
+    out: list[Figure] = [("Bottleneck", what, f"in {b.component}" if b.component else "")]
+    if r.current_throughput.rate is not None:
+        out.append(("Throughput now", fmt_rate(r.current_throughput.rate), ""))
+    h = r.headroom
+    if h.ceiling is not None:
+        note = f"at {h.binding_resource}'s saturation target" if h.binding_resource else ""
+        out.append(("Ceiling", fmt_rate(h.ceiling), note))
+    if r.target is not None:
+        out.append(("Target", fmt_rate(r.target), ""))
+    return out

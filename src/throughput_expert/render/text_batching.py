@@ -1,81 +1,96 @@
-"""Text sections of ``design-batching``."""
+"""Text sections and page figures of ``design-batching``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 
-from throughput_expert.model.units import fmt_count
-from throughput_expert.render.text_common import heading, line, ms, num, table
+from throughput_expert.model.analysis.batching import BatchingAnalysis
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_rate
+from throughput_expert.render.html_common import Figure
+from throughput_expert.render.text_common import heading, line, num, table
 
-__all__ = ["SECTIONS"]
+__all__ = ["SECTIONS", "figures"]
 
 
-def _design(out: Console, a: Mapping[str, Any]) -> None:
-    heading(out, f"Batching design: {a['operation']}")
-    m = a["cost_model"]
-    line(out, f"  cost model T(b) = {ms(m['c0_ms'])} + {ms(m['c1_ms'])} · b ({m['source']})")
-    fit = m.get("fit")
-    if fit:
-        residuals = ", ".join(f"{r:.3g}" for r in fit["residuals_ms"])
+def _design(out: Console, a: BatchingAnalysis) -> None:
+    heading(out, f"Batching design: {a.operation}")
+    m = a.cost_model
+    line(
+        out,
+        f"  cost model T(b) = {fmt_duration(m.c0)} + {fmt_duration(m.c1)} · b ({m.source})",
+    )
+    if m.fit is not None:
+        fit = m.fit
+        # below a nanosecond a residual is rounding noise of an exact line: shown as 0
+        residuals = ", ".join(fmt_duration(r if abs(r) >= 1e-9 else 0.0) for r in fit.residuals)
         line(
             out,
-            f"  fit: R² {num(fit['r_squared'])} over {fit['points']} points; residuals "
-            f"(ms): {residuals}" + (f"; {fit['note']}" if fit.get("note") else ""),
+            f"  fit: R² {num(fit.r_squared)} over {fit.points} points; residuals: {residuals}"
+            + (f"; {fit.note}" if fit.note else ""),
         )
     line(
         out,
-        f"  today (one item per call): {fmt_count(a['current_throughput_rps'])} rps; no "
-        f"batch passes {fmt_count(a['limit_rps'])} rps with the given concurrency (k / c1)",
+        f"  today (one item per call): {fmt_count(a.current_throughput)} rps; no "
+        f"batch passes {fmt_count(a.limit)} rps with the given concurrency (k / c1)",
     )
-    if a.get("batch_size") is None:
-        line(out, f"  no batch size meets {fmt_count(a['target_rps'])} rps: {a.get('why')}")
+    if a.batch_size is None:
+        line(out, f"  no batch size meets {fmt_count(a.target)} rps: {a.why}")
     else:
-        lat = a["added_latency_ms"]
         line(
             out,
-            f"  batch {a['batch_size']}, flush after {ms(a['flush_interval_ms'])}, "
-            f"{a['concurrency']} in flight: {fmt_count(a['expected_throughput_rps'])} rps "
-            f"({num(a['gain_vs_current'])}× today)",
+            f"  batch {a.batch_size}, flush after {fmt_duration(a.flush_interval)}, "
+            f"{a.concurrency} in flight: {fmt_count(a.expected_throughput)} rps "
+            f"({num(a.gain_vs_current)}× today)",
         )
-        line(out, f"  added latency: median {ms(lat['p50'])}, max {ms(lat['max'])}")
-        if a.get("why"):
-            line(out, f"  note: it {a['why']}")
-    for item in a.get("what_else") or []:
+        if a.added_latency is not None:
+            lat = a.added_latency
+            line(
+                out,
+                f"  added latency: median {fmt_duration(lat.p50)}, max {fmt_duration(lat.max)}",
+            )
+        if a.why:
+            line(out, f"  note: it {a.why}")
+    for item in a.what_else:
         line(out, f"  - {item}")
 
 
-def _methods(out: Console, a: Mapping[str, Any]) -> None:
+def _methods(out: Console, a: BatchingAnalysis) -> None:
+    if not a.methods:
+        return
     heading(out, "Methods measured")
     rows = table("method", "c0", "c1 per item", "limit", "batch", "in flight")
-    for m in a["methods"]:
+    for m in a.methods:
         rows.add_row(
-            m["method"],
-            ms(m["c0_ms"]),
-            ms(m["c1_ms"]),
-            fmt_count(m["limit_rps"]),
-            str(m["batch_size"] or "-"),
-            str(m["concurrency"]),
+            m.method,
+            fmt_duration(m.c0),
+            fmt_duration(m.c1),
+            fmt_count(m.limit),
+            str(m.batch_size or "-"),
+            str(m.concurrency),
         )
     out.print(rows)
 
 
-SECTIONS = (("cost_model", _design), ("methods", _methods))
-QUIET = (
-    "operation",
-    "method",
-    "target_rps",
-    "concurrency",
-    "feasible",
-    "why",
-    "limit_rps",
-    "current_throughput_rps",
-    "batch_size",
-    "flush_interval_ms",
-    "expected_throughput_rps",
-    "added_latency_ms",
-    "gain_vs_current",
-    "what_else",
-)
+SECTIONS = (_design, _methods)
+
+
+def figures(a: BatchingAnalysis) -> list[Figure]:
+    """The page's key figures: today's rate, the batch, the rate expected, the target."""
+    out: list[Figure] = [("Throughput now", fmt_rate(a.current_throughput), "")]
+    if a.batch_size is not None:
+        note = (
+            f"flush after {fmt_duration(a.flush_interval)}" if a.flush_interval is not None else ""
+        )
+        out.append(("Batch", f"{a.batch_size} items", note + f", {a.concurrency} in flight"))
+    if a.expected_throughput is not None:
+        gain = a.gain_vs_current
+        out.append(
+            (
+                "Expected",
+                fmt_rate(a.expected_throughput),
+                f"{fmt_factor(gain)} today" if gain is not None else "",
+            )
+        )
+    note = "reachable" if a.feasible else "not reachable as is"
+    out.append(("Target", fmt_rate(a.target), note))
+    return out

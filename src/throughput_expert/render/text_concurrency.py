@@ -1,124 +1,152 @@
-"""Text sections of ``optimize-concurrency`` (and the USL section ``sweep`` shares)."""
+"""Text sections and page figures of ``optimize-concurrency`` (``usl_section`` shows any
+command's USL fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 
-from throughput_expert.model.units import fmt_count
-from throughput_expert.render.text_common import heading, line, ms, num, table
+from throughput_expert.model.analysis.common import UslFitRecord
+from throughput_expert.model.analysis.concurrency import ConcurrencyAnalysis, PoolLoad
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct, fmt_rate
+from throughput_expert.render.html_common import Figure
+from throughput_expert.render.text_common import heading, line, num, table
 
-__all__ = ["SECTIONS"]
+__all__ = ["SECTIONS", "figures", "usl_section"]
 
 
-def _pools(out: Console, a: Mapping[str, Any]) -> None:
+def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
     heading(out, "Pools")
     rows = table("pool", "size", "now", "kind", "formula")
-    for p in a["pools"]:
-        rows.add_row(
-            p["pool"], str(p["threads"]), str(p["current_threads"]), p["kind"], p["formula"]
-        )
+    for p in a.pools:
+        rows.add_row(p.pool, str(p.threads), str(p.current_threads), p.kind, p.formula)
     out.print(rows)
-    w = a.get("workload") or {}
-    if w:
-        line(
-            out,
-            f"  {w['type']} workload on {w['cores']} cores ({w['cores_source']}); wait "
-            f"{ms(w.get('wait_ms'))}, compute {ms(w.get('compute_ms'))}"
-            + (f", runtime {w['runtime']}" if w.get("runtime") else ""),
-        )
-    if a.get("cpu_ceiling_rps") is not None:
-        line(out, f"  CPU ceiling: {fmt_count(a['cpu_ceiling_rps'])} rps")
-    if a.get("threads_for_target") is not None:
-        line(
-            out,
-            f"  the target {fmt_count(a['target_rps'])} rps needs "
-            f"{a['threads_for_target']} in flight (Little's law)",
-        )
-
-
-def _expected(out: Console, a: Mapping[str, Any]) -> None:
-    heading(out, "Expected")
-    rows = table("", "threads", "max rps", "mean latency", "P(wait)", "pool busy")
-    for key in ("current", "recommended"):
-        e = a["expected"][key]
-        stable = e.get("stable")
-        latency = (
-            ms(e["mean_latency_ms"])
-            if e.get("mean_latency_ms") is not None
-            else ("unstable" if stable is False else "-")
-        )
-        busy = e.get("pool_utilization")
-        rows.add_row(
-            key,
-            str(e["threads"]),
-            fmt_count(e.get("max_throughput_rps")),
-            latency,
-            num(e.get("p_wait")) if e.get("p_wait") is not None else "-",
-            f"{busy * 100:.3g} %" if busy is not None else "-",
-        )
-    out.print(rows)
-
-
-def _erlang(out: Console, a: Mapping[str, Any]) -> None:
-    e = a["erlang"]
-    heading(out, "Pool for the latency SLO (Erlang C)")
-    if not e.get("feasible"):
-        line(out, f"  none: {e.get('why')}")
-        return
+    w = a.workload
     line(
         out,
-        f"  {e['threads']} threads meet {e['slo']} at {fmt_count(e['arrival_rps'])} rps: "
-        f"P(wait) {num(e['p_wait'])}, mean wait {ms(e['mean_wait_ms'])}, mean response "
-        f"{ms(e['mean_response_ms'])}",
+        f"  {w.type} workload on {w.cores} cores ({w.cores_source}); wait "
+        f"{fmt_duration(w.wait)}, compute {fmt_duration(w.compute)}"
+        + (f", runtime {w.runtime}" if w.runtime else ""),
+    )
+    if a.cpu_ceiling is not None:
+        line(out, f"  CPU ceiling: {fmt_count(a.cpu_ceiling)} rps")
+    if a.threads_for_target is not None:
+        line(
+            out,
+            f"  the target {fmt_count(a.target)} rps needs "
+            f"{a.threads_for_target} in flight (Little's law)",
+        )
+
+
+def _load_row(e: PoolLoad) -> tuple[str, ...]:
+    if e.mean_latency is not None:
+        latency = fmt_duration(e.mean_latency)
+    else:
+        latency = "unstable" if e.stable is False else "-"
+    return (
+        str(e.threads),
+        fmt_count(e.max_throughput),
+        latency,
+        num(e.p_wait) if e.p_wait is not None else "-",
+        fmt_pct(e.pool_utilization) if e.pool_utilization is not None else "-",
     )
 
 
-def _queue(out: Console, a: Mapping[str, Any]) -> None:
-    q = a["queue"]
+def _expected(out: Console, a: ConcurrencyAnalysis) -> None:
+    heading(out, "Expected")
+    rows = table("", "threads", "max rps", "mean latency", "P(wait)", "pool busy")
+    rows.add_row("current", *_load_row(a.expected.current))
+    rows.add_row("recommended", *_load_row(a.expected.recommended))
+    out.print(rows)
+
+
+def _erlang(out: Console, a: ConcurrencyAnalysis) -> None:
+    e = a.erlang
+    if e is None:
+        return
+    heading(out, "Pool for the latency SLO (Erlang C)")
+    if not e.feasible:
+        line(out, f"  none: {e.why}")
+        return
+    line(
+        out,
+        f"  {e.threads} threads meet {e.slo} at {fmt_count(e.arrival)} rps: "
+        f"P(wait) {num(e.p_wait)}, mean wait {fmt_duration(e.mean_wait)}, mean response "
+        f"{fmt_duration(e.mean_response)}",
+    )
+
+
+def _queue(out: Console, a: ConcurrencyAnalysis) -> None:
+    q = a.queue
+    if q is None:
+        return
     heading(out, "Waiting queue (Little's law)")
-    line(out, f"  capacity at most {q['capacity']}; {q['policy']}")
+    line(out, f"  capacity at most {q.capacity}; {q.policy}")
 
 
-def _async(out: Console, a: Mapping[str, Any]) -> None:
+def _async(out: Console, a: ConcurrencyAnalysis) -> None:
+    if a.async_ is None:
+        return
     heading(out, "Async")
-    for why in a["async"]["why"]:
+    for why in a.async_.why:
         line(out, f"  - {why}")
 
 
-def _usl(out: Console, a: Mapping[str, Any]) -> None:
-    u = a["usl"]
+def usl_section(out: Console, u: UslFitRecord) -> None:
+    """The USL fit of a sweep, or why there is none."""
     heading(out, "Universal Scalability Law fit")
-    if not u.get("available"):
-        line(out, f"  no fit: {u.get('why')}")
+    if not u.available:
+        line(out, f"  no fit: {u.why}")
         return
-    se = u.get("std_errors") or {}
+    se = u.std_errors
     line(
         out,
-        f"  σ = {num(u['sigma'])} (± {num(se.get('sigma'))}), κ = {num(u['kappa'])} "
-        f"(± {num(se.get('kappa'))}), λ = {num(u['lambda_rps'])} rps; R² {num(u['r_squared'])}"
-        f", {u['points']} points at {u['levels']} levels",
+        f"  σ = {num(u.sigma)} (± {num(se.sigma if se else None)}), κ = {num(u.kappa)} "
+        f"(± {num(se.kappa if se else None)}), λ = {num(u.lambda_)} rps; R² "
+        f"{num(u.r_squared)}, {u.points} points at {u.levels} levels",
     )
-    if u.get("peak_concurrency") is not None:
+    if u.peak_concurrency is not None:
         line(
             out,
-            f"  peak {fmt_count(u['peak_throughput_rps'])} rps at N = {num(u['peak_concurrency'])}",
+            f"  peak {fmt_count(u.peak_throughput)} rps at N = {num(u.peak_concurrency)}",
         )
-    elif u.get("asymptote_rps") is not None:
-        line(out, f"  no retrograde region: tends to {fmt_count(u['asymptote_rps'])} rps")
-    if u.get("recommended_concurrency") is not None:
-        line(out, f"  recommended: {u['recommended_concurrency']} ({u['recommendation_basis']})")
-    for w in u.get("warnings") or []:
+    elif u.asymptote is not None:
+        line(out, f"  no retrograde region: tends to {fmt_count(u.asymptote)} rps")
+    if u.recommended_concurrency is not None:
+        line(out, f"  recommended: {u.recommended_concurrency} ({u.recommendation_basis})")
+    for w in u.warnings or ():
         line(out, f"  ! {w}")
 
 
-SECTIONS = (
-    ("pools", _pools),
-    ("expected", _expected),
-    ("erlang", _erlang),
-    ("queue", _queue),
-    ("async", _async),
-    ("usl", _usl),
-)
+def _usl(out: Console, a: ConcurrencyAnalysis) -> None:
+    if a.usl is not None:
+        usl_section(out, a.usl)
+
+
+SECTIONS = (_pools, _expected, _erlang, _queue, _async, _usl)
+
+
+def figures(r: ConcurrencyAnalysis) -> list[Figure]:
+    """The page's key figures: the CPU ceiling, the USL peak, the pools, the target."""
+    out: list[Figure] = []
+    if r.cpu_ceiling is not None:
+        out.append(("CPU ceiling", fmt_rate(r.cpu_ceiling), ""))
+    u = r.usl
+    if u is not None and u.available:
+        if u.peak_throughput is not None and u.peak_concurrency is not None:
+            out.append(
+                (
+                    "USL peak",
+                    fmt_rate(u.peak_throughput),
+                    f"at N = {u.peak_concurrency:.3g}; recommended N = {u.recommended_concurrency}",
+                )
+            )
+        else:
+            out.append(("USL asymptote", fmt_rate(u.asymptote), "no retrograde region"))
+    if r.pools:
+        sizes = " · ".join(f"{p.pool} {p.threads}" for p in r.pools)
+        now = " · ".join(f"{p.pool} {p.current_threads}" for p in r.pools)
+        out.append(("Pools (threads)", sizes, f"now: {now}"))
+    if r.target is not None:
+        reach = {True: "reachable", False: "not reachable as is", None: ""}[r.target_reachable]
+        out.append(("Target", fmt_rate(r.target), reach))
+    return out

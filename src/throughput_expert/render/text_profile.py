@@ -1,94 +1,112 @@
-"""Text sections of a ``find-bottleneck`` report: the profile, categories, functions, hot paths,
-threads and the GIL estimate."""
+"""Text sections of a ``find-bottleneck`` report: the verdict, the profile, categories,
+functions, hot paths, threads, the GIL estimate and the host's utilization; and the page's key
+figures."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 
-from throughput_expert.render.text_common import heading, line, num, pct, table
+from throughput_expert.model.analysis.bottleneck import BottleneckAnalysis
+from throughput_expert.model.units import fmt_pct
+from throughput_expert.render.html_common import Figure
+from throughput_expert.render.text_common import heading, line, num, table
 
-__all__ = ["SECTIONS"]
+__all__ = ["SECTIONS", "figures"]
 
 
-def _profile(out: Console, a: Mapping[str, Any]) -> None:
-    p = a["profile"]
+def _bottleneck(out: Console, r: BottleneckAnalysis) -> None:
+    b = r.bottleneck
+    heading(out, "Bottleneck")
+    what = b.type or "none found"
+    where = f" ({b.category})" if b.category else ""
+    component = f" in {b.component}" if b.component else ""
+    line(out, f"  {what}{where}{component}: {b.reason}")
+
+
+def _profile(out: Console, r: BottleneckAnalysis) -> None:
+    p = r.profile
     heading(out, "Profile")
-    idle = ", idle samples included" if p.get("idle_included") else ""
-    by = f" by {p['exporter']}" if p.get("exporter") else ""
+    idle = ", idle samples included" if p.idle_included else ""
+    by = f" by {p.exporter}" if p.exporter else ""
     line(
         out,
-        f"  {p['format']}{by}: {p['measures']} in {p['unit']}, total {num(p['total'])}, "
-        f"{p['stacks']} unique stacks{idle}",
+        f"  {p.format}{by}: {p.measures} in {p.unit}, total {num(p.total)}, "
+        f"{p.stacks} unique stacks{idle}",
     )
-    if a.get("on_cpu_pct") is not None:
-        line(out, f"  on CPU {pct(a['on_cpu_pct'])}, waiting {pct(100 - a['on_cpu_pct'])}")
-    for note in p.get("notes") or []:
+    if r.on_cpu is not None:
+        line(out, f"  on CPU {fmt_pct(r.on_cpu)}, waiting {fmt_pct(1 - r.on_cpu)}")
+    for note in p.notes:
         line(out, f"  - {note}")
 
 
-def _categories(out: Console, a: Mapping[str, Any]) -> None:
+def _categories(out: Console, r: BottleneckAnalysis) -> None:
+    if not r.categories:
+        return
     heading(out, "Where the time goes (categories)")
     rows = table("category", "share", "of active", "kind", "top function")
-    for c in a["categories"]:
-        active = c.get("share_of_active_pct")
+    for c in r.categories:
         rows.add_row(
-            c["label"],
-            pct(c["share_pct"]),
-            pct(active) if active is not None else "-",
-            "waiting" if c["waiting"] else "on CPU",
-            _short(c.get("top_function")),
+            c.label,
+            fmt_pct(c.share),
+            fmt_pct(c.share_of_active) if c.share_of_active is not None else "-",
+            "waiting" if c.waiting else "on CPU",
+            _short(c.top_function),
         )
     out.print(rows)
 
 
-def _functions(out: Console, a: Mapping[str, Any]) -> None:
-    if not a["functions"]:
+def _functions(out: Console, r: BottleneckAnalysis) -> None:
+    if not r.functions:
         return
     heading(out, "Functions (self / total)")
     rows = table("function", "self", "total")
-    for f in a["functions"]:
-        rows.add_row(
-            _short(f["function"]),
-            pct(f["self_pct"]),
-            pct(f["total_pct"]),
-        )
+    for f in r.functions:
+        rows.add_row(_short(f.function), fmt_pct(f.self_share), fmt_pct(f.total_share))
     out.print(rows)
 
 
-def _hot_paths(out: Console, a: Mapping[str, Any]) -> None:
-    if not a["hot_paths"]:
+def _hot_paths(out: Console, r: BottleneckAnalysis) -> None:
+    if not r.hot_paths:
         return
     heading(out, "Hot paths")
-    for h in a["hot_paths"]:
-        line(out, f"  {pct(h['share_pct']):>8}  [{h['category']}] {h['path']}")
+    for h in r.hot_paths:
+        line(out, f"  {fmt_pct(h.share):>8}  [{h.category}] {h.path}")
 
 
-def _threads(out: Console, a: Mapping[str, Any]) -> None:
+def _threads(out: Console, r: BottleneckAnalysis) -> None:
+    if r.threads is None:
+        return
     heading(out, "Threads")
     rows = table("thread", "name", "share", "on CPU", "top category")
-    for t in a["threads"]:
-        on_cpu = t.get("on_cpu_pct")
+    for t in r.threads:
         rows.add_row(
-            str(t["thread"]),
-            t.get("name") or "",
-            pct(t["share_pct"]),
-            pct(on_cpu) if on_cpu is not None else "-",
-            t["top_category"],
+            str(t.thread),
+            t.name,
+            fmt_pct(t.share),
+            fmt_pct(t.on_cpu) if t.on_cpu is not None else "-",
+            t.top_category,
         )
     out.print(rows)
 
 
-def _gil(out: Console, a: Mapping[str, Any]) -> None:
-    g = a["gil"]
+def _gil(out: Console, r: BottleneckAnalysis) -> None:
+    g = r.gil
+    if g is None:
+        return
     heading(out, "GIL (py-spy --gil against --idle)")
-    line(out, f"  {g['law']}; waiting for the GIL: {pct(g['waiting_share_pct'])} of samples")
+    line(out, f"  {g.law}; waiting for the GIL: {fmt_pct(g.waiting_share)} of samples")
     rows = table("function", "GIL held", "read as")
-    for f in g["functions"]:
-        rows.add_row(_short(f["function"]), pct(f["gil_held_pct"]), f["read_as"])
+    for f in g.functions:
+        rows.add_row(_short(f.function), fmt_pct(f.gil_held), f.read_as)
     out.print(rows)
+
+
+def _utilization(out: Console, r: BottleneckAnalysis) -> None:
+    if not r.utilization:
+        return
+    heading(out, "Host utilization")
+    for resource, busy in r.utilization.items():
+        line(out, f"  {resource}: {fmt_pct(busy)}")
 
 
 def _short(text: str | None, width: int = 60) -> str:
@@ -98,10 +116,24 @@ def _short(text: str | None, width: int = 60) -> str:
 
 
 SECTIONS = (
-    ("profile", _profile),
-    ("categories", _categories),
-    ("functions", _functions),
-    ("hot_paths", _hot_paths),
-    ("threads", _threads),
-    ("gil", _gil),
+    _bottleneck,
+    _profile,
+    _categories,
+    _functions,
+    _hot_paths,
+    _threads,
+    _gil,
+    _utilization,
 )
+
+
+def figures(r: BottleneckAnalysis) -> list[Figure]:
+    """The verdict and, for a profile with idle samples, the share on CPU."""
+    b = r.bottleneck
+    what: str = b.type or "none found"
+    if b.category and b.category != what:
+        what += f" ({b.category})"
+    found: list[Figure] = [("Bottleneck", what, f"in {b.component}" if b.component else "")]
+    if r.on_cpu is not None:
+        found.append(("On CPU", fmt_pct(r.on_cpu), "of profiled samples"))
+    return found

@@ -1,70 +1,91 @@
-"""Text sections of ``sweep``: the levels measured (the USL section is shared)."""
+"""Text sections and page figures of ``sweep``: the USL fit (the section is shared with
+``optimize-concurrency``), then the levels measured."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 
-from throughput_expert.model.units import fmt_count
-from throughput_expert.render.text_common import heading, line, ms, table
+from throughput_expert.model.analysis.sweep import LevelRecord, SweepAnalysis
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_rate
+from throughput_expert.render.html_common import Figure
+from throughput_expert.render.text_common import heading, line, table
+from throughput_expert.render.text_concurrency import usl_section
 
-__all__ = ["QUIET", "SECTIONS"]
+__all__ = ["SECTIONS", "figures"]
 
 
-def _levels(out: Console, a: Mapping[str, Any]) -> None:
-    who = f" by {a['driver']} on {a['target']}" if a.get("driver") else ""
-    heading(out, f"Levels ({a['mode']} loop{who})")
-    open_loop = a.get("mode") == "open"
-    cols = ["offered", "achieved", "sustained"] if open_loop else [a["level_kind"], "throughput"]
+def _usl(out: Console, a: SweepAnalysis) -> None:
+    if a.usl is not None:
+        usl_section(out, a.usl)
+
+
+def _optional(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _levels(out: Console, a: SweepAnalysis) -> None:
+    who = f" by {a.driver}" if a.driver else ""
+    if a.driver and a.target:
+        who += f" on {a.target}"
+    heading(out, f"Levels ({a.mode} loop{who})")
+    open_loop = a.mode == "open"
+    cols = ["offered", "achieved", "sustained"] if open_loop else [a.level_kind, "throughput"]
     rows = table(*cols, "p50", "p99", "max", "errors", "requests")
-    for lv in a["levels"]:
-        lat = lv.get("latency_ms") or {}
-        first = (
-            [
-                fmt_count(lv.get("offered_rps")),
-                fmt_count(lv["throughput_rps"]),
-                "yes" if lv.get("sustained") else "no",
-            ]
-            if open_loop
-            else [f"{lv['level']:g}", fmt_count(lv["throughput_rps"])]
-        )
-        rows.add_row(
-            *first,
-            ms(lat.get("p50")),
-            ms(lat.get("p99")),
-            ms(lat.get("max")),
-            str(lv.get("errors") if lv.get("errors") is not None else "-"),
-            str(lv.get("requests") if lv.get("requests") is not None else "-"),
-        )
+    for lv in a.levels:
+        rows.add_row(*_first(lv, open_loop), *_latency(lv), *_counts(lv))
     out.print(rows)
     if open_loop:
-        best = a.get("highest_sustained_rps")
+        best = a.highest_sustained
         line(
             out,
             f"  highest rate sustained: {fmt_count(best)} rps"
             if best
             else "  no offered rate was sustained",
         )
-    if peak := a.get("measured_peak"):
-        low, high = peak["between"]
+    if (peak := a.measured_peak) is not None:
+        low, high = peak.between
         line(
             out,
-            f"  measured peak: {fmt_count(peak['throughput_rps'])} rps at {peak['level']:g} "
+            f"  measured peak: {fmt_count(peak.throughput)} rps at {peak.level:g} "
             f"(less at {low:g} and at {high:g})",
         )
-    for note in a.get("notes") or []:
+    for note in a.notes:
         line(out, f"  - {note}")
 
 
-SECTIONS = (("levels", _levels),)
-QUIET = (
-    "mode",
-    "level_kind",
-    "driver",
-    "target",
-    "highest_sustained_rps",
-    "slo_ms",
-    "measured_peak",
-)
+def _first(lv: LevelRecord, open_loop: bool) -> list[str]:
+    if open_loop:
+        return [
+            fmt_count(lv.offered),
+            fmt_count(lv.throughput),
+            "yes" if lv.sustained else "no",
+        ]
+    return [f"{lv.level:g}", fmt_count(lv.throughput)]
+
+
+def _latency(lv: LevelRecord) -> list[str]:
+    lat = lv.latency
+    return [fmt_duration(lat.p50), fmt_duration(lat.p99), fmt_duration(lat.max)]
+
+
+def _counts(lv: LevelRecord) -> list[str]:
+    return [_optional(lv.errors), _optional(lv.requests)]
+
+
+SECTIONS = (_usl, _levels)
+
+
+def figures(a: SweepAnalysis) -> list[Figure]:
+    """The page's key figures: the USL peak (or asymptote) of a closed-loop sweep."""
+    u = a.usl
+    if u is None or not u.available:
+        return []
+    if u.peak_throughput is not None and u.peak_concurrency is not None:
+        return [
+            (
+                "USL peak",
+                fmt_rate(u.peak_throughput),
+                f"at N = {u.peak_concurrency:.3g}; recommended N = {u.recommended_concurrency}",
+            )
+        ]
+    return [("USL asymptote", fmt_rate(u.asymptote), "no retrograde region")]

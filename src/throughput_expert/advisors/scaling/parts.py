@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError
 from throughput_expert.laws.usl import usl_throughput
+from throughput_expert.model.analysis.scaling import AutoscalingPolicy
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_count, fmt_pct
 
-__all__ = ["Capacity", "Scaled", "capacity", "fanouts", "instances_needed", "relative"]
+__all__ = [
+    "Capacity",
+    "Scaled",
+    "autoscaling",
+    "capacity",
+    "fanouts",
+    "instances_needed",
+    "relative",
+    "strategy",
+]
 
 _MAX_N = 100_000
 
@@ -232,28 +241,36 @@ def strategy(c: Component, scaled: Scaled) -> str:
 
 def autoscaling(
     c: Component, cap: Capacity, now_n: int, max_n: int | None, s: Settings
-) -> dict[str, Any] | None:
+) -> AutoscalingPolicy | None:
     if c.kind not in ("service", "worker"):
         return None
-    metric = cap.binding if cap.binding in s.saturation_targets else "cpu"
-    target = s.saturation_targets.get(metric, 0.7)  # type: ignore[call-overload]
-    policy: dict[str, Any] = {
-        "style": "HPA",
-        "metric": f"{metric} utilization"
-        if cap.source == "measured utilization"
-        else "requests per second per instance",
-        "target": target if cap.source == "measured utilization" else cap.per_instance_rps,
-        "min_replicas": now_n,
-        "max_replicas": max_n,
-        "formula": "desired = ceil(current × metric / target)",
-    }
     if c.consumes and c.acceptable_delay_s is not None:
         lag = max(1, math.floor(c.acceptable_delay_s * cap.per_instance_rps))
-        policy |= {
-            "style": "KEDA",
-            "metric": f"lag of {c.consumes}",
-            "target": lag,
-            "formula": "target lag per replica = acceptable delay / processing time per "
+        return AutoscalingPolicy(
+            style="KEDA",
+            metric=f"lag of {c.consumes}",
+            target_lag=lag,
+            min_replicas=now_n,
+            max_replicas=max_n,
+            formula="target lag per replica = acceptable delay / processing time per "
             "message (= delay × rate per replica)",
-        }
-    return policy
+        )
+    formula = "desired = ceil(current × metric / target)"
+    if cap.source != "measured utilization":
+        return AutoscalingPolicy(
+            style="HPA",
+            metric="requests per second per instance",
+            target_rate=cap.per_instance_rps,
+            min_replicas=now_n,
+            max_replicas=max_n,
+            formula=formula,
+        )
+    metric = cap.binding if cap.binding in s.saturation_targets else "cpu"
+    return AutoscalingPolicy(
+        style="HPA",
+        metric=f"{metric} utilization",
+        target_utilization=s.saturation_targets.get(metric, 0.7),  # type: ignore[call-overload]
+        min_replicas=now_n,
+        max_replicas=max_n,
+        formula=formula,
+    )

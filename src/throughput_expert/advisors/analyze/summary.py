@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from throughput_expert.advisors.playbook import Situation
+from throughput_expert.advisors.analyze.playbook import Situation
+from throughput_expert.advisors.analyze.verdict import Verdict
 from throughput_expert.advisors.resources import Headroom
-from throughput_expert.advisors.verdict import Verdict
 from throughput_expert.model import Recommendation, ServiceMetrics
 from throughput_expert.model.units import fmt_count, fmt_factor, fmt_pct
 

@@ -5,8 +5,13 @@ waiting queue by Little's law."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
+from throughput_expert.advisors.concurrency.inputs import (
+    ConcurrencyInputs,
+    arrival_rate,
+    service_time,
+)
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import UnstableSystem
 from throughput_expert.laws.queueing import (
@@ -15,42 +20,33 @@ from throughput_expert.laws.queueing import (
     mmc_response_percentile,
     smallest_servers_for,
 )
+from throughput_expert.model.analysis.concurrency import ErlangPool, PoolLoad, QueueBound
 from throughput_expert.model.units import fmt_count, fmt_duration
 
-if TYPE_CHECKING:
-    from throughput_expert.advisors.concurrency import ConcurrencyInputs
-
-__all__ = ["erlang_pool", "pool_latency", "queue_bound"]
+__all__ = ["erlang_pool", "pool_load", "queue_bound"]
 
 
-def _rate(i: ConcurrencyInputs) -> float | None:
-    return i.arrival_rps if i.arrival_rps is not None else i.target_rps
-
-
-def _service(i: ConcurrencyInputs) -> float | None:
-    if i.wait_s is None and i.compute_s is None:
-        return None
-    return (i.wait_s or 0.0) + (i.compute_s or 0.0)
-
-
-def pool_latency(i: ConcurrencyInputs, threads: int) -> dict[str, Any]:
-    """Mean response time of a pool of ``threads`` at the arrival rate (M/M/c), if known."""
-    rate, service = _rate(i), _service(i)
+def pool_load(i: ConcurrencyInputs, threads: int, capacity: float | None) -> PoolLoad:
+    """A pool of ``threads`` carrying up to ``capacity``; at the arrival rate, if known, its
+    mean response time as an M/M/c queue."""
+    rate, service = arrival_rate(i), service_time(i)
     if rate is None or service is None:
-        return {}
+        return PoolLoad(threads, capacity)
     try:
         r = mmc(rate, service, threads)
     except UnstableSystem:
-        return {"stable": False, "pool_utilization": rate * service / threads}
-    return {
-        "stable": True,
-        "mean_latency_ms": r.mean_response_s * 1e3,
-        "p_wait": r.p_wait,
-        "pool_utilization": r.utilization,
-    }
+        return PoolLoad(threads, capacity, stable=False, pool_utilization=rate * service / threads)
+    return PoolLoad(
+        threads,
+        capacity,
+        stable=True,
+        mean_latency=r.mean_response_s,
+        p_wait=r.p_wait,
+        pool_utilization=r.utilization,
+    )
 
 
-def _meets(i: ConcurrencyInputs, rate: float, service: float) -> Any:
+def _meets(i: ConcurrencyInputs, rate: float, service: float) -> Callable[[QueueResult], bool]:
     slo = i.slo
     assert slo is not None
 
@@ -71,10 +67,8 @@ def _floor(i: ConcurrencyInputs, service: float) -> float:
     return -service * math.log(1 - i.slo.quantile)
 
 
-def erlang_pool(
-    i: ConcurrencyInputs, ceiling: float | None, ledger: Ledger
-) -> dict[str, Any] | None:
-    rate, service = _rate(i), _service(i)
+def erlang_pool(i: ConcurrencyInputs, ceiling: float | None, ledger: Ledger) -> ErlangPool | None:
+    rate, service = arrival_rate(i), service_time(i)
     if i.slo is None or rate is None or service is None:
         return None
     if ceiling is not None and rate >= ceiling:
@@ -82,7 +76,7 @@ def erlang_pool(
             f"{fmt_count(rate)} rps is at or above the CPU ceiling of {fmt_count(ceiling)} "
             "rps: no pool size meets any SLO; cut compute time or add cores"
         )
-        return {"threads": None, "feasible": False, "why": why}
+        return ErlangPool(None, feasible=False, why=why)
     if _floor(i, service) > i.slo.seconds:
         why = (
             f"the SLO ({i.slo.describe()}) is below what the service time alone gives "
@@ -90,31 +84,32 @@ def erlang_pool(
             "assumes): no pool size meets it; if service times are nearly constant, size for "
             "a mean SLO instead"
         )
-        return {"threads": None, "feasible": False, "why": why}
+        return ErlangPool(None, feasible=False, why=why)
     found = smallest_servers_for(rate, service, _meets(i, rate, service))
     if found is None:
-        return {"threads": None, "feasible": False, "why": "no pool up to 100,000 meets the SLO"}
+        return ErlangPool(None, feasible=False, why="no pool up to 100,000 meets the SLO")
     return _found(i, rate, service, found, ledger)
 
 
 def _found(
     i: ConcurrencyInputs, rate: float, service: float, r: QueueResult, ledger: Ledger
-) -> dict[str, Any]:
+) -> ErlangPool:
     assert i.slo is not None
-    out: dict[str, Any] = {
-        "threads": r.servers,
-        "feasible": True,
-        "slo": i.slo.describe(),
-        "arrival_rps": rate,
-        "service_time_ms": service * 1e3,
-        "p_wait": r.p_wait,
-        "mean_wait_ms": r.mean_wait_s * 1e3,
-        "mean_response_ms": r.mean_response_s * 1e3,
-        "pool_utilization": r.utilization,
-    }
-    if i.slo.quantile is not None:
-        q = mmc_response_percentile(rate, service, r.servers, i.slo.quantile)
-        out[f"p{i.slo.quantile * 100:g}_response_ms"] = q * 1e3
+    q = i.slo.quantile
+    out = ErlangPool(
+        r.servers,
+        feasible=True,
+        slo=i.slo.describe(),
+        arrival=rate,
+        service_time=service,
+        p_wait=r.p_wait,
+        mean_wait=r.mean_wait_s,
+        mean_response=r.mean_response_s,
+        pool_utilization=r.utilization,
+        percentile_response=(
+            None if q is None else mmc_response_percentile(rate, service, r.servers, q)
+        ),
+    )
     ledger.prove(
         "erlang-pool",
         f"{r.servers} threads meet {i.slo.describe()} at "
@@ -131,9 +126,9 @@ def _found(
     return out
 
 
-def queue_bound(i: ConcurrencyInputs, ledger: Ledger) -> dict[str, Any] | None:
+def queue_bound(i: ConcurrencyInputs, ledger: Ledger) -> QueueBound | None:
     """Little's law on the queue: items wait at most SLO − S, so capacity ≤ X · (SLO − S)."""
-    rate, service = _rate(i), _service(i)
+    rate, service = arrival_rate(i), service_time(i)
     if i.slo is None or rate is None or service is None:
         return None
     slack = i.slo.seconds - service
@@ -145,9 +140,9 @@ def queue_bound(i: ConcurrencyInputs, ledger: Ledger) -> dict[str, Any] | None:
         {"rate_rps": rate, "slo_ms": i.slo.seconds * 1e3, "service_time_ms": service * 1e3},
         {"capacity": capacity},
     )
-    return {
-        "capacity": capacity,
-        "policy": "when full, reject at once (HTTP 429 / nack and requeue) or block the "
+    return QueueBound(
+        capacity=capacity,
+        policy="when full, reject at once (HTTP 429 / nack and requeue) or block the "
         "producer (backpressure) — never queue without bound",
-        "evidence_ids": ["queue-bound"],
-    }
+        evidence_ids=("queue-bound",),
+    )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from throughput_expert.advisors.concurrency.inputs import Plan
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.usl import usl_throughput
 from throughput_expert.model import Recommendation
-from throughput_expert.model.units import fmt_count
-
-if TYPE_CHECKING:
-    from throughput_expert.advisors.concurrency import Plan
+from throughput_expert.model.units import fmt_count, fmt_duration
 
 __all__ = ["recommendations"]
 
@@ -53,8 +51,8 @@ def recommendations(
 def _size(p: Plan) -> Recommendation:
     sizes = {pool.pool: pool.threads for pool in p.pools}
     cpu, io = sizes.get("cpu", sizes.get("shared", 1)), sizes.get("io", sizes.get("shared", 1))
-    now = p.expected["current"].get("max_throughput_rps")
-    then = p.expected["recommended"].get("max_throughput_rps")
+    now = p.expected.current.max_throughput
+    then = p.expected.recommended.max_throughput
     gain = (then / now - 1) * 100 if now and then else None
     words = ", ".join(
         f"{pool.pool} pool {pool.threads} {pool.kind} ({pool.formula})" for pool in p.pools
@@ -107,21 +105,23 @@ def _processes(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
 
 def _usl(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     u = p.usl
-    if not u or not u.get("available") or u.get("recommended_concurrency") is None:
+    if u is None or not u.available or u.recommended_concurrency is None:
         return None
-    n, now = int(u["recommended_concurrency"]), p.inputs.current_threads
-    x_now = usl_throughput(float(now), u["sigma"], u["kappa"], u["lambda_rps"])
-    x_rec = usl_throughput(float(n), u["sigma"], u["kappa"], u["lambda_rps"])
-    past = bool(u.get("peak_concurrency")) and now > u["peak_concurrency"]
+    if u.sigma is None or u.kappa is None or u.lambda_ is None:
+        return None
+    n, now = u.recommended_concurrency, p.inputs.current_threads
+    x_now = usl_throughput(float(now), u.sigma, u.kappa, u.lambda_)
+    x_rec = usl_throughput(float(n), u.sigma, u.kappa, u.lambda_)
+    past = bool(u.peak_concurrency) and now > (u.peak_concurrency or 0.0)
     where = "past the peak: fewer in flight is faster" if past else "at the knee"
     # Little's law: the time a request spends in the system is R = N / X at each concurrency
     where += (
-        f"; by Little's law R = N / X goes from {now / x_now * 1e3:.3g} ms to "
-        f"{n / x_rec * 1e3:.3g} ms"
+        f"; by Little's law R = N / X goes from {fmt_duration(now / x_now)} to "
+        f"{fmt_duration(n / x_rec)}"
     )
     rationale = (
-        f"The measured sweep fits the USL with σ = {u['sigma']:.3g}, κ = "
-        f"{u['kappa']:.3g}; {n} in flight reaches 95 % of the best throughput "
+        f"The measured sweep fits the USL with σ = {u.sigma:.3g}, κ = "
+        f"{u.kappa:.3g}; {n} in flight reaches 95 % of the best throughput "
         f"({fmt_count(x_rec)} rps predicted, {fmt_count(x_now)} at {now}): {where}."
     )
     return Recommendation(
@@ -139,15 +139,14 @@ def _queue(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     if q is None:
         return None
     rationale = (
-        f"Requests waiting beyond {q['capacity']} in the queue would miss the SLO "
-        f"anyway; {q['policy']}."
+        f"Requests waiting beyond {q.capacity} in the queue would miss the SLO anyway; {q.policy}."
     )
     example = (
-        "work = queue.Queue(maxsize={})\ntry:\n    work.put_nowait(item)\n"
+        f"work = queue.Queue(maxsize={max(q.capacity, 1)})\ntry:\n    work.put_nowait(item)\n"
         "except queue.Full:\n    reject(item)   # 429 / nack: the caller backs off"
-    ).format(max(q["capacity"], 1))
+    )
     return Recommendation(
-        f"Bound the waiting queue at {q['capacity']} and apply backpressure",
+        f"Bound the waiting queue at {q.capacity} and apply backpressure",
         None,
         "low",
         "low",
@@ -161,7 +160,7 @@ def _async(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     if p.async_advice is None:
         return None
     how = str(runtime.get("io", "async I/O (asyncio, virtual threads, an event loop)"))
-    rationale = "; ".join(p.async_advice["why"]) + f". Use {how}."
+    rationale = "; ".join(p.async_advice.why) + f". Use {how}."
     return Recommendation(
         "Serve the waits asynchronously instead of with a large pool",
         None,

@@ -1,4 +1,5 @@
-"""``analyze``: from measured metrics to a bottleneck verdict, headroom, latency growth and advice.
+"""The ``analyze`` advisor: from measured metrics to a bottleneck verdict, headroom, latency
+growth and advice.
 
 Steps: the current throughput (and Little's law where latency or concurrency is known), per-
 resource demand and headroom (``resources``), latency as load grows (``latency``), the verdict
@@ -8,16 +9,26 @@ resource demand and headroom (``resources``), latency as load grows (``latency``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from throughput_expert.advisors.latency import latency_model, measured_response_time
+from throughput_expert.advisors.analyze.latency import latency_model, measured_response_time
+from throughput_expert.advisors.analyze.playbook import Situation, implementation_plan, recommend
+from throughput_expert.advisors.analyze.summary import summarize
+from throughput_expert.advisors.analyze.verdict import Verdict, judge
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.playbook import Situation, implementation_plan, recommend
-from throughput_expert.advisors.resources import Headroom, headroom, headroom_json
-from throughput_expert.advisors.summary import summarize
-from throughput_expert.advisors.verdict import Verdict, judge
+from throughput_expert.advisors.resources import Headroom, ResourceView, headroom
 from throughput_expert.laws.little import concurrency
 from throughput_expert.model import Report, Series, ServiceMetrics
+from throughput_expert.model.analysis.analyze import (
+    AnalyzeAnalysis,
+    AtTargetRate,
+    CurrentThroughput,
+    Grade,
+    HeadroomTable,
+    Rating,
+    ResourceHeadroom,
+    WorkerBound,
+)
+from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_pct
 
@@ -57,16 +68,16 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
     chosen = recommend(situation, settings, ledger)
     _standing_assumptions(m, settings, ledger)
     system_type = inputs.system_type or m.system_type
-    analysis: dict[str, Any] = {
-        "current_throughput": _current(m, x, lat.measured_s, per_item, ledger),
-        "bottleneck": verdict.to_json(),
-        "headroom": headroom_json(h, x, target) | {"workers": _workers_json(situation)},
-        "latency": lat.analysis,
-        "target_rps": target,
-        "rating": _rating(system_type, x, h.ceiling_rps, m.cores, settings),
-        "findings": ledger.findings,
-        "notes": [n for n in m.notes if not n.startswith("conflict:")],
-    }
+    analysis = AnalyzeAnalysis(
+        current_throughput=_current(m, x, lat.measured_s, per_item, ledger),
+        bottleneck=verdict.record(),
+        headroom=_headroom(h, x, target, situation),
+        latency=lat.record,
+        target=target,
+        rating=_rating(system_type, x, h.ceiling_rps, m.cores, settings),
+        findings=tuple(Finding(**f) for f in ledger.findings),
+        notes=tuple(n for n in m.notes if not n.startswith("conflict:")),
+    )
     recs = tuple(rec for _, rec in chosen)
     return Report(
         command="analyze",
@@ -161,7 +172,7 @@ def _current(
     measured: float | None,
     per_item: float | None,
     ledger: Ledger,
-) -> dict[str, Any]:
+) -> CurrentThroughput:
     in_flight = m.concurrency
     if in_flight is None and x and measured is not None:
         in_flight = concurrency(x, measured)
@@ -174,17 +185,17 @@ def _current(
         )
     elif in_flight is None and m.workers and per_item is not None:
         in_flight = float(m.workers)
-    return {
-        "rps": x,
-        "avg_processing_time_ms": per_item * 1e3 if per_item is not None else None,
-        "processing_time_source": _time_source(m, measured, per_item),
-        "concurrency": in_flight,
-        "workers": m.workers,
-        "cores": m.cores,
-        "utilization_pct": {r: u * 100 for r, u in m.utilization.items()},
-        "latency_ms": {k: v * 1e3 for k, v in m.latency.known().items()},
-        "errors_rps": m.errors_rps,
-    }
+    return CurrentThroughput(
+        rate=x,
+        avg_processing_time=per_item,
+        processing_time_source=_time_source(m, measured, per_item),
+        concurrency=in_flight,
+        workers=m.workers,
+        cores=m.cores,
+        utilization={str(r): u for r, u in m.utilization.items()},
+        latency=dict(m.latency.known()),
+        errors=m.errors_rps,
+    )
 
 
 def _time_source(m: ServiceMetrics, measured: float | None, per_item: float | None) -> str | None:
@@ -195,16 +206,49 @@ def _time_source(m: ServiceMetrics, measured: float | None, per_item: float | No
     return "little's law from workers (assumed always busy)" if per_item is not None else None
 
 
-def _workers_json(s: Situation) -> dict[str, Any] | None:
+def _headroom(h: Headroom, x: float | None, target: float | None, s: Situation) -> HeadroomTable:
+    """``analysis.headroom``: each resource, the ceiling, and the workers' bound."""
+    return HeadroomTable(
+        resources={v.resource: _resource(v, x, target) for v in h.views},
+        ceiling=h.ceiling_rps,
+        binding_resource=h.binding.resource if h.binding else None,
+        workers=_worker_bound(s),
+    )
+
+
+def _resource(v: ResourceView, x: float | None, target: float | None) -> ResourceHeadroom:
+    at: AtTargetRate | None = None
+    if target is not None and x and v.scales_with_rate:
+        at_target = v.utilization * target / x
+        at = AtTargetRate(
+            utilization=at_target,
+            demand_reduction_factor=max(1.0, at_target / v.target),
+            meets_target=at_target <= v.target,
+        )
+    return ResourceHeadroom(
+        utilization=v.utilization,
+        target=v.target,
+        max_rate_at_target=v.max_rps_at_target,
+        headroom=v.headroom_fraction,
+        over_target=v.utilization > v.target,
+        scales_with_rate=v.scales_with_rate,
+        service_demand=v.demand_s,
+        servers=v.servers,
+        evidence_ids=v.evidence_ids,
+        at_target=at,
+    )
+
+
+def _worker_bound(s: Situation) -> WorkerBound | None:
     bound = s.worker_bound()
-    if bound is None:
+    if bound is None or s.workers is None:
         return None
-    return {
-        "workers": s.workers,
-        "time_per_item_ms": (s.per_item_s or 0) * 1e3,
-        "max_rps": bound,
-        "law": "Little's law: X <= workers / R",
-    }
+    return WorkerBound(
+        workers=s.workers,
+        time_per_item=s.per_item_s or 0.0,
+        max_rate=bound,
+        law="Little's law: X <= workers / R",
+    )
 
 
 def _triggers(
@@ -242,32 +286,30 @@ def _rating(
     ceiling: float | None,
     cores: float | None,
     settings: Settings,
-) -> dict[str, Any] | None:
+) -> Rating | None:
     bench = settings.benchmarks.get(system_type or "")
     if bench is None or x is None:
         return None
+    name = system_type or ""
     if bench.per_core and not cores:
-        return {
-            "system_type": system_type,
-            "available": False,
-            "why": "the benchmark is per core: give cores in the metrics",
-        }
+        why = "the benchmark is per core: give cores in the metrics"
+        return Rating(system_type=name, available=False, why=why)
     scale = cores if bench.per_core and cores else 1.0
-    return {
-        "system_type": system_type,
-        "available": True,
-        "unit": bench.unit,
-        "good": bench.good,
-        "excellent": bench.excellent,
-        "measured": x / scale,
-        "rating": _grade(x / scale, bench.good, bench.excellent),
-        "ceiling": ceiling / scale if ceiling else None,
-        "ceiling_rating": _grade(ceiling / scale, bench.good, bench.excellent) if ceiling else None,
-        "source": "seed: Throughput Benchmarks by System Type",
-    }
+    return Rating(
+        system_type=name,
+        available=True,
+        unit=bench.unit,
+        good=bench.good,
+        excellent=bench.excellent,
+        measured=x / scale,
+        rating=_grade(x / scale, bench.good, bench.excellent),
+        ceiling=ceiling / scale if ceiling else None,
+        ceiling_rating=_grade(ceiling / scale, bench.good, bench.excellent) if ceiling else None,
+        source="seed: Throughput Benchmarks by System Type",
+    )
 
 
-def _grade(value: float, good: float, excellent: float) -> str:
+def _grade(value: float, good: float, excellent: float) -> Grade:
     return "excellent" if value >= excellent else "good" if value >= good else "below good"
 
 

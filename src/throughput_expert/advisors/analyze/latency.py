@@ -9,7 +9,6 @@ no measured resource accounts for (waits on dependencies, sleeps), taken as load
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from throughput_expert.errors import UnstableSystem
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.laws.queueing import mmc
 from throughput_expert.model import Series, ServiceMetrics
+from throughput_expert.model.analysis.analyze import LatencyGrowth
 from throughput_expert.model.settings import Settings
 
 __all__ = ["LatencyModel", "latency_model"]
@@ -26,7 +26,7 @@ __all__ = ["LatencyModel", "latency_model"]
 
 @dataclass(frozen=True)
 class LatencyModel:
-    analysis: dict[str, Any]
+    record: LatencyGrowth
     series: dict[str, Series]
     measured_s: float | None
     unexplained_share: float | None
@@ -67,7 +67,7 @@ def latency_model(
     views = [v for v in h.scaling() if v.demand_s]
     if x is None or not views:
         why = "needs the throughput and at least one measured resource utilization"
-        return LatencyModel({"available": False, "why": why}, {}, measured, None)
+        return LatencyModel(LatencyGrowth(available=False, why=why), {}, measured, None)
     top = max(views, key=lambda v: v.utilization)
     saturation_rps = x / top.utilization
     pool = _pool_bound(m, per_item)
@@ -83,22 +83,20 @@ def latency_model(
     base, share = _unexplained(measured, views, x, ledger)
     curve = _curve(views, base, saturation_rps, settings)
     _assume_model(ledger)
-    analysis: dict[str, Any] = {
-        "available": True,
-        "model": "open network: CPU as M/M/c (Erlang C), disk and network as M/M/1",
-        "includes_unexplained_ms": measured is not None,
-        "current_ms": measured * 1e3
-        if measured is not None
-        else _at(views, base, x, saturation_rps),
-        "unexplained_ms": base * 1e3 if measured is not None else None,
-        "unexplained_share_pct": share * 100 if share is not None else None,
-        "saturation_rps": saturation_rps,
-        "knee_rps": _knee(curve),
-        "at_ceiling_ms": _at(views, base, h.ceiling_rps, saturation_rps),
-        "evidence_ids": ["latency-model"],
-    }
-    if target is not None:
-        analysis["at_target_ms"] = _at(views, base, target, saturation_rps)
+    knee = _knee(curve)
+    record = LatencyGrowth(
+        available=True,
+        model="open network: CPU as M/M/c (Erlang C), disk and network as M/M/1",
+        includes_unexplained=measured is not None,
+        current=measured if measured is not None else _at(views, base, x, saturation_rps),
+        unexplained=base if measured is not None else None,
+        unexplained_share=share,
+        saturation=saturation_rps,
+        knee=knee,
+        at_ceiling=_at(views, base, h.ceiling_rps, saturation_rps),
+        at_target=_at(views, base, target, saturation_rps),
+        evidence_ids=("latency-model",),
+    )
     ledger.prove(
         "latency-model",
         f"response time grows without bound as {top.resource} nears 100 % at "
@@ -106,11 +104,11 @@ def latency_model(
         "M/M/c (Erlang C) per resource; R(X) = R_0 + Σ R_i(X)",
         {v.resource: {"demand_ms": (v.demand_s or 0) * 1e3, "servers": v.servers} for v in views}
         | {"unexplained_ms": base * 1e3},
-        {"saturation_rps": saturation_rps, "knee_rps": analysis["knee_rps"]},
+        {"saturation_rps": saturation_rps, "knee_rps": knee},
     )
     label = "predicted response time (ms)" if measured is not None else "time at resources (ms)"
     series = {"latency_vs_throughput": Series("throughput (rps)", label, curve)}
-    return LatencyModel(analysis, series, measured, share)
+    return LatencyModel(record, series, measured, share)
 
 
 def _pool_bound(m: ServiceMetrics, per_item: float | None) -> float | None:
@@ -152,11 +150,11 @@ def _curve(
 
 
 def _at(views: list[ResourceView], base: float, rate: float | None, limit: float) -> float | None:
-    """Predicted response time at ``rate`` (ms); None at or beyond saturation."""
+    """Predicted response time at ``rate`` (s); None at or beyond saturation."""
     if rate is None or rate <= 0 or rate >= limit:
         return None
     try:
-        return (base + residence(views, rate)) * 1e3
+        return base + residence(views, rate)
     except UnstableSystem:
         return None
 

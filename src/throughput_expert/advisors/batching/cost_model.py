@@ -1,21 +1,21 @@
 """Where the batching cost model T(b) = c0 + c1·b comes from, in order of trust: a trial against
 the real database (one fit per method), measurements, explicit flags, or the single-item latency
-split by the operation's default share (``data/batching.yaml``, listed under assumptions)."""
+split by the operation's default share (``advisors/data/batching.yaml``, listed under
+assumptions)."""
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from throughput_expert.advisors.batching.inputs import BatchingInputs
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import FitError, InputError, Parameter
 from throughput_expert.laws.batching import CostFit, fit_cost_model
+from throughput_expert.model.analysis.batching import CostFitRecord, CostModelRecord
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.trials import BatchTrial
-
-if TYPE_CHECKING:
-    from throughput_expert.advisors.batching import BatchingInputs
 
 __all__ = ["CostModel", "cost_models"]
 
@@ -29,25 +29,18 @@ class CostModel:
     fit: CostFit | None = None
     cheaper_method: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "c0_ms": self.c0 * 1e3,
-            "c1_ms": self.c1 * 1e3,
-            "source": self.source,
-        }
+    def record(self) -> CostModelRecord:
+        """The model as ``analysis.cost_model``."""
+        fit = None
         if self.fit is not None:
-            out["fit"] = {
-                "points": self.fit.points,
-                "r_squared": self.fit.r_squared,
-                "residual_std_error_ms": (
-                    self.fit.residual_std_error_s * 1e3
-                    if self.fit.residual_std_error_s is not None
-                    else None
-                ),
-                "residuals_ms": [r * 1e3 for r in self.fit.residuals_s],
-                "note": self.fit.note,
-            }
-        return out
+            fit = CostFitRecord(
+                points=self.fit.points,
+                r_squared=self.fit.r_squared,
+                residual_std_error=self.fit.residual_std_error_s,
+                residuals=tuple(float(r) for r in self.fit.residuals_s),
+                note=self.fit.note,
+            )
+        return CostModelRecord(c0=self.c0, c1=self.c1, source=self.source, fit=fit)
 
 
 def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[CostModel]:

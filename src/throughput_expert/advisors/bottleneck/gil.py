@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
+from throughput_expert.advisors.bottleneck.profile_stats import (
+    FunctionKey,
+    ProfileStats,
+    function_name,
+)
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.profile_stats import FunctionKey, ProfileStats, function_name
 from throughput_expert.errors import InputError
+from throughput_expert.model.analysis.bottleneck import GIL_LAW, GilFunction, GilRecord
 from throughput_expert.model.profile import Profile
 from throughput_expert.model.units import fmt_pct
 
@@ -28,18 +32,16 @@ class GilEstimate:
     by_category: dict[str, float]
     components: dict[str, dict[FunctionKey, float]]
     waiting_weight: float
-    per_function: list[dict[str, Any]]
+    per_function: tuple[GilFunction, ...]
     scale: float
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "law": "GIL wait ≈ 1 − gil samples / idle samples, per function (rates)",
-            "gil_recording_scale": self.scale,
-            "waiting_share_pct": self.waiting_weight
-            * 100
-            / max(sum(self.by_category.values()), 1e-300),
-            "functions": self.per_function,
-        }
+    def record(self) -> GilRecord:
+        return GilRecord(
+            law=GIL_LAW,
+            gil_recording_scale=self.scale,
+            waiting_share=self.waiting_weight / max(sum(self.by_category.values()), 1e-300),
+            functions=self.per_function,
+        )
 
 
 def gil_estimate(
@@ -50,7 +52,8 @@ def gil_estimate(
     held = _self_by_function(gil) if gil is not None else {}
     scale = _scale(idle, gil, ledger)
     by_category = dict(stats.by_category)
-    rows, moved, blocked = [], 0.0, 0.0
+    rows: list[GilFunction] = []
+    moved, blocked = 0.0, 0.0
     components: dict[str, dict[FunctionKey, float]] = {}
     for key, idle_weight in sorted(stats.self_by_function.items(), key=lambda kv: -kv[1]):
         cats = stats.leaf_categories.get(key, {})
@@ -64,16 +67,16 @@ def gil_estimate(
         components.setdefault(to, {})[key] = waiting
         moved, blocked = (moved + waiting, blocked) if to == "gil" else (moved, blocked + waiting)
         rows.append(
-            {
-                "function": function_name(key),
-                "idle_samples": idle_weight,
-                "gil_samples": held.get(key, 0.0),
-                "gil_held_pct": ratio * 100,
-                "read_as": "blocked in a C call" if to == "blocked" else "GIL wait",
-            }
+            GilFunction(
+                function=function_name(key),
+                idle_samples=idle_weight,
+                gil_samples=held.get(key, 0.0),
+                gil_held=ratio,
+                read_as="blocked in a C call" if to == "blocked" else "GIL wait",
+            )
         )
     _explain(stats, gil, scale, moved, blocked, blocked_ratio, ledger)
-    return GilEstimate(by_category, components, moved, rows[:15], scale)
+    return GilEstimate(by_category, components, moved, tuple(rows[:15]), scale)
 
 
 def _explain(

@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView, Signal, bottleneck_type
 from throughput_expert.model import BottleneckType, Resource, ServiceMetrics
+from throughput_expert.model.analysis.analyze import BottleneckVerdict, SaturationSignal
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_pct
 
@@ -33,24 +33,22 @@ class Verdict:
     evidence_ids: tuple[str, ...]
     signals: tuple[Signal, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "resource": self.resource,
-            "component": self.component,
-            "saturated": self.saturated,
-            "reason": self.reason,
-            "signals": [
-                {
-                    "signal": s.name,
-                    "value": s.value,
-                    "threshold": s.threshold,
-                    "resource": s.resource,
-                }
+    def record(self) -> BottleneckVerdict:
+        """``analysis.bottleneck``."""
+        return BottleneckVerdict(
+            type=self.type,
+            resource=self.resource,
+            component=self.component,
+            saturated=self.saturated,
+            reason=self.reason,
+            signals=tuple(
+                SaturationSignal(
+                    signal=s.name, value=s.value, threshold=s.threshold, resource=s.resource
+                )
                 for s in self.signals
-            ],
-            "evidence_ids": list(self.evidence_ids),
-        }
+            ),
+            evidence_ids=self.evidence_ids,
+        )
 
 
 def judge(

@@ -12,18 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from throughput_expert.advisors.gil import gil_estimate
-from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.profile_stats import (
+from throughput_expert.advisors.bottleneck.gil import gil_estimate
+from throughput_expert.advisors.bottleneck.profile_stats import (
     FunctionKey,
     ProfileStats,
     function_name,
     hot_paths,
     profile_stats,
 )
+from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, bottleneck_type, headroom
 from throughput_expert.laws.amdahl import amdahl_improvement_pct
-from throughput_expert.model import Recommendation, Report, ServiceMetrics
+from throughput_expert.model import BottleneckType, Recommendation, Report, ServiceMetrics
+from throughput_expert.model.analysis.bottleneck import (
+    Bottleneck,
+    BottleneckAnalysis,
+    CategoryShare,
+    FunctionShare,
+    ProfileInfo,
+    ThreadShare,
+)
 from throughput_expert.model.profile import Profile
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_pct
@@ -39,16 +47,6 @@ class FindBottleneckInputs:
     gil_profile: Profile | None = None
     metrics: ServiceMetrics | None = None
     threads: bool = False
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    type: str | None
-    category: str | None
-    component: str | None
-    share: float
-    reason: str
-    evidence_ids: tuple[str, ...]
 
 
 def advise(inputs: FindBottleneckInputs, settings: Settings) -> Report:
@@ -69,20 +67,17 @@ def advise(inputs: FindBottleneckInputs, settings: Settings) -> Report:
         h = headroom(m, m.throughput_rps, settings, ledger)
         verdict = _combine(verdict, h, by_category, active, settings, ledger)
     recs = _recommendations(by_category, active, settings, ledger)
-    analysis: dict[str, Any] = {
-        "profile": _profile_json(p),
-        "bottleneck": _verdict_json(verdict),
-        "categories": _categories(stats, by_category, components, active, settings),
-        "functions": _functions(stats),
-        "hot_paths": hot_paths(p, stats),
-        "on_cpu_pct": _on_cpu(by_category, stats.total, settings) if p.idle_included else None,
-    }
-    if gil is not None:
-        analysis["gil"] = gil.to_json()
-    if inputs.threads:
-        analysis["threads"] = _threads(p, stats, settings)
-    if h is not None:
-        analysis["utilization_pct"] = {v.resource: v.utilization * 100 for v in h.views}
+    analysis = BottleneckAnalysis(
+        profile=_profile_info(p),
+        bottleneck=verdict,
+        categories=_categories(stats, by_category, components, active, settings),
+        functions=_functions(stats),
+        hot_paths=hot_paths(p, stats),
+        on_cpu=_on_cpu(by_category, stats.total, settings) if p.idle_included else None,
+        gil=gil.record() if gil is not None else None,
+        threads=_threads(p, stats, settings) if inputs.threads else None,
+        utilization={v.resource: v.utilization for v in h.views} if h is not None else None,
+    )
     return Report(
         command="find-bottleneck",
         summary=_summary(verdict, recs),
@@ -115,11 +110,11 @@ def _profile_verdict(
     active: float,
     settings: Settings,
     ledger: Ledger,
-) -> _Verdict:
+) -> Bottleneck:
     candidates = {c: w for c, w in by_category.items() if _counts(c, settings) and w > 0}
     if active <= 0 or not candidates:
         why = "no CPU bottleneck in this profile: it is empty or only idle"
-        return _Verdict(None, None, None, 0.0, why, ())
+        return Bottleneck(None, None, None, 0.0, why, ())
     top = max(candidates, key=lambda c: candidates[c])
     share = candidates[top] / active
     moved = components.get(top, {})
@@ -138,7 +133,9 @@ def _profile_verdict(
         },
         {"share": share, "component": component},
     )
-    kind = settings.categories[top].bottleneck if top in settings.categories else "cpu"
+    kind: BottleneckType | None = (
+        settings.categories[top].bottleneck if top in settings.categories else "cpu"
+    )
     if p.measures in ("mutex-delay", "block-delay", "contentions"):
         kind = "contention"
     elif p.measures == "alloc":
@@ -152,17 +149,17 @@ def _profile_verdict(
             "caller's line, which reads as compute; add gil_profile (a --gil recording of the "
             "same run) or record with --native to tell them apart",
         )
-    return _Verdict(kind, top, component, share, reason, (eid,))
+    return Bottleneck(kind, top, component, share, reason, (eid,))
 
 
 def _combine(
-    v: _Verdict,
+    v: Bottleneck,
     h: Headroom,
     by_category: dict[str, float],
     active: float,
     settings: Settings,
     ledger: Ledger,
-) -> _Verdict:
+) -> Bottleneck:
     hot = [x for x in h.views if x.scales_with_rate and _is_hot(x, h)]
     if hot:
         top = max(hot, key=lambda x: x.utilization / x.target)
@@ -176,7 +173,7 @@ def _combine(
             {"type": kind},
         )
         reason = f"{top.resource} is saturated on the host; the profile's top work: {v.reason}"
-        return _Verdict(kind, v.category, v.component, v.share, reason, (*v.evidence_ids, eid))
+        return Bottleneck(kind, v.category, v.component, v.share, reason, (*v.evidence_ids, eid))
     cpu = h.view("cpu")
     busy = settings.thresholds.get("busy_utilization", 0.5)
     if v.type == "cpu" and cpu is not None and cpu.utilization < busy:
@@ -190,13 +187,13 @@ def _is_hot(view: Any, h: Headroom) -> bool:
 
 
 def _idle_cpu(
-    v: _Verdict,
+    v: Bottleneck,
     cpu: float,
     by_category: dict[str, float],
     active: float,
     settings: Settings,
     ledger: Ledger,
-) -> _Verdict:
+) -> Bottleneck:
     waits = {
         c: w
         for c, w in by_category.items()
@@ -216,7 +213,7 @@ def _idle_cpu(
             f"{v.reason}; but the host CPU is {fmt_pct(cpu)} busy: throughput is limited "
             "by concurrency (too few threads or processes), not by CPU"
         )
-        return _Verdict(
+        return Bottleneck(
             "contention", v.category, v.component, v.share, reason, (*v.evidence_ids, eid)
         )
     kind = settings.categories[top].bottleneck
@@ -224,7 +221,7 @@ def _idle_cpu(
         f"the host CPU is {fmt_pct(cpu)} busy and {fmt_pct(waits[top] / active)} of the "
         f"profile is {settings.categories[top].label}"
     )
-    return _Verdict(kind, top, v.component, waits[top] / active, reason, (*v.evidence_ids, eid))
+    return Bottleneck(kind, top, v.component, waits[top] / active, reason, (*v.evidence_ids, eid))
 
 
 def _recommendations(
@@ -284,42 +281,40 @@ def _categories(
     components: dict[str, dict[FunctionKey, float]],
     active: float,
     settings: Settings,
-) -> list[dict[str, Any]]:
+) -> tuple[CategoryShare, ...]:
     rows = []
     for name in sorted(by_category, key=lambda c: -by_category[c]):
         cat = settings.categories.get(name)
         moved = components.get(name, {})
         top = max(moved, key=lambda k: moved[k]) if moved else stats.top_function(name)
         rows.append(
-            {
-                "category": name,
-                "label": cat.label if cat else name,
-                "share_pct": stats.share(by_category[name]) * 100,
-                "share_of_active_pct": (
-                    by_category[name] / active * 100
-                    if active > 0 and _counts(name, settings)
-                    else None
+            CategoryShare(
+                category=name,
+                label=cat.label if cat else name,
+                share=stats.share(by_category[name]),
+                share_of_active=(
+                    by_category[name] / active if active > 0 and _counts(name, settings) else None
                 ),
-                "waiting": cat.waiting if cat else False,
-                "bottleneck_type": cat.bottleneck if cat else "cpu",
-                "top_function": function_name(top) if top else None,
-            }
+                waiting=cat.waiting if cat else False,
+                bottleneck_type=cat.bottleneck if cat else "cpu",
+                top_function=function_name(top) if top else None,
+            )
         )
-    return rows
+    return tuple(rows)
 
 
-def _functions(stats: ProfileStats, limit: int = 15) -> list[dict[str, Any]]:
+def _functions(stats: ProfileStats, limit: int = 15) -> tuple[FunctionShare, ...]:
     top = sorted(stats.self_by_function, key=lambda k: -stats.self_by_function[k])[:limit]
-    return [
-        {
-            "function": function_name(k),
-            "name": k[0],
-            "file": k[1],
-            "self_pct": stats.share(stats.self_by_function[k]) * 100,
-            "total_pct": stats.share(stats.total_by_function.get(k, 0.0)) * 100,
-        }
+    return tuple(
+        FunctionShare(
+            function=function_name(k),
+            name=k[0],
+            file=k[1],
+            self_share=stats.share(stats.self_by_function[k]),
+            total_share=stats.share(stats.total_by_function.get(k, 0.0)),
+        )
         for k in top
-    ]
+    )
 
 
 def _on_cpu(by_category: dict[str, float], total: float, settings: Settings) -> float | None:
@@ -330,52 +325,41 @@ def _on_cpu(by_category: dict[str, float], total: float, settings: Settings) -> 
         for c, w in by_category.items()
         if c in settings.categories and settings.categories[c].waiting
     )
-    return (1 - waiting / total) * 100
+    return 1 - waiting / total
 
 
-def _threads(p: Profile, stats: ProfileStats, settings: Settings) -> list[dict[str, Any]]:
+def _threads(p: Profile, stats: ProfileStats, settings: Settings) -> tuple[ThreadShare, ...]:
     rows = []
     for thread, cats in stats.by_thread.items():
         weight = sum(cats.values())
         busy = {c: w for c, w in cats.items() if _counts(c, settings)}
         rows.append(
-            {
-                "thread": thread,
-                "name": p.thread_names.get(thread or "", "") if thread else "",
-                "share_pct": stats.share(weight) * 100,
-                "top_category": max(busy, key=lambda c: busy[c]) if busy else "sleep_idle",
-                "on_cpu_pct": _on_cpu(cats, weight, settings),
-            }
+            ThreadShare(
+                thread=thread,
+                name=p.thread_names.get(thread or "", "") if thread else "",
+                share=stats.share(weight),
+                top_category=max(busy, key=lambda c: busy[c]) if busy else "sleep_idle",
+                on_cpu=_on_cpu(cats, weight, settings),
+            )
         )
-    return sorted(rows, key=lambda r: -r["share_pct"])
+    return tuple(sorted(rows, key=lambda r: -r.share))
 
 
-def _profile_json(p: Profile) -> dict[str, Any]:
-    return {
-        "format": p.format,
-        "exporter": p.exporter,
-        "measures": p.measures,
-        "unit": p.unit,
-        "total": p.total(),
-        "stacks": len(p.stacks),
-        "idle_included": p.idle_included,
-        "duration_s": p.duration_s,
-        "notes": list(p.notes),
-    }
+def _profile_info(p: Profile) -> ProfileInfo:
+    return ProfileInfo(
+        format=p.format,
+        exporter=p.exporter,
+        measures=p.measures,
+        unit=p.unit,
+        total=p.total(),
+        stacks=len(p.stacks),
+        idle_included=p.idle_included,
+        duration=p.duration_s,
+        notes=tuple(p.notes),
+    )
 
 
-def _verdict_json(v: _Verdict) -> dict[str, Any]:
-    return {
-        "type": v.type,
-        "category": v.category,
-        "component": v.component,
-        "share_pct": v.share * 100,
-        "reason": v.reason,
-        "evidence_ids": list(v.evidence_ids),
-    }
-
-
-def _summary(v: _Verdict, recs: list[tuple[Recommendation, str]]) -> str:
+def _summary(v: Bottleneck, recs: list[tuple[Recommendation, str]]) -> str:
     if v.type is None:
         return "No CPU bottleneck in this profile: it is empty or only idle."
     text = f"Bottleneck: {v.type} — {v.reason}"

@@ -1,21 +1,24 @@
-"""``design-batching``: the smallest batch that meets a target rate within a latency budget.
+"""The advisor of ``design-batching``: the smallest batch that meets a target rate within a
+latency budget.
 
-Cost model T(b) = c0 + c1·b (``laws.batching``), from, in order of trust: a real trial
-(``--measure``: one fit per method), measurements (``--measurements``), explicit flags, or the
-current single-item latency split by the operation's default share (``data/batching.yaml``).
-With ``k`` batches in flight X(b) = k·b / T(b), so no batch size passes k / c1.
+Cost model T(b) = c0 + c1·b (``laws.batching``), from, in order of trust (``cost_model``): a
+real trial (``--measure``: one fit per method), measurements (``--measurements``), explicit
+flags, or the current single-item latency split by the operation's default share
+(``advisors/data/batching.yaml``). With ``k`` batches in flight X(b) = k·b / T(b), so no batch
+size passes k / c1.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from throughput_expert.advisors.batching_model import CostModel, cost_models
+from throughput_expert.advisors.batching.cost_model import CostModel, cost_models
+from throughput_expert.advisors.batching.inputs import BatchingInputs
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.batching import (
@@ -26,28 +29,17 @@ from throughput_expert.laws.batching import (
     throughput_limit,
 )
 from throughput_expert.model import Recommendation, Report, Series
+from throughput_expert.model.analysis.batching import (
+    AddedLatencyRecord,
+    BatchingAnalysis,
+    MethodRow,
+)
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.trials import BatchTrials
 from throughput_expert.model.units import fmt_count, fmt_duration
 
-__all__ = ["BatchingInputs", "advise"]
+__all__ = ["advise"]
 
 _MAX_CONCURRENCY = 1024
-
-
-@dataclass(frozen=True)
-class BatchingInputs:
-    operation: str
-    target_rps: float
-    current_latency_s: float | None = None
-    fixed_overhead_s: float | None = None
-    per_item_s: float | None = None
-    max_latency_s: float | None = None
-    arrival_rps: float | None = None
-    concurrency: int = 1
-    measurements: tuple[tuple[float, float], ...] | None = None
-    measurements_source: str | None = None
-    trials: BatchTrials | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +137,7 @@ def _rank(d: Design) -> tuple[int, int, float]:
 
 def _analysis(
     i: BatchingInputs, d: Design, designs: list[Design], rate: float, ledger: Ledger
-) -> dict[str, Any]:
+) -> BatchingAnalysis:
     m = d.model
     current = _current(i, m, ledger)
     limit = throughput_limit(m.c1, i.concurrency)
@@ -156,20 +148,22 @@ def _analysis(
         {"c1_ms": m.c1 * 1e3, "concurrency": i.concurrency},
         {"limit_rps": limit},
     )
-    out: dict[str, Any] = {
-        "operation": i.operation,
-        "method": m.method,
-        "target_rps": i.target_rps,
-        "concurrency": d.concurrency,
-        "feasible": d.feasible,
-        "why": d.why,
-        "limit_rps": limit,
-        "current_throughput_rps": current,
-        "cost_model": m.to_json(),
-        "methods": [_method_row(x, i) for x in designs] if len(designs) > 1 else None,
-    }
+    common = BatchingAnalysis(
+        operation=i.operation,
+        method=m.method,
+        target=i.target_rps,
+        concurrency=d.concurrency,
+        feasible=d.feasible,
+        why=d.why,
+        limit=limit,
+        current_throughput=current,
+        cost_model=m.record(),
+        methods=tuple(_method_row(x, i) for x in designs) if len(designs) > 1 else None,
+        batch_size=None,
+        what_else=_what_else(i, m),
+    )
     if d.batch_size is None:
-        return out | {"batch_size": None, "what_else": _what_else(i, m)}
+        return common
     b, k = d.batch_size, d.concurrency
     lat = added_latency(b, rate, m.c0, m.c1)
     expected = batch_throughput(b, m.c0, m.c1, k)
@@ -188,14 +182,15 @@ def _analysis(
         {"batch_size": b, "arrival_rps": rate},
         {"p50_ms": lat.p50_s * 1e3, "max_ms": lat.max_s * 1e3},
     )
-    return out | {
-        "batch_size": b,
-        "flush_interval_ms": fill_time(b, rate) * 1e3,
-        "expected_throughput_rps": expected,
-        "added_latency_ms": {"p50": lat.p50_s * 1e3, "max": lat.max_s * 1e3},
-        "gain_vs_current": expected / current,
-        "what_else": _what_else(i, m) if not d.feasible else [],
-    }
+    return replace(
+        common,
+        batch_size=b,
+        flush_interval=fill_time(b, rate),
+        expected_throughput=expected,
+        added_latency=AddedLatencyRecord(p50=lat.p50_s, max=lat.max_s),
+        gain_vs_current=expected / current,
+        what_else=common.what_else if not d.feasible else (),
+    )
 
 
 def _current(i: BatchingInputs, m: CostModel, ledger: Ledger) -> float:
@@ -218,20 +213,20 @@ def _current(i: BatchingInputs, m: CostModel, ledger: Ledger) -> float:
     return batch_throughput(1, m.c0, m.c1, i.concurrency)
 
 
-def _method_row(d: Design, i: BatchingInputs) -> dict[str, Any]:
+def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
     m = d.model
-    return {
-        "method": m.method,
-        "c0_ms": m.c0 * 1e3,
-        "c1_ms": m.c1 * 1e3,
-        "batch_size": d.batch_size,
-        "concurrency": d.concurrency,
-        "feasible": d.feasible,
-        "limit_rps": throughput_limit(m.c1, i.concurrency),
-    }
+    return MethodRow(
+        method=m.method or "",
+        c0=m.c0,
+        c1=m.c1,
+        batch_size=d.batch_size,
+        concurrency=d.concurrency,
+        feasible=d.feasible,
+        limit=throughput_limit(m.c1, i.concurrency),
+    )
 
 
-def _what_else(i: BatchingInputs, m: CostModel) -> list[str]:
+def _what_else(i: BatchingInputs, m: CostModel) -> tuple[str, ...]:
     needed = math.floor(i.target_rps * m.c1 * (1 + 1e-9)) + 1  # k > X·c1, rounding aside
     out = [
         f"more in flight: at least {needed} concurrent batches (k > X·c1 = "
@@ -240,31 +235,31 @@ def _what_else(i: BatchingInputs, m: CostModel) -> list[str]:
     if m.cheaper_method:
         out.append(f"a cheaper method per item: {m.cheaper_method}")
     out.append("partition the work so several writers (or instances) share the target")
-    return out
+    return tuple(out)
 
 
 def _recommendations(
-    i: BatchingInputs, d: Design, designs: list[Design], a: dict[str, Any], settings: Settings
+    i: BatchingInputs, d: Design, designs: list[Design], a: BatchingAnalysis, settings: Settings
 ) -> tuple[Recommendation, ...]:
     m = d.model
     if d.batch_size is None:
-        text = "; ".join(a["what_else"])
+        text = "; ".join(a.what_else)
         return (
             Recommendation(
                 "Batching alone cannot reach the target",
                 None,
                 "medium",
                 "medium",
-                f"{a['why']}. What else is needed: {text}.",
+                f"{a.why}. What else is needed: {text}.",
                 ("batch-limit",),
             ),
         )
     how = f" using {m.method}" if m.method else ""
-    linger = a["flush_interval_ms"]
+    assert a.flush_interval is not None and a.gain_vs_current is not None
     rationale = (
-        f"Flush every {d.batch_size} items or after {linger:.3g} ms, whichever comes "
-        f"first, with {d.concurrency} batch(es) in flight: "
-        f"{fmt_count(a['expected_throughput_rps'])} rps, {a['gain_vs_current']:.3g}× "
+        f"Flush every {d.batch_size} items or after {a.flush_interval * 1e3:.3g} ms, whichever "
+        f"comes first, with {d.concurrency} batch(es) in flight: "
+        f"{fmt_count(a.expected_throughput)} rps, {a.gain_vs_current:.3g}× "
         f"today's single-item rate."
     )
     if d.why:
@@ -272,7 +267,7 @@ def _recommendations(
     recs = [
         Recommendation(
             f"Batch {d.batch_size} items per call{how}",
-            (a["gain_vs_current"] - 1) * 100,
+            (a.gain_vs_current - 1) * 100,
             "low",
             "low",
             rationale,
@@ -307,25 +302,26 @@ def _series(d: Design, rate: float) -> dict[str, Series]:
     }
 
 
-def _summary(i: BatchingInputs, d: Design, a: dict[str, Any]) -> str:
+def _summary(i: BatchingInputs, d: Design, a: BatchingAnalysis) -> str:
     if d.batch_size is None:
         return (
             f"Batching alone cannot reach {fmt_count(i.target_rps)} rps: at most "
-            f"{fmt_count(a['limit_rps'])} rps with {i.concurrency} in flight; "
-            f"{a['what_else'][0]}."
+            f"{fmt_count(a.limit)} rps with {i.concurrency} in flight; "
+            f"{a.what_else[0]}."
         )
     how = f" with {d.model.method}" if d.model.method else ""
     prefix = "B"
     if not d.feasible:
         prefix = (
             f"With {i.concurrency} in flight batching cannot reach {fmt_count(i.target_rps)} "
-            f"rps (at most {fmt_count(a['limit_rps'])}: k / c1); b"
+            f"rps (at most {fmt_count(a.limit)}: k / c1); b"
         )
+    assert a.flush_interval is not None and a.added_latency is not None
     return prefix + (
-        f"atch {d.batch_size} items{how} (flush after {a['flush_interval_ms']:.3g} ms), "
-        f"{d.concurrency} in flight: {fmt_count(a['expected_throughput_rps'])} rps, "
-        f"{a['gain_vs_current']:.3g}× today, adding at most "
-        f"{a['added_latency_ms']['max']:.3g} ms."
+        f"atch {d.batch_size} items{how} (flush after {a.flush_interval * 1e3:.3g} ms), "
+        f"{d.concurrency} in flight: {fmt_count(a.expected_throughput)} rps, "
+        f"{a.gain_vs_current:.3g}× today, adding at most "
+        f"{a.added_latency.max * 1e3:.3g} ms."
     )
 
 

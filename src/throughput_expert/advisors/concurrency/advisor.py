@@ -14,89 +14,30 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from throughput_expert.advisors.concurrency_queue import erlang_pool, queue_bound
-from throughput_expert.advisors.concurrency_recs import recommendations
+from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs, Plan
+from throughput_expert.advisors.concurrency.queue import erlang_pool, pool_load, queue_bound
+from throughput_expert.advisors.concurrency.recs import recommendations
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import Report, Series
+from throughput_expert.model.analysis.concurrency import (
+    AsyncAdvice,
+    ConcurrencyAnalysis,
+    ErlangPool,
+    Expected,
+    Pool,
+    Workload,
+)
 from throughput_expert.model.quantity import check_count
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.sweep import Sweep
-from throughput_expert.model.units import fmt_count, fmt_duration
+from throughput_expert.model.units import fmt_count
 
-__all__ = ["ConcurrencyInputs", "LatencySlo", "Plan", "Pool", "advise"]
-
-WorkloadType = Literal["cpu", "io", "mixed"]
-
-
-@dataclass(frozen=True)
-class LatencySlo:
-    """A response-time objective: the mean (``quantile`` None) or a percentile."""
-
-    seconds: float
-    quantile: float | None = None
-
-    def describe(self) -> str:
-        which = "mean" if self.quantile is None else f"p{self.quantile * 100:g}"
-        return f"{which} ≤ {fmt_duration(self.seconds)}"
-
-
-@dataclass(frozen=True)
-class ConcurrencyInputs:
-    workload_type: WorkloadType
-    current_threads: int
-    cores: int
-    cores_source: str = Parameter("cpu_cores")
-    wait_s: float | None = None
-    compute_s: float | None = None
-    target_rps: float | None = None
-    arrival_rps: float | None = None
-    slo: LatencySlo | None = None
-    runtime: str | None = None
-    sweep: Sweep | None = None
-
-
-@dataclass(frozen=True)
-class Pool:
-    pool: Literal["cpu", "io", "shared"]
-    threads: int
-    current_threads: int
-    kind: str
-    formula: str
-    evidence_ids: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pool": self.pool,
-            "threads": self.threads,
-            "current_threads": self.current_threads,
-            "kind": self.kind,
-            "formula": self.formula,
-            "evidence_ids": list(self.evidence_ids),
-        }
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the advisor worked out, handed to the recommendation writer."""
-
-    inputs: ConcurrencyInputs
-    pools: tuple[Pool, ...]
-    cpu_ceiling_rps: float | None
-    needed_for_target: int | None
-    io_threads: int | None
-    gil: bool
-    expected: dict[str, Any]
-    erlang: dict[str, Any] | None
-    queue: dict[str, Any] | None
-    async_advice: dict[str, Any] | None
-    usl: dict[str, Any] | None
+__all__ = ["advise"]
 
 
 def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
@@ -212,7 +153,7 @@ def _littles_need(i: ConcurrencyInputs, ledger: Ledger) -> int | None:
 def _io_threads(
     i: ConcurrencyInputs,
     needed: int | None,
-    erlang: dict[str, Any] | None,
+    erlang: ErlangPool | None,
     cfg: dict[str, Any],
     ledger: Ledger,
 ) -> int | None:
@@ -236,8 +177,8 @@ def _io_threads(
         {"cores": i.cores, "wait_over_compute": ratio},
         {"threads": seed},
     )
-    if erlang is not None and erlang.get("threads"):
-        return int(erlang["threads"])
+    if erlang is not None and erlang.threads:
+        return erlang.threads
     return needed if needed is not None else seed
 
 
@@ -296,7 +237,7 @@ def _capacity(i: ConcurrencyInputs, threads: int, ceiling: float | None) -> floa
 
 def _expected(
     i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None, ledger: Ledger
-) -> dict[str, Any]:
+) -> Expected:
     recommended = max(p.threads for p in pools if p.pool != "cpu" or len(pools) == 1)
     now, then = _capacity(i, i.current_threads, ceiling), _capacity(i, recommended, ceiling)
     if now is not None and then is not None:
@@ -311,29 +252,15 @@ def _expected(
             },
             {"current_rps": now, "recommended_rps": then},
         )
-    return {
-        "current": {
-            "threads": i.current_threads,
-            "max_throughput_rps": now,
-            **_latency_at(i, i.current_threads),
-        },
-        "recommended": {
-            "threads": recommended,
-            "max_throughput_rps": then,
-            **_latency_at(i, recommended),
-        },
-    }
-
-
-def _latency_at(i: ConcurrencyInputs, threads: int) -> dict[str, Any]:
-    from throughput_expert.advisors.concurrency_queue import pool_latency
-
-    return pool_latency(i, threads)
+    return Expected(
+        current=pool_load(i, i.current_threads, now),
+        recommended=pool_load(i, recommended, then),
+    )
 
 
 def _async(
     i: ConcurrencyInputs, pools: tuple[Pool, ...], cfg: dict[str, Any]
-) -> dict[str, Any] | None:
+) -> AsyncAdvice | None:
     ratio, limit = _ratio(i), float(cfg.get("async_wait_compute_ratio", 10))
     biggest = max(p.threads for p in pools)
     size_limit = int(cfg.get("async_pool_threshold", 200))
@@ -347,7 +274,7 @@ def _async(
         )
     if not reasons or i.workload_type == "cpu":
         return None
-    return {"recommended": True, "why": reasons}
+    return AsyncAdvice(recommended=True, why=tuple(reasons))
 
 
 def _throughput_series(
@@ -362,34 +289,34 @@ def _throughput_series(
     return {"throughput_vs_threads": Series("threads", "max throughput (rps)", points)}
 
 
-def _analysis(p: Plan) -> dict[str, Any]:
+def _analysis(p: Plan) -> ConcurrencyAnalysis:
     i = p.inputs
-    return {
-        "pools": [pool.to_json() for pool in p.pools],
-        "expected": p.expected,
-        "workload": {
-            "type": i.workload_type,
-            "cores": i.cores,
-            "cores_source": i.cores_source,
-            "wait_ms": i.wait_s * 1e3 if i.wait_s is not None else None,
-            "compute_ms": i.compute_s * 1e3 if i.compute_s is not None else None,
-            "wait_over_compute": _ratio(i),
-            "runtime": i.runtime,
-            "gil": p.gil,
-        },
-        "cpu_ceiling_rps": p.cpu_ceiling_rps,
-        "target_rps": i.target_rps,
-        "threads_for_target": p.needed_for_target,
-        "target_reachable": (
+    return ConcurrencyAnalysis(
+        pools=p.pools,
+        expected=p.expected,
+        workload=Workload(
+            type=i.workload_type,
+            cores=i.cores,
+            cores_source=str(i.cores_source),
+            wait=i.wait_s,
+            compute=i.compute_s,
+            wait_over_compute=_ratio(i),
+            runtime=i.runtime,
+            gil=p.gil,
+        ),
+        cpu_ceiling=p.cpu_ceiling_rps,
+        target=i.target_rps,
+        threads_for_target=p.needed_for_target,
+        target_reachable=(
             None
             if i.target_rps is None or p.cpu_ceiling_rps is None
             else i.target_rps <= p.cpu_ceiling_rps
         ),
-        "erlang": p.erlang,
-        "queue": p.queue,
-        "async": p.async_advice,
-        "usl": p.usl,
-    }
+        erlang=p.erlang,
+        queue=p.queue,
+        async_=p.async_advice,
+        usl=p.usl,
+    )
 
 
 def _summary(p: Plan, recs: tuple[Any, ...]) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from throughput_expert.model.analysis.bottleneck import HotPath
 from throughput_expert.model.profile import Frame, Profile
 from throughput_expert.model.settings import Rule, Settings
 
-__all__ = ["FunctionKey", "ProfileStats", "function_name", "profile_stats"]
+__all__ = ["FunctionKey", "ProfileStats", "function_name", "hot_paths", "profile_stats"]
 
 DEFAULT_CATEGORY = "compute"
 FunctionKey = tuple[str, str | None]  # (name, file): lines of one function aggregate together
@@ -121,7 +121,7 @@ def _stack_category(
 
 def hot_paths(
     profile: Profile, stats: ProfileStats, limit: int = 10, depth: int = 8
-) -> list[dict[str, Any]]:
+) -> tuple[HotPath, ...]:
     """The heaviest stacks (threads merged), the last ``depth`` frames of each."""
     merged: dict[tuple[int, ...], float] = defaultdict(float)
     category: dict[tuple[int, ...], str] = {}
@@ -131,14 +131,14 @@ def hot_paths(
         merged[stack] += weight
         category[stack] = cat
     top = sorted(merged, key=lambda s: merged[s], reverse=True)[:limit]
-    return [
-        {
-            "path": _path(profile, stack, depth),
-            "share_pct": stats.share(merged[stack]) * 100,
-            "category": category[stack],
-        }
+    return tuple(
+        HotPath(
+            path=_path(profile, stack, depth),
+            share=stats.share(merged[stack]),
+            category=category[stack],
+        )
         for stack in top
-    ]
+    )
 
 
 def _path(profile: Profile, stack: tuple[int, ...], depth: int) -> str:

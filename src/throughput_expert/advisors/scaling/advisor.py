@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.scaling_parts import (
+from throughput_expert.advisors.scaling.parts import (
     Capacity,
     Scaled,
     autoscaling,
@@ -24,10 +23,18 @@ from throughput_expert.advisors.scaling_parts import (
     instances_needed,
     strategy,
 )
-from throughput_expert.advisors.scaling_recs import recommendations, summary
+from throughput_expert.advisors.scaling.recs import recommendations, summary
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import Report, Series
+from throughput_expert.model.analysis.common import Finding
+from throughput_expert.model.analysis.scaling import (
+    ComponentRecord,
+    SaturationStep,
+    ScalingAnalysis,
+    ScalingTotals,
+    UslCoefficients,
+)
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep
@@ -51,7 +58,7 @@ class ComponentPlan:
     capacity: Capacity | None
     scaled: Scaled | None
     usl: tuple[float, float] | None
-    data: dict[str, Any]
+    record: ComponentRecord
 
     @property
     def saturates_at(self) -> float | None:
@@ -75,22 +82,23 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
         _plan(c, fan[c.name], arch, target, inputs.sweeps, settings, ledger)
         for c in arch.components
     ]
-    _queues(plans, ledger)
-    order = _saturation_order(plans, arch, target)
+    plans = _queues(plans, ledger)
+    order = _saturation_order(plans, target)
     totals = _totals(plans, order)
     recs, steps = recommendations(plans, totals, arch, target)
+    analysis = ScalingAnalysis(
+        system=arch.system,
+        entry_rate=arch.entry_rate_rps,
+        target=target,
+        components=tuple(p.record for p in plans),
+        saturation_order=order,
+        totals=totals,
+        findings=tuple(Finding(**f) for f in ledger.findings),
+    )
     return Report(
         command="scaling-plan",
-        summary=summary(plans, totals, order, arch, target),
-        analysis={
-            "system": arch.system,
-            "entry_rate_rps": arch.entry_rate_rps,
-            "target_rps": target,
-            "components": [p.data for p in plans],
-            "saturation_order": order,
-            "totals": totals,
-            "findings": ledger.findings,
-        },
+        summary=summary(plans, order, arch, target),
+        analysis=analysis,
         series=_series(plans, arch, target),
         recommendations=recs,
         implementation_plan=steps,
@@ -125,8 +133,8 @@ def _plan(
     scaled = None
     if cap is not None:
         scaled = instances_needed(c, cap.per_instance_rps, _scaled_demand(c, then), usl, ledger)
-    data = _data(c, fanout, now, then, cap, scaled, usl, s, ledger)
-    return ComponentPlan(c, fanout, now, then, cap, scaled, usl, data)
+    record = _record(c, fanout, now, then, cap, scaled, usl, s, ledger)
+    return ComponentPlan(c, fanout, now, then, cap, scaled, usl, record)
 
 
 def _scaled_demand(c: Component, demand: float) -> float:
@@ -137,7 +145,7 @@ def _scaled_demand(c: Component, demand: float) -> float:
     return demand
 
 
-def _data(
+def _record(
     c: Component,
     fanout: float,
     now: float,
@@ -147,41 +155,56 @@ def _data(
     usl: tuple[float, float] | None,
     s: Settings,
     ledger: Ledger,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": c.name,
-        "kind": c.kind,
-        "fanout": fanout,
-        "demand_now_rps": now,
-        "demand_at_target_rps": then,
-        "instances_now": c.instances,
-        "capacity_per_instance_rps": cap.per_instance_rps if cap else None,
-        "binding": cap.binding if cap else None,
-        "capacity_source": cap.source if cap else None,
-        "usl": {"sigma": usl[0], "kappa": usl[1]} if usl else None,
-    }
+) -> ComponentRecord:
+    out = ComponentRecord(
+        name=c.name,
+        kind=c.kind,
+        fanout=fanout,
+        demand_now=now,
+        demand_at_target=then,
+        instances_now=c.instances,
+        capacity_per_instance=cap.per_instance_rps if cap else None,
+        binding=cap.binding if cap else None,
+        capacity_source=cap.source if cap else None,
+        usl=UslCoefficients(sigma=usl[0], kappa=usl[1]) if usl else None,
+    )
     if c.kind != "queue" and cap is None:
-        out["why"] = "no utilization, capacity_per_instance or service_time: cannot be planned"
-        ledger.find(f"{c.name}: {out['why']}", {}, "left out of the plan")
-    if scaled is not None and cap is not None:
-        out |= {
-            "instances_needed": scaled.instances,
-            "feasible": scaled.feasible,
-            "why": scaled.why,
-            "capacity_at_plan_rps": scaled.capacity_rps,
-            "peak_instances": scaled.peak_instances,
-            "strategy": strategy(c, scaled),
-            "autoscaling": autoscaling(
-                c, cap, _min_replicas(c, cap, now), scaled.instances or c.max_instances, s
-            ),
-        }
-        out |= _store(c, then, cap)
-        if "read_replicas_needed" in out and scaled.feasible:
-            # a primary for the writes plus replicas for the reads
-            total = out["write_primaries_needed"] + out["read_replicas_needed"]
-            scaled = Scaled(total, True, None, scaled.capacity_rps)
-            out["instances_needed"] = total
-        out |= _cost(c, scaled)
+        why = "no utilization, capacity_per_instance or service_time: cannot be planned"
+        ledger.find(f"{c.name}: {why}", {}, "left out of the plan")
+        return replace(out, why=why)
+    if scaled is None or cap is None:
+        return out
+    needed = scaled.instances
+    store = _store(c, then, cap)
+    if store is not None and scaled.feasible:
+        # a primary for the writes plus replicas for the reads
+        needed = store.write_primaries_needed + store.read_replicas_needed
+    out = replace(
+        out,
+        instances_needed=needed,
+        feasible=scaled.feasible,
+        why=scaled.why,
+        capacity_at_plan=scaled.capacity_rps,
+        peak_instances=scaled.peak_instances,
+        strategy=strategy(c, scaled),
+        autoscaling=autoscaling(
+            c, cap, _min_replicas(c, cap, now), scaled.instances or c.max_instances, s
+        ),
+    )
+    if store is not None:
+        out = replace(
+            out,
+            reads_at_target=store.reads_at_target,
+            writes_at_target=store.writes_at_target,
+            write_primaries_needed=store.write_primaries_needed,
+            read_replicas_needed=store.read_replicas_needed,
+        )
+    if c.unit_cost is not None:
+        out = replace(
+            out,
+            cost_now=c.unit_cost * c.instances,
+            cost_at_target=c.unit_cost * needed if needed is not None else None,
+        )
     return out
 
 
@@ -189,47 +212,49 @@ def _min_replicas(c: Component, cap: Capacity, now: float) -> int:
     return max(1, math.ceil(now / cap.per_instance_rps - 1e-9))
 
 
-def _store(c: Component, then: float, cap: Capacity) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Store:
+    reads_at_target: float
+    writes_at_target: float
+    write_primaries_needed: int
+    read_replicas_needed: int
+
+
+def _store(c: Component, then: float, cap: Capacity) -> _Store | None:
+    """A store's reads and writes at the target: primaries for the writes, replicas for the
+    reads."""
     if c.kind not in ("database", "cache") or c.read_share is None:
-        return {}
+        return None
     writes = then * (1 - c.read_share)
     reads = then * c.read_share
-    primaries = max(1, math.ceil(writes / cap.per_instance_rps - 1e-9))
-    return {
-        "reads_at_target_rps": reads,
-        "writes_at_target_rps": writes,
-        "write_primaries_needed": primaries,
-        "read_replicas_needed": max(0, math.ceil(reads / cap.per_instance_rps - 1e-9)),
-    }
+    return _Store(
+        reads_at_target=reads,
+        writes_at_target=writes,
+        write_primaries_needed=max(1, math.ceil(writes / cap.per_instance_rps - 1e-9)),
+        read_replicas_needed=max(0, math.ceil(reads / cap.per_instance_rps - 1e-9)),
+    )
 
 
-def _cost(c: Component, scaled: Scaled) -> dict[str, Any]:
-    if c.unit_cost is None:
-        return {}
-    after = scaled.instances if scaled.instances is not None else None
-    return {
-        "cost_now": c.unit_cost * c.instances,
-        "cost_at_target": c.unit_cost * after if after is not None else None,
-    }
-
-
-def _queues(plans: list[ComponentPlan], ledger: Ledger) -> None:
-    by_name = {p.component.name: p for p in plans}
+def _queues(plans: list[ComponentPlan], ledger: Ledger) -> list[ComponentPlan]:
+    """Each consumed queue's partitions against its consumers at the target."""
+    out = list(plans)
+    index = {p.component.name: i for i, p in enumerate(plans)}
     for p in plans:
         c = p.component
-        queue = by_name.get(c.consumes or "")
-        if queue is None or p.scaled is None or p.scaled.instances is None:
+        at = index.get(c.consumes or "")
+        if at is None or p.scaled is None or p.scaled.instances is None:
             continue
+        queue = out[at]
         consumers = p.scaled.instances * c.concurrency_per_instance
         partitions = queue.component.partitions
-        queue.data.update(
-            {
-                "consumers_needed": consumers,
-                "partitions": partitions,
-                "partitions_needed": consumers,
-                "partitions_enough": partitions is None or partitions >= consumers,
-            }
+        record = replace(
+            queue.record,
+            consumers_needed=consumers,
+            partitions=partitions,
+            partitions_needed=consumers,
+            partitions_enough=partitions is None or partitions >= consumers,
         )
+        out[at] = replace(queue, record=record)
         ledger.prove(
             f"partitions-{queue.component.name}",
             f"{queue.component.name} needs at "
@@ -238,41 +263,40 @@ def _queues(plans: list[ComponentPlan], ledger: Ledger) -> None:
             {"consumers": consumers, "partitions": partitions},
             consumers,
         )
+    return out
 
 
-def _saturation_order(
-    plans: list[ComponentPlan], arch: Architecture, target: float
-) -> list[dict[str, Any]]:
-    rows = [(p.saturates_at, p) for p in plans if p.saturates_at is not None]
-    rows.sort(key=lambda r: r[0] or 0.0)
-    return [
-        {
-            "component": p.component.name,
-            "saturates_at_entry_rps": at,
-            "binding": p.capacity.binding if p.capacity else None,
-            "before_target": (at or 0.0) < target,
-        }
+def _saturation_order(plans: list[ComponentPlan], target: float) -> tuple[SaturationStep, ...]:
+    rows = [(at, p) for p in plans if (at := p.saturates_at) is not None]
+    rows.sort(key=lambda r: r[0])
+    return tuple(
+        SaturationStep(
+            component=p.component.name,
+            saturates_at_entry=at,
+            binding=p.capacity.binding if p.capacity else None,
+            before_target=at < target,
+        )
         for at, p in rows
-    ]
+    )
 
 
-def _totals(plans: list[ComponentPlan], order: list[dict[str, Any]]) -> dict[str, Any]:
+def _totals(plans: list[ComponentPlan], order: tuple[SaturationStep, ...]) -> ScalingTotals:
     planned = [p for p in plans if p.scaled is not None]
     after = [p.scaled.instances for p in planned if p.scaled and p.scaled.instances]
-    costs = [(p.data.get("cost_now"), p.data.get("cost_at_target")) for p in planned]
-    return {
-        "instances_now": sum(p.component.instances for p in planned),
-        "instances_at_target": sum(after) if len(after) == len(planned) else None,
-        "binding_component": order[0]["component"] if order else None,
-        "feasible": all(p.scaled and p.scaled.feasible for p in planned)
-        and not any(p.data.get("partitions_enough") is False for p in plans),
-        "cost_now": sum(a for a, _ in costs if a is not None) if costs else None,
-        "cost_at_target": (
+    costs = [(p.record.cost_now, p.record.cost_at_target) for p in planned]
+    return ScalingTotals(
+        instances_now=sum(p.component.instances for p in planned),
+        instances_at_target=sum(after) if len(after) == len(planned) else None,
+        binding_component=order[0].component if order else None,
+        feasible=all(p.scaled and p.scaled.feasible for p in planned)
+        and not any(p.record.partitions_enough is False for p in plans),
+        cost_now=sum(a for a, _ in costs if a is not None) if costs else None,
+        cost_at_target=(
             sum(b for _, b in costs if b is not None)
             if costs and all(b is not None for _, b in costs)
             else None
         ),
-    }
+    )
 
 
 def _series(plans: list[ComponentPlan], arch: Architecture, target: float) -> dict[str, Series]:

@@ -1,0 +1,20 @@
+"""``optimize-concurrency``: pool sizes a user can deploy, each step a law with its inputs.
+
+- ``inputs``: what the command is given (``ConcurrencyInputs``, ``LatencySlo``) and the ``Plan``
+  the advisor hands the recommendation writer;
+- ``queue``: the pool as an M/M/c queue: its latency, the smallest pool for a latency SLO
+  (Erlang C), the bound on a waiting queue (Little's law);
+- ``recs``: the recommendations, each citing its evidence;
+- ``advisor``: the seed's formulas, Little's law, the CPU ceiling, the USL on a sweep, the report.
+"""
+
+from throughput_expert.advisors.concurrency.advisor import advise
+from throughput_expert.advisors.concurrency.inputs import (
+    ConcurrencyInputs,
+    LatencySlo,
+    Plan,
+    WorkloadType,
+)
+from throughput_expert.model.analysis.concurrency import Pool
+
+__all__ = ["ConcurrencyInputs", "LatencySlo", "Plan", "Pool", "WorkloadType", "advise"]

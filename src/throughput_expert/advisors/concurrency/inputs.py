@@ -1,0 +1,87 @@
+"""What ``optimize-concurrency`` is given (``ConcurrencyInputs``, ``LatencySlo``) and what its
+advisor works out for the recommendation writer (``Plan``); the arrival rate and service time
+the queueing steps use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from throughput_expert.errors import Parameter
+from throughput_expert.model.analysis.common import UslFitRecord
+from throughput_expert.model.analysis.concurrency import (
+    AsyncAdvice,
+    ErlangPool,
+    Expected,
+    Pool,
+    QueueBound,
+    WorkloadType,
+)
+from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.units import fmt_duration
+
+__all__ = [
+    "ConcurrencyInputs",
+    "LatencySlo",
+    "Plan",
+    "WorkloadType",
+    "arrival_rate",
+    "service_time",
+]
+
+
+@dataclass(frozen=True)
+class LatencySlo:
+    """A response-time objective: the mean (``quantile`` None) or a percentile."""
+
+    seconds: float
+    quantile: float | None = None
+
+    def describe(self) -> str:
+        which = "mean" if self.quantile is None else f"p{self.quantile * 100:g}"
+        return f"{which} ≤ {fmt_duration(self.seconds)}"
+
+
+@dataclass(frozen=True)
+class ConcurrencyInputs:
+    """The workload (times in seconds, rates per second) and, optionally, a sweep to fit."""
+
+    workload_type: WorkloadType
+    current_threads: int
+    cores: int
+    cores_source: str = Parameter("cpu_cores")
+    wait_s: float | None = None
+    compute_s: float | None = None
+    target_rps: float | None = None
+    arrival_rps: float | None = None
+    slo: LatencySlo | None = None
+    runtime: str | None = None
+    sweep: Sweep | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the advisor worked out, handed to the recommendation writer."""
+
+    inputs: ConcurrencyInputs
+    pools: tuple[Pool, ...]
+    cpu_ceiling_rps: float | None
+    needed_for_target: int | None
+    io_threads: int | None
+    gil: bool
+    expected: Expected
+    erlang: ErlangPool | None
+    queue: QueueBound | None
+    async_advice: AsyncAdvice | None
+    usl: UslFitRecord | None
+
+
+def arrival_rate(i: ConcurrencyInputs) -> float | None:
+    """The rate requests arrive at: the arrival rate, else the target."""
+    return i.arrival_rps if i.arrival_rps is not None else i.target_rps
+
+
+def service_time(i: ConcurrencyInputs) -> float | None:
+    """S = W + C, the time a request holds a thread (None when neither is known)."""
+    if i.wait_s is None and i.compute_s is None:
+        return None
+    return (i.wait_s or 0.0) + (i.compute_s or 0.0)
