@@ -32,7 +32,7 @@ def test_every_renderer_renders_every_report(fmt: str, index: int) -> None:
 
 def test_json_is_the_versioned_contract() -> None:
     doc = json.loads(renderer_for("json").render(analyze([DEMO])))
-    assert doc["schema_version"] == "1"
+    assert doc["schema_version"] == "2"
     assert doc["command"] == "analyze"
     keys = {
         "summary",

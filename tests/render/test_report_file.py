@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,10 +34,10 @@ def test_load_report_gives_the_json_form(tmp_path: Path) -> None:
     [
         ("{", "not JSON"),
         ("[]", "expected a JSON object"),
-        ('{"schema_version": "2", "command": "analyze", "summary": ""}', "schema_version"),
-        ('{"schema_version": "1", "command": "nope", "summary": ""}', "unknown command"),
-        ('{"schema_version": "1", "command": "analyze"}', "summary: missing"),
-        ('{"schema_version": "1", "command": "analyze", "summary": "", "series": []}', "series"),
+        ('{"schema_version": "1", "command": "analyze", "summary": ""}', "schema_version"),
+        ('{"schema_version": "2", "command": "nope", "summary": ""}', "unknown command"),
+        ('{"schema_version": "2", "command": "analyze"}', "summary: missing"),
+        ('{"schema_version": "2", "command": "analyze", "summary": "", "series": []}', "series"),
     ],
 )
 def test_malformed_reports_are_one_line_input_errors(tmp_path: Path, text: str, says: str) -> None:
@@ -57,3 +58,30 @@ def test_a_broken_record_is_an_input_error(tmp_path: Path) -> None:
     lookup: dict[str, type[Renderer]] = {"text": TextRenderer}
     with pytest.raises(InputError, match="not a report's JSON form"):
         render_saved(path, "text", lambda name: lookup[name]())
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda a: a["current_throughput"].__setitem__("rps", "fast"), "current_throughput.rps"),
+        (lambda a: a["headroom"].__setitem__("ceilng_rps", 1.0), "unknown key 'ceilng_rps'"),
+        (lambda a: a.pop("bottleneck"), "analysis.bottleneck: missing"),
+    ],
+)
+def test_an_edited_saved_report_is_one_line_naming_the_key(
+    tmp_path: Path, edit: Any, says: str
+) -> None:
+    """``tpx report`` on a saved analyze report whose analysis was edited: exit 2, one line
+    naming the key (the analysis is loaded into the command's typed record), nothing else."""
+    from tests.support import run_tpx
+
+    saved = tmp_path / "r.json"
+    assert run_tpx("demo", "--format", "json", "--output", str(saved)).returncode == 0
+    doc = json.loads(saved.read_text())
+    edit(doc["analysis"])
+    saved.write_text(json.dumps(doc))
+    done = run_tpx("report", str(saved), "--format", "text")
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    line = done.stderr.strip()
+    assert "\n" not in line and line.startswith(f"{saved}: analysis.") and says in line

@@ -1,6 +1,7 @@
 """The Report: the one contract shared by the CLI, the task worker, the MCP server and HTML.
 
-Its JSON form (``to_dict``) is versioned by ``SCHEMA_VERSION``; keys are extended, never renamed.
+Its JSON form (``to_dict``) is versioned by ``SCHEMA_VERSION``: keys are extended freely, and a
+renamed key bumps the version. Each command's JSON Schema is shipped in ``schemas/``.
 Numbers in the JSON form are numbers, with the unit in the key (``_rps``, ``_ms``, ``_pct``).
 """
 
@@ -25,7 +26,9 @@ __all__ = [
     "jsonable",
 ]
 
-SCHEMA_VERSION = "1"
+# 2: the typed records (model/analysis/); renamed pool_utilization -> pool_utilization_pct,
+#    erlang.p99_response_ms -> percentile_response_ms, autoscaling.target -> target_pct/target_rps
+SCHEMA_VERSION = "2"
 
 # The built-in commands; a command registered later (``registry.register``) may add its own.
 Command = str
