@@ -1,0 +1,185 @@
+"""A plan that reaches the target step by step, every step a change to the one model.
+
+At each step the binding limit (``project``) is lifted by the change that needs the least: the
+candidates for it are sized to carry the target at their saturation targets (never sized for
+100 %), each is applied to the model, and the one that lifts the ceiling most, at the lowest
+effort, is taken. The plan stops when the ceiling reaches the target, or when nothing the model
+can express lifts the binding limit; then it says what caps it and what kind of change would.
+
+Changes and their sizing:
+
+- **batch** (a station paying part of its demand per call, e.g. a commit's fsync): the smallest b
+  with D(b) = D·((1 − f) + f·b₀/b) ≤ target·m / X_target; the workers' time per item falls the
+  same way (the batching cost model T(b)/b = c0/b + c1).
+- **instances** (per-instance stations and the workers): n = ⌈n₀ · X_target / X_limit⌉, within
+  ``max_instances``. A shared station is never multiplied.
+- **workers** per instance: N = ⌈X_target · R⌉ / instances (Little's law).
+- **servers** at a per-instance station (a bigger instance): m = ⌈m₀ · X_target / X_limit⌉.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
+from throughput_expert.model.system import Change, SystemModel
+
+__all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "plan"]
+
+MAX_STEPS = 8
+MAX_BATCH = 10_000
+# Effort of each kind of change, lowest first: a configuration value before a deployment change
+# before a bigger machine (ties are broken by the larger ceiling).
+_EFFORT = {"batch": 0, "workers": 1, "instances": 2, "servers": 3, "speedup": 4}
+
+
+@dataclass(frozen=True)
+class Step:
+    change: Change
+    projection: Projection
+    """The model after this step and all before it: ceiling, binding limit, and every
+    station's utilization at the target rate (or at the ceiling when the target is beyond it)."""
+    gain: float
+    """Cumulative: the ceiling after this step over today's, minus 1 (a fraction)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: float
+    today: Projection
+    steps: tuple[Step, ...]
+    reaches_target: bool
+    cap: str | None = None
+    """When the target is not reached: the limit that caps the last step."""
+    lift: str | None = None
+    """What kind of change would lift that cap (one the model cannot size)."""
+
+    @property
+    def final(self) -> Projection:
+        return self.steps[-1].projection if self.steps else self.today
+
+
+def _at(model: SystemModel, target: float) -> Projection:
+    p = project(model)
+    return project(model, min(target, p.ceiling))
+
+
+def plan(model: SystemModel, target: float) -> Plan:
+    """The steps from ``model`` to ``target`` (per second)."""
+    today = _at(model, target)
+    steps: list[Step] = []
+    current, now = model, today
+    while now.ceiling < target and len(steps) < MAX_STEPS:
+        options = []
+        for change in _candidates(current, now, target):
+            changed = apply(current, change)
+            after = _at(changed, target)
+            if after.ceiling > now.ceiling * (1 + 1e-9):
+                options.append((change, changed, after))
+        if not options:
+            break
+        change, current, now = min(
+            options, key=lambda o: (-min(o[2].ceiling, target), _EFFORT[o[0].kind])
+        )
+        gain = now.ceiling / today.ceiling - 1 if today.ceiling > 0 else math.inf
+        steps.append(Step(change, now, gain))
+    reached = now.ceiling >= target * (1 - 1e-9)
+    return Plan(
+        target=target,
+        today=today,
+        steps=tuple(steps),
+        reaches_target=reached,
+        cap=None if reached else now.binding,
+        lift=None if reached else _lift(current, now.binding),
+    )
+
+
+def _candidates(model: SystemModel, now: Projection, target: float) -> list[Change]:
+    """Changes that could lift the binding limit to the target, each sized for it."""
+    limit = now.binding
+    rate = now.limits.get(limit, 0.0)
+    out: list[Change] = []
+    if rate <= 0:
+        return out
+    need = target / rate
+    if limit == WORKERS:
+        if model.workers is not None:
+            per_instance = math.ceil(model.workers * need)
+            out.append(Change("workers", per_instance, what=f"{per_instance} workers per instance"))
+        out.append(_instances(model, need))
+        batch = _batch_for_workers(model, target)
+        if batch is not None:
+            out.append(batch)
+        return [c for c in out if c is not None]
+    station = model.station(limit)
+    if station is None:
+        return out
+    if station.per_call > 0:
+        batch = _batch_for_station(model, limit, target)
+        if batch is not None:
+            out.append(batch)
+    if station.scope == "per_instance":
+        out.append(_instances(model, need))
+        if station.servers is not None:
+            servers = math.ceil(station.servers * need)
+            out.append(Change("servers", servers, limit, what=f"{servers} {limit} per instance"))
+    return [c for c in out if c is not None]
+
+
+def _instances(model: SystemModel, need: float) -> Change:
+    wanted = math.ceil(model.instances * need - 1e-9)
+    if model.max_instances is not None:
+        wanted = min(wanted, model.max_instances)
+    return Change("instances", max(wanted, model.instances), what=f"{wanted} instances")
+
+
+def _batch_for_station(model: SystemModel, name: str, target: float) -> Change | None:
+    """The smallest batch with the station at or under its target at ``target``."""
+    s = model.station(name)
+    if s is None or s.servers is None:
+        return None
+    from throughput_expert.advisors.system.project import servers_of
+
+    allowed = s.target * (servers_of(model, s) or 1) / target  # demand per item it may have
+    per_item, per_call = s.demand * (1 - s.per_call), s.demand * s.per_call * model.batch
+    return _smallest_batch(per_item, per_call, allowed, model.batch)
+
+
+def _batch_for_workers(model: SystemModel, target: float) -> Change | None:
+    if model.workers is None or not model.item_time or model.item_per_call <= 0:
+        return None
+    allowed = model.workers * model.instances / target  # Little's law: R ≤ N / X
+    per_item = model.item_time * (1 - model.item_per_call)
+    per_call = model.item_time * model.item_per_call * model.batch
+    return _smallest_batch(per_item, per_call, allowed, model.batch)
+
+
+def _smallest_batch(per_item: float, per_call: float, allowed: float, today: int) -> Change | None:
+    """The smallest b with per_item + per_call / b ≤ allowed; when none does, the largest
+    useful one (the per-call part then is 1 % of the demand)."""
+    if per_call <= 0:
+        return None
+    if allowed > per_item:
+        b = math.ceil(per_call / (allowed - per_item) - 1e-9)
+    else:
+        b = math.ceil(per_call / max(per_item * 0.01, 1e-12))
+    b = max(min(b, MAX_BATCH), 1)
+    if b <= today:
+        return None
+    return Change("batch", b, what=f"batch {b} items per call")
+
+
+def _lift(model: SystemModel, binding: str) -> str | None:
+    """What would lift a limit the plan cannot: a shared station's capacity, a bound on
+    instances."""
+    station = model.station(binding)
+    if station is not None and station.scope == "shared":
+        return (
+            f"{binding} is shared by every instance: more of it (partition or shard the "
+            "store, a faster device), or less demand per item"
+        )
+    if model.max_instances is not None and model.instances >= model.max_instances:
+        return f"instances are at their bound ({model.max_instances}): raise it"
+    return None

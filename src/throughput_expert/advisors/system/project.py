@@ -1,0 +1,111 @@
+"""What the model can carry: the ceiling at the saturation targets, what binds it, and every
+station's utilization at a rate; and a change applied to the model.
+
+- Each station caps the rate at its target by the utilization law: X_i = target_i · m_i / D_i,
+  with m_i the servers of all instances for a ``per_instance`` station, its own for a ``shared``
+  one (``laws/utilization.rate_at_utilization``, ``laws/network``).
+- Workers cap it by Little's law: X ≤ N / R, N = workers × instances, R the time a worker holds
+  per item (``laws/little.throughput_from``).
+- The ceiling is the lowest of those; the binding limit is the one that sets it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from throughput_expert.laws.amdahl import amdahl_speedup
+from throughput_expert.laws.little import throughput_from
+from throughput_expert.laws.network import Station, utilizations
+from throughput_expert.model.system import Change, SystemModel, SystemStation
+
+__all__ = ["WORKERS", "Projection", "apply", "project", "servers_of"]
+
+WORKERS = "workers"  # the binding limit's name when the workers cap the rate
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The model's ceiling at its targets and what binds it; utilizations at ``rate``."""
+
+    ceiling: float
+    binding: str
+    limits: Mapping[str, float]
+    """Each limit's rate: a station's at its target, and the workers'."""
+    rate: float
+    utilization: Mapping[str, float]
+    """Every station's utilization at ``rate``."""
+
+
+def servers_of(model: SystemModel, s: SystemStation) -> int | None:
+    """The servers a station has in the whole system (a per-instance one's times instances)."""
+    if s.servers is None:
+        return None
+    return s.servers * model.instances if s.scope == "per_instance" else s.servers
+
+
+def _network(model: SystemModel) -> list[Station]:
+    return [Station(s.name, s.demand, servers_of(model, s)) for s in model.stations]
+
+
+def project(model: SystemModel, rate: float | None = None) -> Projection:
+    """The ceiling, the binding limit and each limit's rate; utilizations at ``rate`` (default:
+    the ceiling)."""
+    limits: dict[str, float] = {}
+    network = _network(model)
+    for s, station in zip(model.stations, network, strict=True):
+        if station.servers is None or s.demand <= 0:
+            continue
+        # the utilization law at the station's target: X = U·m / D
+        limits[s.name] = s.target * station.capacity
+    if model.workers is not None and model.item_time:
+        limits[WORKERS] = throughput_from(model.workers * model.instances, model.item_time)
+    binding = min(limits, key=lambda k: limits[k]) if limits else ""
+    ceiling = limits[binding] if limits else math.inf
+    at = ceiling if rate is None else rate
+    shown = at if math.isfinite(at) else 0.0
+    used = utilizations(network, shown)
+    return Projection(
+        ceiling=ceiling,
+        binding=binding,
+        limits=limits,
+        rate=shown,
+        utilization={s.name: u for s, u in zip(model.stations, used, strict=True)},
+    )
+
+
+def _per_item(demand: float, per_call: float, batch: float, today: float) -> float:
+    """A demand measured at ``today`` items per call, at ``batch`` items per call (the batching
+    cost model T(b)/b = c0/b + c1, split by the per-call share)."""
+    per_item = demand * (1 - per_call)
+    per_call_part = demand * per_call * today
+    return per_item + per_call_part / batch
+
+
+def apply(model: SystemModel, change: Change) -> SystemModel:
+    """The model with ``change`` made."""
+    if change.kind == "instances":
+        return replace(model, instances=int(change.value))
+    if change.kind == "workers":
+        return replace(model, workers=int(change.value))
+    if change.kind == "batch":
+        b = float(change.value)
+        stations = tuple(
+            replace(s, demand=_per_item(s.demand, s.per_call, b, model.batch))
+            if s.per_call > 0
+            else s
+            for s in model.stations
+        )
+        item_time = model.item_time
+        if item_time is not None and model.item_per_call > 0:
+            item_time = _per_item(item_time, model.item_per_call, b, model.batch)
+        return replace(model, stations=stations, item_time=item_time, batch=int(b))
+    station = model.station(change.station or "")
+    if station is None:
+        raise KeyError(change.station)
+    if change.kind == "servers":
+        return model.with_station(replace(station, servers=int(change.value)))
+    # speedup: Amdahl's law on the station's demand, D' = D / S(f, s)
+    faster = amdahl_speedup(change.share, change.value)
+    return model.with_station(replace(station, demand=station.demand / faster))

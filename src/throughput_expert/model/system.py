@@ -1,0 +1,87 @@
+"""One picture of the system advised: its stations, their demands and limits, and the changes a
+recommendation may make to it.
+
+A **station** is a resource requests queue for: a CPU, a disk, a network link, a worker pool, a
+downstream service, a database, a lock. It has a **service demand** (seconds of its service one
+request needs, all visits together: D = U / X by the service-demand law), a number of servers, a
+**saturation target** (the utilization it may run at), and a **scope**: ``per_instance`` stations
+come with every instance (each consumer's own CPU), ``shared`` ones are one for all instances (the
+sink database's disk, a lock, a partition), so scaling out never multiplies them.
+
+A **change** is what a recommendation does to the model: more instances, more servers at a
+station, a batch size (the cost model c0 + c1·b gives the demand per item), a faster station (a
+share of its demand sped up, Amdahl), more workers. Its gain is the solver's answer on the changed
+model against today's (``advisors/system/``). Values are SI: seconds, per second, fractions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+__all__ = ["Change", "ChangeKind", "Scope", "StationKind", "SystemModel", "SystemStation"]
+
+Scope = Literal["per_instance", "shared"]
+StationKind = Literal[
+    "cpu", "disk_io", "network", "pool", "downstream", "database", "lock", "contention"
+]
+ChangeKind = Literal["instances", "servers", "batch", "speedup", "workers"]
+
+
+@dataclass(frozen=True)
+class SystemStation:
+    """A resource with its demand per request (seconds), servers, saturation target and scope."""
+
+    name: str
+    kind: StationKind
+    demand: float
+    servers: int | None
+    target: float
+    scope: Scope = "per_instance"
+    per_call: float = 0.0
+    """The share of its demand paid once per call, not per item (a commit's fsync): a batch of b
+    items cuts the demand per item to D·((1 − per_call) + per_call / b)."""
+    source: str = ""
+    """How its demand was found (the law and the inputs), for the evidence."""
+
+
+@dataclass(frozen=True)
+class SystemModel:
+    """The system today: stations, instances, and the requests each instance keeps in flight."""
+
+    name: str
+    stations: tuple[SystemStation, ...]
+    rate: float | None
+    """Today's throughput (per second), when measured."""
+    instances: int = 1
+    max_instances: int | None = None
+    workers: int | None = None
+    """Requests in flight per instance (a consumer's threads, a pool); None: open arrivals."""
+    item_time: float | None = None
+    """Seconds a worker holds per item (Little's law: workers / throughput), when known."""
+    item_per_call: float = 0.0
+    """The share of ``item_time`` paid once per call (batching cuts it like a station's)."""
+    batch: int = 1
+    """Items per call today."""
+
+    def station(self, name: str) -> SystemStation | None:
+        return next((s for s in self.stations if s.name == name), None)
+
+    def with_station(self, new: SystemStation) -> SystemModel:
+        return replace(
+            self, stations=tuple(new if s.name == new.name else s for s in self.stations)
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to the model: ``kind`` at ``station`` (None: the whole system) to ``value``
+    (instances, servers, workers, a batch size; for ``speedup`` the factor on ``share`` of the
+    station's demand)."""
+
+    kind: ChangeKind
+    value: float
+    station: str | None = None
+    share: float = 1.0
+    what: str = ""
+    """The recommendation's words ("batch 20 items per commit")."""

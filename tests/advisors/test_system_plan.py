@@ -1,0 +1,148 @@
+"""The system model's planner (advisors/system): the seed's scenario, and the invariants every
+plan keeps on thousands of generated systems."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from throughput_expert.advisors.system import apply, plan, project
+from throughput_expert.advisors.system.project import WORKERS, servers_of
+from throughput_expert.model.system import Change, SystemModel, SystemStation
+
+X = 10_000.0
+
+
+def seed() -> SystemModel:
+    """10K msg/s, one consumer, CPU 45 % (its own), disk 80 % (the shared PostgreSQL's; 90 % of
+    a single-row insert's cost is per commit)."""
+    return SystemModel(
+        "order-consumer",
+        (
+            SystemStation("cpu", "cpu", 0.45 / X, 1, 0.70, "per_instance"),
+            SystemStation("disk_io", "disk_io", 0.80 / X, 1, 0.70, "shared", per_call=0.9),
+        ),
+        rate=X,
+        workers=1,
+        item_time=1 / X,
+        item_per_call=0.9,
+    )
+
+
+def test_today_the_shared_disk_binds_below_the_rate() -> None:
+    today = project(seed())
+    assert today.binding == "disk_io"
+    assert today.ceiling == pytest.approx(8_750)  # 0.70 · 1 / 80 µs
+    assert today.limits[WORKERS] == pytest.approx(10_000)  # Little: 1 / 100 µs
+
+
+def test_the_seed_plan_batches_then_scales_out_and_reaches_50k_at_the_targets() -> None:
+    p = plan(seed(), 50_000)
+    assert [s.change.kind for s in p.steps] == ["batch", "instances"]
+    assert p.steps[0].change.value == 12  # disk at 70 % at 50K: 8 µs + 72 µs / b ≤ 14 µs
+    assert p.steps[1].change.value == 4  # CPU at 15.6K per consumer after batching
+    assert p.reaches_target
+    final = p.final
+    assert final.ceiling >= 50_000 * (1 - 1e-9)
+    assert final.utilization["disk_io"] == pytest.approx(0.70)  # the shared disk, not ×4
+    assert final.utilization["cpu"] <= 0.70
+    gains = [s.gain for s in p.steps]
+    assert gains == sorted(gains) and gains[0] > 0
+
+
+def test_a_shared_station_that_cannot_be_batched_caps_the_plan_and_says_why() -> None:
+    m = seed().with_station(
+        SystemStation("disk_io", "disk_io", 0.80 / X, 1, 0.70, "shared", per_call=0.0)
+    )
+    p = plan(m, 50_000)
+    assert not p.reaches_target
+    assert p.cap == "disk_io"
+    assert p.lift is not None and "shared" in p.lift
+
+
+def test_scale_out_never_multiplies_a_shared_station() -> None:
+    m = apply(seed(), Change("instances", 6))
+    disk = m.station("disk_io")
+    cpu = m.station("cpu")
+    assert disk is not None and cpu is not None
+    assert servers_of(m, disk) == 1 and servers_of(m, cpu) == 6
+
+
+stations = st.builds(
+    SystemStation,
+    name=st.sampled_from(["cpu", "disk_io", "network", "db", "lock"]),
+    kind=st.just("cpu"),
+    demand=st.floats(1e-6, 1e-2),
+    servers=st.integers(1, 64),
+    target=st.floats(0.5, 0.9),
+    scope=st.sampled_from(["per_instance", "shared"]),
+    per_call=st.sampled_from([0.0, 0.5, 0.9]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    found=st.lists(stations, min_size=1, max_size=4, unique_by=lambda s: s.name),
+    workers=st.one_of(st.none(), st.integers(1, 64)),
+    item_time=st.floats(1e-5, 1e-1),
+    instances=st.integers(1, 8),
+    max_instances=st.one_of(st.none(), st.integers(8, 200)),
+    factor=st.floats(1.01, 50.0),
+)
+def test_plan_invariants(
+    found: list[SystemStation],
+    workers: int | None,
+    item_time: float,
+    instances: int,
+    max_instances: int | None,
+    factor: float,
+) -> None:
+    model = SystemModel(
+        "s",
+        tuple(found),
+        rate=None,
+        instances=instances,
+        max_instances=max_instances,
+        workers=workers,
+        item_time=item_time if workers else None,
+        item_per_call=0.5 if workers else 0.0,
+    )
+    today = project(model)
+    target = today.ceiling * factor
+    p = plan(model, target)
+    ceilings = [today.ceiling] + [s.projection.ceiling for s in p.steps]
+    assert all(b > a for a, b in itertools.pairwise(ceilings))  # never falls
+    assert all(s.gain > 0 for s in p.steps)
+    changes = [(s.change.kind, s.change.station, s.change.value) for s in p.steps]
+    assert len(set(changes)) == len(changes)  # no change twice
+    for s in p.steps:  # each step's utilizations are at the rate it can carry, within targets
+        for st_ in model.stations:
+            assert s.projection.utilization[st_.name] <= st_.target * (1 + 1e-9)
+        if max_instances is not None:
+            assert (
+                1
+                <= apply_all(model, p.steps[: p.steps.index(s) + 1]).instances
+                <= max(max_instances, instances)
+            )
+    if p.reaches_target:
+        assert p.final.ceiling >= target * (1 - 1e-9)
+        assert p.cap is None
+    else:
+        assert p.cap is not None
+    shared = [s.name for s in model.stations if s.scope == "shared"]
+    final = apply_all(model, p.steps)
+    for name in shared:
+        before, after = model.station(name), final.station(name)
+        assert before is not None and after is not None
+        assert servers_of(final, after) == servers_of(model, before)
+    assert math.isfinite(today.ceiling) or not today.limits
+
+
+def apply_all(model: SystemModel, steps: object) -> SystemModel:
+    for step in steps:  # type: ignore[attr-defined]
+        model = apply(model, step.change)
+    return model
