@@ -20,7 +20,6 @@ Changes and their sizing:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
