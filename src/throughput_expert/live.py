@@ -106,9 +106,7 @@ def _server(
         bearer_token_file=options.token_file,
         ca_file=options.ca_file,
     )
-    queries = queries_from_mapping(
-        settings.raw.get("prometheus_queries", {}), source="prometheus_queries"
-    )
+    queries = queries_from_mapping(settings.raw["prometheus_queries"], source="prometheus_queries")
     return source, queries
 
 

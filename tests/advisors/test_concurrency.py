@@ -218,5 +218,5 @@ def test_bad_slos(text: str) -> None:
 )
 def test_bad_flags(kw: dict[str, Any], source: str) -> None:
     with pytest.raises(InputError) as err:
-        optimize_concurrency("io", 4, **kw)
+        optimize_concurrency("io", 4, **{"cpu_cores": 8, **kw})
     assert err.value.source == source

@@ -20,6 +20,7 @@ from throughput_expert.laws.batching import (
     fill_time,
     fit_cost_model,
     smallest_batch_for,
+    split_single_item,
     throughput_limit,
 )
 
@@ -220,3 +221,16 @@ def test_results_are_frozen() -> None:
     fit = fit_cost_model([1, 101], [0.0051, 0.0151])
     with pytest.raises(dataclasses.FrozenInstanceError):
         fit.c0_s = 1.0  # type: ignore[misc]
+
+
+def test_split_single_item() -> None:
+    # T(1) = 2 ms, 90 % fixed per batch: c0 = 1.8 ms, c1 = 0.2 ms, and T(1) = c0 + c1
+    c0, c1 = split_single_item(0.002, 0.9)
+    assert (c0, c1) == (pytest.approx(0.0018), pytest.approx(0.0002))
+    assert batch_time(1, c0, c1) == pytest.approx(0.002)
+
+
+@pytest.mark.parametrize(("time", "share"), [(-0.001, 0.5), (0.002, 1.5), (0.002, -0.1)])
+def test_split_single_item_refuses_impossible_arguments(time: float, share: float) -> None:
+    with pytest.raises(InputError):
+        split_single_item(time, share)

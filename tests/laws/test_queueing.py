@@ -20,6 +20,7 @@ from throughput_expert.laws.queueing import (
     mmc,
     mmc_response_percentile,
     mmc_wait_percentile,
+    service_time_percentile,
     smallest_servers_for,
 )
 
@@ -288,3 +289,23 @@ def test_percentiles_are_monotone_in_q(servers: int, rho: float, q_a: float, q_b
     assert 0.0 < resp_low <= resp_high * (1 + 1e-9)
     # R = Wq + S ≥ Wq on every path, so every response-time quantile is at least the wait's
     assert resp_high >= wait_high * (1 - 1e-9)
+
+
+def test_service_time_percentile_is_exponential() -> None:
+    # t_q = −S·ln(1 − q): the median of a 10 ms exponential service is 10 ms × ln 2
+    assert service_time_percentile(0.010, 0.5) == pytest.approx(0.010 * math.log(2))
+    assert service_time_percentile(0.010, 0.99) == pytest.approx(0.010 * math.log(100))
+
+
+def test_service_time_percentile_is_the_floor_of_every_pool() -> None:
+    # an idle M/M/c never waits: its response percentile is the service time's, and no pool's
+    # response percentile is below it
+    floor = service_time_percentile(0.010, 0.99)
+    assert mmc_response_percentile(0.0, 0.010, 4, 0.99) == pytest.approx(floor, rel=1e-9)
+    assert mmc_response_percentile(50.0, 0.010, 64, 0.99) >= floor * (1 - 1e-9)
+
+
+@pytest.mark.parametrize(("service", "q"), [(0.0, 0.5), (0.01, 0.0), (0.01, 1.0)])
+def test_service_time_percentile_refuses_impossible_arguments(service: float, q: float) -> None:
+    with pytest.raises(InputError):
+        service_time_percentile(service, q)

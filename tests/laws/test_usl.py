@@ -17,6 +17,7 @@ from throughput_expert.laws.usl import (
     UslFit,
     extrapolation_warning,
     fit_usl,
+    usl_peak_concurrency,
     usl_throughput,
 )
 
@@ -296,3 +297,26 @@ def test_fit_on_random_positive_data_only_raises_fit_error(
     assert math.isfinite(fit.r_squared) and math.isfinite(fit.residual_std_error)
     if fit.recommended_concurrency is not None:
         assert fit.recommended_concurrency >= 1
+
+
+def test_peak_concurrency_by_hand() -> None:
+    # N* = √((1 − σ)/κ): σ = 0.1, κ = 0.001 → √900 = 30, where X(N) is highest
+    assert usl_peak_concurrency(0.1, 0.001) == pytest.approx(30.0)
+    at = [usl_throughput(n, 0.1, 0.001, 1.0) for n in (29.0, 30.0, 31.0)]
+    assert at[1] >= max(at[0], at[2])
+
+
+def test_peak_concurrency_without_coherency_is_infinite() -> None:
+    assert usl_peak_concurrency(0.2, 0.0) == math.inf
+
+
+def test_peak_concurrency_is_not_clamped_below_one() -> None:
+    # σ near 1 and a large κ: the curve falls from N = 1 on; N* < 1 says so
+    assert usl_peak_concurrency(0.99, 1.0) == pytest.approx(0.1)
+
+
+def test_peak_concurrency_checks_the_coefficients() -> None:
+    with pytest.raises(InputError):
+        usl_peak_concurrency(1.5, 0.01)
+    with pytest.raises(InputError):
+        usl_peak_concurrency(0.1, -0.01)

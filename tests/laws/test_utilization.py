@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 
 from throughput_expert.errors import InputError, ModelError, UnstableSystem
 from throughput_expert.laws.utilization import (
+    forced_flow,
     max_throughput,
     mm1_response_time,
     rate_at_utilization,
     service_demand,
+    throughput_at_utilization,
     utilization,
+    utilization_at_rate,
 )
 
 
@@ -94,3 +97,46 @@ def test_utilization_and_service_demand_are_inverse(x: float, d: float, c: int) 
         assert service_demand(u, x, servers=c) == pytest.approx(d, rel=1e-12)
     # at the bottleneck bound the resource is exactly saturated
     assert utilization(max_throughput(d, servers=c), d, servers=c) == pytest.approx(1.0)
+
+
+def test_throughput_at_utilization() -> None:
+    # X = U·c / D: 8 servers, 10 ms each, kept 70 % busy: 8 × 0.7 / 0.01 = 560/s
+    assert throughput_at_utilization(0.7, 0.010, servers=8) == pytest.approx(560.0)
+    # it inverts the utilization law
+    assert utilization(throughput_at_utilization(0.7, 0.010, 8), 0.010, 8) == pytest.approx(0.7)
+
+
+def test_throughput_at_utilization_needs_a_demand() -> None:
+    with pytest.raises(ModelError) as err:
+        throughput_at_utilization(0.7, 0.0)
+    assert err.value.field == "service_demand"
+    with pytest.raises(InputError):
+        throughput_at_utilization(1.2, 0.01)
+
+
+def test_utilization_at_rate_is_proportional_to_the_rate() -> None:
+    # U' = U·X' / X: 40 % busy at 1000/s is 60 % at 1500/s, and 120 % (over) at 3000/s
+    assert utilization_at_rate(0.4, 1000.0, 1500.0) == pytest.approx(0.6)
+    assert utilization_at_rate(0.4, 1000.0, 3000.0) == pytest.approx(1.2)
+    assert utilization_at_rate(0.0, 1000.0, 3000.0) == 0.0
+
+
+def test_utilization_at_rate_inverts_rate_at_utilization() -> None:
+    rate = rate_at_utilization(250.0, 0.5, 0.7)
+    assert utilization_at_rate(0.5, 250.0, rate) == pytest.approx(0.7)
+
+
+def test_utilization_at_rate_needs_a_rate_it_was_measured_at() -> None:
+    with pytest.raises(ModelError) as err:
+        utilization_at_rate(0.5, 0.0, 100.0)
+    assert err.value.field == "current_rate"
+    with pytest.raises(InputError):
+        utilization_at_rate(0.5, 100.0, -1.0)
+
+
+def test_forced_flow_law() -> None:
+    # X_k = V_k·X: 3 database calls per request at 200 requests/s is 600 calls/s
+    assert forced_flow(200.0, 3.0) == pytest.approx(600.0)
+    assert forced_flow(200.0, 0.0) == 0.0
+    with pytest.raises(InputError):
+        forced_flow(200.0, -1.0)

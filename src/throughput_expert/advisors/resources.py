@@ -66,16 +66,12 @@ class ResourceView:
     evidence_ids: tuple[str, ...] = ()
 
     @property
-    def load_ratio(self) -> float:
-        """How far along to its target the resource is (1 = at target)."""
-        return self.utilization / self.target
-
-    @property
     def headroom_fraction(self) -> float | None:
-        """Growth in rate before the target is reached (t/U − 1); None if it does not scale."""
+        """Growth in rate before the target is reached (X_target / X − 1 = t/U − 1, utilization
+        law); None if it does not scale."""
         if not self.scales_with_rate or self.utilization <= 0:
             return None
-        return self.target / self.utilization - 1
+        return rate_at_utilization(1.0, self.utilization, self.target) - 1
 
 
 @dataclass(frozen=True)
@@ -97,8 +93,8 @@ def saturation_signals(m: ServiceMetrics, settings: Settings) -> tuple[Signal, .
     known = m.saturation.known()
     out = []
     for name, resource, trigger in _SIGNALS:
-        value, limit = known.get(name), settings.thresholds.get(name)
-        if value is not None and limit is not None and value > limit:
+        value = known.get(name)
+        if value is not None and value > (limit := settings.threshold(name)):
             out.append(Signal(name, resource, trigger, value, limit))
     return tuple(out)
 
@@ -124,7 +120,7 @@ def headroom(m: ServiceMetrics, x: float | None, settings: Settings, ledger: Led
 def _view(
     m: ServiceMetrics, r: Resource, u: float, x: float | None, s: Settings, ledger: Ledger
 ) -> ResourceView:
-    target = s.saturation_targets[r]
+    target = s.target(r)
     servers = max(1, round(m.cores)) if r == "cpu" and m.cores else 1
     scales = r != "memory" or m.memory_grows_with_rate is True
     if x is None or x <= 0 or u <= 0 or not scales:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from throughput_expert.errors import FitError, InputError, ModelError
-from throughput_expert.laws._checks import non_negative, positive
+from throughput_expert.laws._checks import fraction, non_negative, positive
 
 __all__ = [
     "MIN_R_SQUARED",
@@ -31,6 +31,7 @@ __all__ = [
     "fill_time",
     "fit_cost_model",
     "smallest_batch_for",
+    "split_single_item",
     "throughput_limit",
 ]
 
@@ -92,6 +93,13 @@ def _batch_size(b: float) -> float:
 def batch_time(b: float, c0: float, c1: float) -> float:
     """Time for one batch of ``b`` items, T(b) = c0 + c1·b (seconds)."""
     return _non_negative(c0, "c0") + _non_negative(c1, "c1") * _batch_size(b)
+
+
+def split_single_item(time_1: float, fixed_share: float) -> tuple[float, float]:
+    """(c0, c1) from the time of a batch of one, T(1) = c0 + c1, and the share of it that is
+    fixed per batch: c0 = share·T(1), c1 = (1 − share)·T(1) (seconds)."""
+    time, share = _non_negative(time_1, "time_1"), fraction(fixed_share, "fixed_share", _SOURCE)
+    return time * share, time * (1 - share)
 
 
 def batch_throughput(b: float, c0: float, c1: float, concurrency: float = 1) -> float:

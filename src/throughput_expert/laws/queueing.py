@@ -34,6 +34,7 @@ __all__ = [
     "mmc",
     "mmc_response_percentile",
     "mmc_wait_percentile",
+    "service_time_percentile",
     "smallest_servers_for",
 ]
 
@@ -266,6 +267,15 @@ def mmc_response_percentile(
         upper *= 2
     root = brentq(lambda t: _response_tail(result, t) - tail, 0.0, upper, xtol=upper * 1e-14)
     return float(root)
+
+
+def service_time_percentile(service_time: float, q: float) -> float:
+    """q-quantile of an exponential service time of mean S, t_q = −S·ln(1 − q), in seconds.
+
+    The response time of an M/M/c queue whose arrivals never wait (Kleinrock §3.5): no pool,
+    however large, gives a lower q-quantile (``mmc_response_percentile`` tends to it as c grows).
+    """
+    return -_positive(service_time, "service_time") * math.log(1 - _probability(q))
 
 
 def smallest_servers_for(

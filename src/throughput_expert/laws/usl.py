@@ -31,6 +31,7 @@ __all__ = [
     "extrapolation_warning",
     "fit_usl",
     "provisional_peak",
+    "usl_peak_concurrency",
     "usl_throughput",
 ]
 
@@ -313,9 +314,16 @@ def _smallest_n_reaching(share: float, sigma: float, kappa: float) -> int:
     return count
 
 
+def usl_peak_concurrency(sigma: float, kappa: float) -> float:
+    """Where X(N) peaks, N* = √((1 − σ)/κ) (Gunther 2007, ch. 4); ``math.inf`` when κ = 0
+    (no retrograde region). Not clamped: below N = 1 (σ near 1, κ large) the curve only falls."""
+    _check_coefficients(sigma, kappa, 1.0)
+    return math.inf if kappa == 0 else math.sqrt((1 - sigma) / kappa)
+
+
 def _peak(sigma: float, kappa: float) -> float:
-    # N* = √((1 − σ)/κ) (Gunther 2007, ch. 4); below N = 1 the curve only falls, so N* ≥ 1.
-    return max(1.0, math.sqrt((1 - sigma) / kappa))
+    # N* ≥ 1: below N = 1 the curve only falls.
+    return max(1.0, usl_peak_concurrency(sigma, kappa))
 
 
 def _recommendation(shape: UslShape, sigma: float, kappa: float) -> tuple[int | None, str]:

@@ -3,8 +3,9 @@
 Source: P. J. Denning and J. P. Buzen, "The Operational Analysis of Queueing Network Models",
 Computing Surveys 10(3), 1978; Lazowska et al., "Quantitative System Performance", 1984, ch. 3.
 For a resource with ``servers`` identical servers, throughput X (completions per second) and
-service demand D (seconds of that resource per completion), the utilization law is U = X·D / c.
-These laws hold for measured averages over an interval, whatever the distributions.
+service demand D (seconds of that resource per completion), the utilization law is U = X·D / c;
+the forced flow law X_k = V_k·X relates a resource's rate to the system's. These laws hold for
+measured averages over an interval, whatever the distributions.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from throughput_expert.errors import ModelError, UnstableSystem
 from throughput_expert.laws._checks import fraction, non_negative, servers
 
 __all__ = [
+    "forced_flow",
     "max_throughput",
     "mm1_response_time",
     "rate_at_utilization",
     "service_demand",
+    "throughput_at_utilization",
     "utilization",
+    "utilization_at_rate",
 ]
 
 _SOURCE = "utilization law"
@@ -63,6 +67,17 @@ def max_throughput(service_demand: float, servers: int = 1) -> float:
     return _servers(servers) / service_demand
 
 
+def throughput_at_utilization(utilization: float, service_demand: float, servers: int = 1) -> float:
+    """Utilization law solved for the rate, X = U·c / D: the throughput at which a resource of
+    ``servers`` servers and demand D per completion is ``utilization`` busy (Lazowska ch. 3)."""
+    busy = _fraction(utilization, "utilization")
+    if _non_negative(service_demand, "service_demand") == 0:
+        raise ModelError(
+            "is 0: a resource nothing uses is never busy", source=_SOURCE, field="service_demand"
+        )
+    return _servers(servers) * busy / service_demand
+
+
 def rate_at_utilization(
     current_rate: float, current_utilization: float, target_utilization: float
 ) -> float:
@@ -79,6 +94,28 @@ def rate_at_utilization(
             field="current_utilization",
         )
     return rate * _fraction(target_utilization, "target_utilization") / current_utilization
+
+
+def utilization_at_rate(current_utilization: float, current_rate: float, rate: float) -> float:
+    """Utilization at another rate, U' = U·X' / X, the demand per completion staying constant.
+
+    The utilization law U = X·D / c with D and c fixed: utilization is proportional to the rate.
+    A result above 1 means the resource cannot carry ``rate``; the caller decides what that says.
+    """
+    busy = _fraction(current_utilization, "current_utilization")
+    if _non_negative(current_rate, "current_rate") == 0:
+        raise ModelError(
+            "is 0: utilization at no throughput says nothing about the demand",
+            source=_SOURCE,
+            field="current_rate",
+        )
+    return busy * _non_negative(rate, "rate") / current_rate
+
+
+def forced_flow(throughput: float, visits: float) -> float:
+    """Forced flow law, X_k = V_k·X (Denning & Buzen 1978; Lazowska §3.2): a resource visited
+    V_k times per completion of the system completes V_k·X per second."""
+    return _non_negative(throughput, "throughput") * _non_negative(visits, "visits")
 
 
 def mm1_response_time(service_time: float, utilization: float) -> float:

@@ -30,6 +30,7 @@ __all__ = [
     "check_count",
     "check_keys",
     "did_you_mean",
+    "disagree",
     "parse_bandwidth",
     "parse_bytes",
     "parse_count",
@@ -322,6 +323,17 @@ def check_keys(doc: Mapping[Any, object], allowed: Collection[str], source: str,
         if key not in allowed:
             hint = did_you_mean(str(key), allowed)
             raise InputError(f"unknown key{hint}", source=source, field=path + str(key))
+
+
+def disagree(a: float, b: float, tolerance: float) -> bool:
+    """True when two values of one quantity (two measurements, or a measurement and a flag)
+    differ by more than ``tolerance`` of the larger: |a − b| > tolerance · max(|a|, |b|).
+
+    The one definition of "two measurements disagree": relative to the larger magnitude, so it
+    is symmetric in ``a`` and ``b``, and two zeros agree. ``tolerance`` is a fraction (0.1 is
+    10 %); advisors pass ``thresholds.conflict_tolerance`` of the defaults data.
+    """
+    return abs(a - b) > tolerance * max(abs(a), abs(b))
 
 
 def did_you_mean(word: str, known: Collection[str]) -> str:

@@ -1,16 +1,31 @@
 """Settings: the defaults data (saturation targets, thresholds, benchmarks, the playbook) that
-advisors read. Loaded from ``advisors/data/*.yaml`` and overridden with ``--defaults FILE``."""
+advisors read. Loaded from ``advisors/data/*.yaml`` and overridden with ``--defaults FILE``.
+
+Every default lives in that data, never in code: advisors read a key with ``threshold(key)`` or
+``setting(section, key)``, which raise ``MissingSetting`` naming the key when the packaged data
+lacks it (a user file can change a key, never remove one), instead of falling back to a number
+of their own that could drift from the data. ``tests/model/test_settings_keys_used.py`` checks
+that every key the code reads is packaged."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from throughput_expert.model.records import BottleneckType, Level, Resource
 
-__all__ = ["SIGNAL_TRIGGERS", "Benchmark", "Category", "Fix", "Play", "Rule", "Settings"]
+__all__ = [
+    "SIGNAL_TRIGGERS",
+    "Benchmark",
+    "Category",
+    "Fix",
+    "MissingSetting",
+    "Play",
+    "Rule",
+    "Settings",
+]
 
 Quantify = Literal["halve_binding", "scale_out", "parallelism", "none"]
 Horizon = Literal["quick", "short", "long"]
@@ -89,6 +104,21 @@ class Fix:
     example: str | None = None
 
 
+class MissingSetting(LookupError):
+    """A key the code reads is not in the defaults data: a bug in the packaged YAML (a user's
+    ``--defaults`` file merges over it and cannot remove a key), never a user's mistake."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path} is not in the defaults data (throughput_expert/advisors/data/*.yaml): "
+            "the code reads it, so the packaged data must define it"
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     saturation_targets: Mapping[Resource, float]
@@ -97,10 +127,52 @@ class Settings:
     plays: tuple[Play, ...]
     demand_reduction_factor: float
     demand_reduction_source: str
-    latency_curve_points: int = 40
-    latency_curve_max_utilization: float = 0.97
+    latency_curve_points: int
+    latency_curve_max_utilization: float
     categories: Mapping[str, Category] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     fixes: Mapping[str, Fix] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+
+    def threshold(self, key: str) -> float:
+        """``thresholds.<key>`` of the defaults data; ``MissingSetting`` when it is not there."""
+        if key not in self.thresholds:
+            raise MissingSetting(f"thresholds.{key}")
+        return self.thresholds[key]
+
+    def target(self, resource: Resource) -> float:
+        """``saturation_targets.<resource>``: the utilization the resource should stay under."""
+        if resource not in self.saturation_targets:
+            raise MissingSetting(f"saturation_targets.{resource}")
+        return self.saturation_targets[resource]
+
+    def setting(self, section: str, key: str) -> Any:
+        """``<section>.<key>`` of the defaults data (``thread_pools.async_pool_threshold``);
+        ``MissingSetting`` when either is not there."""
+        entries = self._section(section)
+        if key not in entries:
+            raise MissingSetting(f"{section}.{key}")
+        return entries[key]
+
+    def runtime(self, name: str | None) -> Mapping[str, Any]:
+        """``runtimes.<name>`` (keys ``cpu``, ``io``, ``gil``); empty when no runtime is named
+        or the data describes none of that name (the advice is then runtime-neutral)."""
+        entry = self._section("runtimes").get(name or "")
+        return cast(Mapping[str, Any], entry) if isinstance(entry, Mapping) else {}
+
+    def batching_operation(self, name: str) -> Mapping[str, Any]:
+        """``batching_operations.<name>`` (keys ``fixed_share``, ``source``, ``confidence``,
+        ``cheaper_method``), or the ``default`` entry for an operation the data does not list."""
+        entries = self._section("batching_operations")
+        if entries.get(name):
+            return cast(Mapping[str, Any], entries[name])
+        if "default" not in entries:
+            raise MissingSetting("batching_operations.default")
+        return cast(Mapping[str, Any], entries["default"])
+
+    def _section(self, name: str) -> Mapping[str, Any]:
+        entries = self.raw.get(name)
+        if not isinstance(entries, Mapping):
+            raise MissingSetting(name)
+        return entries

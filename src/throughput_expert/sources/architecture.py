@@ -3,7 +3,8 @@
 
 Fan-out: a component's ``calls_per_request`` (calls per entry request), or derived from the
 ``calls`` edges of its callers (entry components, called by nobody, default to 1). When both are
-given and disagree by more than 10 %, the report says so. A cycle of calls is an input error.
+given and disagree by more than the settings' ``thresholds.conflict_tolerance`` (10 %), the report
+says so. A cycle of calls is an input error.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Merging several metrics records of one system: the first file that has a value wins.
 
-Two files that disagree on a number by more than ``CONFLICT_TOLERANCE`` leave a note that names
-both values and which was used, so the report can show the contradiction instead of hiding it.
+Two files that disagree on a number by more than ``CONFLICT_TOLERANCE`` (``model.quantity.
+disagree``) leave a note that names both values and which was used, so the report can show the
+contradiction instead of hiding it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ from dataclasses import fields, replace
 from typing import Any, TypeVar
 
 from throughput_expert.model import Latency, Resource, Saturation, ServiceMetrics
+from throughput_expert.model.quantity import disagree
 
-__all__ = ["CONFLICT_TOLERANCE", "differs", "merge_metrics"]
+__all__ = ["CONFLICT_TOLERANCE", "merge_metrics"]
 
+# The packaged default of ``thresholds.conflict_tolerance`` (advisors/data/defaults.yaml): files
+# are merged while they are read, before any settings (and a user's --defaults) are loaded, so
+# merging uses the packaged number; tests/model/test_settings_keys_used.py keeps the two equal.
 CONFLICT_TOLERANCE = 0.10
 _Flat = TypeVar("_Flat", Latency, Saturation)
 _NESTED = ("latency", "saturation", "utilization", "cpu_by_mode", "inputs", "notes")
-
-
-def differs(a: float, b: float, tolerance: float = CONFLICT_TOLERANCE) -> bool:
-    """True when two measurements of one quantity disagree by more than ``tolerance``."""
-    scale = max(abs(a), abs(b))
-    return scale > 0 and abs(a - b) / scale > tolerance
 
 
 def merge_metrics(records: Sequence[ServiceMetrics]) -> ServiceMetrics:
@@ -65,7 +64,7 @@ def _pick(name: str, a: Any, b: Any, notes: list[str]) -> Any:
     if a is None:
         return b
     numbers = isinstance(a, float | int) and isinstance(b, float | int)
-    if numbers and not isinstance(a, bool) and differs(float(a), float(b)):
+    if numbers and not isinstance(a, bool) and disagree(float(a), float(b), CONFLICT_TOLERANCE):
         notes.append(
             f"conflict: {name} is {a:g} in one input and {b:g} in another; "
             f"used {a:g} (the first input that has it)"

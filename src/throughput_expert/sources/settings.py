@@ -7,7 +7,13 @@ file may also carry ``plays:`` with new playbook entries (same ``id`` replaces a
 A key the packaged data does not have is refused, at any depth, naming the closest known key
 (docs/formats.md §5.6): a misspelled key would otherwise change nothing, silently. The known keys
 are the packaged data's own; sections whose entries a user may add (``batching_operations``, the
-playbook's entries) are open by name, but each entry's keys are fixed.
+playbook's entries) are open by name, but each entry's keys are fixed. A batching operation the
+user adds takes the keys it leaves out from the ``default`` operation (its ``source``, when it
+sets its own ``fixed_share``, names the user's file).
+
+Every value is read from the merged data without a fallback of its own: a user file can change
+a key, never remove one, so a key missing here is missing from the packaged data (``Settings.
+threshold`` and ``Settings.setting`` say which).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from throughput_expert.model.settings import (
     SIGNAL_TRIGGERS,
     Benchmark,
     Horizon,
+    MissingSetting,
     Play,
     Quantify,
     Settings,
@@ -61,7 +68,11 @@ def load_settings(user_file: str | PathLike[str] | None = None) -> Settings:
         extra = _plays(user.pop("plays", []), source, triggers)
         ids = {p.id for p in extra}
         plays = tuple(p for p in plays if p.id not in ids) + extra
+        packaged_operations = set(raw["batching_operations"])
         raw = _deep_merge(raw, user)
+        raw["batching_operations"] = _completed_operations(
+            raw["batching_operations"], packaged_operations, source
+        )
         sources.append(source)
     settings = _settings(raw, plays, str(user_file or "defaults"), tuple(sources))
     return _with_profile_rules(settings)
@@ -158,6 +169,22 @@ def read_yaml(path: str | PathLike[str]) -> dict[str, Any]:
     return doc
 
 
+def _completed_operations(
+    merged: Mapping[str, Any], packaged: set[str], source: str
+) -> dict[str, Any]:
+    """The batching operations, each one a user file adds with every key: the keys it leaves
+    out come from ``default``; its ``source``, when it sets its own ``fixed_share``, is the
+    file."""
+    out = dict(merged)
+    default = merged["default"]
+    for name, entry in merged.items():
+        if name in packaged or not isinstance(entry, Mapping):
+            continue
+        own = {"source": f"given in {source}"} if "fixed_share" in entry else {}
+        out[name] = {**default, **own, **entry}
+    return out
+
+
 def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
@@ -171,30 +198,35 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
 def _settings(
     raw: dict[str, Any], plays: tuple[Play, ...], source: str, sources: tuple[str, ...]
 ) -> Settings:
+    def number(section: str, key: str, low: float = 0.0, high: float = inf) -> float:
+        value = _key(_mapping(raw, section, source), section, key)
+        return _number(value, f"{section}.{key}", source, low=low, high=high)
+
     reduction = _mapping(raw, "illustrative_demand_reduction", source)
-    curve = _mapping(raw, "latency_curve", source)
     return Settings(
         saturation_targets=_targets(_mapping(raw, "saturation_targets", source), source),
         thresholds=_numbers(_mapping(raw, "thresholds", source), "thresholds", source),
         benchmarks=_benchmarks(_mapping(raw, "benchmarks", source), source),
         plays=plays,
-        demand_reduction_factor=_number(
-            reduction.get("factor"), "illustrative_demand_reduction.factor", source, low=1.0
-        ),
-        demand_reduction_source=str(reduction.get("source", "")),
-        latency_curve_points=int(
-            _number(curve.get("points", 40), "latency_curve.points", source, low=2, high=MAX_POINTS)
-        ),
-        latency_curve_max_utilization=_number(
-            curve.get("max_utilization", 0.97), "latency_curve.max_utilization", source, low=0.1
-        ),
+        demand_reduction_factor=number("illustrative_demand_reduction", "factor", low=1.0),
+        demand_reduction_source=str(_key(reduction, "illustrative_demand_reduction", "source")),
+        latency_curve_points=int(number("latency_curve", "points", low=2, high=MAX_POINTS)),
+        latency_curve_max_utilization=number("latency_curve", "max_utilization", low=0.1),
         raw=raw,
         sources=sources,
     )
 
 
+def _key(section: Mapping[str, Any], name: str, key: str) -> object:
+    """``section[key]``, ``section`` being the data's ``name``: a user file merges over the
+    packaged data, so a key missing here is missing from the packaged data."""
+    if key not in section:
+        raise MissingSetting(f"{name}.{key}" if name else key)
+    return section[key]
+
+
 def _mapping(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
-    value = raw.get(key, {})
+    value = _key(raw, "", key)
     if not isinstance(value, Mapping):
         raise InputError("expected a mapping", source=source, field=key)
     return value
@@ -241,10 +273,10 @@ def _benchmarks(doc: Mapping[str, Any], source: str) -> dict[str, Benchmark]:
         if not isinstance(row, Mapping):
             raise InputError("expected a mapping", source=source, field=field)
         out[str(name)] = Benchmark(
-            unit=str(row.get("unit", "rps")),
-            per_core=bool(row.get("per_core", False)),
-            good=_number(row.get("good"), f"{field}.good", source),
-            excellent=_number(row.get("excellent"), f"{field}.excellent", source),
+            unit=str(_key(row, field, "unit")),
+            per_core=bool(_key(row, field, "per_core")),
+            good=_number(_key(row, field, "good"), f"{field}.good", source),
+            excellent=_number(_key(row, field, "excellent"), f"{field}.excellent", source),
         )
     return out
 

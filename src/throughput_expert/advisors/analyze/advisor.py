@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from throughput_expert.advisors.analyze.latency import latency_model, measured_response_time
 from throughput_expert.advisors.analyze.playbook import Situation, implementation_plan, recommend
 from throughput_expert.advisors.analyze.summary import summarize
-from throughput_expert.advisors.analyze.verdict import Verdict, judge
+from throughput_expert.advisors.analyze.verdict import Verdict, judge, switches_per_request
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView, headroom
-from throughput_expert.laws.little import concurrency
+from throughput_expert.laws.little import concurrency, response_time_from
+from throughput_expert.laws.utilization import utilization_at_rate
 from throughput_expert.model import Report, Series, ServiceMetrics
 from throughput_expert.model.analysis.analyze import (
     AnalyzeAnalysis,
@@ -29,6 +30,7 @@ from throughput_expert.model.analysis.analyze import (
     WorkerBound,
 )
 from throughput_expert.model.analysis.common import Finding
+from throughput_expert.model.quantity import disagree
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_pct
 
@@ -103,8 +105,8 @@ def _throughput(
 ) -> float | None:
     measured = m.throughput_rps
     if measured is not None and flag is not None:
-        tolerance = settings.thresholds.get("conflict_tolerance", 0.1)
-        if abs(measured - flag) > tolerance * max(measured, flag):
+        tolerance = settings.threshold("conflict_tolerance")
+        if disagree(measured, flag, tolerance):
             ledger.find(
                 f"current_rps and the metrics disagree by more than {fmt_pct(tolerance)}",
                 {"metrics_rps": measured, "current_rps_flag": flag},
@@ -147,7 +149,7 @@ def _per_item(
         return measured
     if not m.workers or not x:
         return None
-    per_item = m.workers / x
+    per_item = response_time_from(m.workers, x)
     ledger.assume(
         "time per item",
         f"{per_item * 1e3:.4g} ms",
@@ -219,7 +221,7 @@ def _headroom(h: Headroom, x: float | None, target: float | None, s: Situation) 
 def _resource(v: ResourceView, x: float | None, target: float | None) -> ResourceHeadroom:
     at: AtTargetRate | None = None
     if target is not None and x and v.scales_with_rate:
-        at_target = v.utilization * target / x
+        at_target = utilization_at_rate(v.utilization, x, target)
         at = AtTargetRate(
             utilization=at_target,
             demand_reduction_factor=max(1.0, at_target / v.target),
@@ -269,10 +271,10 @@ def _triggers(
         out.add("over_target")
     if target is not None and h.ceiling_rps is not None and target > h.ceiling_rps:
         out.add("target_beyond_ceiling")
-    if unexplained is not None and unexplained >= settings.thresholds["unexplained_wait_share"]:
+    if unexplained is not None and unexplained >= settings.threshold("unexplained_wait_share"):
         out.add("unexplained_wait")
-    cs, x = m.saturation.context_switches_per_s, m.throughput_rps
-    if cs and x and cs / x >= settings.thresholds.get("context_switches_per_request", 20.0):
+    per_request = switches_per_request(m)
+    if per_request and per_request >= settings.threshold("context_switches_per_request"):
         out.add("context_switches")
     system_type = inputs.system_type or m.system_type
     if system_type:
@@ -347,7 +349,11 @@ def _utilization_series(h: Headroom, x: float | None, target: float | None) -> d
         f"utilization_{v.resource}": Series(
             "throughput (rps)",
             f"{v.resource} utilization (%)",
-            ((0.0, 0.0), (x, v.utilization * 100), (end, v.utilization * end / x * 100)),
+            (
+                (0.0, 0.0),
+                (x, v.utilization * 100),
+                (end, utilization_at_rate(v.utilization, x, end) * 100),
+            ),
         )
         for v in h.scaling()
     }

@@ -15,8 +15,9 @@ import numpy as np
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView
 from throughput_expert.errors import UnstableSystem
-from throughput_expert.laws.little import response_time_from
+from throughput_expert.laws.little import response_time_from, throughput_from
 from throughput_expert.laws.queueing import mmc
+from throughput_expert.laws.utilization import rate_at_utilization
 from throughput_expert.model import Series, ServiceMetrics
 from throughput_expert.model.analysis.analyze import LatencyGrowth
 from throughput_expert.model.settings import Settings
@@ -69,7 +70,7 @@ def latency_model(
         why = "needs the throughput and at least one measured resource utilization"
         return LatencyModel(LatencyGrowth(available=False, why=why), {}, measured, None)
     top = max(views, key=lambda v: v.utilization)
-    saturation_rps = x / top.utilization
+    saturation_rps = rate_at_utilization(x, top.utilization, 1.0)
     pool = _pool_bound(m, per_item)
     if pool is not None and pool < saturation_rps:
         ledger.assume(
@@ -115,7 +116,7 @@ def _pool_bound(m: ServiceMetrics, per_item: float | None) -> float | None:
     """Little's law: with W workers and time R per item, X <= W / R."""
     if not m.workers or not per_item:
         return None
-    return m.workers / per_item
+    return throughput_from(m.workers, per_item)
 
 
 def _unexplained(

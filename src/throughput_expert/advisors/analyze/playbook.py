@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView
+from throughput_expert.laws.little import concurrency, throughput_from
 from throughput_expert.model import BottleneckType, Recommendation, Resource
 from throughput_expert.model.settings import Play, Settings
 from throughput_expert.model.units import fmt_count, fmt_factor
@@ -38,7 +39,7 @@ class Situation:
         w = workers if workers is not None else self.workers
         if not w or not self.per_item_s:
             return None
-        return w / self.per_item_s
+        return throughput_from(w, self.per_item_s)
 
     def sustainable(self, ceilings: dict[Resource, float], workers: float | None = None) -> float:
         bounds = list(ceilings.values())
@@ -166,7 +167,7 @@ def _scale_out(s: Situation, ledger: Ledger) -> tuple[float | None, str, tuple[s
 def _parallelism(s: Situation, ledger: Ledger) -> tuple[float | None, str, tuple[str, ...]]:
     if s.target is None or not s.per_item_s:
         return None, "", ()
-    needed = math.ceil(s.target * s.per_item_s - 1e-9)
+    needed = math.ceil(concurrency(s.target, s.per_item_s) - 1e-9)
     ceilings = _ceilings(s.headroom)
     before, after = s.sustainable(ceilings), s.sustainable(ceilings, needed)
     gain = max(0.0, (after / before - 1) * 100)

@@ -20,7 +20,7 @@ from throughput_expert.model.analysis.analyze import BottleneckVerdict, Saturati
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_pct
 
-__all__ = ["Verdict", "judge"]
+__all__ = ["Verdict", "judge", "switches_per_request"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,14 @@ def judge(
 ) -> Verdict:
     component = m.service or "service"
     busiest = max(h.views, key=lambda v: v.utilization, default=None)
-    memory = _memory_pressure(h)
+    memory = _memory_pressure(h, settings)
     if memory is not None and (busiest is None or not _hot(busiest, h)):
         return _resource_verdict(memory, component, h, "memory pressure signals", ledger)
-    busy = settings.thresholds.get("busy_utilization", 0.5)
+    busy = settings.threshold("busy_utilization")
     if busiest is not None and (_hot(busiest, h) or busiest.utilization >= busy):
         why = "highest utilization, i.e. the largest demand per server"
         return _resource_verdict(busiest, component, h, why, ledger)
-    limit = settings.thresholds.get("unexplained_wait_share", 0.5)
+    limit = settings.threshold("unexplained_wait_share")
     if unexplained_share is not None and unexplained_share >= limit:
         return _waiting_verdict(m, unexplained_share, component, h, settings, ledger)
     first = max(h.scaling(), key=lambda v: v.utilization, default=None)
@@ -83,10 +83,10 @@ def _hot(v: ResourceView, h: Headroom) -> bool:
     return v.utilization > v.target or any(s.resource == v.resource for s in h.signals)
 
 
-def _memory_pressure(h: Headroom) -> ResourceView | None:
+def _memory_pressure(h: Headroom, settings: Settings) -> ResourceView | None:
     if not any(s.resource == "memory" for s in h.signals):
         return None
-    return h.view("memory") or ResourceView("memory", 0.0, 0.8, 1, False)
+    return h.view("memory") or ResourceView("memory", 0.0, settings.target("memory"), 1, False)
 
 
 def _resource_verdict(
@@ -114,8 +114,8 @@ def _waiting_verdict(
     settings: Settings,
     ledger: Ledger,
 ) -> Verdict:
-    per_request = _switches_per_request(m)
-    limit = settings.thresholds.get("context_switches_per_request", 20.0)
+    per_request = switches_per_request(m)
+    limit = settings.threshold("context_switches_per_request")
     kind: BottleneckType = "contention" if per_request and per_request >= limit else "downstream"
     what = "each other (locks)" if kind == "contention" else "a dependency (database, remote API)"
     eid = ledger.prove(
@@ -136,7 +136,8 @@ def _waiting_verdict(
     return Verdict(kind, None, component, True, reason, (eid,), h.signals)
 
 
-def _switches_per_request(m: ServiceMetrics) -> float | None:
+def switches_per_request(m: ServiceMetrics) -> float | None:
+    """Context switches per request: their rate over the throughput (None without either)."""
     rate = m.saturation.context_switches_per_s
     if rate is None or not m.throughput_rps:
         return None

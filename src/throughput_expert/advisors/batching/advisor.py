@@ -28,6 +28,7 @@ from throughput_expert.laws.batching import (
     smallest_batch_for,
     throughput_limit,
 )
+from throughput_expert.laws.little import concurrency, response_time_from, throughput_from
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.analysis.batching import (
     AddedLatencyRecord,
@@ -92,7 +93,7 @@ def _check(i: BatchingInputs) -> None:
     if i.concurrency < 1:
         raise InputError("must be at least 1", source=Parameter("concurrency"))
     if i.current_latency_s is not None:
-        today = i.concurrency / i.current_latency_s
+        today = throughput_from(i.concurrency, i.current_latency_s)
         if i.target_rps <= today:
             raise InputError(
                 f"{fmt_count(i.target_rps)} rps is not above today's {fmt_count(today)} rps "
@@ -197,19 +198,20 @@ def _current(i: BatchingInputs, m: CostModel, ledger: Ledger) -> float:
     """Today's rate, one item per call: from --current-latency, else the measured single-row
     latency of a trial, else the model at b = 1."""
     if i.current_latency_s is not None:
-        return i.concurrency / i.current_latency_s
+        return throughput_from(i.concurrency, i.current_latency_s)
     single = i.trials.by_method().get("single", []) if i.trials is not None else []
     ones = [t for t in single if t.batch_size == 1 and t.latencies_s]
     if ones:
         t1 = statistics.median(ones[0].latencies_s)
+        rate = throughput_from(i.concurrency, t1)
         ledger.prove(
             "current-rate",
             f"one row per call takes {fmt_duration(t1)} (measured)",
             "X = k / T(1)",
             {"median_latency_ms": t1 * 1e3, "concurrency": i.concurrency},
-            {"rps": i.concurrency / t1},
+            {"rps": rate},
         )
-        return i.concurrency / t1
+        return rate
     return batch_throughput(1, m.c0, m.c1, i.concurrency)
 
 
@@ -227,11 +229,10 @@ def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
 
 
 def _what_else(i: BatchingInputs, m: CostModel) -> tuple[str, ...]:
-    needed = math.floor(i.target_rps * m.c1 * (1 + 1e-9)) + 1  # k > X·c1, rounding aside
-    out = [
-        f"more in flight: at least {needed} concurrent batches (k > X·c1 = "
-        f"{i.target_rps * m.c1:.3g})"
-    ]
+    # X ≤ k / c1 (throughput_limit), so k > X·c1: Little's law, items in flight at c1 each
+    in_flight = concurrency(i.target_rps, m.c1)
+    needed = math.floor(in_flight * (1 + 1e-9)) + 1  # rounding aside
+    out = [f"more in flight: at least {needed} concurrent batches (k > X·c1 = {in_flight:.3g})"]
     if m.cheaper_method:
         out.append(f"a cheaper method per item: {m.cheaper_method}")
     out.append("partition the work so several writers (or instances) share the target")
@@ -279,7 +280,7 @@ def _recommendations(
 
 
 def _example(i: BatchingInputs, d: Design) -> str:
-    linger = (d.batch_size or 1) / (i.arrival_rps or i.target_rps)
+    linger = response_time_from(d.batch_size or 1, i.arrival_rps or i.target_rps)
     return (
         f"batch, deadline = [], time.monotonic() + {linger:.3g}\n"
         "for item in source:\n"

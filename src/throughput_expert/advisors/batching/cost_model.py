@@ -6,13 +6,14 @@ assumptions)."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from throughput_expert.advisors.batching.inputs import BatchingInputs
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import FitError, InputError, Parameter
-from throughput_expert.laws.batching import CostFit, fit_cost_model
+from throughput_expert.laws.batching import CostFit, fit_cost_model, split_single_item
 from throughput_expert.model.analysis.batching import CostFitRecord, CostModelRecord
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.trials import BatchTrial
@@ -44,9 +45,8 @@ class CostModel:
 
 
 def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[CostModel]:
-    ops: dict[str, Any] = dict(settings.raw.get("batching_operations", {}))
-    op = ops.get(i.operation) or ops["default"]
-    cheaper = str(op.get("cheaper_method", "")) or None
+    op = settings.batching_operation(i.operation)
+    cheaper = str(op["cheaper_method"]) or None
     if i.trials is not None:
         return _from_trials(i, cheaper, ledger)
     if i.measurements:
@@ -175,12 +175,12 @@ def _from_flags(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostM
 
 
 def _from_split(
-    i: BatchingInputs, op: dict[str, Any], cheaper: str | None, ledger: Ledger
+    i: BatchingInputs, op: Mapping[str, Any], cheaper: str | None, ledger: Ledger
 ) -> CostModel:
     t = i.current_latency_s
     assert t is not None
     share = float(op["fixed_share"])
-    c0, c1 = t * share, t * (1 - share)
+    c0, c1 = split_single_item(t, share)
     ledger.assume(
         f"fixed share of a single {i.operation}",
         share,

@@ -55,7 +55,7 @@ def advise(inputs: FindBottleneckInputs, settings: Settings) -> Report:
     stats = profile_stats(p, settings)
     gil = None
     if inputs.gil_profile is not None:
-        ratio = settings.thresholds.get("gil_blocked_ratio", 0.05)
+        ratio = settings.threshold("gil_blocked_ratio")
         gil = gil_estimate(p, inputs.gil_profile, stats, ratio, ledger)
     by_category = gil.by_category if gil else stats.by_category
     active = _active(by_category, settings)
@@ -175,7 +175,7 @@ def _combine(
         reason = f"{top.resource} is saturated on the host; the profile's top work: {v.reason}"
         return Bottleneck(kind, v.category, v.component, v.share, reason, (*v.evidence_ids, eid))
     cpu = h.view("cpu")
-    busy = settings.thresholds.get("busy_utilization", 0.5)
+    busy = settings.threshold("busy_utilization")
     if v.type == "cpu" and cpu is not None and cpu.utilization < busy:
         return _idle_cpu(v, cpu.utilization, by_category, active, settings, ledger)
     return v
@@ -227,7 +227,7 @@ def _idle_cpu(
 def _recommendations(
     by_category: dict[str, float], active: float, settings: Settings, ledger: Ledger
 ) -> list[tuple[Recommendation, str]]:
-    floor = settings.thresholds.get("profile_min_share", 0.05)
+    floor = settings.threshold("profile_min_share")
     out = []
     for category, weight in by_category.items():
         fix = settings.fixes.get(category)

@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs, Plan
+from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs, Plan, service_time
 from throughput_expert.advisors.concurrency.queue import erlang_pool, pool_load, queue_bound
 from throughput_expert.advisors.concurrency.recs import recommendations
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError, Parameter
+from throughput_expert.laws.little import concurrency, throughput_from
+from throughput_expert.laws.utilization import max_throughput
 from throughput_expert.model import Report, Series
 from throughput_expert.model.analysis.concurrency import (
     AsyncAdvice,
@@ -43,17 +45,15 @@ __all__ = ["advise"]
 def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
     _check(inputs)
     ledger = Ledger()
-    pools_cfg = settings.raw.get("thread_pools", {})
-    runtime = settings.raw.get("runtimes", {}).get(inputs.runtime or "", {})
-    gil = bool(runtime.get("gil")) and inputs.runtime == "python"
+    runtime = settings.runtime(inputs.runtime)
+    gil = inputs.runtime == "python" and bool(runtime and runtime["gil"])
     ceiling = _cpu_ceiling(inputs, gil, ledger)
     needed = _littles_need(inputs, ledger)
     erlang = erlang_pool(inputs, ceiling, ledger)
     usl = usl_report(inputs.sweep, ledger) if inputs.sweep is not None else None
-    io = _io_threads(inputs, needed, erlang, pools_cfg, ledger)
-    pools = _pools(
-        inputs, io, gil, usl.fit.recommended_concurrency if usl and usl.fit else None, ledger
-    )
+    io = _io_threads(inputs, needed, erlang, settings, ledger)
+    usl_n = usl.fit.recommended_concurrency if usl and usl.fit else None
+    pools = _pools(inputs, io, gil, usl_n, settings, ledger)
     expected = _expected(inputs, pools, ceiling, ledger)
     plan = Plan(
         inputs,
@@ -65,7 +65,7 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
         expected,
         erlang,
         queue_bound(inputs, ledger),
-        _async(inputs, pools, pools_cfg),
+        _async(inputs, pools, settings),
         usl.analysis if usl else None,
     )
     recs, steps = recommendations(plan, runtime, ledger)
@@ -115,7 +115,7 @@ def _cpu_ceiling(i: ConcurrencyInputs, gil: bool, ledger: Ledger) -> float | Non
     if i.compute_s is None:
         return None
     servers = 1 if gil else i.cores
-    ceiling = servers / i.compute_s
+    ceiling = max_throughput(i.compute_s, servers)
     law = (
         "GIL: one thread runs Python at a time: X_max = 1 / C per process"
         if gil
@@ -132,10 +132,10 @@ def _cpu_ceiling(i: ConcurrencyInputs, gil: bool, ledger: Ledger) -> float | Non
 
 
 def _littles_need(i: ConcurrencyInputs, ledger: Ledger) -> int | None:
-    if i.target_rps is None or (i.wait_s is None and i.compute_s is None):
+    hold = service_time(i)
+    if i.target_rps is None or hold is None:
         return None
-    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
-    need = max(1, math.ceil(i.target_rps * hold - 1e-9))
+    need = max(1, math.ceil(concurrency(i.target_rps, hold) - 1e-9))
     ledger.prove(
         "little-threads",
         f"{fmt_count(i.target_rps)} rps needs {need} requests in flight",
@@ -154,14 +154,14 @@ def _io_threads(
     i: ConcurrencyInputs,
     needed: int | None,
     erlang: ErlangPool | None,
-    cfg: dict[str, Any],
+    settings: Settings,
     ledger: Ledger,
 ) -> int | None:
     if i.workload_type == "cpu":
         return None
     ratio = _ratio(i)
-    if ratio is None:
-        mult = int(cfg.get("io_multiplier_when_unknown", 10))
+    if ratio is None or i.compute_s is None:
+        mult = int(settings.setting("thread_pools", "io_multiplier_when_unknown"))
         seed = i.cores * mult
         ledger.assume(
             "I/O pool when wait/compute is unknown",
@@ -169,7 +169,9 @@ def _io_threads(
             "the seed's rule for mixed workloads; give wait_time and compute_time for Little's law",
         )
     else:
-        seed = math.ceil(i.cores * (1 + ratio) - 1e-9)
+        # cores × (1 + W/C) is Little's law at the CPU ceiling: N = (cores / C) · (W + C)
+        at_ceiling = max_throughput(i.compute_s, i.cores)
+        seed = math.ceil(concurrency(at_ceiling, i.compute_s + (i.wait_s or 0.0)) - 1e-9)
     ledger.prove(
         "seed-io-pool",
         f"the seed's I/O pool: {seed} threads",
@@ -183,7 +185,12 @@ def _io_threads(
 
 
 def _pools(
-    i: ConcurrencyInputs, io: int | None, gil: bool, usl_n: int | None, ledger: Ledger
+    i: ConcurrencyInputs,
+    io: int | None,
+    gil: bool,
+    usl_n: int | None,
+    settings: Settings,
+    ledger: Ledger,
 ) -> tuple[Pool, ...]:
     """The seed's pools, the I/O one sized by the strongest law that applies; a USL fit of a
     concurrency sweep sizes the pool the sweep measured (the I/O one unless CPU-bound)."""
@@ -210,28 +217,32 @@ def _pools(
     else:
         known = {e.id for e in ledger.evidence}
         ids = tuple(x for x in ("seed-io-pool", "little-threads", "erlang-pool") if x in known)
-        io_pool = Pool("io", io or 1, i.current_threads, "threads", _io_formula(i, ledger), ids)
+        io_pool = Pool(
+            "io", io or 1, i.current_threads, "threads", _io_formula(i, settings, ledger), ids
+        )
     if i.workload_type == "io":
         return (io_pool,)
     cpu = Pool("cpu", i.cores, i.current_threads, cpu_kind, "threads = cores", ("seed-cpu-pool",))
     return (cpu, io_pool)
 
 
-def _io_formula(i: ConcurrencyInputs, ledger: Ledger) -> str:
+def _io_formula(i: ConcurrencyInputs, settings: Settings, ledger: Ledger) -> str:
     ids = {e.id for e in ledger.evidence}
     if "erlang-pool" in ids and i.slo is not None:
         return f"Erlang C: smallest pool with {i.slo.describe()}"
     if "little-threads" in ids:
         return "Little's law: N = X · (W + C)"
     if _ratio(i) is None:
-        return "seed: cores × 10 (wait/compute unknown)"
+        mult = int(settings.setting("thread_pools", "io_multiplier_when_unknown"))
+        return f"seed: cores × {mult} (wait/compute unknown)"
     return "seed: cores × (1 + W/C)"
 
 
 def _capacity(i: ConcurrencyInputs, threads: int, ceiling: float | None) -> float | None:
     """Throughput a pool of ``threads`` can carry: min(N / (W + C), CPU ceiling)."""
-    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
-    bounds = [b for b in (threads / hold if hold > 0 else None, ceiling) if b is not None]
+    hold = service_time(i)
+    by_little = throughput_from(threads, hold) if hold else None
+    bounds = [b for b in (by_little, ceiling) if b is not None]
     return min(bounds) if bounds else None
 
 
@@ -258,12 +269,11 @@ def _expected(
     )
 
 
-def _async(
-    i: ConcurrencyInputs, pools: tuple[Pool, ...], cfg: dict[str, Any]
-) -> AsyncAdvice | None:
-    ratio, limit = _ratio(i), float(cfg.get("async_wait_compute_ratio", 10))
+def _async(i: ConcurrencyInputs, pools: tuple[Pool, ...], settings: Settings) -> AsyncAdvice | None:
+    ratio = _ratio(i)
+    limit = float(settings.setting("thread_pools", "async_wait_compute_ratio"))
     biggest = max(p.threads for p in pools)
-    size_limit = int(cfg.get("async_pool_threshold", 200))
+    size_limit = int(settings.setting("thread_pools", "async_pool_threshold"))
     reasons = []
     if ratio is not None and ratio >= limit:
         reasons.append(f"wait/compute is {ratio:.3g} (≥ {limit:g}): threads mostly sleep")
@@ -280,8 +290,7 @@ def _async(
 def _throughput_series(
     i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None
 ) -> dict[str, Series]:
-    hold = (i.wait_s or 0.0) + (i.compute_s or 0.0)
-    if hold <= 0:
+    if not service_time(i):
         return {}
     top = max(2 * max(p.threads for p in pools), i.current_threads, 4)
     n = np.unique(np.linspace(1, top, 50).round().astype(int))

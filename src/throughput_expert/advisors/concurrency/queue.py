@@ -14,12 +14,15 @@ from throughput_expert.advisors.concurrency.inputs import (
 )
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import UnstableSystem
+from throughput_expert.laws.little import concurrency
 from throughput_expert.laws.queueing import (
     QueueResult,
     mmc,
     mmc_response_percentile,
+    service_time_percentile,
     smallest_servers_for,
 )
+from throughput_expert.laws.utilization import utilization
 from throughput_expert.model.analysis.concurrency import ErlangPool, PoolLoad, QueueBound
 from throughput_expert.model.units import fmt_count, fmt_duration
 
@@ -35,7 +38,8 @@ def pool_load(i: ConcurrencyInputs, threads: int, capacity: float | None) -> Poo
     try:
         r = mmc(rate, service, threads)
     except UnstableSystem:
-        return PoolLoad(threads, capacity, stable=False, pool_utilization=rate * service / threads)
+        busy = utilization(rate, service, threads)
+        return PoolLoad(threads, capacity, stable=False, pool_utilization=busy)
     return PoolLoad(
         threads,
         capacity,
@@ -64,7 +68,7 @@ def _floor(i: ConcurrencyInputs, service: float) -> float:
     assert i.slo is not None
     if i.slo.quantile is None:
         return service
-    return -service * math.log(1 - i.slo.quantile)
+    return service_time_percentile(service, i.slo.quantile)
 
 
 def erlang_pool(i: ConcurrencyInputs, ceiling: float | None, ledger: Ledger) -> ErlangPool | None:
@@ -132,7 +136,7 @@ def queue_bound(i: ConcurrencyInputs, ledger: Ledger) -> QueueBound | None:
     if i.slo is None or rate is None or service is None:
         return None
     slack = i.slo.seconds - service
-    capacity = max(0, math.floor(rate * slack)) if slack > 0 else 0
+    capacity = max(0, math.floor(concurrency(rate, slack))) if slack > 0 else 0
     ledger.prove(
         "queue-bound",
         f"a waiting queue longer than {capacity} breaks the SLO",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from throughput_expert.advisors.concurrency.inputs import Plan
 from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.laws.little import response_time_from
 from throughput_expert.laws.usl import usl_throughput
 from throughput_expert.model import Recommendation
 from throughput_expert.model.units import fmt_count, fmt_duration
@@ -22,6 +24,9 @@ _EXAMPLES = {
     "node": "const pool = new Piscina({{ maxThreads: {cpu} }})  // CPU work off the event loop\n"
     "process.env.UV_THREADPOOL_SIZE = '{io}'",
 }
+# How to serve waits asynchronously when no runtime is named (each runtime's own way is its
+# ``io`` entry in advisors/data/defaults.yaml).
+_ANY_RUNTIME_IO = "async I/O (asyncio, virtual threads, an event loop)"
 _DEFAULT_EXAMPLE = (
     "cpu_pool = ThreadPoolExecutor(max_workers={cpu})\n"
     "io_pool = ThreadPoolExecutor(max_workers={io})"
@@ -29,7 +34,7 @@ _DEFAULT_EXAMPLE = (
 
 
 def recommendations(
-    p: Plan, runtime: dict[str, Any], ledger: Ledger
+    p: Plan, runtime: Mapping[str, Any], ledger: Ledger
 ) -> tuple[tuple[Recommendation, ...], dict[str, list[str]]]:
     recs: list[tuple[Recommendation, str]] = [(_size(p), "immediate")]
     for make, when in (
@@ -80,12 +85,12 @@ def _size(p: Plan) -> Recommendation:
     )
 
 
-def _processes(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
+def _processes(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     if not p.gil or p.inputs.workload_type == "io":
         return None
     ceiling = p.cpu_ceiling_rps
     gain = (p.inputs.cores - 1) * 100.0 if ceiling is not None else None
-    why = str(runtime.get("cpu", "processes"))
+    why = str(runtime["cpu"])
     rationale = (
         f"CPU-bound Python holds the GIL: one process runs at most "
         f"{fmt_count(ceiling)} rps of this work (1 / C) whatever its threads. Use "
@@ -103,7 +108,7 @@ def _processes(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     )
 
 
-def _usl(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
+def _usl(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     u = p.usl
     if u is None or not u.available or u.recommended_concurrency is None:
         return None
@@ -115,10 +120,8 @@ def _usl(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     past = bool(u.peak_concurrency) and now > (u.peak_concurrency or 0.0)
     where = "past the peak: fewer in flight is faster" if past else "at the knee"
     # Little's law: the time a request spends in the system is R = N / X at each concurrency
-    where += (
-        f"; by Little's law R = N / X goes from {fmt_duration(now / x_now)} to "
-        f"{fmt_duration(n / x_rec)}"
-    )
+    r_now, r_rec = response_time_from(now, x_now), response_time_from(n, x_rec)
+    where += f"; by Little's law R = N / X goes from {fmt_duration(r_now)} to {fmt_duration(r_rec)}"
     rationale = (
         f"The measured sweep fits the USL with σ = {u.sigma:.3g}, κ = "
         f"{u.kappa:.3g}; {n} in flight reaches 95 % of the best throughput "
@@ -134,7 +137,7 @@ def _usl(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     )
 
 
-def _queue(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
+def _queue(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     q = p.queue
     if q is None:
         return None
@@ -156,10 +159,10 @@ def _queue(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     )
 
 
-def _async(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
+def _async(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     if p.async_advice is None:
         return None
-    how = str(runtime.get("io", "async I/O (asyncio, virtual threads, an event loop)"))
+    how = str(runtime["io"]) if runtime else _ANY_RUNTIME_IO
     rationale = "; ".join(p.async_advice.why) + f". Use {how}."
     return Recommendation(
         "Serve the waits asynchronously instead of with a large pool",
@@ -171,7 +174,7 @@ def _async(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
     )
 
 
-def _ceiling(p: Plan, runtime: dict[str, Any]) -> Recommendation | None:
+def _ceiling(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     target, ceiling = p.inputs.target_rps, p.cpu_ceiling_rps
     if target is None or ceiling is None or target <= ceiling:
         return None

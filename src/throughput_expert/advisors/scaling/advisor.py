@@ -26,6 +26,7 @@ from throughput_expert.advisors.scaling.parts import (
 from throughput_expert.advisors.scaling.recs import recommendations, summary
 from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError, Parameter
+from throughput_expert.laws.utilization import forced_flow
 from throughput_expert.model import Report, Series
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.analysis.scaling import (
@@ -62,7 +63,8 @@ class ComponentPlan:
 
     @property
     def saturates_at(self) -> float | None:
-        """Entry rate at which today's instances reach their targets."""
+        """Entry rate at which today's instances reach their targets: the forced flow law
+        X_k = V_k·X solved for the entry rate X, with X_k today's capacity."""
         if self.capacity is None or self.demand_now <= 0:
             return None
         return self.capacity.per_instance_rps * self.component.instances / self.fanout
@@ -77,7 +79,7 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
             source=Parameter("target_rps"),
         )
     ledger = Ledger()
-    fan = fanouts(arch, ledger)
+    fan = fanouts(arch, settings, ledger)
     plans = [
         _plan(c, fan[c.name], arch, target, inputs.sweeps, settings, ledger)
         for c in arch.components
@@ -127,7 +129,7 @@ def _plan(
     s: Settings,
     ledger: Ledger,
 ) -> ComponentPlan:
-    now, then = arch.entry_rate_rps * fanout, target * fanout
+    now, then = forced_flow(arch.entry_rate_rps, fanout), forced_flow(target, fanout)
     cap = capacity(c, now, s, ledger) if c.kind != "queue" else None
     usl = _usl(c, sweeps, ledger)
     scaled = None
@@ -306,7 +308,7 @@ def _series(plans: list[ComponentPlan], arch: Architecture, target: float) -> di
         if p.capacity is None:
             continue
         total = p.capacity.per_instance_rps * p.component.instances
-        points = tuple((x, x * p.fanout / total * 100) for x in steps)
+        points = tuple((x, forced_flow(x, p.fanout) / total * 100) for x in steps)
         out[f"load_vs_capacity_{p.component.name}"] = Series(
             "entry rate (rps)", f"{p.component.name}: % of today's capacity at target", points
         )

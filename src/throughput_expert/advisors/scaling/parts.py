@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError
-from throughput_expert.laws.usl import usl_throughput
+from throughput_expert.laws.little import concurrency
+from throughput_expert.laws.usl import usl_peak_concurrency, usl_throughput
+from throughput_expert.laws.utilization import rate_at_utilization, throughput_at_utilization
+from throughput_expert.model import Resource
 from throughput_expert.model.analysis.scaling import AutoscalingPolicy
 from throughput_expert.model.architecture import Architecture, Component
+from throughput_expert.model.quantity import disagree
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_count, fmt_pct
 
@@ -28,8 +32,11 @@ __all__ = [
 _MAX_N = 100_000
 
 
-def fanouts(arch: Architecture, ledger: Ledger) -> dict[str, float]:
-    """Calls per entry request for each component: given, else from the callers' edges."""
+def fanouts(arch: Architecture, settings: Settings, ledger: Ledger) -> dict[str, float]:
+    """Calls per entry request for each component: given, else from the callers' edges (a
+    given value that disagrees with the edges by more than ``conflict_tolerance`` is a
+    finding)."""
+    tolerance = settings.threshold("conflict_tolerance")
     callers: dict[str, list[tuple[str, float]]] = {}
     for e in arch.edges:
         callers.setdefault(e.callee, []).append((e.caller, e.calls))
@@ -50,7 +57,11 @@ def fanouts(arch: Architecture, ledger: Ledger) -> dict[str, float]:
     out = {}
     for c in arch.components:
         from_edges = of(c.name) if c.name in callers or c.name in consumed else None
-        if c.fanout is not None and from_edges is not None and _differs(c.fanout, from_edges):
+        if (
+            c.fanout is not None
+            and from_edges is not None
+            and disagree(c.fanout, from_edges, tolerance)
+        ):
             ledger.find(
                 f"{c.name}: calls_per_request disagrees with the calls of its callers",
                 {"calls_per_request": c.fanout, "from_edges": from_edges},
@@ -58,10 +69,6 @@ def fanouts(arch: Architecture, ledger: Ledger) -> dict[str, float]:
             )
         out[c.name] = c.fanout if c.fanout is not None else of(c.name)
     return out
-
-
-def _differs(a: float, b: float) -> bool:
-    return abs(a - b) > 0.1 * max(abs(a), abs(b))
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,8 @@ def capacity(c: Component, demand_now: float, s: Settings, ledger: Ledger) -> Ca
         )
         return Capacity(c.capacity_per_instance_rps, "given capacity", "capacity_per_instance", eid)
     if c.service_time_s is not None:
-        target = s.saturation_targets["cpu"]
-        cap = c.concurrency_per_instance * target / c.service_time_s
+        target = s.target("cpu")
+        cap = throughput_at_utilization(target, c.service_time_s, c.concurrency_per_instance)
         eid = ledger.prove(
             f"capacity-{c.name}",
             f"{c.name}: {c.concurrency_per_instance} in "
@@ -114,7 +121,7 @@ def _from_utilization(c: Component, demand_now: float, s: Settings, ledger: Ledg
         if r == "memory" and not c.memory_grows_with_rate:
             continue
         if u > 0:
-            caps[r] = per_instance * s.saturation_targets[r] / u
+            caps[r] = rate_at_utilization(per_instance, u, s.target(r))
     if not caps:
         raise InputError(
             "no rate-bound resource has a utilization above 0", source=c.name, field="utilization"
@@ -127,7 +134,7 @@ def _from_utilization(c: Component, demand_now: float, s: Settings, ledger: Ledg
         {
             "rps_per_instance": per_instance,
             "utilization": dict(c.utilization),
-            "targets": {r: s.saturation_targets[r] for r in caps},
+            "targets": {r: s.target(r) for r in caps},
         },
         {r: v for r, v in caps.items()},
     )
@@ -167,7 +174,7 @@ def instances_needed(
         return _capped(c, linear, linear * cap1, limit, None, None)
     sigma, kappa = usl
     base = c.instances * cap1 / relative(c.instances, sigma, kappa)
-    peak = math.sqrt((1 - sigma) / kappa) if kappa > 0 else None
+    peak = usl_peak_concurrency(sigma, kappa) if kappa > 0 else None
     n = _smallest_carrying(demand, base, sigma, kappa, limit, peak)
     peak_cap = base * relative(peak, sigma, kappa) if peak else None
     ledger.prove(
@@ -245,7 +252,8 @@ def autoscaling(
     if c.kind not in ("service", "worker"):
         return None
     if c.consumes and c.acceptable_delay_s is not None:
-        lag = max(1, math.floor(c.acceptable_delay_s * cap.per_instance_rps))
+        # Little's law: messages waiting = rate × the delay each may wait
+        lag = max(1, math.floor(concurrency(cap.per_instance_rps, c.acceptable_delay_s)))
         return AutoscalingPolicy(
             style="KEDA",
             metric=f"lag of {c.consumes}",
@@ -265,11 +273,12 @@ def autoscaling(
             max_replicas=max_n,
             formula=formula,
         )
-    metric = cap.binding if cap.binding in s.saturation_targets else "cpu"
+    default: Resource = "cpu"
+    metric = next((r for r in s.saturation_targets if r == cap.binding), default)
     return AutoscalingPolicy(
         style="HPA",
         metric=f"{metric} utilization",
-        target_utilization=s.saturation_targets.get(metric, 0.7),  # type: ignore[call-overload]
+        target_utilization=s.target(metric),
         min_replicas=now_n,
         max_replicas=max_n,
         formula=formula,
