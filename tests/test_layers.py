@@ -343,6 +343,45 @@ def test_no_import_cycles_between_stages() -> None:
     assert cycle is None, f"stages import each other in a cycle: {' -> '.join(cycle or [])}"
 
 
+# Front doors reach the advisors through the public API only: ``api.py`` is the one caller of the
+# advisors; the CLI, the task worker (``agents/``), the MCP server and the live sources call it,
+# so that every front door gives the same Report for the same arguments (``--defaults`` included).
+ADVISOR_CALLERS = frozenset({f"{PACKAGE}.api"})
+
+
+def advisor_imports(source: str, module: str, *, is_package: bool = False) -> list[Imported]:
+    """The imports of the advisors in ``source`` that a front door other than ``api`` makes."""
+    if stage_of(module) != "front" or module in ADVISOR_CALLERS:
+        return []
+    found = imports_of(source, module, is_package=is_package, modules=MODULE_NAMES)
+    return [imp for imp in found if imp.target == "stage:advisors"]
+
+
+def test_only_the_api_calls_the_advisors() -> None:
+    found = [
+        f"{m.shown}:{imp.line}: {m.name} imports {imp.name}"
+        for m in MODULES
+        for imp in advisor_imports(
+            m.path.read_text(encoding="utf-8"), m.name, is_package=m.is_package
+        )
+    ]
+    assert not found, "front doors call the advisors through api.py only:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        (f"{PACKAGE}.agents.synthetic", "from throughput_expert.advisors import analyze\n", True),
+        (f"{PACKAGE}.agents.synthetic", "def f() -> None:\n    from ..advisors import x\n", True),
+        (f"{PACKAGE}.cli", "import throughput_expert.advisors.scaling\n", True),
+        (f"{PACKAGE}.agents.synthetic", "from throughput_expert import api\n", False),
+        (f"{PACKAGE}.api", "from throughput_expert.advisors.analyze import advise\n", False),
+    ],
+)
+def test_the_advisor_rule_catches(module: str, source: str, caught: bool) -> None:
+    assert bool(advisor_imports(source, module)) is caught
+
+
 # --- self-tests: the checker catches what it should, on synthetic modules ----------------------
 
 LAWS = f"{PACKAGE}.laws.synthetic"

@@ -1,7 +1,11 @@
 """The public API: friendly keyword arguments around the advisors' one call shape.
 
-The CLI and the agent front doors call these functions; heavy modules (numpy, scipy) are imported
-inside them so that importing the package stays cheap.
+The CLI and the agent front doors call these functions (and only these: no other front door
+calls an advisor); heavy modules (numpy, scipy) are imported inside them so that importing the
+package stays cheap. Where a front door or a library user already holds a loaded object, the
+functions take it as well as a path: ``metrics`` a ``ServiceMetrics``, ``current_architecture``
+an ``Architecture``. Durations and rates are quantity strings or bare numbers in seconds and per
+second.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.live import PrometheusOptions
+from throughput_expert.model.architecture import Architecture
+from throughput_expert.model.records import ServiceMetrics
 from throughput_expert.params import Arg
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
-    from throughput_expert.model import Report, ServiceMetrics
+    from throughput_expert.model import Report
     from throughput_expert.model.settings import Settings
     from throughput_expert.model.sweep import Sweep
 
@@ -60,7 +66,7 @@ Progress = Annotated[
 
 def analyze(
     metrics: Annotated[
-        Sequence[PathArg],
+        Sequence[PathArg] | ServiceMetrics,
         Arg(
             "metrics files: tpx metrics JSON, a Prometheus /api/v1/query(_range) response or "
             "tpx export, or text-exposition scrapes (two or more for rates)",
@@ -99,21 +105,22 @@ def analyze(
 ) -> Report:
     """Analyze measured metrics: the bottleneck, the headroom, latency growth and what to do.
 
-    ``metrics`` are files (or ``prometheus`` asks a running server, or ``observe`` samples this
-    machine). The Report's ``analysis.current_throughput`` gives rps, processing time,
-    concurrency by Little's law L = X·R and utilization per resource; ``analysis.bottleneck``
-    the type (cpu, memory, io_disk, io_network, contention or downstream), the resource and
-    evidence ids; ``analysis.headroom`` per resource: utilization, its saturation target, the
-    rate max_rps_at_target = X·target/U and headroom (ceiling_rps is the lowest of those rates,
-    binding_resource the one that sets it); ``analysis.latency`` response time as load grows
-    (Erlang C, M/M/1); recommendations with expected_improvement_pct computed from the
-    evidence, an implementation plan, evidence, assumptions and inputs.
+    ``metrics`` are files or a loaded ``ServiceMetrics`` (or ``prometheus`` asks a running
+    server, or ``observe`` samples this machine). The Report's ``analysis.current_throughput``
+    gives rps, processing time, concurrency by Little's law L = X·R and utilization per
+    resource; ``analysis.bottleneck`` the type (cpu, memory, io_disk, io_network, contention or
+    downstream), the resource and evidence ids; ``analysis.headroom`` per resource: utilization,
+    its saturation target, the rate max_rps_at_target = X·target/U and headroom (ceiling_rps is
+    the lowest of those rates, binding_resource the one that sets it); ``analysis.latency``
+    response time as load grows (Erlang C, M/M/1); recommendations with expected_improvement_pct
+    computed from the evidence, an implementation plan, evidence, assumptions and inputs.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
     from throughput_expert.sources.settings import load_settings
 
     settings = load_settings(defaults)
-    loaded = _host_metrics(metrics, interval, service, prometheus, observe, settings)
+    files, given = _files_or_loaded(metrics)
+    loaded = _host_metrics(files, interval, service, prometheus, observe, settings, given)
     inputs = AnalyzeInputs(
         metrics=loaded,
         current_rps=None
@@ -135,8 +142,10 @@ def _host_metrics(
     prometheus: PrometheusOptions | None,
     observe: Quantity | None,
     settings: Settings,
+    loaded: ServiceMetrics | None = None,
 ) -> ServiceMetrics:
-    """Metrics from files, a live Prometheus and this machine, merged in that order."""
+    """Metrics from files, already loaded, a live Prometheus and this machine, merged in that
+    order."""
     from throughput_expert.live import observe_metrics, prometheus_metrics
     from throughput_expert.sources import load_metrics
     from throughput_expert.sources.merge import merge_metrics
@@ -149,6 +158,8 @@ def _host_metrics(
         records.append(
             load_metrics([str(p) for p in files], interval_s=interval_s, service=service)
         )
+    if loaded is not None:
+        records.append(loaded)
     if prometheus is not None:
         records.append(prometheus_metrics(prometheus, settings, service))
     if observe is not None:
@@ -161,6 +172,15 @@ def _host_metrics(
             mentions=("metrics", "prometheus", "observe"),
         )
     return merge_metrics(records)
+
+
+def _files_or_loaded(
+    metrics: Sequence[PathArg] | ServiceMetrics,
+) -> tuple[Sequence[PathArg], ServiceMetrics | None]:
+    """Metrics files to read, or metrics a caller already holds."""
+    if isinstance(metrics, ServiceMetrics):
+        return (), metrics
+    return metrics, None
 
 
 def find_bottleneck(
@@ -188,7 +208,7 @@ def find_bottleneck(
         PathArg | None, Arg("the host's metrics (tpx metrics JSON)", kind="file", metavar="FILE")
     ] = None,
     metrics: Annotated[
-        Sequence[PathArg],
+        Sequence[PathArg] | ServiceMetrics,
         Arg("any analyze input for the host's view", kind="files", metavar="FILE"),
     ] = (),
     threads: Annotated[bool, Arg("add a per-thread breakdown")] = False,
@@ -208,8 +228,8 @@ def find_bottleneck(
     fix's expected_improvement_pct is Amdahl's law on the measured share and the fix's speed-up
     (from a data file, with its source and confidence). ``gil_profile`` is a py-spy ``--gil``
     recording of the same run as an ``--idle`` one; with host metrics (``utilization``,
-    ``metrics``, ``prometheus``) an I/O-wait profile on an idle host is a downstream
-    bottleneck, not a CPU one.
+    ``metrics``: files or a loaded ``ServiceMetrics``, ``prometheus``) an I/O-wait profile on
+    an idle host is a downstream bottleneck, not a CPU one.
     """
     from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
     from throughput_expert.model.profile import merge
@@ -222,10 +242,11 @@ def find_bottleneck(
         settings = add_user_rules(settings, rules)
     profile = merge([load_profile(p) for p in profiles])
     gil = load_profile(gil_profile, measures="gil") if gil_profile is not None else None
-    host = [*([utilization] if utilization is not None else []), *metrics]
+    files, given = _files_or_loaded(metrics)
+    host = [*([utilization] if utilization is not None else []), *files]
     loaded = None
-    if host or prometheus is not None:
-        loaded = _host_metrics(host, interval, None, prometheus, None, settings)
+    if host or given is not None or prometheus is not None:
+        loaded = _host_metrics(host, interval, None, prometheus, None, settings, given)
     return advise(FindBottleneckInputs(profile, gil, loaded, threads), settings)
 
 
@@ -238,7 +259,7 @@ def optimize_concurrency(
     cpu_cores: Annotated[
         int | None,
         Arg(
-            "cores of the system advised (default: this machine's)",
+            "cores of the system advised (needed: tpx does not assume the machine it runs on)",
             metavar="N",
             tool_bounds={"ge": 1},
         ),
@@ -280,30 +301,40 @@ def optimize_concurrency(
     ``analysis.expected`` the max throughput now and recommended; ``cpu_ceiling_rps`` is
     cores / C. A target rate gives N = X·(W + C) (Little); an arrival rate and a latency SLO
     give the smallest pool meeting it by Erlang C, with P(wait); a sweep file gives the USL fit
-    and the smallest concurrency reaching 95 % of its peak. ``cpu_cores`` defaults to this
-    machine's, which is right only when advising the machine tpx runs on.
+    and the smallest concurrency reaching 95 % of its peak. ``cpu_cores`` (the cores of the
+    system advised) is needed: every path sizes the CPU pool from it (the seed's CPU-bound pool
+    is always given), and tpx does not assume the machine it runs on.
     """
-    import os
-
     from throughput_expert.advisors.concurrency import ConcurrencyInputs, advise
     from throughput_expert.sources.settings import load_settings
     from throughput_expert.sources.sweep import load_sweep
 
     if workload_type not in ("cpu", "io", "mixed"):
         raise InputError("expected cpu, io or mixed", source=Parameter("workload_type"))
+    threads = _whole(current_thread_pool, Parameter("current_thread_pool"))
+    wait_s = _seconds(wait_time, Parameter("wait_time"))
+    compute_s = _seconds(compute_time, Parameter("compute_time"))
+    target_rps = _rps(target_throughput, Parameter("target_throughput"))
+    arrival_rps = _rps(arrival_rate, Parameter("arrival_rate"))
+    slo = parse_slo(latency_slo) if latency_slo is not None else None
+    chosen = _runtime(runtime)
+    if cpu_cores is None:  # after the other parameters: their errors come first
+        raise InputError(
+            "needed to size a pool (the cores of the system advised; tpx does not assume the "
+            "machine it runs on)",
+            source=Parameter("cpu_cores"),
+        )
     inputs = ConcurrencyInputs(
         workload_type=workload_type,
-        current_threads=_whole(current_thread_pool, Parameter("current_thread_pool")),
-        cores=_whole(cpu_cores, Parameter("cpu_cores"))
-        if cpu_cores is not None
-        else os.cpu_count() or 1,
-        cores_source=Parameter("cpu_cores") if cpu_cores is not None else "this machine",
-        wait_s=_seconds(wait_time, Parameter("wait_time")),
-        compute_s=_seconds(compute_time, Parameter("compute_time")),
-        target_rps=_rps(target_throughput, Parameter("target_throughput")),
-        arrival_rps=_rps(arrival_rate, Parameter("arrival_rate")),
-        slo=parse_slo(latency_slo) if latency_slo is not None else None,
-        runtime=_runtime(runtime),
+        current_threads=threads,
+        cores=_whole(cpu_cores, Parameter("cpu_cores")),
+        cores_source=Parameter("cpu_cores"),
+        wait_s=wait_s,
+        compute_s=compute_s,
+        target_rps=target_rps,
+        arrival_rps=arrival_rps,
+        slo=slo,
+        runtime=chosen,
         sweep=load_sweep(sweep) if sweep is not None else None,
     )
     return advise(inputs, load_settings(defaults))
@@ -405,7 +436,7 @@ def design_batching(
 
 def scaling_plan(
     current_architecture: Annotated[
-        PathArg,
+        PathArg | Architecture,
         Arg("the architecture YAML (shape: examples/three-tier.yaml)", kind="file", metavar="FILE"),
     ],
     *,
@@ -419,9 +450,10 @@ def scaling_plan(
     instance at its saturation targets, the instances needed (bent by the USL when known; past
     the USL peak, adding instances cannot reach it), the strategy (vertical, horizontal,
     functional, read replicas or sharding), partitions, an autoscaling policy and the cost;
-    ``analysis.saturation_order`` is what breaks next as load rises. With ``prometheus``,
-    components carrying ``prometheus`` selectors and no measured utilization get it from the
-    server.
+    ``analysis.saturation_order`` is what breaks next as load rises. ``current_architecture``
+    is a file or a loaded ``Architecture`` (its components' sweep files are read either way).
+    With ``prometheus``, components carrying ``prometheus`` selectors and no measured
+    utilization get it from the server.
     """
     from throughput_expert.advisors.scaling import ScalingInputs, advise
     from throughput_expert.sources.architecture import load_architecture
@@ -429,7 +461,11 @@ def scaling_plan(
     from throughput_expert.sources.sweep import load_sweep
 
     settings = load_settings(defaults)
-    arch = load_architecture(current_architecture)
+    arch = (
+        current_architecture
+        if isinstance(current_architecture, Architecture)
+        else load_architecture(current_architecture)
+    )
     if prometheus is not None:
         from throughput_expert.live import fill_architecture
 

@@ -107,10 +107,18 @@ def cmd_task(args: argparse.Namespace) -> int:
     if args.watch:
         from throughput_expert.agents.watch import watch
 
-        return watch(args.watch, once=args.once, log=_progress, allow_roots=args.allow_root or ())
+        return watch(
+            args.watch,
+            once=args.once,
+            log=_progress,
+            allow_roots=args.allow_root or (),
+            defaults=args.defaults,
+        )
     if not args.input:
         raise InputError("give INPUT.json, or --watch DIR", source="tpx task")
-    path, _ = run_task(args.input, args.output, allow_roots=args.allow_root or ())
+    path, _ = run_task(
+        args.input, args.output, allow_roots=args.allow_root or (), defaults=args.defaults
+    )
     sys.stderr.write(f"tpx task: wrote {path}\n")
     return 0
 

@@ -112,6 +112,12 @@ def task_flags(p: argparse.ArgumentParser) -> None:
         help="a folder outside the run that the task's paths (io.outputJsonPath, context files) "
         "may also name (repeatable; default: only the run folder, the one holding tasks/)",
     )
+    p.add_argument(
+        "--defaults",
+        metavar="FILE",
+        help="YAML/JSON overriding saturation targets, thresholds, playbook, benchmarks, for "
+        "every advisor the task runs (a task may not replace it)",
+    )
     follow_symlinks_flag(p)
 
 

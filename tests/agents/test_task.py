@@ -39,9 +39,10 @@ def test_the_seeds_own_example(tmp_path: Path) -> None:
     assert r["command"] == "task"
     assert a["bottleneck"]["type"] == "io_disk"
     assert a["headroom"]["ceiling_rps"] == pytest.approx(8750)  # 10,000 x 0.70 / 0.80
-    # one consumer at 10,000/s: <= 100 us per message (Little's law); 50,000/s needs 5 in flight
-    io = next(p for p in a["concurrency"]["pools"] if p["pool"] == "io")
-    assert io["threads"] == 5
+    # no cores in the task: no pool is sized (tpx does not assume the machine it runs on)
+    assert "concurrency" not in a and a["task"]["advisors_skipped"] == ["concurrency"]
+    assert "cpu_cores: needed to size a pool" in a["task"]["why_skipped"]["concurrency"]
+    assert [x["what"] for x in r["assumptions"]].count("time per item") == 2  # ours, analyze's
     # 100 us split 90 % fixed: c0 = 90 us, c1 = 10 us; b = ceil(50,000 x 90e-6 / (1 - 0.5)) = 9
     assert a["batching"]["batch_size"] == 9
     consumer = a["scaling"]["components"][0]
@@ -50,6 +51,23 @@ def test_the_seeds_own_example(tmp_path: Path) -> None:
     assert r["artifacts"] == [str(written)]  # required by the schema: what was written
     assert "schema_violations" not in r
     assert a["task"]["understood"]["architecture"][1]["name"] == "PostgreSQL"
+
+
+def test_the_seeds_example_with_cores_sizes_the_pools(tmp_path: Path) -> None:
+    path = staged(tmp_path, "seed_agent_block.json")
+    doc = json.loads(path.read_text())
+    doc["agent"]["prompt"]["context"]["cores"] = 8
+    path.write_text(json.dumps(doc))
+    _, r = run_task(path)
+    a = r["analysis"]
+    # one consumer at 10,000/s: <= 100 us per message (Little's law); 50,000/s needs 5 in flight
+    pools = {p["pool"]: p["threads"] for p in a["concurrency"]["pools"]}
+    assert pools == {"cpu": 8, "io": 5}
+    assert a["concurrency"]["workload"]["cores"] == 8
+    assert "why_skipped" not in a["task"] and a["task"]["advisors_skipped"] == []
+    # waits on PostgreSQL, CPU at 45 % >= 30 % (thresholds.mixed_workload_cpu): mixed
+    kind = next(x for x in r["assumptions"] if x["what"] == "workload type")
+    assert kind["value"] == "mixed" and "mixed_workload_cpu = 30%" in kind["why"]
 
 
 def test_top_level_prompt_and_schema(tmp_path: Path) -> None:

@@ -179,6 +179,20 @@ def test_optimize_concurrency_seed_numbers(capsys: pytest.CaptureFixture[str]) -
     assert json.loads(out)["analysis"]["pools"][0]["threads"] == 88
 
 
+def test_optimize_concurrency_without_cores_sizes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the cores of the system advised, never the machine tpx runs on
+    code, out, err = run(
+        capsys, "optimize-concurrency", "--workload-type", "io", "--current-thread-pool", "10"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "--cpu-cores: needed to size a pool (the cores of the system advised; tpx does not "
+        "assume the machine it runs on)\n"
+    )
+
+
 def test_design_batching_bad_dsn_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys,

@@ -1,72 +1,87 @@
-"""Each advisor's inputs as a task supplies them: from the understood context, the architecture
-sentence and quantities derived by a law (listed as assumptions by the caller)."""
+"""Each advisor a task asks for, called through the public API (``api.py``, the one caller of
+the advisors) with what the task supplies: the understood context, the architecture sentence
+and quantities derived by a law (listed as assumptions by the caller).
+
+The operator's ``tpx task --defaults FILE`` reaches every call. The task's own numbers are
+passed as loaded objects (a ``ServiceMetrics``, an ``Architecture``), durations in seconds and
+rates per second.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
+from throughput_expert import api
+from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood
 from throughput_expert.agents.sentence import Part
+from throughput_expert.errors import InputError
+from throughput_expert.laws.little import throughput_from
 from throughput_expert.model import Assumption, Report, ServiceMetrics
+from throughput_expert.model.architecture import Architecture
 
-__all__ = ["analyze", "batching", "concurrency", "find_bottleneck", "scaling"]
+__all__ = ["Given", "analyze", "batching", "concurrency", "find_bottleneck", "scaling"]
 
 _OPERATION = {"database": "database-insert", "queue": "message-publish", "cache": "api-call"}
 
 
-def _settings() -> Any:
-    from throughput_expert.sources.settings import load_settings
+@dataclass
+class Given:
+    """What every advisor call of one task shares; ``derived`` and ``skipped`` are filled as
+    the advisors run (quantities a law gave, and why an advisor asked for could not run)."""
 
-    return load_settings()
+    understood: Understood
+    parts: list[Part]
+    metrics: ServiceMetrics
+    confine: Confine
+    base: Path
+    defaults: str | None = None
+    derived: list[Assumption] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
-def analyze(m: ServiceMetrics) -> Report:
-    from throughput_expert.advisors.analyze import AnalyzeInputs, advise
-
-    return advise(AnalyzeInputs(metrics=m), _settings())
+def analyze(g: Given) -> Report:
+    return api.analyze(g.metrics, defaults=g.defaults)
 
 
-def find_bottleneck(u: Understood, m: ServiceMetrics) -> Report:
-    from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
-    from throughput_expert.model.profile import merge
-    from throughput_expert.sources.profiles import load_profile
-
-    profile = merge([load_profile(p) for p in u.files["profile"]])
-    host = m if m.utilization else None
-    return advise(FindBottleneckInputs(profile, None, host), _settings())
+def find_bottleneck(g: Given) -> Report:
+    m = g.metrics
+    profiles = [str(p) for p in g.understood.files["profile"]]
+    return api.find_bottleneck(profiles, metrics=m if m.utilization else (), defaults=g.defaults)
 
 
 def _sink(parts: list[Part]) -> Part | None:
     return next((p for p in parts if p.kind in ("database", "queue", "cache")), None)
 
 
-def concurrency(
-    u: Understood,
-    parts: list[Part],
-    m: ServiceMetrics,
-    per_item: float | None,
-    derived: list[Assumption],
-) -> Report | None:
-    from throughput_expert.advisors.concurrency import ConcurrencyInputs, WorkloadType, advise
-
+def concurrency(g: Given, per_item: float | None) -> Report | None:
+    """Without the cores of the system advised the API sizes no pool (tpx does not assume the
+    machine it runs on): the advisor is then skipped, and ``skipped`` says why."""
+    m = g.metrics
     if per_item is None and m.workers is None:
         return None
-    cpu = m.utilization.get("cpu", 0.0)
-    waits = _sink(parts) is not None
-    kind: WorkloadType = "mixed" if waits and cpu >= 0.3 else "io" if waits else "cpu"
-    cores = int(m.cores) if m.cores else os.cpu_count() or 1
-    if not m.cores:
-        derived.append(
-            Assumption(
-                "CPU cores",
-                cores,
-                "not in the task: the worker machine's "
-                "cores were used for the CPU pool; give cores in the context",
-            )
+    kind, why = _workload(g)
+    try:
+        report = api.optimize_concurrency(
+            kind,
+            m.workers or 1,
+            cpu_cores=int(m.cores) if m.cores else None,
+            wait_time=per_item,
+            target_throughput=m.target_rps,
+            defaults=g.defaults,
         )
+    except InputError as err:
+        if m.cores or err.parameter != "cpu_cores":
+            raise
+        g.skipped["concurrency"] = f"the task gives no cores (context: cores): {err.one_line()}"
+        return None
+    g.derived.append(Assumption("workload type", kind, why))
     if per_item is not None:
-        derived.append(
+        g.derived.append(
             Assumption(
                 "time a message holds a worker",
                 f"{per_item * 1e6:.4g} µs",
@@ -74,64 +89,77 @@ def concurrency(
                 "whole time per item is used in Little's law (N = X · R)",
             )
         )
-    inputs = ConcurrencyInputs(
-        kind,
-        m.workers or 1,
-        cores,
-        "task" if m.cores else "this machine",
-        wait_s=per_item,
-        target_rps=m.target_rps,
+    return report
+
+
+def _workload(g: Given) -> tuple[Literal["cpu", "io", "mixed"], str]:
+    """Requests wait when the architecture has a sink; they also compute (``mixed``) when the
+    CPU is at least ``thresholds.mixed_workload_cpu`` busy (the settings, ``--defaults``)."""
+    from throughput_expert.sources.settings import load_settings
+
+    sink = _sink(g.parts)
+    if sink is None:
+        return "cpu", "no database, queue or cache in the architecture: nothing to wait on"
+    cpu = g.metrics.utilization.get("cpu", 0.0)
+    limit = load_settings(g.defaults).threshold("mixed_workload_cpu")
+    verb = "at least" if cpu >= limit else "below"
+    why = (
+        f"requests wait on {sink.name}; CPU at {cpu:.0%} is {verb} "
+        f"thresholds.mixed_workload_cpu = {limit:.0%}"
     )
-    return advise(inputs, _settings())
+    return ("mixed" if cpu >= limit else "io"), why
 
 
-def batching(
-    u: Understood,
-    parts: list[Part],
-    m: ServiceMetrics,
-    per_item: float | None,
-    derived: list[Assumption],
-) -> Report | None:
-    from throughput_expert.advisors.batching import BatchingInputs, advise
-
+def batching(g: Given, per_item: float | None) -> Report | None:
+    m = g.metrics
     if per_item is None or m.target_rps is None:
         return None
-    sink = _sink(parts)
+    sink = _sink(g.parts)
     operation = _OPERATION.get(sink.kind, "api-call") if sink else "database-insert"
     concurrency = m.workers or 1
-    if m.target_rps <= concurrency / per_item:
+    if m.target_rps <= throughput_from(concurrency, per_item):  # Little: X = N / R
         return None
-    inputs = BatchingInputs(
-        operation, m.target_rps, current_latency_s=per_item, concurrency=concurrency
+    return api.design_batching(
+        operation,
+        target_throughput=m.target_rps,
+        current_latency=per_item,
+        concurrency=concurrency,
+        defaults=g.defaults,
     )
-    return advise(inputs, _settings())
 
 
-def scaling(
-    u: Understood,
-    parts: list[Part],
-    m: ServiceMetrics,
-    per_item: float | None,
-    derived: list[Assumption],
-) -> Report | None:
-    from throughput_expert.advisors.scaling import ScalingInputs, advise
+def scaling(g: Given) -> Report | None:
+    """The architecture file the task names, the one it gives as an object, or one read from
+    its sentence; component sweep files must lie inside the task's workspace, like its own."""
     from throughput_expert.sources.architecture import architecture_from_doc, load_architecture
 
+    m, u = g.metrics, g.understood
     if m.target_rps is None or m.throughput_rps is None or m.target_rps <= m.throughput_rps:
         return None
     if u.architecture_file is not None:
         arch = load_architecture(u.architecture_file)
     else:
-        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(parts, m)
+        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g.parts, m)
         doc.setdefault("entry_rate", m.throughput_rps)
-        arch = architecture_from_doc(doc, "task: architecture", u.architecture_file or _here())
-    return advise(ScalingInputs(arch, m.target_rps), _settings())
+        arch = architecture_from_doc(doc, "task: architecture", Path(os.path.abspath(g.base)))
+    return api.scaling_plan(
+        _confined(arch, g.confine), target_rps=m.target_rps, defaults=g.defaults
+    )
 
 
-def _here() -> Any:
-    from pathlib import Path
-
-    return Path.cwd()
+def _confined(arch: Architecture, confine: Confine) -> Architecture:
+    """The architecture with each component's sweep file as a real path inside the workspace
+    (refused when outside)."""
+    components = tuple(
+        dataclasses.replace(
+            c,
+            sweep=str(confine.resolve(c.sweep, field=f"architecture: components[{i}].sweep")),
+        )
+        if c.sweep
+        else c
+        for i, c in enumerate(arch.components)
+    )
+    return dataclasses.replace(arch, components=components)
 
 
 def _from_parts(parts: list[Part], m: ServiceMetrics) -> dict[str, Any]:

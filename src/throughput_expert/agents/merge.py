@@ -1,17 +1,22 @@
 """One result from several advisors' Reports (``command: "task"``, docs/architecture.md): the
 analyze findings at the top of ``analysis`` (bottleneck, current_throughput, headroom) and one
 sub-object per other advisor; evidence ids are prefixed by advisor so recommendations still cite
-them."""
+them. The result is a ``Report``, serialized like every other (``Report.to_dict``); its analysis
+is still a plain mapping (the advisors' records dumped), not a typed record of its own."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from throughput_expert.agents.context import Understood
 from throughput_expert.agents.sentence import Part
-from throughput_expert.model import SCHEMA_VERSION, Assumption, Report
+from throughput_expert.model import Assumption, InputRef, Recommendation, Report, Series
+from throughput_expert.model.report import jsonable
 
-__all__ = ["merge"]
+__all__ = ["TaskRecommendation", "merge"]
 
 _KEYS = {
     "find-bottleneck": "profile",
@@ -22,38 +27,59 @@ _KEYS = {
 _TOP = ("bottleneck", "current_throughput", "headroom", "latency", "rating", "findings")
 
 
+@dataclass(frozen=True)
+class TaskRecommendation(Recommendation):
+    """A recommendation in a task's result, naming the advisor that gave it."""
+
+    advisor: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"advisor": self.advisor}
+
+
 def merge(
-    reports: dict[str, Report],
+    reports: Mapping[str, Report],
     u: Understood,
     parts: list[Part],
     asked: list[str],
     derived: list[Assumption],
-) -> dict[str, Any]:
-    docs = {name: r.to_dict() for name, r in reports.items()}
+    skipped: Mapping[str, str] | None = None,
+) -> Report:
+    """The task's Report; ``skipped`` says why an advisor asked for did not run (listed under
+    ``analysis.task.why_skipped`` when there is a reason to give)."""
     analysis: dict[str, Any] = {}
-    main = docs.get("analyze")
+    main = reports.get("analyze")
     if main is not None:
-        analysis.update({k: main["analysis"][k] for k in _TOP if k in main["analysis"]})
-    for name, doc in docs.items():
+        top = jsonable(main.analysis)
+        analysis.update({k: top[k] for k in _TOP if k in top})
+    for name, r in reports.items():
         if name != "analyze":
-            analysis[_KEYS.get(name, name)] = doc["analysis"] | {"summary": doc["summary"]}
-    analysis["task"] = _task(u, parts, asked, docs)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": "task",
-        "summary": " ".join(_first_sentence(d["summary"]) for d in docs.values()),
-        "analysis": analysis,
-        "series": {f"{_prefix(n)}{k}": v for n, d in docs.items() for k, v in d["series"].items()},
-        "recommendations": _recommendations(docs),
-        "implementation_plan": _plan(docs),
-        "evidence": [
-            e | {"id": _prefix(n) + e["id"]} for n, d in docs.items() for e in d["evidence"]
-        ],
-        "assumptions": [a.to_dict() for a in derived]
-        + _unique([a for d in docs.values() for a in d["assumptions"]], "what"),
-        "inputs": [{"source": "task", "kind": "agent-prompt", "detail": ", ".join(u.read)}]
-        + [i for d in docs.values() for i in d["inputs"]],
+            analysis[_KEYS.get(name, name)] = jsonable(r.analysis) | {"summary": r.summary}
+    analysis["task"] = _task(u, parts, asked, list(reports), skipped or {})
+    series: dict[str, Series] = {
+        f"{_prefix(n)}{k}": s for n, r in reports.items() for k, s in r.series.items()
     }
+    return Report(
+        command="task",
+        summary=" ".join(_first_sentence(r.summary) for r in reports.values()),
+        analysis=analysis,
+        series=series,
+        recommendations=_recommendations(reports),
+        implementation_plan=_plan(reports.values()),
+        evidence=tuple(
+            dataclasses.replace(e, id=_prefix(n) + e.id)
+            for n, r in reports.items()
+            for e in r.evidence
+        ),
+        assumptions=(
+            *derived,
+            *_unique_what([a for r in reports.values() for a in r.assumptions]),
+        ),
+        inputs=(
+            InputRef("task", "agent-prompt", ", ".join(u.read)),
+            *[i for r in reports.values() for i in r.inputs],
+        ),
+    )
 
 
 def _prefix(name: str) -> str:
@@ -65,9 +91,9 @@ def _first_sentence(text: str) -> str:
 
 
 def _task(
-    u: Understood, parts: list[Part], asked: list[str], docs: dict[str, Any]
+    u: Understood, parts: list[Part], asked: list[str], run: list[str], skipped: Mapping[str, str]
 ) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "understood": {
             k: v
             for k, v in {
@@ -85,46 +111,41 @@ def _task(
         },
         "unread": u.unread,
         "advisors_asked": asked,
-        "advisors_run": list(docs),
-        "advisors_skipped": [a for a in asked if a not in docs and _key(a) not in docs],
+        "advisors_run": run,
+        "advisors_skipped": [a for a in asked if a not in run],
     }
-
-
-def _key(name: str) -> str:
-    return name
-
-
-def _recommendations(docs: dict[str, Any]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out = []
-    for name, doc in docs.items():
-        for rec in doc["recommendations"]:
-            if rec["optimization"] in seen:
-                continue
-            seen.add(rec["optimization"])
-            out.append(
-                rec
-                | {
-                    "advisor": name,
-                    "evidence_ids": [_prefix(name) + e for e in rec["evidence_ids"]],
-                }
-            )
+    if skipped:
+        out["why_skipped"] = dict(skipped)
     return out
 
 
-def _plan(docs: dict[str, Any]) -> dict[str, list[str]]:
+def _recommendations(reports: Mapping[str, Report]) -> tuple[TaskRecommendation, ...]:
+    seen: set[str] = set()
+    out = []
+    for name, r in reports.items():
+        for rec in r.recommendations:
+            if rec.optimization in seen:
+                continue
+            seen.add(rec.optimization)
+            fields = {f.name: getattr(rec, f.name) for f in dataclasses.fields(Recommendation)}
+            fields["evidence_ids"] = tuple(_prefix(name) + e for e in rec.evidence_ids)
+            out.append(TaskRecommendation(**fields, advisor=name))
+    return tuple(out)
+
+
+def _plan(reports: Iterable[Report]) -> dict[str, list[str]]:
     plan: dict[str, list[str]] = {"immediate": [], "short_term": [], "long_term": []}
-    for doc in docs.values():
-        for key, items in doc["implementation_plan"].items():
+    for r in reports:
+        for key, items in r.implementation_plan.items():
             plan[key].extend(i for i in items if i not in plan[key])
     return plan
 
 
-def _unique(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    seen: set[Any] = set()
+def _unique_what(rows: list[Assumption]) -> list[Assumption]:
+    seen: set[str] = set()
     out = []
     for row in rows:
-        if row[key] not in seen:
-            seen.add(row[key])
+        if row.what not in seen:
+            seen.add(row.what)
             out.append(row)
     return out

@@ -3,6 +3,11 @@
 Missing quantities are derived where a law allows and listed as assumptions: e.g. a single
 consumer at 10,000 msg/s spends at most 100 µs per message (Little's law with one in flight),
 which bounds the batching cost model and sizes the consumers for the target.
+
+Every advisor is called through the public API (``api.py``); the operator's settings file
+(``tpx task --defaults FILE``) reaches every call. A task may not replace it: a task naming a
+command whose ``arguments`` hold ``defaults`` is refused when the operator gave ``--defaults``
+(without it, the task's own ``defaults`` file is read, inside its workspace).
 """
 
 from __future__ import annotations
@@ -10,15 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood, understand
 from throughput_expert.agents.sentence import Part, read_sentence
 from throughput_expert.errors import InputError
+from throughput_expert.laws.little import response_time_from
 from throughput_expert.model import Assumption, Report, ServiceMetrics
 
-__all__ = ["choose", "run_advisors"]
+if TYPE_CHECKING:
+    from throughput_expert.agents.advisors_for_task import Given
+
+__all__ = ["choose", "run_advisors", "run_command"]
 
 _WANTS = (
     ("concurrency", r"parallel|thread|pool|concurren|consumer count|async"),
@@ -51,13 +60,20 @@ def _words(value: Any) -> str:
 
 
 def run_advisors(
-    prompt: Mapping[str, Any], base: Path, confine: Confine | None = None
-) -> dict[str, Any]:
-    """The merged result; files the prompt names must lie inside ``confine`` (default:
-    ``base``)."""
+    prompt: Mapping[str, Any],
+    base: Path,
+    confine: Confine | None = None,
+    *,
+    defaults: str | None = None,
+) -> Report:
+    """The merged result (``command: "task"``), or the Report of the command the task names;
+    files the prompt names must lie inside ``confine`` (default: ``base``); ``defaults`` is the
+    operator's settings file, passed to every API call."""
+    from throughput_expert.agents.advisors_for_task import Given
     from throughput_expert.agents.merge import merge
 
-    direct = run_command(prompt, base, confine)
+    confine = confine or _folder(base)
+    direct = run_command(prompt, base, confine, defaults=defaults)
     if direct is not None:
         return direct
     u = understand(prompt, base, confine)
@@ -65,23 +81,35 @@ def run_advisors(
     u.unread.extend(
         f"architecture: {c!r} (no component word or product this worker knows)" for c in unread
     )
-    metrics = _metrics(u, parts, prompt)
+    given = Given(u, parts, _metrics(u, parts, prompt), confine, base, defaults)
     advisors = choose(prompt, u)
+    per_item = None
+    if {"concurrency", "batching"} & set(advisors):  # derived once, listed once
+        per_item = _per_item(given.metrics, given.derived)
     reports: dict[str, Report] = {}
-    derived: list[Assumption] = []
     for name in advisors:
-        report = _run(name, u, parts, metrics, derived)
+        report = _run(name, given, per_item)
         if report is not None:
             reports[name] = report
-    return merge(reports, u, parts, advisors, derived)
+    return merge(reports, u, parts, advisors, given.derived, given.skipped)
+
+
+def _folder(base: Path) -> Confine:
+    return Confine.of([base], described=f"the folder {base}", widen="", source="task")
 
 
 def run_command(
-    prompt: Mapping[str, Any], base: Path, confine: Confine | None = None
-) -> dict[str, Any] | None:
+    prompt: Mapping[str, Any],
+    base: Path,
+    confine: Confine | None = None,
+    *,
+    defaults: str | None = None,
+) -> Report | None:
     """A task naming a registered command, ``{"command": NAME, "arguments": {...}}``: that
     command's Report, its arguments checked against the API's parameters offered to agents (as
-    over MCP, with the same limits); None when the task names no command."""
+    over MCP, with the same limits); None when the task names no command. The operator's
+    ``defaults`` is passed when the command takes one; a task's own ``defaults`` argument is
+    refused when the operator gave one (a task may not replace the operator's settings)."""
     from throughput_expert import registry
     from throughput_expert.model.quantity import check_keys, did_you_mean
     from throughput_expert.params import parameters
@@ -100,7 +128,13 @@ def run_command(
     fn = registry.resolve(found.run)
     offered = {p.name: p for p in parameters(fn) if p.arg.tool}
     check_keys(arguments, offered, "task", "arguments.")
-    confine = confine or Confine.of([base], described=f"the folder {base}", widen="", source="task")
+    if defaults is not None and "defaults" in arguments:
+        raise InputError(
+            "the operator gave the settings file: a task may not replace it",
+            source="task",
+            field="arguments.defaults",
+        )
+    confine = confine or _folder(base)
     given: dict[str, Any] = {}
     for key, value in arguments.items():
         kind = offered[key].arg.kind
@@ -119,8 +153,10 @@ def run_command(
     check = registry.resolve(found.tool_check, optional=True) if found.tool_check else None
     if check is not None:
         given = check(given, confine)
+    if defaults is not None and any(p.name == "defaults" for p in parameters(fn)):
+        given["defaults"] = defaults
     report: Report = fn(**given)
-    return report.to_dict()
+    return report
 
 
 def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> ServiceMetrics:
@@ -161,7 +197,7 @@ def _per_item(metrics: ServiceMetrics, derived: list[Assumption]) -> float | Non
         return metrics.latency.mean_s
     if not metrics.workers or not metrics.throughput_rps:
         return None
-    per_item = metrics.workers / metrics.throughput_rps
+    per_item = response_time_from(metrics.workers, metrics.throughput_rps)  # Little: R = N / X
     derived.append(
         Assumption(
             "time per item",
@@ -174,20 +210,17 @@ def _per_item(metrics: ServiceMetrics, derived: list[Assumption]) -> float | Non
     return per_item
 
 
-def _run(
-    name: str, u: Understood, parts: list[Part], m: ServiceMetrics, derived: list[Assumption]
-) -> Report | None:
+def _run(name: str, g: Given, per_item: float | None) -> Report | None:
     from throughput_expert.agents import advisors_for_task as a
 
     if name == "analyze":
-        return a.analyze(m)
+        return a.analyze(g)
     if name == "find-bottleneck":
-        return a.find_bottleneck(u, m)
-    per_item = _per_item(m, derived)
-    if name == "concurrency":
-        return a.concurrency(u, parts, m, per_item, derived)
-    if name == "batching":
-        return a.batching(u, parts, m, per_item, derived)
+        return a.find_bottleneck(g)
     if name == "scaling":
-        return a.scaling(u, parts, m, per_item, derived)
+        return a.scaling(g)
+    if name == "concurrency":
+        return a.concurrency(g, per_item)
+    if name == "batching":
+        return a.batching(g, per_item)
     return None

@@ -10,7 +10,8 @@ A task file is written by another program and trusted for nothing: every path it
 (``io.outputJsonPath``, the context's files) must resolve inside its **workspace** (the run
 folder holding ``tasks/``, or a lone input's folder) or a folder the user allowed
 (``tpx task --allow-root DIR``); see ``agents/confine.py``. A refused task writes nothing and
-creates no folder. ``--output`` is the user's own flag and is not confined.
+creates no folder. ``--output`` and ``--defaults`` are the user's own flags and are not
+confined; the settings file ``--defaults`` names reaches every advisor the task runs.
 """
 
 from __future__ import annotations
@@ -132,19 +133,26 @@ def _run_dir(path: Path) -> Path:
 
 
 def run_task(
-    path: str | Path, output: str | None = None, *, allow_roots: Sequence[str | Path] = ()
+    path: str | Path,
+    output: str | None = None,
+    *,
+    allow_roots: Sequence[str | Path] = (),
+    defaults: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Read the task, run the advisors it asks for, write the result; returns (path, result).
 
-    Paths the task names must lie inside its workspace or ``allow_roots``; ``output`` is the
-    caller's own and is not checked."""
+    Paths the task names must lie inside its workspace or ``allow_roots``; ``output`` and
+    ``defaults`` (the settings file every advisor reads) are the caller's own and not
+    checked."""
     from throughput_expert.agents.run import run_advisors
     from throughput_expert.agents.schema import fit_to_schema
 
     task = read_task(path)
     target = result_path(task, output, allow_roots)
-    result = run_advisors(task.prompt, task.path.parent, workspace(task, allow_roots))
-    result = fit_to_schema(result, task.output_schema, target)
+    report = run_advisors(
+        task.prompt, task.path.parent, workspace(task, allow_roots), defaults=defaults
+    )
+    result = fit_to_schema(report.to_dict(), task.output_schema, target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -63,9 +63,11 @@ class Watcher:
         allow_roots: Sequence[str | Path] = (),
         log: Callable[[str], None] = print,
         serve: Serve = run_task,
+        defaults: str | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.allow_roots = tuple(allow_roots)
+        self.defaults = defaults
         self.log = log
         self.serve = serve
         self.failed: dict[Path, Stamp] = {}
@@ -76,7 +78,7 @@ class Watcher:
             stamp = _stamp(path)
             try:
                 self._confine.resolve(os.fspath(path), field="input.json")
-                written, _ = self.serve(path, allow_roots=self.allow_roots)
+                written, _ = self.serve(path, allow_roots=self.allow_roots, defaults=self.defaults)
             except ThroughputError as exc:
                 self._failed(path, stamp, exc.one_line())
             except Exception as exc:  # a bug in one task must not stop the rest
@@ -124,11 +126,17 @@ def watch(
     poll_s: float = 1.0,
     log: Callable[[str], None] = print,
     allow_roots: Sequence[str | Path] = (),
+    defaults: str | None = None,
 ) -> int:
+    """Serve the run folder; ``defaults`` (the operator's settings file) reaches every task."""
     if not Path(folder).is_dir():
         raise InputError(f"{folder!r} is not a folder", source="tpx task", field="--watch")
     real_folders(allow_roots, source="tpx task", flag="--allow-root")
-    watcher = Watcher(folder, allow_roots=allow_roots, log=log)
+    if defaults is not None:
+        from throughput_expert.sources.settings import load_settings
+
+        load_settings(defaults)  # a bad settings file stops the watcher at once, not each task
+    watcher = Watcher(folder, allow_roots=allow_roots, log=log, defaults=defaults)
     try:
         while True:
             watcher.round()
