@@ -13,7 +13,16 @@ from typing import Any
 
 from throughput_expert.model.units import fmt_bytes, fmt_count, fmt_duration, fmt_pct, fmt_rate
 
-__all__ = ["Figure", "dig", "esc", "evidence_links", "has_unit", "label", "value_html"]
+__all__ = [
+    "Figure",
+    "bottleneck_figure",
+    "dig",
+    "esc",
+    "evidence_links",
+    "has_unit",
+    "label",
+    "value_html",
+]
 
 Figure = tuple[str, str, str]  # a key figure of the page: label, value, note (plain text)
 
@@ -81,3 +90,11 @@ def _number(key: str, value: float) -> str:
 def evidence_links(ids: list[Any]) -> str:
     """Links to the evidence entries (a closed ``<details>`` opens on the link)."""
     return ", ".join(f'<a href="#ev-{esc(i)}">{esc(i)}</a>' for i in ids)
+
+
+def bottleneck_figure(kind: str | None, place: str | None, component: str | None) -> Figure:
+    """The page's "Bottleneck" card: its type, where it is when that says more, the component."""
+    what = kind or "none found"
+    if place and place != what:
+        what += f" ({place})"
+    return "Bottleneck", what, f"in {component}" if component else ""

@@ -10,8 +10,8 @@ from throughput_expert.model.analysis.analyze import (
     ResourceHeadroom,
 )
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
-from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import heading, line, num, table
+from throughput_expert.render.html_common import Figure, bottleneck_figure
+from throughput_expert.render.text_common import findings, heading, line, num, table
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -128,15 +128,7 @@ def _rating(out: Console, r: AnalyzeAnalysis) -> None:
 
 
 def _findings(out: Console, r: AnalyzeAnalysis) -> None:
-    if not r.findings and not r.notes:
-        return
-    heading(out, "Findings")
-    for f in r.findings:
-        values = ", ".join(f"{k} = {num(v)}" for k, v in f.values.items())
-        used = f"; used {f.used}" if f.used else ""
-        line(out, f"  - {f.what}" + (f" ({values})" if values else "") + used)
-    for note in r.notes:
-        line(out, f"  - {note}")
+    findings(out, r.findings, r.notes)
 
 
 SECTIONS = (_current, _bottleneck, _headroom, _latency, _rating, _findings)
@@ -145,10 +137,7 @@ SECTIONS = (_current, _bottleneck, _headroom, _latency, _rating, _findings)
 def figures(r: AnalyzeAnalysis) -> list[Figure]:
     """The page's key figures: the bottleneck, today's rate, the ceiling, the target."""
     b = r.bottleneck
-    what: str = b.type or "none found"
-    if b.resource and b.resource != what:
-        what += f" ({b.resource})"
-    out: list[Figure] = [("Bottleneck", what, f"in {b.component}" if b.component else "")]
+    out: list[Figure] = [bottleneck_figure(b.type, b.resource, b.component)]
     if r.current_throughput.rate is not None:
         out.append(("Throughput now", fmt_rate(r.current_throughput.rate), ""))
     h = r.headroom

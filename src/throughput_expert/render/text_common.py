@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.units import fmt_duration, fmt_pct
 
-__all__ = ["WIDTH", "heading", "line", "ms", "num", "pct", "table", "tree"]
+__all__ = ["WIDTH", "findings", "heading", "line", "ms", "num", "pct", "table", "tree"]
 
 WIDTH = 100
 
@@ -77,3 +78,17 @@ def table(*columns: str) -> Table:
     for i, col in enumerate(columns):
         t.add_column(col, justify="left" if i == 0 else "right")
     return t
+
+
+def findings(out: Console, found: Sequence[Finding], notes: Sequence[str] = ()) -> None:
+    """The "Findings" section every command with a ledger shows: each contradiction in the
+    inputs with both values and the one used, then the notes."""
+    if not found and not notes:
+        return
+    heading(out, "Findings")
+    for f in found:
+        values = ", ".join(f"{k} = {num(v)}" for k, v in f.values.items())
+        used = f"; used {f.used}" if f.used else ""
+        line(out, f"  - {f.what}" + (f" ({values})" if values else "") + used)
+    for note in notes:
+        line(out, f"  - {note}")

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from throughput_expert.model.analysis.bottleneck import BottleneckAnalysis
 from throughput_expert.model.units import fmt_pct
-from throughput_expert.render.html_common import Figure
+from throughput_expert.render.html_common import Figure, bottleneck_figure
 from throughput_expert.render.text_common import heading, line, num, table
 
 __all__ = ["SECTIONS", "figures"]
@@ -130,10 +130,7 @@ SECTIONS = (
 def figures(r: BottleneckAnalysis) -> list[Figure]:
     """The verdict and, for a profile with idle samples, the share on CPU."""
     b = r.bottleneck
-    what: str = b.type or "none found"
-    if b.category and b.category != what:
-        what += f" ({b.category})"
-    found: list[Figure] = [("Bottleneck", what, f"in {b.component}" if b.component else "")]
+    found: list[Figure] = [bottleneck_figure(b.type, b.category, b.component)]
     if r.on_cpu is not None:
         found.append(("On CPU", fmt_pct(r.on_cpu), "of profiled samples"))
     return found

@@ -7,18 +7,13 @@ from rich.console import Console
 from throughput_expert.model.analysis.scaling import ComponentRecord, ScalingAnalysis
 from throughput_expert.model.units import fmt_count, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import heading, line, num, table
+from throughput_expert.render.text_common import findings, heading, line, table
 
 __all__ = ["SECTIONS", "figures"]
 
 
 def _findings(out: Console, a: ScalingAnalysis) -> None:
-    if not a.findings:
-        return
-    heading(out, "Findings")
-    for f in a.findings:
-        values = ", ".join(f"{k} = {num(v)}" for k, v in f.values.items())
-        line(out, f"  - {f.what}" + (f" ({values})" if values else "") + f"; used {f.used}")
+    findings(out, a.findings)
 
 
 def _components(out: Console, a: ScalingAnalysis) -> None:
