@@ -484,7 +484,7 @@ def sweep(
     url: Annotated[
         str | None,
         Arg(
-            "HTTP/1.1 keep-alive requests to this URL (loopback only unless allow_remote)",
+            "HTTP/1.1 keep-alive requests to this URL (on loopback unless remote targets are allowed)",
             group="what to drive (one of them), or {from_files}",
         ),
     ] = None,

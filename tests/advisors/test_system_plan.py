@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -146,3 +147,28 @@ def apply_all(model: SystemModel, steps: object) -> SystemModel:
     for step in steps:  # type: ignore[attr-defined]
         model = apply(model, step.change)
     return model
+
+
+def test_the_model_built_from_the_seed_metrics_is_the_seed_model() -> None:
+    """From the bundled example's metrics and its sink: the same stations, the same plan."""
+    from throughput_expert.advisors.system.build import Sink, from_metrics
+    from throughput_expert.sources import load_metrics
+    from throughput_expert.sources.settings import load_settings
+
+    example = Path(__file__).resolve().parents[2] / "src/throughput_expert/examples"
+    metrics = load_metrics([str(example / "message-consumer.json")])
+    built = from_metrics(metrics, load_settings(), Sink("PostgreSQL", "database"))
+    assert built is not None
+    model, assumed = built
+    disk, cpu = model.station("disk_io"), model.station("cpu")
+    assert disk is not None and cpu is not None
+    assert disk.scope == "shared" and disk.per_call == 0.9
+    assert disk.demand == pytest.approx(80e-6) and cpu.demand == pytest.approx(45e-6)
+    assert model.item_time == pytest.approx(100e-6)
+    assert {a.what for a in assumed} == {
+        "share of a database-insert paid per call",
+        "the disk is the sink's",
+    }
+    p = plan(model, 50_000)
+    assert [(s.change.kind, s.change.value) for s in p.steps] == [("batch", 12), ("instances", 4)]
+    assert p.reaches_target

@@ -1,0 +1,107 @@
+"""The system model from what was measured: a service's metrics and the sink it writes to.
+
+- Each busy resource is a station whose demand per request is the service-demand law,
+  D = U·m / X (``laws/utilization.service_demand``), with m its servers (the cores for the CPU
+  when known; else one server of the measured capacity, which leaves every ceiling at a target
+  unchanged because D and m scale together).
+- Scope: the CPU and the network are each instance's own. A disk measured beside a named sink (a
+  database or a queue the service writes to) is read as the sink's: one for all instances —
+  the reading a senior engineer takes for "disk 80 %" beside "PostgreSQL sink", since a consumer
+  that writes to a database does little disk I/O of its own. It is listed as an assumption.
+- The share of the disk's demand paid per call (a commit's flush) is the operation's
+  ``fixed_share`` in the batching data (``batching_operations``), with its source; the worker's
+  time per item (Little's law: R = N / X) is split the same way, since the worker waits on each
+  commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from throughput_expert.laws.little import response_time_from
+from throughput_expert.laws.utilization import service_demand
+from throughput_expert.model import Assumption, ServiceMetrics
+from throughput_expert.model.settings import Settings
+from throughput_expert.model.system import Scope, StationKind, SystemModel, SystemStation
+
+__all__ = ["Sink", "from_metrics"]
+
+# the operation whose per-call share applies to a sink of each kind (batching data)
+_OPERATION = {"database": "database-insert", "queue": "message-publish", "cache": "api-call"}
+_RATE_BOUND: tuple[tuple[str, StationKind], ...] = (
+    ("cpu", "cpu"),
+    ("disk_io", "disk_io"),
+    ("network", "network"),
+)
+
+
+@dataclass(frozen=True)
+class Sink:
+    """What the service writes to, as the architecture names it ("PostgreSQL sink")."""
+
+    name: str
+    kind: str
+    """database, queue or cache"""
+
+
+def from_metrics(
+    m: ServiceMetrics, settings: Settings, sink: Sink | None = None
+) -> tuple[SystemModel, tuple[Assumption, ...]] | None:
+    """The model of ``m`` (None without a measured throughput), and what had to be assumed."""
+    x = m.throughput_rps
+    if not x or x <= 0:
+        return None
+    assumed: list[Assumption] = []
+    share = 0.0
+    if sink is not None:
+        operation = _OPERATION.get(sink.kind, "database-insert")
+        entry = settings.batching_operation(operation)
+        share = float(entry["fixed_share"])
+        assumed.append(
+            Assumption(
+                f"share of a {operation} paid per call",
+                share,
+                f"{entry['source']} (confidence {entry['confidence']})",
+            )
+        )
+    stations = []
+    for resource, kind in _RATE_BOUND:
+        u = m.utilization.get(resource)  # type: ignore[call-overload]
+        if not u:
+            continue
+        servers = int(m.cores) if resource == "cpu" and m.cores else 1
+        scope: Scope = "per_instance"
+        per_call = 0.0
+        if resource == "disk_io" and sink is not None:
+            scope, per_call = "shared", share
+            assumed.append(
+                Assumption(
+                    "the disk is the sink's",
+                    sink.name,
+                    f"disk_io at {u:.0%} beside a {sink.kind} sink ({sink.name}) is read as the "
+                    "sink's disk, shared by every instance: scaling out does not add to it, "
+                    "batching its commits does",
+                )
+            )
+        stations.append(
+            SystemStation(
+                name=resource,
+                kind=kind,
+                demand=service_demand(u, x, servers),
+                servers=servers,
+                target=settings.target(resource),  # type: ignore[arg-type]
+                scope=scope,
+                per_call=per_call,
+                source=f"service-demand law: D = U·m / X = {u:.3g}·{servers} / {x:.6g}",
+            )
+        )
+    item_time = response_time_from(m.workers, x) if m.workers else None
+    model = SystemModel(
+        name=m.service or "service",
+        stations=tuple(stations),
+        rate=x,
+        workers=m.workers,
+        item_time=item_time,
+        item_per_call=share if item_time is not None else 0.0,
+    )
+    return model, tuple(assumed)
