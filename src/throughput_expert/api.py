@@ -116,6 +116,7 @@ def analyze(
     computed from the evidence, an implementation plan, evidence, assumptions and inputs.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+    from throughput_expert.sources.sentence import sink_of
     from throughput_expert.sources.settings import load_settings
 
     settings = load_settings(defaults)
@@ -131,6 +132,7 @@ def analyze(
         else parse_rate(target_rps, source=Parameter("target_rps")),
         system_type=system_type,
         service=service,
+        sink=sink_of(loaded.architecture),
     )
     return advise(inputs, settings)
 
@@ -484,7 +486,8 @@ def sweep(
     url: Annotated[
         str | None,
         Arg(
-            "HTTP/1.1 keep-alive requests to this URL (on loopback unless remote targets are allowed)",
+            "HTTP/1.1 keep-alive requests to this URL (on loopback unless remote targets "
+            "are allowed)",
             group="what to drive (one of them), or {from_files}",
         ),
     ] = None,

@@ -10,6 +10,7 @@ import pytest
 from throughput_expert.advisors.analyze import AnalyzeInputs, advise
 from throughput_expert.laws.queueing import mmc
 from throughput_expert.model import Latency, Saturation, ServiceMetrics
+from throughput_expert.model.system import Sink
 from throughput_expert.sources.settings import load_settings
 
 SETTINGS = load_settings()
@@ -50,22 +51,43 @@ def test_seed_single_consumer_time_per_item_and_parallelism_by_littles_law() -> 
     r = run(SEED)
     current = r["analysis"]["current_throughput"]
     assert current["avg_processing_time_ms"] == pytest.approx(0.1)  # 1 worker / 10,000 per s
-    evidence = {e["id"]: e for e in r["evidence"]}
-    assert evidence["little-parallelism"]["result"]["in_flight"] == 5  # 50,000 x 0.1 ms
     whats = [a["what"] for a in r["assumptions"]]
     assert "time per item" in whats
     assert "memory does not grow with throughput" in whats
 
 
-def test_seed_batching_gain_is_capped_by_the_single_worker() -> None:
+def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
+    """The disk is the sink's (shared): batching its commits first, then instances for the CPU;
+    each recommendation's gain is the solver's ceiling on the model with the step applied."""
+    r = run(SEED, sink=Sink("PostgreSQL", "database"))
+    recs = r["recommendations"]
+    # batch 12: disk 8 µs + 72 µs / 12 = 14 µs per item -> 70 % at 50K; CPU binds at 15.6K
+    assert (
+        recs[0]["optimization"].startswith("Batch writes") and "batch 12" in recs[0]["optimization"]
+    )
+    assert recs[0]["expected_improvement_pct"] == pytest.approx((0.7 / 45e-6 / 8750 - 1) * 100)
+    assert recs[0]["evidence_ids"] == ["plan-step-1"]
+    # 4 instances: CPU 4 x 15.6K = 62K, the shared disk at 50K = 70 %
+    assert "4 instances" in recs[1]["optimization"]
+    assert recs[1]["expected_improvement_pct"] == pytest.approx((50000 / 8750 - 1) * 100)
+    plan = r["analysis"]["plan"]
+    assert plan["reaches_target"] and [s["change"] for s in plan["steps"]] == [
+        "batch",
+        "instances",
+    ]
+    assert plan["steps"][-1]["utilization_pct"] == pytest.approx({"cpu": 56.25, "disk_io": 70.0})
+    assert r["summary"].split("First: ")[1].startswith("batch writes")
+    # no other recommendation makes a planned change again, and none projects less than today
+    assert not any("Micro-batch" in x["optimization"] for x in recs)
+    assert all((x["expected_improvement_pct"] or 1) > 0 for x in recs)
+
+
+def test_seed_without_a_sink_reads_the_disk_as_each_instances_own() -> None:
     r = run(SEED)
-    first = r["recommendations"][0]
-    assert first["optimization"].startswith("Batch writes")
-    # before: min(8,750 disk, 15,556 cpu, 10,000 worker) = 8,750
-    # after halving disk demand: min(17,500, 15,556, 10,000) = 10,000 -> +14.29 %
-    assert first["expected_improvement_pct"] == pytest.approx((10000 / 8750 - 1) * 100, rel=1e-4)
-    scale = next(x for x in r["recommendations"] if x["optimization"].startswith("Scale"))
-    assert scale["expected_improvement_pct"] == pytest.approx(500.0)  # ceil(50,000 / 8,750) = 6
+    plan = r["analysis"]["plan"]
+    assert [(s["change"], s["value"]) for s in plan["steps"]] == [("instances", 6)]
+    assert plan["steps"][0]["ceiling_rps"] == pytest.approx(52500)  # 6 x 8,750
+    assert r["recommendations"][0]["expected_improvement_pct"] == pytest.approx(500.0)
 
 
 def test_web_api_with_latency_uses_littles_law_and_erlang_c() -> None:

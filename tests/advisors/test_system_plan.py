@@ -151,7 +151,8 @@ def apply_all(model: SystemModel, steps: object) -> SystemModel:
 
 def test_the_model_built_from_the_seed_metrics_is_the_seed_model() -> None:
     """From the bundled example's metrics and its sink: the same stations, the same plan."""
-    from throughput_expert.advisors.system.build import Sink, from_metrics
+    from throughput_expert.advisors.system.build import from_metrics
+    from throughput_expert.model.system import Sink
     from throughput_expert.sources import load_metrics
     from throughput_expert.sources.settings import load_settings
 
@@ -172,3 +173,17 @@ def test_the_model_built_from_the_seed_metrics_is_the_seed_model() -> None:
     p = plan(model, 50_000)
     assert [(s.change.kind, s.change.value) for s in p.steps] == [("batch", 12), ("instances", 4)]
     assert p.reaches_target
+
+
+@pytest.mark.parametrize("cores", [0.25, 0.5, 1.5, 3.7])
+def test_fractional_cores_give_whole_servers_and_the_same_ceiling(cores: float) -> None:
+    from throughput_expert.advisors.system.build import from_metrics
+    from throughput_expert.model import ServiceMetrics
+    from throughput_expert.sources.settings import load_settings
+
+    m = ServiceMetrics(throughput_rps=1000.0, cores=cores, utilization={"cpu": 0.5})
+    built = from_metrics(m, load_settings())
+    assert built is not None
+    cpu = built[0].station("cpu")
+    assert cpu is not None and cpu.servers is not None and cpu.servers >= 1
+    assert project(built[0]).ceiling == pytest.approx(1000 * 0.70 / 0.5)

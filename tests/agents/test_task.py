@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from throughput_expert.agents.context import normalize_key
-from throughput_expert.agents.sentence import read_sentence
 from throughput_expert.agents.task import run_task
 from throughput_expert.agents.watch import pending, watch
 from throughput_expert.errors import InputError
+from throughput_expert.sources.sentence import read_sentence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

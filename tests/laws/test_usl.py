@@ -320,3 +320,25 @@ def test_peak_concurrency_checks_the_coefficients() -> None:
         usl_peak_concurrency(1.5, 0.01)
     with pytest.raises(InputError):
         usl_peak_concurrency(0.1, -0.01)
+
+
+@pytest.mark.parametrize(
+    ("sigma", "kappa"), [(0.0, 1e-300), (1e-12, 1e-200), (0.5, 1e-30), (0.99, 1e-15)]
+)
+def test_the_recommended_concurrency_is_found_in_bounded_work(sigma: float, kappa: float) -> None:
+    """Coefficients at the edge of float range once made the search step one N at a time from
+    a far-off root (a CI run spent minutes in one hypothesis example); bisection bounds it."""
+    import time
+
+    from throughput_expert.laws.usl import TARGET_SHARE, _peak, _smallest_n_reaching
+
+    peak = usl_throughput(_peak(sigma, kappa), sigma, kappa, 1.0)
+    start = time.perf_counter()
+    n = _smallest_n_reaching(TARGET_SHARE * peak, sigma, kappa)
+    assert time.perf_counter() - start < 1.0
+    top = max(1, math.ceil(min(_peak(sigma, kappa), 2.0**62)))
+    if usl_throughput(top, sigma, kappa, 1.0) < TARGET_SHARE * peak:  # beyond any count
+        assert n == top
+        return
+    assert usl_throughput(n, sigma, kappa, 1.0) >= TARGET_SHARE * peak * (1 - 1e-12)
+    assert n == 1 or usl_throughput(n - 1, sigma, kappa, 1.0) < TARGET_SHARE * peak

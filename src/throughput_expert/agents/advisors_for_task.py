@@ -18,11 +18,11 @@ from typing import Any, Literal
 from throughput_expert import api
 from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood
-from throughput_expert.agents.sentence import Part
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import throughput_from
 from throughput_expert.model import Assumption, Report, ServiceMetrics
 from throughput_expert.model.architecture import Architecture
+from throughput_expert.sources.sentence import Part
 
 __all__ = ["Given", "analyze", "batching", "concurrency", "find_bottleneck", "scaling"]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from throughput_expert.agents.context import Understood
-from throughput_expert.agents.sentence import Part
 from throughput_expert.model import Assumption, InputRef, Recommendation, Report, Series
 from throughput_expert.model.report import jsonable
+from throughput_expert.sources.sentence import Part
 
 __all__ = ["TaskRecommendation", "merge"]
 
@@ -24,7 +24,7 @@ _KEYS = {
     "batching": "batching",
     "scaling": "scaling",
 }
-_TOP = ("bottleneck", "current_throughput", "headroom", "latency", "rating", "findings")
+_TOP = ("bottleneck", "current_throughput", "headroom", "plan", "latency", "rating", "findings")
 
 
 @dataclass(frozen=True)

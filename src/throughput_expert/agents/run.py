@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood, understand
-from throughput_expert.agents.sentence import Part, read_sentence
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.model import Assumption, Report, ServiceMetrics
+from throughput_expert.sources.sentence import Part, read_sentence
 
 if TYPE_CHECKING:
     from throughput_expert.agents.advisors_for_task import Given

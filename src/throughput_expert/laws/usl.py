@@ -306,12 +306,28 @@ def _smallest_n_reaching(share: float, sigma: float, kappa: float) -> int:
     else:
         q = -0.5 * (b - math.sqrt(max(b * b - 4 * a * c, 0.0)))
         root = c / q
-    count = max(1, math.ceil(root))
-    while count > 1 and usl_throughput(count - 1, sigma, kappa, 1.0) >= share:
-        count -= 1
-    while usl_throughput(count, sigma, kappa, 1.0) < share:
-        count += 1
-    return count
+    # The root is only a first guess (rounding, or coefficients at the edge of float range can put
+    # it far off): the exact integer is found by bisection, X(N) rising up to the peak N*, so the
+    # work stays bounded (~60 evaluations) whatever the coefficients.
+    top = max(1, math.ceil(min(_peak(sigma, kappa), 2.0**62)))
+
+    def reaches(n: int) -> bool:
+        return usl_throughput(n, sigma, kappa, 1.0) >= share
+
+    guess = min(max(1, math.ceil(root)) if math.isfinite(root) else top, top)
+    if reaches(guess):
+        low, high = 0, guess  # low fails (or is 0), high reaches
+    elif reaches(top):
+        low, high = guess, top
+    else:
+        return top  # the share is not reached below the peak: the peak itself
+    while high - low > 1:
+        mid = (low + high) // 2
+        if mid >= 1 and reaches(mid):
+            high = mid
+        else:
+            low = mid
+    return max(1, high)
 
 
 def usl_peak_concurrency(sigma: float, kappa: float) -> float:

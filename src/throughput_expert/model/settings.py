@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from throughput_expert.model.records import BottleneckType, Level, Resource
+from throughput_expert.model.system import ChangeKind
 
 __all__ = [
     "SIGNAL_TRIGGERS",
@@ -27,7 +28,9 @@ __all__ = [
     "Settings",
 ]
 
-Quantify = Literal["halve_binding", "scale_out", "parallelism", "none"]
+# "model": the play is a change to the system model (``change``), priced by the solver; "none":
+# the model cannot express it, so it carries no number.
+Quantify = Literal["model", "none"]
 Horizon = Literal["quick", "short", "long"]
 
 # The triggers a play's ``when`` may name besides ``bottleneck:TYPE`` and ``system:TYPE``: the
@@ -64,6 +67,8 @@ class Play:
     quantify: Quantify
     rationale: str
     example: str | None = None
+    change: ChangeKind | None = None
+    """With ``quantify: model``: the kind of change to the system model it makes."""
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,30 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-__all__ = ["Change", "ChangeKind", "Scope", "StationKind", "SystemModel", "SystemStation"]
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Scope",
+    "Sink",
+    "StationKind",
+    "SystemModel",
+    "SystemStation",
+]
 
 Scope = Literal["per_instance", "shared"]
 StationKind = Literal[
     "cpu", "disk_io", "network", "pool", "downstream", "database", "lock", "contention"
 ]
 ChangeKind = Literal["instances", "servers", "batch", "speedup", "workers"]
+
+
+@dataclass(frozen=True)
+class Sink:
+    """What the service writes to, as its architecture names it ("PostgreSQL sink")."""
+
+    name: str
+    kind: str
+    """database, queue or cache"""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from throughput_expert.model.settings import (
     Quantify,
     Settings,
 )
+from throughput_expert.model.system import ChangeKind
 from throughput_expert.sources.rules import parse_categories, parse_fixes, parse_rules
 from throughput_expert.sources.signals import SIGNAL_NAMES
 from throughput_expert.sources.yaml_safe import load_yaml, read_yaml_file
@@ -308,7 +309,19 @@ def _play(doc: object, index: int, source: str, triggers: tuple[str, ...]) -> Pl
         quantify=cast(Quantify, _choice(doc, "quantify", get_args(Quantify), field, source)),
         rationale=_text(doc, "rationale", field, source),
         example=str(doc["example"]).rstrip() if doc.get("example") else None,
+        change=_change(doc, field, source),
     )
+
+
+def _change(doc: Mapping[str, Any], field: str, source: str) -> ChangeKind | None:
+    """A ``quantify: model`` play names the change it makes to the system model; others none."""
+    if doc.get("quantify") != "model":
+        if doc.get("change") is not None:
+            raise InputError(
+                "only a play with quantify: model makes a change", source=source, field=field
+            )
+        return None
+    return cast(ChangeKind, _choice(doc, "change", get_args(ChangeKind), field, source))
 
 
 def _text(doc: Mapping[str, Any], key: str, field: str, source: str) -> str:

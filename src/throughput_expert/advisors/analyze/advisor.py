@@ -11,6 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from throughput_expert.advisors.analyze.latency import latency_model, measured_response_time
+from throughput_expert.advisors.analyze.planning import (
+    plan_for,
+    price_for,
+    record,
+    step_recommendations,
+)
 from throughput_expert.advisors.analyze.playbook import Situation, implementation_plan, recommend
 from throughput_expert.advisors.analyze.summary import summarize
 from throughput_expert.advisors.analyze.verdict import Verdict, judge, switches_per_request
@@ -32,6 +38,7 @@ from throughput_expert.model.analysis.analyze import (
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.quantity import disagree
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.system import Sink
 from throughput_expert.model.units import fmt_pct
 
 __all__ = ["AnalyzeInputs", "advise"]
@@ -44,6 +51,9 @@ class AnalyzeInputs:
     target_rps: float | None = None
     system_type: str | None = None
     service: str | None = None
+    sink: Sink | None = None
+    """What the service writes to (from its architecture sentence): its disk is read as the
+    sink's, shared by every instance."""
 
 
 def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
@@ -67,7 +77,10 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         per_item,
         m.workers,
     )
-    chosen = recommend(situation, settings, ledger)
+    model, planned = plan_for(m, x, target, inputs.sink, settings, ledger)
+    steps = step_recommendations(planned, situation.triggers, settings) if planned else ()
+    kinds = frozenset(p.change for p, _ in steps if p.change)
+    chosen = steps + recommend(situation, settings, price_for(model, target, ledger), kinds)
     _standing_assumptions(m, settings, ledger)
     system_type = inputs.system_type or m.system_type
     analysis = AnalyzeAnalysis(
@@ -79,11 +92,12 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         rating=_rating(system_type, x, h.ceiling_rps, m.cores, settings),
         findings=tuple(Finding(**f) for f in ledger.findings),
         notes=tuple(n for n in m.notes if not n.startswith("conflict:")),
+        plan=record(planned) if planned else None,
     )
     recs = tuple(rec for _, rec in chosen)
     return Report(
         command="analyze",
-        summary=summarize(m, x, target, h, verdict, situation, recs),
+        summary=summarize(m, x, target, h, verdict, situation, recs, planned),
         analysis=analysis,
         series=lat.series | _utilization_series(h, x, target),
         recommendations=recs,

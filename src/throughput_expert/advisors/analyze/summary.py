@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from throughput_expert.advisors.analyze.planning import Planned
 from throughput_expert.advisors.analyze.playbook import Situation
 from throughput_expert.advisors.analyze.verdict import Verdict
 from throughput_expert.advisors.resources import Headroom
@@ -21,13 +22,29 @@ def summarize(
     v: Verdict,
     s: Situation,
     recs: tuple[Recommendation, ...],
+    planned: Planned | None = None,
 ) -> str:
-    parts = [_verdict(v, h), _ceiling(x, h, s), _target(target, h)]
+    parts = [_verdict(v, h), _ceiling(x, h, s), _target(target, h), _plan(planned)]
     text = "; ".join(p for p in parts if p)
     if recs:
         first = recs[0].optimization
         text += f". First: {first[0].lower()}{first[1:]}"
     return text + "."
+
+
+def _plan(planned: Planned | None) -> str:
+    """The plan's outcome: the target reached in n steps, or what caps it."""
+    if planned is None:
+        return ""
+    _, p, _ = planned
+    if p.reaches_target:
+        if not p.steps:
+            return ""
+        n = len(p.steps)
+        return f"the plan reaches {fmt_count(p.target)} rps in {n} step{'s' * (n > 1)}"
+    return f"the plan reaches {fmt_count(p.final.ceiling)} rps at most, capped by {p.cap}" + (
+        f" ({p.lift})" if p.lift else ""
+    )
 
 
 def _verdict(v: Verdict, h: Headroom) -> str:

@@ -16,13 +16,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.laws.utilization import service_demand
 from throughput_expert.model import Assumption, ServiceMetrics
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.system import Scope, StationKind, SystemModel, SystemStation
+from throughput_expert.model.system import Scope, Sink, StationKind, SystemModel, SystemStation
 
 __all__ = ["Sink", "from_metrics"]
 
@@ -33,15 +31,6 @@ _RATE_BOUND: tuple[tuple[str, StationKind], ...] = (
     ("disk_io", "disk_io"),
     ("network", "network"),
 )
-
-
-@dataclass(frozen=True)
-class Sink:
-    """What the service writes to, as the architecture names it ("PostgreSQL sink")."""
-
-    name: str
-    kind: str
-    """database, queue or cache"""
 
 
 def from_metrics(
@@ -69,7 +58,9 @@ def from_metrics(
         u = m.utilization.get(resource)  # type: ignore[call-overload]
         if not u:
             continue
-        servers = int(m.cores) if resource == "cpu" and m.cores else 1
+        # whole servers: a fractional core count (a container's quota) rounds, at least one;
+        # the ceiling at a target does not depend on it (D and m scale together)
+        servers = max(1, round(m.cores)) if resource == "cpu" and m.cores else 1
         scope: Scope = "per_instance"
         per_call = 0.0
         if resource == "disk_io" and sink is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
 from throughput_expert.model.system import Change, SystemModel
 
-__all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "plan"]
+__all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "plan", "sized_change"]
 
 MAX_STEPS = 8
 MAX_BATCH = 10_000
@@ -181,4 +181,36 @@ def _lift(model: SystemModel, binding: str) -> str | None:
         )
     if model.max_instances is not None and model.instances >= model.max_instances:
         return f"instances are at their bound ({model.max_instances}): raise it"
+    return None
+
+
+def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
+    """One change of ``kind`` sized for ``target`` on today's model, as the plan would size it
+    for the limit it lifts (the most constraining one it can lift); None when it lifts none."""
+    now = project(model)
+    if kind == "batch":
+        found = [_batch_for_station(model, s.name, target) for s in model.stations if s.per_call]
+        found.append(_batch_for_workers(model, target))
+        sizes = [c for c in found if c is not None]
+        return max(sizes, key=lambda c: c.value) if sizes else None
+    per_instance = [
+        rate
+        for name, rate in now.limits.items()
+        if name == WORKERS or getattr(model.station(name), "scope", "") == "per_instance"
+    ]
+    if kind == "instances" and per_instance:
+        return _instances(model, target / min(per_instance))
+    if kind == "workers" and model.workers is not None and WORKERS in now.limits:
+        workers = math.ceil(model.workers * target / now.limits[WORKERS] - 1e-9)
+        return Change("workers", workers, what=f"{workers} workers per instance")
+    if kind == "servers":
+        stations = [
+            s
+            for s in model.stations
+            if s.scope == "per_instance" and s.servers and s.name in now.limits
+        ]
+        if stations:
+            s = min(stations, key=lambda s: now.limits[s.name])
+            servers = math.ceil((s.servers or 1) * target / now.limits[s.name] - 1e-9)
+            return Change("servers", servers, s.name, what=f"{servers} {s.name} per instance")
     return None

@@ -8,7 +8,7 @@ from typing import Any
 
 from throughput_expert.model.record import item, measure
 
-__all__ = ["Finding", "UslErrors", "UslFitRecord"]
+__all__ = ["Finding", "PlanRecord", "PlanStepRecord", "UslErrors", "UslFitRecord"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,37 @@ class UslFitRecord:
     evidence_ids: tuple[str, ...] = ()
     no_peak_reason: str | None = item(omit_none=True)
     warnings: tuple[str, ...] | None = item(omit_none=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanStepRecord:
+    """One step of the plan: a change to the system model and the model's state after it."""
+
+    change: str = item(doc="batch, instances, workers, servers or speedup")
+    station: str | None = item(doc="the station changed (null: the whole system)")
+    value: float = item(doc="the new batch size, instance count, workers or servers")
+    what: str
+    ceiling: float = measure("rps", doc="the rate every limit carries at its saturation target")
+    binding: str = item(doc="the limit that sets the ceiling after this step")
+    rate: float = measure(
+        "rps",
+        doc="the rate the utilizations are given at: the target, or "
+        "the ceiling when the target is beyond it",
+    )
+    utilization: Mapping[str, float] = measure("pct", doc="every station's utilization at rate")
+    gain: float = measure("pct", doc="cumulative: the ceiling over today's, minus 100 %")
+    evidence_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanRecord:
+    """The plan: the changes, in order, that take the system model to the target at its
+    saturation targets, each priced by the solver on the model with it applied."""
+
+    target: float = measure("rps")
+    ceiling_today: float = measure("rps", doc="today's model: the ceiling at the targets")
+    binding_today: str
+    steps: tuple[PlanStepRecord, ...]
+    reaches_target: bool
+    cap: str | None = item(doc="when the target is not reached: the limit that caps the plan")
+    lift: str | None = item(doc="what kind of change would lift that cap")

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.support import run_tpx
 
-from throughput_expert.agents.sentence import read_sentence
 from throughput_expert.errors import InputError
+from throughput_expert.sources.sentence import read_sentence
 
 
 def _task(tmp_path: Path, architecture: str) -> Path:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 from throughput_expert.model.architecture import ComponentKind
 from throughput_expert.model.quantity import check_count
+from throughput_expert.model.system import Sink
 
-__all__ = ["Part", "read_sentence"]
+__all__ = ["Part", "read_sentence", "sink_of"]
 
 _COUNTS = {
     "a": 1,
@@ -161,4 +162,17 @@ def _count(tokens: list[str], at: int | None) -> int | None:
             )
         if token in _COUNTS:
             return _COUNTS[token]
+    return None
+
+
+def sink_of(text: str | None) -> Sink | None:
+    """What the service writes to: the last database the sentence names (the durable end of a
+    pipeline), else the last queue, else the last cache; None when it names none."""
+    if not text:
+        return None
+    parts, _ = read_sentence(text)
+    for kind in ("database", "queue", "cache"):
+        found = [p for p in parts if p.kind == kind]
+        if found:
+            return Sink(found[-1].name, found[-1].kind)
     return None

@@ -1,0 +1,180 @@
+"""The plan of an ``analyze`` report: the system model built from the metrics, the steps that take
+it to the target (``advisors/system``), each step a recommendation priced by the solver, and the
+price of every other play the model can express (its change sized for the target, applied to
+today's model). A play the model cannot express carries no number.
+"""
+
+from __future__ import annotations
+
+from throughput_expert.advisors.analyze.playbook import Price
+from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.system import Plan, Projection, apply, plan, project
+from throughput_expert.advisors.system.build import from_metrics
+from throughput_expert.advisors.system.plan import sized_change
+from throughput_expert.model import Recommendation, ServiceMetrics
+from throughput_expert.model.analysis.common import PlanRecord, PlanStepRecord
+from throughput_expert.model.settings import Play, Settings
+from throughput_expert.model.system import Change, Sink, SystemModel
+from throughput_expert.model.units import fmt_count, fmt_pct
+
+__all__ = ["Planned", "plan_for", "price_for", "record", "step_recommendations"]
+
+LAW = (
+    "utilization law at each station's saturation target, X = target·m / D (a shared station "
+    "is not multiplied by instances); workers by Little's law, X = N / R; a batch of b items "
+    "cuts a per-call demand to D·((1 − f) + f / b)"
+)
+
+Planned = tuple[SystemModel, Plan, tuple[str, ...]]
+
+
+def plan_for(
+    m: ServiceMetrics,
+    x: float | None,
+    target: float | None,
+    sink: Sink | None,
+    settings: Settings,
+    ledger: Ledger,
+) -> tuple[SystemModel | None, Planned | None]:
+    """Today's model (None without a rate or a busy resource), and with a target its plan and
+    the evidence ids of its steps."""
+    if not x:
+        return None, None
+    built = from_metrics(m.with_(throughput_rps=x), settings, sink)
+    if built is None or not built[0].stations:
+        return None, None
+    model, assumed = built
+    for a in assumed:
+        ledger.assume(a.what, a.value, a.why)
+    if target is None or target <= 0:
+        return model, None
+    found = plan(model, target)
+    ids = tuple(
+        _prove(i, step.change, step.projection, ledger) for i, step in enumerate(found.steps, 1)
+    )
+    return model, (model, found, ids)
+
+
+def _prove(i: int, change: Change, after: Projection, ledger: Ledger) -> str:
+    return ledger.prove(
+        f"plan-step-{i}",
+        f"step {i}, {change.what}: the ceiling at the saturation targets becomes "
+        f"{fmt_count(after.ceiling)} rps, bound by {after.binding}",
+        LAW,
+        {"change": change.kind, "station": change.station, "value": change.value},
+        {
+            "ceiling_rps": after.ceiling,
+            "binding": after.binding,
+            "limits_rps": dict(after.limits),
+            "utilization_at_rate": dict(after.utilization),
+            "rate_rps": after.rate,
+        },
+    )
+
+
+def _play_for(kind: str, triggers: frozenset[str], settings: Settings) -> Play | None:
+    """The playbook's words, effort and risk for a change: a triggered play first."""
+    plays = [p for p in settings.plays if p.change == kind]
+    triggered = [p for p in plays if triggers.intersection(p.when)]
+    found = triggered or plays
+    return found[0] if found else None
+
+
+def _utilization(p: Projection) -> str:
+    return ", ".join(f"{k} {fmt_pct(v)}" for k, v in p.utilization.items())
+
+
+def step_recommendations(
+    planned: Planned, triggers: frozenset[str], settings: Settings
+) -> tuple[tuple[Play, Recommendation], ...]:
+    """One recommendation per step, in order; its gain is the solver's (cumulative, over
+    today's ceiling at the targets)."""
+    _, found, ids = planned
+    out = []
+    before = found.today
+    for i, (step, eid) in enumerate(zip(found.steps, ids, strict=True), 1):
+        play = _play_for(step.change.kind, triggers, settings)
+        if play is None:  # every change kind has a play (tests/advisors/test_system_plan.py)
+            continue
+        after = step.projection
+        rationale = (
+            f"Step {i} of the plan: {step.change.what}. The model with it: ceiling "
+            f"{fmt_count(before.ceiling)} -> {fmt_count(after.ceiling)} rps at the saturation "
+            f"targets, bound by {after.binding}; at {fmt_count(after.rate)} rps: "
+            f"{_utilization(after)}. {play.rationale}"
+        )
+        out.append(
+            (
+                play,
+                Recommendation(
+                    f"{play.optimization}: {step.change.what}",
+                    step.gain * 100,
+                    play.effort,
+                    play.risk,
+                    rationale,
+                    (eid,),
+                    play.example,
+                ),
+            )
+        )
+        before = after
+    return tuple(out)
+
+
+def price_for(model: SystemModel | None, target: float | None, ledger: Ledger) -> Price:
+    """A play's price: its change sized for the target, applied to today's model, the solver's
+    ceiling over today's; no number when the model cannot express it or has no target."""
+
+    def price(p: Play) -> tuple[float | None, str, tuple[str, ...]]:
+        if p.change is None or model is None or target is None:
+            return None, "", ()
+        change = sized_change(model, p.change, target)
+        today = project(model)
+        if change is None:
+            return None, f"It does not lift the binding limit ({today.binding}).", ()
+        after = project(apply(model, change))
+        if after.ceiling <= today.ceiling * (1 + 1e-9):
+            return None, f"On its own it does not lift the binding limit ({today.binding}).", ()
+        gain = (after.ceiling / today.ceiling - 1) * 100
+        eid = ledger.prove(
+            f"alone-{p.id}",
+            f"{change.what} alone: the ceiling goes from {fmt_count(today.ceiling)} to "
+            f"{fmt_count(after.ceiling)} rps, bound by {after.binding}",
+            LAW,
+            {"change": change.kind, "station": change.station, "value": change.value},
+            {"ceiling_rps": after.ceiling, "binding": after.binding},
+        )
+        note = (
+            f"Alone, sized for the target ({change.what}): the ceiling goes to "
+            f"{fmt_count(after.ceiling)} rps, bound by {after.binding}."
+        )
+        return gain, note, (eid,)
+
+    return price
+
+
+def record(planned: Planned) -> PlanRecord:
+    _, found, ids = planned
+    return PlanRecord(
+        target=found.target,
+        ceiling_today=found.today.ceiling,
+        binding_today=found.today.binding,
+        steps=tuple(
+            PlanStepRecord(
+                change=s.change.kind,
+                station=s.change.station,
+                value=s.change.value,
+                what=s.change.what,
+                ceiling=s.projection.ceiling,
+                binding=s.projection.binding,
+                rate=s.projection.rate,
+                utilization=dict(s.projection.utilization),
+                gain=s.gain,
+                evidence_ids=(eid,),
+            )
+            for s, eid in zip(found.steps, ids, strict=True)
+        ),
+        reaches_target=found.reaches_target,
+        cap=found.cap,
+        lift=found.lift,
+    )
