@@ -85,8 +85,8 @@ def test_a_misspelled_top_level_key_is_refused(tmp_path: Path, text: str, expect
             "benchmarks.web-api.god: unknown key (did you mean 'good'?)",
         ),
         (
-            "illustrative_demand_reduction: {factr: 3}",
-            "illustrative_demand_reduction.factr: unknown key (did you mean 'factor'?)",
+            "latency_curve: {pionts: 30}",
+            "latency_curve.pionts: unknown key (did you mean 'points'?)",
         ),
         ("latency_curve: {point: 3}", "latency_curve.point: unknown key (did you mean 'points'?)"),
         (

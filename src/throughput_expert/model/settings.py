@@ -130,8 +130,6 @@ class Settings:
     thresholds: Mapping[str, float]
     benchmarks: Mapping[str, Benchmark]
     plays: tuple[Play, ...]
-    demand_reduction_factor: float
-    demand_reduction_source: str
     latency_curve_points: int
     latency_curve_max_utilization: float
     categories: Mapping[str, Category] = field(default_factory=dict)

@@ -203,14 +203,11 @@ def _settings(
         value = _key(_mapping(raw, section, source), section, key)
         return _number(value, f"{section}.{key}", source, low=low, high=high)
 
-    reduction = _mapping(raw, "illustrative_demand_reduction", source)
     return Settings(
         saturation_targets=_targets(_mapping(raw, "saturation_targets", source), source),
         thresholds=_numbers(_mapping(raw, "thresholds", source), "thresholds", source),
         benchmarks=_benchmarks(_mapping(raw, "benchmarks", source), source),
         plays=plays,
-        demand_reduction_factor=number("illustrative_demand_reduction", "factor", low=1.0),
-        demand_reduction_source=str(_key(reduction, "illustrative_demand_reduction", "source")),
         latency_curve_points=int(number("latency_curve", "points", low=2, high=MAX_POINTS)),
         latency_curve_max_utilization=number("latency_curve", "max_utilization", low=0.1),
         raw=raw,
