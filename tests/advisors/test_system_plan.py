@@ -187,3 +187,29 @@ def test_fractional_cores_give_whole_servers_and_the_same_ceiling(cores: float) 
     cpu = built[0].station("cpu")
     assert cpu is not None and cpu.servers is not None and cpu.servers >= 1
     assert project(built[0]).ceiling == pytest.approx(1000 * 0.70 / 0.5)
+
+
+def test_beyond_what_the_shared_disk_can_take_the_plan_stops_and_counts_no_extra_instances() -> (
+    None
+):
+    """200K from the seed: batching cuts the per-commit part of the disk's demand to nearly
+    nothing, yet its per-item part caps the shared disk at 86.6K; 6 instances carry that (13
+    would be sized for 200K and buy nothing), and the plan says what would lift the cap."""
+    p = plan(seed(), 200_000)
+    assert [s.change.kind for s in p.steps] == ["batch", "instances"]
+    assert p.steps[1].change.value == 6
+    assert not p.reaches_target and p.cap == "disk_io"
+    assert p.final.ceiling == pytest.approx(0.70 / (0.80 / X * (0.1 + 0.9 / 900)), rel=1e-9)
+    assert p.lift is not None and "partition or shard" in p.lift
+
+
+def test_a_second_batch_step_continues_from_the_first_batch() -> None:
+    """Applying batch b after batch a: the per-call part is the original one over b, not a
+    second 90 % of what is left (the per-call share follows the demand)."""
+    once = apply(seed(), Change("batch", 12))
+    twice = apply(once, Change("batch", 24))
+    direct = apply(seed(), Change("batch", 24))
+    a, b = twice.station("disk_io"), direct.station("disk_io")
+    assert a is not None and b is not None
+    assert a.demand == pytest.approx(b.demand) and a.per_call == pytest.approx(b.per_call)
+    assert twice.item_time == pytest.approx(direct.item_time)

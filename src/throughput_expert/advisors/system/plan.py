@@ -79,9 +79,12 @@ def plan(model: SystemModel, target: float) -> Plan:
                 options.append((change, changed, after))
         if not options:
             break
-        change, current, now = min(
+        change, _, chosen = min(
             options, key=lambda o: (-min(o[2].ceiling, target), _EFFORT[o[0].kind])
         )
+        change = _trim(current, change, min(chosen.ceiling, target))
+        current = apply(current, change)
+        now = _at(current, target)
         gain = now.ceiling / today.ceiling - 1 if today.ceiling > 0 else math.inf
         steps.append(Step(change, now, gain))
     reached = now.ceiling >= target * (1 - 1e-9)
@@ -93,6 +96,50 @@ def plan(model: SystemModel, target: float) -> Plan:
         cap=None if reached else now.binding,
         lift=None if reached else _lift(current, now.binding),
     )
+
+
+def _today(model: SystemModel, change: Change) -> int:
+    if change.kind == "instances":
+        return model.instances
+    if change.kind == "workers":
+        return model.workers or 1
+    if change.kind == "batch":
+        return model.batch
+    station = model.station(change.station or "")
+    return (station.servers or 1) if station is not None else 1
+
+
+def _named(change: Change, value: int) -> Change:
+    words = {
+        "instances": f"{value} instances",
+        "workers": f"{value} workers per instance",
+        "batch": f"batch {value} items per call",
+        "servers": f"{value} {change.station} per instance",
+    }
+    return Change(change.kind, value, change.station, change.share, words.get(change.kind, ""))
+
+
+def _trim(model: SystemModel, change: Change, ceiling: float) -> Change:
+    """The smallest count of ``change`` that still gives ``ceiling`` (no more instances, workers
+    or servers than the limit that binds next lets count), by bisection: the ceiling grows with
+    the count. A batch is left as sized: sized for the target, it is not re-tuned at every step."""
+    if change.kind not in ("instances", "workers", "servers"):
+        return change
+    low, high = _today(model, change), int(change.value)
+
+    def enough(value: int) -> bool:
+        after = project(apply(model, _named(change, value)))
+        return after.ceiling >= ceiling * (1 - 1e-9)
+
+    if high <= low + 1 or not enough(high):
+        return _named(change, high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if enough(mid):
+            high = mid
+        else:
+            low = mid
+    return _named(change, high)
 
 
 def _candidates(model: SystemModel, now: Projection, target: float) -> list[Change]:

@@ -75,12 +75,13 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
     )
 
 
-def _per_item(demand: float, per_call: float, batch: float, today: float) -> float:
+def _per_item(demand: float, per_call: float, batch: float, today: float) -> tuple[float, float]:
     """A demand measured at ``today`` items per call, at ``batch`` items per call (the batching
-    cost model T(b)/b = c0/b + c1, split by the per-call share)."""
+    cost model T(b)/b = c0/b + c1, split by the per-call share), and its new per-call share."""
     per_item = demand * (1 - per_call)
-    per_call_part = demand * per_call * today
-    return per_item + per_call_part / batch
+    per_call_part = demand * per_call * today / batch
+    new = per_item + per_call_part
+    return new, (per_call_part / new if new > 0 else 0.0)
 
 
 def apply(model: SystemModel, change: Change) -> SystemModel:
@@ -91,16 +92,22 @@ def apply(model: SystemModel, change: Change) -> SystemModel:
         return replace(model, workers=int(change.value))
     if change.kind == "batch":
         b = float(change.value)
-        stations = tuple(
-            replace(s, demand=_per_item(s.demand, s.per_call, b, model.batch))
-            if s.per_call > 0
-            else s
-            for s in model.stations
+        stations = []
+        for s in model.stations:
+            if s.per_call > 0:
+                demand, share = _per_item(s.demand, s.per_call, b, model.batch)
+                s = replace(s, demand=demand, per_call=share)
+            stations.append(s)
+        item_time, item_share = model.item_time, model.item_per_call
+        if item_time is not None and item_share > 0:
+            item_time, item_share = _per_item(item_time, item_share, b, model.batch)
+        return replace(
+            model,
+            stations=tuple(stations),
+            item_time=item_time,
+            item_per_call=item_share,
+            batch=int(b),
         )
-        item_time = model.item_time
-        if item_time is not None and model.item_per_call > 0:
-            item_time = _per_item(item_time, model.item_per_call, b, model.batch)
-        return replace(model, stations=stations, item_time=item_time, batch=int(b))
     station = model.station(change.station or "")
     if station is None:
         raise KeyError(change.station)

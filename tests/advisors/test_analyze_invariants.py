@@ -1,0 +1,81 @@
+"""Report invariants of ``analyze`` (issue 14) on a thousand generated services: every quantified
+gain is positive, no change is recommended twice, the plan's ceilings never fall, a plan that
+reaches the target keeps every station at or under its saturation target, and the summary, the
+first recommendation and the plan's first step are the same change."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+from throughput_expert.model import ServiceMetrics
+from throughput_expert.model.system import Sink
+from throughput_expert.sources.settings import load_settings
+
+SETTINGS = load_settings()
+TARGETS = {"cpu": 0.70, "disk_io": 0.70, "network": 0.60}
+
+services = st.builds(
+    ServiceMetrics,
+    service=st.just("svc"),
+    throughput_rps=st.floats(1.0, 1e6),
+    workers=st.one_of(st.none(), st.integers(1, 256)),
+    cores=st.one_of(st.none(), st.sampled_from([0.5, 1, 2, 4, 8, 32])),
+    utilization=st.fixed_dictionaries(
+        {},
+        optional={
+            "cpu": st.floats(0.01, 0.99),
+            "disk_io": st.floats(0.01, 0.99),
+            "network": st.floats(0.01, 0.99),
+            "memory": st.floats(0.01, 0.99),
+        },
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    m=services,
+    factor=st.floats(0.5, 20.0),
+    sink=st.one_of(
+        st.none(), st.sampled_from([Sink("PostgreSQL", "database"), Sink("Kafka", "queue")])
+    ),
+)
+def test_analyze_reports_add_up(m: ServiceMetrics, factor: float, sink: Sink | None) -> None:
+    assert m.throughput_rps is not None
+    target = m.throughput_rps * factor
+    doc = advise(AnalyzeInputs(metrics=m, target_rps=target, sink=sink), SETTINGS).to_dict()
+    recs = doc["recommendations"]
+    gains = [
+        r["expected_improvement_pct"] for r in recs if r["expected_improvement_pct"] is not None
+    ]
+    assert all(g > 0 for g in gains), gains
+    names = [r["optimization"] for r in recs]
+    assert len(set(names)) == len(names)  # no recommendation twice
+    plan = doc["analysis"].get("plan")
+    if plan is None:
+        return
+    steps = plan["steps"]
+    kinds = [s["change"] for s in steps]
+    values = [(s["change"], s["station"], s["value"]) for s in steps]
+    assert len(set(values)) == len(values)
+    ceilings = [plan["ceiling_today_rps"]] + [s["ceiling_rps"] for s in steps]
+    assert all(b > a for a, b in itertools.pairwise(ceilings)), ceilings
+    for s in steps:  # at the rate each step can carry, every station within its target
+        for station, used in s["utilization_pct"].items():
+            assert used <= TARGETS[station] * 100 * (1 + 1e-6), (station, used)
+    if plan["reaches_target"]:
+        assert steps == [] or steps[-1]["ceiling_rps"] >= target * (1 - 1e-5)  # 6 digits
+    else:
+        assert plan["cap"]
+    if steps:  # the summary's first action, the first recommendation and step 1 are one change
+        first = recs[0]
+        assert first["evidence_ids"] == ["plan-step-1"]
+        assert steps[0]["what"] in first["optimization"]
+        action = doc["summary"].split("First: ", 1)[1]
+        assert action.rstrip(".").lower() == first["optimization"].rstrip(".").lower()
+        step_recs = [r for r in recs if any(i.startswith("plan-step-") for i in r["evidence_ids"])]
+        assert len(step_recs) == len(steps) and len(set(kinds)) >= 1
