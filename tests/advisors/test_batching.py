@@ -16,28 +16,34 @@ def run(**kw: Any) -> dict[str, Any]:
 
 
 def test_explicit_costs_and_two_in_flight() -> None:
-    # c0 = 5 ms, c1 = 0.1 ms, k = 2, target 10,000/s: b = ceil(10,000 x 0.005 / (2 - 1)) = 50
+    # c0 = 5 ms, c1 = 0.1 ms, k = 2, target 10,000/s sized for the 70 % cpu target: X(b) must
+    # reach 10,000 / 0.7 = 14,286/s, b = ceil(14,286 x 0.005 / (2 - 14,286 x 0.0001)) = 125
     a = run(fixed_overhead="5ms", per_item_cost="0.1ms", concurrency=2, target_throughput=10_000)[
         "analysis"
     ]
-    assert a["batch_size"] == 50
+    assert a["batch_size"] == 125
     assert a["feasible"] is True
-    assert a["expected_throughput_rps"] == pytest.approx(10_000)  # 2 x 50 / 10 ms
-    assert a["flush_interval_ms"] == pytest.approx(4.9)  # (50 - 1) / 10,000 s
-    assert a["added_latency_ms"]["p50"] == pytest.approx(2.45 + 10.0)  # fill / 2 + T(50)
-    assert a["added_latency_ms"]["max"] == pytest.approx(4.9 + 10.0)
-    assert a["gain_vs_current"] == pytest.approx(10_000 / (2 / 0.0051), rel=1e-5)
+    assert a["sized_for_rps"] == pytest.approx(10_000 / 0.7)
+    assert a["expected_throughput_rps"] == pytest.approx(10_000 / 0.7)  # 2 x 125 / 17.5 ms
+    assert a["utilization_at_target_pct"] == pytest.approx(70)
+    assert a["saturation_target_pct"] == pytest.approx(70)
+    assert a["flush_interval_ms"] == pytest.approx(12.4)  # (125 - 1) / 10,000 s
+    assert a["added_latency_ms"]["p50"] == pytest.approx(6.2 + 17.5)  # fill / 2 + T(125)
+    assert a["added_latency_ms"]["max"] == pytest.approx(12.4 + 17.5)
+    assert a["gain_vs_current"] == pytest.approx((10_000 / 0.7) / (2 / 0.0051), rel=1e-5)
     assert a["limit_rps"] == pytest.approx(20_000)  # k / c1
 
 
 def test_seed_example_needs_more_in_flight_and_says_so() -> None:
     # 5 ms split 90 % fixed: c0 = 4.5 ms, c1 = 0.5 ms: one writer tops out at 1 / c1 = 2,000/s;
-    # 10,000/s needs k > X·c1 = 5, so 6 in flight, then b = ceil(10,000 x 4.5 ms / (6 - 5)) = 45
+    # 10,000/s at the 70 % target needs X = 14,286/s, k > X·c1 = 7.14, so 8 in flight, then
+    # b = ceil(14,286 x 4.5 ms / (8 - 7.14)) = 75
     r = run(current_latency="5ms", target_throughput=10_000)
     a = r["analysis"]
-    assert (a["feasible"], a["concurrency"], a["batch_size"]) == (False, 6, 45)
+    assert (a["feasible"], a["concurrency"], a["batch_size"]) == (False, 8, 75)
     assert a["limit_rps"] == pytest.approx(2000)
-    assert a["what_else"][0].startswith("more in flight: at least 6")
+    assert a["utilization_at_target_pct"] <= 70 + 1e-6
+    assert a["what_else"][0].startswith("more in flight: at least 8")
     assert r["summary"].startswith("With 1 in flight batching cannot reach 10K rps")
     assert any(x["what"] == "fixed share of a single database-insert" for x in r["assumptions"])
 
@@ -50,7 +56,8 @@ def test_measurements_are_fitted_with_residuals(tmp_path: Path) -> None:
     assert a["cost_model"]["c1_ms"] == pytest.approx(0.1, abs=1e-6)
     assert a["cost_model"]["source"] == "measurements"
     assert len(a["cost_model"]["fit"]["residuals_ms"]) == 4
-    assert a["batch_size"] == 50  # 5,000 x 5 ms / (1 - 5,000 x 0.1 ms) = 25 / 0.5
+    # sized for 5,000 / 0.7 = 7,143/s: 7,143 x 5 ms / (1 - 7,143 x 0.1 ms) = 35.7 / 0.286 = 125
+    assert a["batch_size"] == 125
 
 
 def test_a_latency_budget_raises_concurrency() -> None:
@@ -65,7 +72,6 @@ def test_a_latency_budget_raises_concurrency() -> None:
 @pytest.mark.parametrize(
     ("kw", "words"),
     [
-        ({"current_latency": "5ms", "target_throughput": 100}, "batching is not needed"),
         ({"current_latency": "0ms", "target_throughput": 100}, "must be above zero"),
         ({"fixed_overhead": "-1ms", "per_item_cost": "1ms", "target_throughput": 10}, "negative"),
         ({"target_throughput": 100}, "give current_latency"),

@@ -65,6 +65,9 @@ def _cases(tmp_path: Path) -> dict[str, dict[str, Any]]:
             "api-call", target_throughput="50K", current_latency="2ms", concurrency=4
         ).to_dict(),
         "trial": trial.to_dict(),
+        "met-today": design_batching(
+            "database-insert", target_throughput=100, current_latency="5ms"
+        ).to_dict(),
     }
 
 
@@ -80,7 +83,8 @@ def test_every_form_obeys_the_schema_and_round_trips(tmp_path: Path) -> None:
     assert "fit" not in a["split"]["cost_model"] and a["split"]["methods"] is None
     assert a["measurements"]["cost_model"]["fit"]["points"] == 4
     assert a["flags"]["what_else"] == [] and a["flags"]["feasible"] is True
-    assert a["flags"]["added_latency_ms"]["max"] == pytest.approx(14.9)  # 4.9 fill + 10 T(50)
+    assert a["flags"]["added_latency_ms"]["max"] == pytest.approx(29.9)  # 12.4 fill + 17.5 T(125)
+    assert a["flags"]["met_today"] is False and a["flags"]["utilization_at_target_pct"] <= 70
     never = a["infeasible"]
     assert never["batch_size"] is None and never["what_else"]
     for key in ("flush_interval_ms", "expected_throughput_rps", "added_latency_ms"):
@@ -91,14 +95,19 @@ def test_every_form_obeys_the_schema_and_round_trips(tmp_path: Path) -> None:
     assert set(methods) == {"single", "executemany", "multirow"}
     assert methods["single"]["c1_ms"] == pytest.approx(0.4, rel=1e-3)
     assert a["trial"]["cost_model"]["source"].startswith("trial: sqlite")
+    met = a["met-today"]  # one item per call carries it: no design keys but the rate
+    assert met["met_today"] is True and met["batch_size"] == 1
+    assert "flush_interval_ms" not in met and "added_latency_ms" not in met
+    assert met["utilization_at_target_pct"] == pytest.approx(50)
 
 
 def test_the_record_holds_si_values(tmp_path: Path) -> None:
     doc = _cases(tmp_path)["flags"]
     r = load(BatchingAnalysis, doc["analysis"], source="report")
     assert r.cost_model.c0 == pytest.approx(0.005) and r.cost_model.c1 == pytest.approx(1e-4)
-    assert r.flush_interval == pytest.approx(0.0049)
-    assert r.target == 10_000 and r.batch_size == 50
+    assert r.flush_interval == pytest.approx(0.0124)
+    assert r.target == 10_000 and r.batch_size == 125
+    assert r.saturation_target == pytest.approx(0.7) and r.sized_for == pytest.approx(10_000 / 0.7)
     assert dump(r) == doc["analysis"]
 
 

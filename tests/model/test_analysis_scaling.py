@@ -135,7 +135,10 @@ def test_every_form_obeys_the_schema_and_round_trips(tmp_path: Path) -> None:
     assert _by_name(cases["swept"])["svc"]["usl"]["sigma"] == pytest.approx(0.05, rel=0.05)
 
     mixed = _by_name(cases["mixed"])
-    assert mixed["front"]["autoscaling"]["target_rps"] == 150  # an HPA on the rate
+    # a stateful, unpartitioned service keeps its instances: no count, no autoscaler
+    assert mixed["front"]["autoscaling"] is None and mixed["front"]["feasible"] is False
+    assert mixed["front"]["strategy"].startswith("vertical")
+    assert mixed["cons"]["autoscaling"]["target_rps"] == pytest.approx(140)  # an HPA on the rate
     assert mixed["front"]["cost_at_target"] is None  # no count carries the target
     assert mixed["lost"]["why"].endswith("cannot be planned") and "feasible" not in mixed["lost"]
     assert mixed["q2"]["partitions"] is None and mixed["q2"]["partitions_enough"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from throughput_expert.model.analysis.batching import BatchingAnalysis
-from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_rate
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.html_common import Figure
 from throughput_expert.render.text_common import heading, line, num, table
 
@@ -33,14 +33,26 @@ def _design(out: Console, a: BatchingAnalysis) -> None:
         f"  today (one item per call): {fmt_count(a.current_throughput)} rps; no "
         f"batch passes {fmt_count(a.limit)} rps with the given concurrency (k / c1)",
     )
-    if a.batch_size is None:
+    line(
+        out,
+        f"  sized for {fmt_count(a.sized_for)} rps: {fmt_count(a.target)} rps with the writer "
+        f"at or under its {fmt_pct(a.saturation_target)} target",
+    )
+    if a.met_today:
+        line(
+            out,
+            f"  the target is met today: one item per call, the writer "
+            f"{fmt_pct(a.utilization_at_target)} busy at {fmt_count(a.target)} rps; no change",
+        )
+    elif a.batch_size is None:
         line(out, f"  no batch size meets {fmt_count(a.target)} rps: {a.why}")
     else:
         line(
             out,
             f"  batch {a.batch_size}, flush after {fmt_duration(a.flush_interval)}, "
             f"{a.concurrency} in flight: {fmt_count(a.expected_throughput)} rps "
-            f"({num(a.gain_vs_current)}× today)",
+            f"({num(a.gain_vs_current)}× today; the writer "
+            f"{fmt_pct(a.utilization_at_target)} busy at the target)",
         )
         if a.added_latency is not None:
             lat = a.added_latency
@@ -77,7 +89,9 @@ SECTIONS = (_design, _methods)
 def figures(a: BatchingAnalysis) -> list[Figure]:
     """The page's key figures: today's rate, the batch, the rate expected, the target."""
     out: list[Figure] = [("Throughput now", fmt_rate(a.current_throughput), "")]
-    if a.batch_size is not None:
+    if a.met_today:
+        out.append(("Batch", "no change", "one item per call meets the target"))
+    elif a.batch_size is not None:
         note = (
             f"flush after {fmt_duration(a.flush_interval)}" if a.flush_interval is not None else ""
         )

@@ -1,11 +1,22 @@
 """The advisor of ``design-batching``: the smallest batch that meets a target rate within a
-latency budget.
+latency budget, with the writer at or under its saturation target.
 
 Cost model T(b) = c0 + c1·b (``laws.batching``), from, in order of trust (``cost_model``): a
 real trial (``--measure``: one fit per method), measurements (``--measurements``), explicit
 flags, or the current single-item latency split by the operation's default share
 (``advisors/data/batching.yaml``). With ``k`` batches in flight X(b) = k·b / T(b), so no batch
 size passes k / c1.
+
+Sizing for the saturation target, not for 100 %: the writer is k servers (the batches in flight:
+threads or connections), each held T(b) per batch of b, so at a rate λ it is busy
+U = λ·T(b) / (k·b) = λ / X(b) (the utilization law). A batch is sized so that U ≤ u at the
+target, i.e. X(b) ≥ target / u. The settings name no target for a pool of workers; the writer's
+slots are threads that the CPU runs, so u is ``saturation_targets.cpu`` (listed under
+assumptions; ``--defaults`` changes it).
+
+No recommendation projects less than today: when today's one-item calls already carry target / u
+(``met_today``), the report says so and recommends no change; otherwise every design carries at
+least target / u, which is above today's rate.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ from throughput_expert.model.analysis.batching import (
     MethodRow,
 )
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.units import fmt_count, fmt_duration
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
 __all__ = ["advise"]
 
@@ -56,11 +67,21 @@ def advise(inputs: BatchingInputs, settings: Settings) -> Report:
     _check(inputs)
     ledger = Ledger()
     models = cost_models(inputs, settings, ledger)
-    designs = [_design(inputs, m) for m in models]
-    best = min(designs, key=_rank)
+    u = settings.target("cpu")
+    ledger.assume(
+        "saturation target of the writer",
+        u,
+        "saturation_targets.cpu: the batches in flight are threads (or connections) the CPU "
+        "runs; a batch is sized so the writer is at or under it at the target, not at 100 %",
+    )
+    need = inputs.target_rps / u
+    today = _current(inputs, models, ledger)
+    met = today >= need * (1 - 1e-9)
+    designs = [_design(inputs, m, need) for m in models]
+    best = _unchanged(inputs, models, today) if met else min(designs, key=_rank)
     rate = inputs.arrival_rps or inputs.target_rps
-    analysis = _analysis(inputs, best, designs, rate, ledger)
-    recs = _recommendations(inputs, best, designs, analysis, settings)
+    analysis = _analysis(inputs, best, designs, rate, today, u, met, ledger)
+    recs = () if met else _recommendations(inputs, best, designs, analysis, settings)
     return Report(
         command="design-batching",
         summary=_summary(inputs, best, analysis),
@@ -92,22 +113,14 @@ def _check(i: BatchingInputs) -> None:
             raise InputError("must be above zero", source=flag)
     if i.concurrency < 1:
         raise InputError("must be at least 1", source=Parameter("concurrency"))
-    if i.current_latency_s is not None:
-        today = throughput_from(i.concurrency, i.current_latency_s)
-        if i.target_rps <= today:
-            raise InputError(
-                f"{fmt_count(i.target_rps)} rps is not above today's {fmt_count(today)} rps "
-                f"({i.concurrency} in flight at {fmt_duration(i.current_latency_s)} each): "
-                "batching is not needed",
-                source=Parameter("target_throughput"),
-            )
 
 
-def _design(i: BatchingInputs, m: CostModel) -> Design:
-    """The smallest batch meeting the target at the given concurrency and latency budget; if
-    none, the smallest concurrency (up to 1024) for which one exists."""
+def _design(i: BatchingInputs, m: CostModel, need: float) -> Design:
+    """The smallest batch carrying ``need`` (the target over the saturation target) at the given
+    concurrency and latency budget; if none, the smallest concurrency (up to 1024) for which
+    one exists."""
     for k in range(i.concurrency, _MAX_CONCURRENCY + 1):
-        b = smallest_batch_for(i.target_rps, m.c0, m.c1, k)
+        b = smallest_batch_for(need, m.c0, m.c1, k)
         if b is not None and _within_budget(i, m, b):
             why = (
                 None
@@ -124,6 +137,12 @@ def _design(i: BatchingInputs, m: CostModel) -> Design:
     )
 
 
+def _unchanged(i: BatchingInputs, models: list[CostModel], today: float) -> Design:
+    """Today's way, one item per call: the target is met with headroom, nothing changes."""
+    single = [m for m in models if m.method == "single"]
+    return Design((single or models)[0], 1, i.concurrency, True, None)
+
+
 def _within_budget(i: BatchingInputs, m: CostModel, b: int) -> bool:
     if i.max_latency_s is None:
         return True
@@ -137,17 +156,25 @@ def _rank(d: Design) -> tuple[int, int, float]:
 
 
 def _analysis(
-    i: BatchingInputs, d: Design, designs: list[Design], rate: float, ledger: Ledger
+    i: BatchingInputs,
+    d: Design,
+    designs: list[Design],
+    rate: float,
+    current: float,
+    u: float,
+    met: bool,
+    ledger: Ledger,
 ) -> BatchingAnalysis:
     m = d.model
-    current = _current(i, m, ledger)
+    need = i.target_rps / u
     limit = throughput_limit(m.c1, i.concurrency)
     ledger.prove(
         "batch-limit",
-        f"with {i.concurrency} in flight no batch passes {fmt_count(limit)} rps",
+        f"with {i.concurrency} in flight no batch passes {fmt_count(limit)} rps "
+        f"({fmt_count(limit * u)} rps at the writer's {fmt_pct(u)} target)",
         "X(b) = k·b / (c0 + c1·b) → k / c1 as b grows",
-        {"c1_ms": m.c1 * 1e3, "concurrency": i.concurrency},
-        {"limit_rps": limit},
+        {"c1_ms": m.c1 * 1e3, "concurrency": i.concurrency, "saturation_target": u},
+        {"limit_rps": limit, "limit_at_target_rps": limit * u},
     )
     common = BatchingAnalysis(
         operation=i.operation,
@@ -158,11 +185,33 @@ def _analysis(
         why=d.why,
         limit=limit,
         current_throughput=current,
+        saturation_target=u,
+        sized_for=need,
+        met_today=met,
+        utilization_at_target=None,
         cost_model=m.record(),
         methods=tuple(_method_row(x, i) for x in designs) if len(designs) > 1 else None,
         batch_size=None,
-        what_else=_what_else(i, m),
+        what_else=_what_else(i, m, need, u),
     )
+    if met:
+        ledger.prove(
+            "target-met",
+            f"one item per call carries {fmt_count(current)} rps today: the writer would be "
+            f"at {fmt_pct(i.target_rps / current)} at {fmt_count(i.target_rps)} rps, within "
+            f"its {fmt_pct(u)} target",
+            "utilization law: U = λ / X",
+            {"target_rps": i.target_rps, "today_rps": current, "saturation_target": u},
+            {"utilization": i.target_rps / current},
+        )
+        return replace(
+            common,
+            batch_size=1,
+            expected_throughput=current,
+            gain_vs_current=1.0,
+            utilization_at_target=i.target_rps / current,
+            what_else=(),
+        )
     if d.batch_size is None:
         return common
     b, k = d.batch_size, d.concurrency
@@ -170,10 +219,17 @@ def _analysis(
     expected = batch_throughput(b, m.c0, m.c1, k)
     ledger.prove(
         "batch-size",
-        f"batches of {b} carry {fmt_count(expected)} rps with {k} in flight",
-        "X(b) = k·b / (c0 + c1·b); smallest b with X(b) ≥ target",
-        {"c0_ms": m.c0 * 1e3, "c1_ms": m.c1 * 1e3, "concurrency": k, "target_rps": i.target_rps},
-        {"batch_size": b, "throughput_rps": expected},
+        f"batches of {b} carry {fmt_count(expected)} rps with {k} in flight: the writer at "
+        f"{fmt_pct(i.target_rps / expected)} at {fmt_count(i.target_rps)} rps",
+        "X(b) = k·b / (c0 + c1·b); smallest b with X(b) ≥ target / saturation target",
+        {
+            "c0_ms": m.c0 * 1e3,
+            "c1_ms": m.c1 * 1e3,
+            "concurrency": k,
+            "target_rps": i.target_rps,
+            "saturation_target": u,
+        },
+        {"batch_size": b, "throughput_rps": expected, "utilization": i.target_rps / expected},
     )
     ledger.prove(
         "batch-latency",
@@ -190,13 +246,15 @@ def _analysis(
         expected_throughput=expected,
         added_latency=AddedLatencyRecord(p50=lat.p50_s, max=lat.max_s),
         gain_vs_current=expected / current,
+        utilization_at_target=i.target_rps / expected,
         what_else=common.what_else if not d.feasible else (),
     )
 
 
-def _current(i: BatchingInputs, m: CostModel, ledger: Ledger) -> float:
+def _current(i: BatchingInputs, models: list[CostModel], ledger: Ledger) -> float:
     """Today's rate, one item per call: from --current-latency, else the measured single-row
-    latency of a trial, else the model at b = 1."""
+    latency of a trial, else the model at b = 1 (a trial's ``single`` method; without it the
+    fastest method at b = 1, so no design is priced against a slower today)."""
     if i.current_latency_s is not None:
         return throughput_from(i.concurrency, i.current_latency_s)
     single = i.trials.by_method().get("single", []) if i.trials is not None else []
@@ -212,7 +270,8 @@ def _current(i: BatchingInputs, m: CostModel, ledger: Ledger) -> float:
             {"rps": rate},
         )
         return rate
-    return batch_throughput(1, m.c0, m.c1, i.concurrency)
+    today = [m for m in models if m.method == "single"] or models
+    return max(batch_throughput(1, m.c0, m.c1, i.concurrency) for m in today)
 
 
 def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
@@ -228,11 +287,15 @@ def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
     )
 
 
-def _what_else(i: BatchingInputs, m: CostModel) -> tuple[str, ...]:
-    # X ≤ k / c1 (throughput_limit), so k > X·c1: Little's law, items in flight at c1 each
-    in_flight = concurrency(i.target_rps, m.c1)
+def _what_else(i: BatchingInputs, m: CostModel, need: float, u: float) -> tuple[str, ...]:
+    # X ≤ k / c1 (throughput_limit), so k > X·c1: Little's law, items in flight at c1 each,
+    # with X the target over the saturation target
+    in_flight = concurrency(need, m.c1)
     needed = math.floor(in_flight * (1 + 1e-9)) + 1  # rounding aside
-    out = [f"more in flight: at least {needed} concurrent batches (k > X·c1 = {in_flight:.3g})"]
+    out = [
+        f"more in flight: at least {needed} concurrent batches (k > X·c1 / u = "
+        f"{in_flight:.3g} at the writer's {fmt_pct(u)} target)"
+    ]
     if m.cheaper_method:
         out.append(f"a cheaper method per item: {m.cheaper_method}")
     out.append("partition the work so several writers (or instances) share the target")
@@ -261,7 +324,8 @@ def _recommendations(
         f"Flush every {d.batch_size} items or after {a.flush_interval * 1e3:.3g} ms, whichever "
         f"comes first, with {d.concurrency} batch(es) in flight: "
         f"{fmt_count(a.expected_throughput)} rps, {a.gain_vs_current:.3g}× "
-        f"today's single-item rate."
+        f"today's single-item rate; at {fmt_count(i.target_rps)} rps the writer is "
+        f"{fmt_pct(a.utilization_at_target)} busy (its target {fmt_pct(a.saturation_target)})."
     )
     if d.why:
         rationale += f" It {d.why}."
@@ -304,25 +368,33 @@ def _series(d: Design, rate: float) -> dict[str, Series]:
 
 
 def _summary(i: BatchingInputs, d: Design, a: BatchingAnalysis) -> str:
+    u = fmt_pct(a.saturation_target)
+    if a.met_today:
+        return (
+            f"The target {fmt_count(i.target_rps)} rps is met today: one item per call carries "
+            f"{fmt_count(a.current_throughput)} rps, so the writer would be "
+            f"{fmt_pct(a.utilization_at_target)} busy (its target {u}): no change needed."
+        )
     if d.batch_size is None:
         return (
-            f"Batching alone cannot reach {fmt_count(i.target_rps)} rps: at most "
-            f"{fmt_count(a.limit)} rps with {i.concurrency} in flight; "
-            f"{a.what_else[0]}."
+            f"Batching alone cannot reach {fmt_count(i.target_rps)} rps with the writer at or "
+            f"under {u}: at most {fmt_count(a.limit * a.saturation_target)} rps with "
+            f"{i.concurrency} in flight ({u} of k / c1); {a.what_else[0]}."
         )
     how = f" with {d.model.method}" if d.model.method else ""
     prefix = "B"
     if not d.feasible:
         prefix = (
             f"With {i.concurrency} in flight batching cannot reach {fmt_count(i.target_rps)} "
-            f"rps (at most {fmt_count(a.limit)}: k / c1); b"
+            f"rps with the writer at or under {u} (at most "
+            f"{fmt_count(a.limit * a.saturation_target)}: {u} of k / c1); b"
         )
     assert a.flush_interval is not None and a.added_latency is not None
     return prefix + (
         f"atch {d.batch_size} items{how} (flush after {a.flush_interval * 1e3:.3g} ms), "
         f"{d.concurrency} in flight: {fmt_count(a.expected_throughput)} rps, "
-        f"{a.gain_vs_current:.3g}× today, adding at most "
-        f"{a.added_latency.max * 1e3:.3g} ms."
+        f"{a.gain_vs_current:.3g}× today (the writer {fmt_pct(a.utilization_at_target)} busy "
+        f"at the target), adding at most {a.added_latency.max * 1e3:.3g} ms."
     )
 
 

@@ -5,6 +5,11 @@ saturation targets (utilization law), instances needed (linear, or bent by the U
 coefficients or an instances sweep are known), the strategy (vertical, horizontal, functional,
 data), queue partitions, an autoscaling policy and the cost. Then the saturation order: as load
 rises from today toward the target, which component reaches its targets first, and next.
+
+One strategy per component (``parts.scales_out``): a stateful, unpartitioned component or store
+keeps its instances (no scale-out, no autoscaler) and is sized vertically; a store is one for all
+instances of its callers, so scaling them out never multiplies it, and when it cannot carry the
+target the plan is infeasible and says so with the store's numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from throughput_expert.advisors.scaling.parts import (
     autoscaling,
     capacity,
     fanouts,
+    fixed,
     instances_needed,
+    scales_out,
     strategy,
 )
 from throughput_expert.advisors.scaling.recs import recommendations, summary
@@ -133,7 +140,9 @@ def _plan(
     cap = capacity(c, now, s, ledger) if c.kind != "queue" else None
     usl = _usl(c, sweeps, ledger)
     scaled = None
-    if cap is not None:
+    if cap is not None and not scales_out(c):
+        scaled = fixed(c, cap.per_instance_rps, then, cap.binding, ledger)
+    elif cap is not None:
         scaled = instances_needed(c, cap.per_instance_rps, _scaled_demand(c, then), usl, ledger)
     record = _record(c, fanout, now, then, cap, scaled, usl, s, ledger)
     return ComponentPlan(c, fanout, now, then, cap, scaled, usl, record)
@@ -178,7 +187,7 @@ def _record(
         return out
     needed = scaled.instances
     store = _store(c, then, cap)
-    if store is not None and scaled.feasible:
+    if store is not None and scaled.feasible and scales_out(c):
         # a primary for the writes plus replicas for the reads
         needed = store.write_primaries_needed + store.read_replicas_needed
     out = replace(
@@ -189,8 +198,10 @@ def _record(
         capacity_at_plan=scaled.capacity_rps,
         peak_instances=scaled.peak_instances,
         strategy=strategy(c, scaled),
-        autoscaling=autoscaling(
-            c, cap, _min_replicas(c, cap, now), scaled.instances or c.max_instances, s
+        autoscaling=(
+            autoscaling(c, cap, _min_replicas(c, cap, now), scaled.instances or c.max_instances, s)
+            if scales_out(c)
+            else None
         ),
     )
     if store is not None:

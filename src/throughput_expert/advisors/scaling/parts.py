@@ -1,10 +1,17 @@
 """Per-component laws of ``scaling-plan``: fan-out, capacity per instance, instances needed
-(linear or by the USL), the strategy and the autoscaling policy."""
+(linear or by the USL), the strategy and the autoscaling policy.
+
+One strategy per component: a component that cannot add instances (``scales_out`` is false: a
+stateful, unpartitioned service or store, or an external dependency) is never given a count of
+instances, a scale-out or an HPA; its instances stay as they are (``fixed``) and, when they
+cannot carry the target, the plan says so with its numbers. A store is one for all instances of
+its callers: scaling them never multiplies it.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError
@@ -24,8 +31,10 @@ __all__ = [
     "autoscaling",
     "capacity",
     "fanouts",
+    "fixed",
     "instances_needed",
     "relative",
+    "scales_out",
     "strategy",
 ]
 
@@ -154,6 +163,52 @@ class Scaled:
     capacity_rps: float | None
     peak_instances: float | None = None
     peak_capacity_rps: float | None = None
+    bound: int | None = None
+    """Set when ``max_instances`` (this value) is what makes the plan infeasible."""
+    wanted: int | None = None
+    """With ``bound``: the instances the demand needs (None: more than the bound, by the USL)."""
+
+
+def scales_out(c: Component) -> bool:
+    """Whether adding instances adds capacity: not for a stateful service that is not
+    partitioned, a store that is neither sharded nor read mostly (one node takes the writes), or
+    an external dependency (its quota is someone else's)."""
+    if c.kind in ("database", "cache"):
+        return c.partitionable or (c.read_share or 0) >= 0.5
+    if c.kind == "external":
+        return False
+    return not (c.stateless is False and not c.partitionable)
+
+
+def fixed(c: Component, cap1: float, demand: float, binding: str, ledger: Ledger) -> Scaled:
+    """A component that cannot add instances: its instances today carry ``demand`` or not."""
+    total = cap1 * c.instances
+    factor = demand / total
+    ledger.prove(
+        f"instances-{c.name}",
+        f"{c.name} cannot add instances: its {c.instances} carry {fmt_count(total)} rps at "
+        f"the {binding} target, {fmt_count(demand)} rps needed ({factor:.3g}×)",
+        "utilization law: capacity = instances × X_target per instance",
+        {"demand_rps": demand, "capacity_per_instance_rps": cap1, "instances": c.instances},
+        {"capacity_rps": total, "factor": factor},
+    )
+    if total >= demand * (1 - 1e-9):
+        return Scaled(c.instances, True, None, total)
+    carry = "instances carry" if c.instances > 1 else "instance carries"
+    why = (
+        f"{_why_fixed(c)}; {c.instances} {carry} "
+        f"{fmt_count(total)} rps at the {binding} target, the target needs "
+        f"{fmt_count(demand)} rps ({factor:.3g}×)"
+    )
+    return Scaled(None, False, why, total)
+
+
+def _why_fixed(c: Component) -> str:
+    if c.kind == "external":
+        return "an external dependency (its quota is not ours to add to)"
+    if c.kind in ("database", "cache"):
+        return "one store for all instances of its callers (not partitioned, not read mostly)"
+    return "stateful and not partitionable (more instances do not add capacity)"
 
 
 def instances_needed(
@@ -192,7 +247,8 @@ def instances_needed(
                 f"{peak:.3g} instances with {fmt_count(peak_cap)} rps"
             )
             return Scaled(None, False, why, peak_cap, peak, peak_cap)
-        return _capped(c, limit + 1, base * relative(limit, sigma, kappa), limit, peak, peak_cap)
+        capped = _capped(c, limit + 1, base * relative(limit, sigma, kappa), limit, peak, peak_cap)
+        return replace(capped, wanted=None)
     return Scaled(n, True, None, base * relative(n, sigma, kappa), peak, peak_cap)
 
 
@@ -223,7 +279,7 @@ def _capped(
 ) -> Scaled:
     if n > limit:
         why = f"needs {n} instances but max_instances is {limit}"
-        return Scaled(None, False, why, None, peak, peak_cap)
+        return Scaled(None, False, why, None, peak, peak_cap, bound=limit, wanted=n)
     return Scaled(n, True, None, total, peak, peak_cap)
 
 
@@ -239,7 +295,7 @@ def strategy(c: Component, scaled: Scaled) -> str:
         return "partitions"
     if c.kind == "external":
         return "none: an external dependency (check its quota)"
-    if not scaled.feasible and scaled.peak_instances is not None:
+    if not scaled.feasible and scaled.peak_instances is not None and scaled.bound is None:
         return "functional: split the workload (or partition it) — more copies cannot help"
     if c.stateless is False and not c.partitionable:
         return "vertical: a bigger instance (stateful, not partitionable)"

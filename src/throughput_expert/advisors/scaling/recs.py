@@ -1,9 +1,20 @@
-"""Recommendations and summary of ``scaling-plan``."""
+"""Recommendations and summary of ``scaling-plan``.
+
+One recommendation of strategy per component: a scale-out (with its autoscaler) for a component
+that scales out, a vertical resize (or partitioning) for one that cannot. An infeasible plan
+names its actual limit: the instance bound (``max_instances``, lifted by raising it), the USL's
+peak (contention: split or partition the work), or a component that cannot add instances (a
+store every caller shares: its capacity at its target against the demand). A scale-out whose
+callee store cannot carry more is priced by the entry rate the pair can carry: the store caps it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
+from throughput_expert.advisors.scaling.parts import scales_out
 from throughput_expert.model import Recommendation
 from throughput_expert.model.analysis.scaling import (
     AutoscalingPolicy,
@@ -23,33 +34,89 @@ __all__ = ["recommendations", "summary"]
 def recommendations(
     plans: list[ComponentPlan], totals: ScalingTotals, arch: Architecture, target: float
 ) -> tuple[tuple[Recommendation, ...], dict[str, list[str]]]:
-    recs: list[tuple[Recommendation, str]] = []
+    recs: list[tuple[Recommendation, str, bool]] = []
+    caps = capped_by(plans, arch)
     for p in plans:
-        for make in (_scale, _infeasible, _store, _partitions, _autoscale):
+        blocked = bool(caps.get(p.component.name))
+        scale = partial(_scale, caps=caps)
+        for make in (scale, _infeasible, _store, _vertical, _partitions, _autoscale):
             made = make(p, target)
             if made is not None:
-                recs.append(made)
+                recs.append((*made, blocked))
     order = {"immediate": 0, "short_term": 1, "long_term": 2}
-    recs.sort(key=lambda rw: order[rw[1]])
+    # what a store that cannot add instances blocks comes after that store's own change
+    recs.sort(key=lambda rw: (order[rw[1]], rw[2]))
     plan: dict[str, list[str]] = {"immediate": [], "short_term": [], "long_term": []}
-    for chosen, when in recs:
+    for chosen, when, _ in recs:
         plan[when].append(chosen.optimization)
-    return tuple(r for r, _ in recs), plan
+    return tuple(r for r, _, _ in recs), plan
 
 
-def _scale(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None:
+def capped_by(plans: list[ComponentPlan], arch: Architecture) -> dict[str, list[ComponentPlan]]:
+    """For each component, the components it calls (directly or further down) that cannot add
+    instances and cannot carry the target: whatever it scales to, they cap it."""
+    callees: dict[str, list[str]] = {}
+    for e in arch.edges:
+        callees.setdefault(e.caller, []).append(e.callee)
+    stuck = {
+        p.component.name: p
+        for p in plans
+        if not scales_out(p.component) and p.scaled is not None and not p.scaled.feasible
+    }
+    out: dict[str, list[ComponentPlan]] = {}
+    for p in plans:
+        seen: set[str] = set()
+        todo = list(callees.get(p.component.name, []))
+        while todo:
+            name = todo.pop()
+            if name in seen or name == p.component.name:
+                continue
+            seen.add(name)
+            todo.extend(callees.get(name, []))
+        found = [stuck[n] for n in sorted(seen) if n in stuck]
+        if found:
+            out[p.component.name] = found
+    return out
+
+
+def entry_cap(p: ComponentPlan) -> float:
+    """The entry rate a component's instances today carry at its targets (forced flow)."""
+    total = p.scaled.capacity_rps if p.scaled is not None else None
+    if total is None and p.capacity is not None:
+        total = p.capacity.per_instance_rps * p.component.instances
+    return (total or 0.0) / p.fanout if p.fanout > 0 else float("inf")
+
+
+def _scale(
+    p: ComponentPlan, target: float, caps: Mapping[str, list[ComponentPlan]]
+) -> tuple[Recommendation, str] | None:
     d, c = p.record, p.component
     n = d.instances_needed
-    if not d.feasible or n is None or n <= c.instances or c.kind in ("database", "cache"):
+    if not d.feasible or n is None or n <= c.instances or not scales_out(c):
         return None
     law = "the USL" if p.usl else "the utilization law (linear scale-out)"
-    gain = (n / c.instances - 1) * 100
+    gain: float | None = (n / c.instances - 1) * 100
     rationale = (
         f"{c.name} gets {fmt_count(d.demand_at_target)} rps at the target "
         f"({p.fanout:g} per entry request); one instance sustains "
         f"{fmt_count(d.capacity_per_instance)} rps before {d.binding} passes "
         f"its target, so {n} instances by {law}."
     )
+    blockers = caps.get(c.name, [])
+    if blockers and d.capacity_per_instance is not None:
+        # the entry rate the component and the stores it calls carry: the lowest of them
+        store = min(blockers, key=entry_cap)
+        cap = entry_cap(store)
+        own = d.capacity_per_instance * c.instances / p.fanout
+        pair = min(own * n / c.instances, cap) / min(own, cap) - 1
+        # priced at what the pair carries; nothing until the store is scaled: not priced
+        gain = pair * 100 if pair > 1e-9 else None
+        rationale += (
+            f" But {store.component.name}, one for all {c.name} instances, carries "
+            f"{fmt_count(cap)} rps at the entry at its {store.record.binding} target: "
+            f"{c.name} can carry more only once {store.component.name} is scaled "
+            "(its own recommendation, first)."
+        )
     cost = _cost_text(d)
     return (
         Recommendation(
@@ -60,7 +127,7 @@ def _scale(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None
             rationale + cost,
             (f"capacity-{c.name}", f"instances-{c.name}"),
         ),
-        "short_term",
+        "long_term" if blockers else "short_term",
     )
 
 
@@ -72,8 +139,11 @@ def _cost_text(d: ComponentRecord) -> str:
 
 def _infeasible(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None:
     d, c = p.record, p.component
-    if d.feasible is not False or c.kind in ("database", "cache"):
+    if d.feasible is not False or not scales_out(c) or p.scaled is None:
         return None
+    bound = p.scaled.bound
+    if bound is not None:
+        return _bounded(p, bound, p.scaled.wanted)
     what = (
         "partition the work by a key so each shard scales on its own"
         if c.partitionable
@@ -94,9 +164,73 @@ def _infeasible(p: ComponentPlan, target: float) -> tuple[Recommendation, str] |
     )
 
 
+def _bounded(p: ComponentPlan, bound: int, wanted: int | None) -> tuple[Recommendation, str]:
+    """The instance bound is the limit: name it and what lifts it."""
+    d, c = p.record, p.component
+    per = d.capacity_per_instance
+    at_bound = p.scaled.capacity_rps if p.scaled is not None else None
+    need = f"to {wanted}" if wanted is not None else f"above {bound}"
+    rationale = (
+        f"{d.why}: the instance bound is the limit. What lifts it: raise max_instances {need}"
+    )
+    if per is not None:
+        carried = at_bound if at_bound is not None else per * bound
+        rationale += (
+            f" (one instance sustains {fmt_count(per)} rps at its {d.binding} target, so "
+            f"{bound} carry about {fmt_count(carried)} of the {fmt_count(d.demand_at_target)} "
+            "rps needed), or make each instance carry more (a bigger instance, faster code)"
+        )
+    return (
+        Recommendation(
+            f"{c.name}: max_instances ({bound}) caps it below the target: raise it {need}",
+            None,
+            "medium",
+            "low",
+            rationale + ".",
+            (f"capacity-{c.name}", f"instances-{c.name}"),
+        ),
+        "short_term",
+    )
+
+
+def _vertical(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None:
+    """A component that cannot add instances and cannot carry the target: a bigger instance,
+    or partitioning it; an external dependency: its quota."""
+    d, c = p.record, p.component
+    if scales_out(c) or p.capacity is None or d.feasible is not False:
+        return None
+    total = p.capacity.per_instance_rps * c.instances
+    factor = d.demand_at_target / total
+    ids = (f"capacity-{c.name}", f"instances-{c.name}")
+    if c.kind == "external":
+        why = f"{d.why}. Ask for a quota of {fmt_count(d.demand_at_target)} rps, or call it less."
+        text = f"Raise {c.name}'s quota {factor:.3g}× (an external dependency caps the target)"
+        return Recommendation(text, None, "high", "medium", why, ids), "long_term"
+    options = (
+        "a bigger instance, caching reads, or partitioning the data"
+        if c.kind in ("database", "cache")
+        else "a bigger instance, or making it stateless (state in a shared store) or "
+        "partitioned so it can scale out"
+    )
+    why = (
+        f"{c.name} is stateful and not partitionable: {c.instances} instance"
+        f"{'s' if c.instances > 1 else ''} must carry {factor:.3g}× today's capacity "
+        f"({fmt_count(total)} rps at its {d.binding} target, {fmt_count(d.demand_at_target)} "
+        f"rps at the target). Options: {options}."
+    )
+    return Recommendation(
+        f"Scale {c.name} vertically ({factor:.3g}× capacity) or partition it",
+        None,
+        "high",
+        "high",
+        why,
+        ids,
+    ), "long_term"
+
+
 def _store(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None:
     d, c = p.record, p.component
-    if c.kind not in ("database", "cache") or p.capacity is None:
+    if c.kind not in ("database", "cache") or p.capacity is None or not scales_out(c):
         return None
     need = d.instances_needed
     if d.feasible and need is not None and need <= c.instances and not d.read_replicas_needed:
@@ -124,20 +258,7 @@ def _store(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None
                 "writes."
             )
         return Recommendation(text, None, "medium", "medium", why, ids), "short_term"
-    factor = d.demand_at_target / (p.capacity.per_instance_rps * c.instances)
-    why = (
-        f"{c.name} is stateful and not partitionable: one instance must carry "
-        f"{factor:.3g}× today's capacity. Options: a bigger instance, caching reads, or "
-        "partitioning the data."
-    )
-    return Recommendation(
-        f"Scale {c.name} vertically ({factor:.3g}× capacity) or partition it",
-        None,
-        "high",
-        "high",
-        why,
-        ids,
-    ), "long_term"
+    return None
 
 
 def _partitions(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | None:
@@ -204,9 +325,9 @@ def summary(
             f"; {first.component} saturates first, at "
             f"{fmt_count(first.saturates_at_entry)} rps ({first.binding})"
         )
-    blocked = [p.component.name for p in plans if p.record.feasible is False]
+    blocked = [_blocked(p, arch) for p in plans if p.record.feasible is False]
     if blocked:
-        text += f"; not reachable by adding instances: {', '.join(blocked)}"
+        text += f"; the target is not reachable as planned: {'; '.join(blocked)}"
     short = [
         f"{p.component.name} needs ≥ {p.record.partitions_needed} partitions (has "
         f"{p.record.partitions})"
@@ -216,3 +337,21 @@ def summary(
     if short:
         text += "; " + "; ".join(short)
     return text + "."
+
+
+def _blocked(p: ComponentPlan, arch: Architecture) -> str:
+    """Why one component does not reach the target, with its numbers."""
+    c, d, scaled = p.component, p.record, p.scaled
+    if scaled is not None and scaled.bound is not None:
+        wanted = f"{scaled.wanted} needed" if scaled.wanted is not None else "more needed"
+        return f"{c.name} is capped by max_instances {scaled.bound} ({wanted})"
+    if scaled is not None and not scales_out(c) and scaled.capacity_rps:
+        callers = sorted({e.caller for e in arch.edges if e.callee == c.name})
+        shared = f", one for all instances of {', '.join(callers)}," if callers else ""
+        factor = d.demand_at_target / scaled.capacity_rps
+        return (
+            f"{c.name}{shared} cannot add instances and carries "
+            f"{fmt_count(scaled.capacity_rps)} rps at its {d.binding} target, "
+            f"{fmt_count(d.demand_at_target)} rps needed ({factor:.3g}×)"
+        )
+    return f"{c.name} cannot reach it by adding instances"

@@ -1,9 +1,15 @@
 """The analysis record of ``design-batching``: the cost model T(b) = c0 + c1·b, where it comes
 from, and the smallest batch (with the batches in flight) that carries the target.
 
+The design is sized for the writer's saturation target, not for 100 %: the batches in flight
+must carry ``target / saturation_target`` (``sized_for_rps``), so the writer is at or under its
+target at the target rate (``utilization_at_target_pct``).
+
 When no batch size meets the target, ``batch_size`` is null and the keys that describe a design
 (``flush_interval_ms``, ``expected_throughput_rps``, ``added_latency_ms``, ``gain_vs_current``)
-are left out; ``what_else`` says what would be needed.
+are left out; ``what_else`` says what would be needed. When one item per call already carries the
+target within the saturation target (``met_today``), ``batch_size`` is 1 (no change), the
+expected throughput is today's and no fill or linger is written.
 """
 
 from __future__ import annotations
@@ -74,10 +80,24 @@ class BatchingAnalysis:
     method: str | None = item(doc="the insert method of the design (a trial), else null")
     target: float = measure("rps")
     concurrency: int = item(doc="batches in flight of the design")
-    feasible: bool = item(doc="the target is met with the concurrency given")
+    feasible: bool = item(
+        doc="the target is met at the saturation target with the concurrency given"
+    )
     why: str | None = item(doc="why the design differs from the request, or cannot meet it")
     limit: float = measure("rps", doc="no batch passes k / c1 with the concurrency given")
     current_throughput: float = measure("rps", doc="one item per call, today")
+    saturation_target: float = measure(
+        "pct", doc="the utilization the writer (the batches in flight) may run at"
+    )
+    sized_for: float = measure(
+        "rps", doc="the capacity the design needs: target / saturation target"
+    )
+    met_today: bool = item(
+        doc="one item per call carries the target within the saturation target: no change"
+    )
+    utilization_at_target: float | None = measure(
+        "pct", doc="the writer's utilization at the target rate with the design (null: none)"
+    )
     cost_model: CostModelRecord
     methods: tuple[MethodRow, ...] | None = item(
         doc="each method a trial measured (null: one cost model)"
