@@ -61,21 +61,24 @@ def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
     each recommendation's gain is the solver's ceiling on the model with the step applied."""
     r = run(SEED, sink=Sink("PostgreSQL", "database"))
     recs = r["recommendations"]
-    # batch 12: disk 8 µs + 72 µs / 12 = 14 µs per item -> 70 % at 50K; CPU binds at 15.6K
-    assert (
-        recs[0]["optimization"].startswith("Batch writes") and "batch 12" in recs[0]["optimization"]
+    # today the one worker, busy at most 70 %, binds: 0.7 / 100 µs = 7K. Batch 23: the worker's
+    # 10 µs + 90 µs / 23 = 13.9 µs per item fits 50K at 70 % busy; the CPU binds at 15.6K
+    first = recs[0]["optimization"]
+    assert first.startswith("Batch writes") and "batch 23" in first
+    assert recs[0]["expected_improvement_pct"] == pytest.approx(
+        (0.7 / 45e-6 / 7000 - 1) * 100, rel=1e-5
     )
-    assert recs[0]["expected_improvement_pct"] == pytest.approx((0.7 / 45e-6 / 8750 - 1) * 100)
     assert recs[0]["evidence_ids"] == ["plan-step-1"]
-    # 4 instances: CPU 4 x 15.6K = 62K, the shared disk at 50K = 70 %
+    # 4 instances: CPU 4 x 15.6K = 62.2K; the shared disk (8 + 72/23 µs per item) at 55.7 %
     assert "4 instances" in recs[1]["optimization"]
-    assert recs[1]["expected_improvement_pct"] == pytest.approx((50000 / 8750 - 1) * 100)
+    four = (4 * 0.7 / 45e-6 / 7000 - 1) * 100
+    assert recs[1]["expected_improvement_pct"] == pytest.approx(four, rel=1e-5)
     plan = r["analysis"]["plan"]
-    assert plan["reaches_target"] and [s["change"] for s in plan["steps"]] == [
-        "batch",
-        "instances",
-    ]
-    assert plan["steps"][-1]["utilization_pct"] == pytest.approx({"cpu": 56.25, "disk_io": 70.0})
+    assert plan["reaches_target"]
+    assert [s["change"] for s in plan["steps"]] == ["batch", "instances"]
+    disk = 50_000 * (8e-6 + 72e-6 / 23) * 100
+    used = plan["steps"][-1]["utilization_pct"]
+    assert used == pytest.approx({"cpu": 56.25, "disk_io": disk}, rel=1e-5)
     assert r["summary"].split("First: ")[1].startswith("batch writes")
     # no other recommendation makes a planned change again, and none projects less than today
     assert not any("Micro-batch" in x["optimization"] for x in recs)
@@ -85,9 +88,10 @@ def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
 def test_seed_without_a_sink_reads_the_disk_as_each_instances_own() -> None:
     r = run(SEED)
     plan = r["analysis"]["plan"]
-    assert [(s["change"], s["value"]) for s in plan["steps"]] == [("instances", 6)]
-    assert plan["steps"][0]["ceiling_rps"] == pytest.approx(52500)  # 6 x 8,750
-    assert r["recommendations"][0]["expected_improvement_pct"] == pytest.approx(500.0)
+    # the worker binds first (7K at 70 % busy); 8 instances: 8 x 7K = 56K, disk 8 x 8.75K
+    assert [(s["change"], s["value"]) for s in plan["steps"]] == [("instances", 8)]
+    assert plan["steps"][0]["ceiling_rps"] == pytest.approx(56000)
+    assert r["recommendations"][0]["expected_improvement_pct"] == pytest.approx(700.0)
 
 
 def test_web_api_with_latency_uses_littles_law_and_erlang_c() -> None:

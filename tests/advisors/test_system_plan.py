@@ -171,7 +171,8 @@ def test_the_model_built_from_the_seed_metrics_is_the_seed_model() -> None:
         "the disk is the sink's",
     }
     p = plan(model, 50_000)
-    assert [(s.change.kind, s.change.value) for s in p.steps] == [("batch", 12), ("instances", 4)]
+    # the worker, busy at most 70 %, binds first (7K): batch 23, then 4 instances for the CPU
+    assert [(s.change.kind, s.change.value) for s in p.steps] == [("batch", 23), ("instances", 4)]
     assert p.reaches_target
 
 

@@ -74,6 +74,8 @@ class SystemModel:
     max_instances: int | None = None
     workers: int | None = None
     """Requests in flight per instance (a consumer's threads, a pool); None: open arrivals."""
+    worker_target: float = 1.0
+    """The share of the time a worker may be busy at the target rate (its saturation target)."""
     item_time: float | None = None
     """Seconds a worker holds per item (Little's law: workers / throughput), when known."""
     item_per_call: float = 0.0

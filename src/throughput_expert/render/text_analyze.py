@@ -68,8 +68,8 @@ def _headroom(out: Console, r: AnalyzeAnalysis) -> None:
     if w is not None:
         line(
             out,
-            f"  workers: {w.workers} at {fmt_duration(w.time_per_item)} per item cap it at "
-            f"{fmt_count(w.max_rate)} rps ({w.law})",
+            f"  workers: {w.workers} at {fmt_duration(w.time_per_item)} per item, busy at most "
+            f"{fmt_pct(w.busy_target)}, cap it at {fmt_count(w.max_rate)} rps ({w.law})",
         )
 
 

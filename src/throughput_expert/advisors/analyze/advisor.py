@@ -76,6 +76,7 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         target,
         per_item,
         m.workers,
+        settings.threshold("pool_busy_target"),
     )
     model, planned = plan_for(m, x, target, inputs.sink, settings, ledger)
     steps = step_recommendations(planned, situation.triggers, settings) if planned else ()
@@ -262,8 +263,9 @@ def _worker_bound(s: Situation) -> WorkerBound | None:
     return WorkerBound(
         workers=s.workers,
         time_per_item=s.per_item_s or 0.0,
+        busy_target=s.pool_target,
         max_rate=bound,
-        law="Little's law: X <= workers / R",
+        law="Little's law at the pool's busy target: X <= u · workers / R",
     )
 
 

@@ -32,13 +32,16 @@ class Situation:
     target: float | None
     per_item_s: float | None
     workers: int | None
+    pool_target: float = 1.0
+    """The share of the time the workers may be busy (``thresholds.pool_busy_target``)."""
 
     def worker_bound(self, workers: float | None = None) -> float | None:
-        """Little's law: at most ``workers`` items in flight, each taking ``per_item_s``."""
+        """Little's law at the pool's busy target: X = u · N / R, ``workers`` in flight, each
+        taking ``per_item_s``."""
         w = workers if workers is not None else self.workers
         if not w or not self.per_item_s:
             return None
-        return throughput_from(w, self.per_item_s)
+        return throughput_from(self.pool_target * w, self.per_item_s)
 
     def sustainable(self, ceilings: dict[Resource, float], workers: float | None = None) -> float:
         bounds = list(ceilings.values())

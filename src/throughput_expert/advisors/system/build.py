@@ -92,6 +92,7 @@ def from_metrics(
         stations=tuple(stations),
         rate=x,
         workers=m.workers,
+        worker_target=settings.threshold("pool_busy_target"),
         item_time=item_time,
         item_per_call=share if item_time is not None else 0.0,
     )

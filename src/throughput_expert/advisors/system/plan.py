@@ -196,7 +196,7 @@ def _batch_for_station(model: SystemModel, name: str, target: float) -> Change |
 def _batch_for_workers(model: SystemModel, target: float) -> Change | None:
     if model.workers is None or not model.item_time or model.item_per_call <= 0:
         return None
-    allowed = model.workers * model.instances / target  # Little's law: R ≤ N / X
+    allowed = model.worker_target * model.workers * model.instances / target  # R ≤ u·N / X
     per_item = model.item_time * (1 - model.item_per_call)
     per_call = model.item_time * model.item_per_call * model.batch
     return _smallest_batch(per_item, per_call, allowed, model.batch)

@@ -4,8 +4,8 @@ station's utilization at a rate; and a change applied to the model.
 - Each station caps the rate at its target by the utilization law: X_i = target_i · m_i / D_i,
   with m_i the servers of all instances for a ``per_instance`` station, its own for a ``shared``
   one (``laws/utilization.rate_at_utilization``, ``laws/network``).
-- Workers cap it by Little's law: X ≤ N / R, N = workers × instances, R the time a worker holds
-  per item (``laws/little.throughput_from``).
+- Workers cap it by Little's law at their saturation target: X ≤ u·N / R, N = workers ×
+  instances, R the time a worker holds per item (``laws/little.throughput_from``).
 - The ceiling is the lowest of those; the binding limit is the one that sets it.
 """
 
@@ -60,7 +60,9 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
         # the utilization law at the station's target: X = U·m / D
         limits[s.name] = s.target * station.capacity
     if model.workers is not None and model.item_time:
-        limits[WORKERS] = throughput_from(model.workers * model.instances, model.item_time)
+        # Little's law at the pool's saturation target: X = u · N / R
+        busy = model.worker_target * model.workers * model.instances
+        limits[WORKERS] = throughput_from(busy, model.item_time)
     binding = min(limits, key=lambda k: limits[k]) if limits else ""
     ceiling = limits[binding] if limits else math.inf
     at = ceiling if rate is None else rate

@@ -111,6 +111,7 @@ class WorkerBound:
 
     workers: int
     time_per_item: float = measure("ms")
+    busy_target: float = measure("pct", doc="the share of the time the workers may be busy")
     max_rate: float = measure("rps", key="max_rps")
     law: str
 
