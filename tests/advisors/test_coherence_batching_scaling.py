@@ -137,7 +137,7 @@ def test_every_design_is_at_or_under_its_target_and_never_below_today(
 
 def test_the_saturation_target_comes_from_the_settings(tmp_path: Path) -> None:
     defaults = tmp_path / "d.yaml"
-    defaults.write_text('saturation_targets: {cpu: "50%"}\n')
+    defaults.write_text("thresholds: {pool_busy_target: 0.5}\n")
     a = design_batching(
         "database-insert",
         target_throughput="50K",

@@ -10,9 +10,8 @@ size passes k / c1.
 Sizing for the saturation target, not for 100 %: the writer is k servers (the batches in flight:
 threads or connections), each held T(b) per batch of b, so at a rate λ it is busy
 U = λ·T(b) / (k·b) = λ / X(b) (the utilization law). A batch is sized so that U ≤ u at the
-target, i.e. X(b) ≥ target / u. The settings name no target for a pool of workers; the writer's
-slots are threads that the CPU runs, so u is ``saturation_targets.cpu`` (listed under
-assumptions; ``--defaults`` changes it).
+target, i.e. X(b) ≥ target / u, with u the pools' busy target ``thresholds.pool_busy_target``
+(the same the system model's workers use; listed under assumptions; ``--defaults`` changes it).
 
 No recommendation projects less than today: when today's one-item calls already carry target / u
 (``met_today``), the report says so and recommends no change; otherwise every design carries at
@@ -67,12 +66,13 @@ def advise(inputs: BatchingInputs, settings: Settings) -> Report:
     _check(inputs)
     ledger = Ledger()
     models = cost_models(inputs, settings, ledger)
-    u = settings.target("cpu")
+    u = settings.threshold("pool_busy_target")
     ledger.assume(
         "saturation target of the writer",
         u,
-        "saturation_targets.cpu: the batches in flight are threads (or connections) the CPU "
-        "runs; a batch is sized so the writer is at or under it at the target, not at 100 %",
+        "thresholds.pool_busy_target: the batches in flight are a pool (threads or "
+        "connections), sized like every pool so the writer is busy at most this share at the "
+        "target, not 100 %",
     )
     need = inputs.target_rps / u
     today = _current(inputs, models, ledger)
