@@ -794,14 +794,18 @@ def _driver(
     return LocustDriver(str(locustfile), workers=workers)
 
 
-def fit_usl(sweep: PathArg) -> dict[str, object]:
-    """The USL fit of a sweep file as the Report's ``analysis.usl`` dictionary."""
+def fit_usl(sweep: PathArg, *, defaults: PathArg | None = None) -> dict[str, object]:
+    """The USL fit of a sweep file as the Report's ``analysis.usl`` dictionary; a fit whose R²
+    is below ``thresholds.usl_min_r_squared`` is marked ``reliable: false``, with no
+    recommended concurrency."""
     from throughput_expert.advisors.ledger import Ledger
     from throughput_expert.advisors.usl_report import usl_report
     from throughput_expert.model.record import dump
+    from throughput_expert.sources.settings import load_settings
     from throughput_expert.sources.sweep import load_sweep
 
-    return dump(usl_report(load_sweep(sweep), Ledger()).analysis)
+    floor = load_settings(defaults).threshold("usl_min_r_squared")
+    return dump(usl_report(load_sweep(sweep), Ledger(), min_r_squared=floor).analysis)
 
 
 def parse_slo(text: str) -> LatencySlo:

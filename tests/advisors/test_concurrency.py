@@ -51,11 +51,15 @@ def test_littles_law_for_a_target() -> None:
         compute_s=0.010,
         target_rps=300.0,
     )
-    assert r["analysis"]["threads_for_target"] == 33  # 300/s x 0.110 s = 33
-    assert pools(r) == {"io": 33}
+    assert r["analysis"]["threads_for_target"] == 33  # 300/s x 0.110 s = 33 in flight
+    # sized for the 70 % saturation target, not for 100 %: ceil(33 / 0.7) = 48 threads
+    assert r["analysis"]["saturation_target_pct"] == pytest.approx(70)
+    assert pools(r) == {"io": 48}
     exp = r["analysis"]["expected"]
+    assert exp["basis"] == "little"
     assert exp["current"]["max_throughput_rps"] == pytest.approx(20 / 0.110)
-    assert exp["recommended"]["max_throughput_rps"] == pytest.approx(33 / 0.110)
+    assert exp["recommended"]["max_throughput_rps"] == pytest.approx(48 / 0.110)
+    assert r["recommendations"][0]["expected_improvement_pct"] == pytest.approx((48 / 20 - 1) * 100)
 
 
 def test_a_target_past_the_cpu_ceiling_says_threads_cannot_reach_it() -> None:
@@ -74,7 +78,11 @@ def test_a_target_past_the_cpu_ceiling_says_threads_cannot_reach_it() -> None:
 
 def test_python_cpu_work_is_capped_per_process_by_the_gil() -> None:
     r = run(workload_type="cpu", current_threads=16, cores=4, compute_s=0.005, runtime="python")
-    assert r["analysis"]["cpu_ceiling_rps"] == pytest.approx(200.0)  # 1 / 5 ms, one process
+    exp = r["analysis"]["expected"]
+    assert exp["current"]["max_throughput_rps"] == pytest.approx(200.0)  # 1 / 5 ms, one process
+    # the recommended pools run the CPU work in 4 processes: 4 / 5 ms
+    assert r["analysis"]["cpu_ceiling_rps"] == pytest.approx(800.0)
+    assert exp["recommended"]["max_throughput_rps"] == pytest.approx(800.0)
     assert r["analysis"]["pools"][0]["kind"] == "processes"
     assert any("processes" in x["optimization"] for x in r["recommendations"])
 
@@ -96,7 +104,9 @@ def test_erlang_c_sizes_the_pool_for_a_mean_slo() -> None:
     assert mmc(200.0, 0.100, c - 1).utilization >= 1 or (
         mmc(200.0, 0.100, c - 1).mean_response_s > 0.120
     )
-    assert pools(r) == {"io": c}
+    # the pool is never sized above the 70 % saturation target: 20 erlangs need 29 threads
+    assert c < 29 and pools(r) == {"io": 29}
+    assert "raised to stay ≤ 70 % busy" in r["analysis"]["pools"][0]["formula"]
     assert e["p_wait"] == pytest.approx(mmc(200.0, 0.100, c).p_wait, rel=1e-5)
     # utilizations are percent: 200/s x 100 ms over c threads
     assert e["pool_utilization_pct"] == pytest.approx(100 * 20 / c, rel=1e-5)

@@ -191,8 +191,10 @@ def test_design_batching_from_the_current_latency(served: Served) -> None:
     assert analysis["cost_model"]["c1_ms"] == pytest.approx(0.5)
     assert analysis["limit_rps"] == pytest.approx(2000)  # k / c1 with one batch in flight
     assert analysis["feasible"] is False
-    assert analysis["batch_size"] == 45
-    assert analysis["expected_throughput_rps"] == pytest.approx(10000)
+    # sized so the writer is busy at most 70 % at 10K: 8 in flight carry 10K / 0.7 at batch 75
+    assert (analysis["concurrency"], analysis["batch_size"]) == (8, 75)
+    assert analysis["expected_throughput_rps"] == pytest.approx(10000 / 0.7, rel=1e-5)
+    assert analysis["utilization_at_target_pct"] == pytest.approx(70)
 
 
 def test_fit_usl_on_specsdm91(served: Served) -> None:

@@ -43,8 +43,10 @@ def test_the_seeds_own_example(tmp_path: Path) -> None:
     assert "concurrency" not in a and a["task"]["advisors_skipped"] == ["concurrency"]
     assert "cpu_cores: needed to size a pool" in a["task"]["why_skipped"]["concurrency"]
     assert [x["what"] for x in r["assumptions"]].count("time per item") == 2  # ours, analyze's
-    # 100 us split 90 % fixed: c0 = 90 us, c1 = 10 us; b = ceil(50,000 x 90e-6 / (1 - 0.5)) = 9
-    assert a["batching"]["batch_size"] == 9
+    # 100 us split 90 % fixed: c0 = 90 us, c1 = 10 us; the writer busy at most 70 % at 50K:
+    # X(b) = b / (90 us + 10 us x b) >= 50,000 / 0.7 -> b = 23, the batch analyze's plan takes
+    assert a["batching"]["batch_size"] == 23
+    assert a["plan"]["steps"][0]["change"] == "batch" and a["plan"]["steps"][0]["value"] == 23
     consumer = a["scaling"]["components"][0]
     assert (consumer["name"], consumer["instances_needed"]) == ("consumer", 6)  # 50K / 8,750
     assert any(x["what"] == "time per item" for x in r["assumptions"])
@@ -60,9 +62,10 @@ def test_the_seeds_example_with_cores_sizes_the_pools(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     _, r = run_task(path)
     a = r["analysis"]
-    # one consumer at 10,000/s: <= 100 us per message (Little's law); 50,000/s needs 5 in flight
+    # one consumer at 10,000/s: <= 100 us per message (Little's law); 50,000/s needs 5 in flight,
+    # 8 threads to keep them busy at most 70 % (thresholds.pool_busy_target)
     pools = {p["pool"]: p["threads"] for p in a["concurrency"]["pools"]}
-    assert pools == {"cpu": 8, "io": 5}
+    assert pools == {"cpu": 8, "io": 8}
     assert a["concurrency"]["workload"]["cores"] == 8
     assert "why_skipped" not in a["task"] and a["task"]["advisors_skipped"] == []
     # waits on PostgreSQL, CPU at 45 % >= 30 % (thresholds.mixed_workload_cpu): mixed

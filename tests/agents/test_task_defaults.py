@@ -89,11 +89,11 @@ def test_watch_refuses_a_bad_defaults_file_at_once(tmp_path: Path) -> None:
 def test_the_workload_threshold_is_a_setting(tmp_path: Path) -> None:
     _, r = run_task(staged(tmp_path, cores=8, effect="a"))
     pools = {p["pool"]: p["threads"] for p in r["analysis"]["concurrency"]["pools"]}
-    assert pools == {"cpu": 8, "io": 5}  # mixed: CPU at 45 % >= 30 %
+    assert pools == {"cpu": 8, "io": 8}  # mixed: CPU at 45 % >= 30 %; 5 in flight at 70 %
     mine = settings(tmp_path, "thresholds: {mixed_workload_cpu: 0.5}\n")
     _, r = run_task(staged(tmp_path, cores=8, effect="b"), defaults=str(mine))
     pools = {p["pool"]: p["threads"] for p in r["analysis"]["concurrency"]["pools"]}
-    assert pools == {"io": 5}  # 45 % < 50 %: one I/O pool
+    assert pools == {"io": 8}  # 45 % < 50 %: one I/O pool
     kind = next(x for x in r["assumptions"] if x["what"] == "workload type")
     assert kind["value"] == "io" and "below thresholds.mixed_workload_cpu = 50%" in kind["why"]
 

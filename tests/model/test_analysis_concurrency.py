@@ -86,7 +86,9 @@ def test_the_record_holds_si_values(tmp_path: Path) -> None:
     doc = _cases(tmp_path)["percentile-slo"]
     r = load(ConcurrencyAnalysis, doc["analysis"], source="report")
     assert r.workload.wait == pytest.approx(0.100)  # seconds; 100 in wait_ms
-    assert r.expected.recommended.pool_utilization == pytest.approx(0.6)  # a fraction
+    # 500/s x 110 ms = 55 in flight, at the 70 % target: 79 threads; 300/s over them
+    assert r.expected.recommended.pool_utilization == pytest.approx(300 * 0.11 / 79, rel=1e-5)
+    assert r.saturation_target == pytest.approx(0.7)
     assert r.cpu_ceiling == pytest.approx(400.0)
     assert dump(r) == doc["analysis"]
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.usl_report import usl_report
-from throughput_expert.errors import InputError
-from throughput_expert.laws.usl import TARGET_SHARE, usl_throughput
-from throughput_expert.model import Recommendation, Report, Series
-from throughput_expert.model.analysis.common import UslFitRecord
-from throughput_expert.model.analysis.sweep import (
-    LevelLatency,
-    LevelRecord,
-    MeasuredPeak,
-    SweepAnalysis,
+from throughput_expert.advisors.usl_report import (
+    SweepChoice,
+    choose_level,
+    measured_peak,
+    usl_report,
 )
+from throughput_expert.errors import InputError
+from throughput_expert.model import Recommendation, Report, Series
+from throughput_expert.model.analysis.sweep import LevelLatency, LevelRecord, SweepAnalysis
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep, SweepLevel
 from throughput_expert.model.units import fmt_count, fmt_duration
@@ -63,11 +61,16 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
         best, series, recs = _open(sweep, inputs.slo_s, ledger)
         analysis = replace(analysis, highest_sustained=best, slo=inputs.slo_s or None)
     else:
-        fitted = usl_report(sweep, ledger, label=sweep.level_kind)
-        peak = _measured_peak(sweep, ledger)
+        fitted = usl_report(
+            sweep,
+            ledger,
+            label=sweep.level_kind,
+            min_r_squared=settings.threshold("usl_min_r_squared"),
+        )
+        peak = measured_peak(sweep, ledger)
         analysis = replace(analysis, usl=fitted.analysis, measured_peak=peak)
         series = fitted.series | _latency_series(sweep)
-        recs = _closed_recs(sweep, fitted.analysis, peak)
+        recs = _closed_recs(sweep, choose_level(sweep, fitted.analysis, peak))
     return Report(
         command="sweep",
         summary=_summary(sweep, analysis, recs),
@@ -173,81 +176,26 @@ def _latency_series(sweep: Sweep) -> dict[str, Series]:
     return {"p99_vs_level": Series(sweep.level_kind, "p99 latency (ms)", points)}
 
 
-def _measured_peak(sweep: Sweep, ledger: Ledger) -> MeasuredPeak | None:
-    """The best level when both of its neighbours measured less: the peak is bracketed by
-    measurements, whatever any fit says. None when throughput was still rising at the top."""
-    levels = sorted(sweep.levels, key=lambda lv: lv.level)
-    if len(levels) < 3:  # none at all when the first level was stopped or interrupted
-        return None
-    i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
-    if i == len(levels) - 1 or (i == 0 and levels[0].level > 1):
-        return None  # still rising at the top, or nothing measured below a best above 1
-    best, above = levels[i], levels[i + 1]
-    below = levels[i - 1] if i > 0 else None
-    eid = ledger.prove(
-        "measured-peak",
-        f"throughput peaked at {sweep.level_kind} {best.level:g} among the levels measured: "
-        f"{fmt_count(best.throughput_rps)} rps, against {fmt_count(above.throughput_rps)} at "
-        f"{above.level:g}"
-        + ("" if below is None else f" and {fmt_count(below.throughput_rps)} at {below.level:g}"),
-        "measurement",
-        {f"{lv.level:g}": lv.throughput_rps for lv in levels},
-        best.level,
-    )
-    return MeasuredPeak(
-        level=float(best.level),
-        throughput=best.throughput_rps,
-        between=(1.0 if below is None else float(below.level), float(above.level)),
-        evidence=eid,
-    )
-
-
-def _closed_recs(
-    sweep: Sweep, usl: UslFitRecord, peak: MeasuredPeak | None
-) -> list[Recommendation]:
-    if not usl.available:
-        why = usl.why or "no USL fit"
-        if peak is not None:  # no fit, but the measurements bracket the peak: run at the best
-            return [_at_measured_peak(sweep, peak, f"No USL fit: {why}")]
+def _closed_recs(sweep: Sweep, choice: SweepChoice) -> list[Recommendation]:
+    """The level ``choose_level`` chose (the same decision ``optimize-concurrency --sweep``
+    makes). A sweep knows no level run today, so the recommendation carries no gain: its
+    rationale gives the throughput expected there."""
+    if choice.level is None:
         return [
-            Recommendation("Measure more load levels before sizing", None, "low", "low", why, ())
+            Recommendation(
+                "Measure more load levels before sizing", None, "low", "low", choice.why, ()
+            )
         ]
-    n = usl.recommended_concurrency
-    if n is None:
-        return []
-    assert usl.sigma is not None and usl.kappa is not None and usl.lambda_ is not None
-    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
-    predicted = usl_throughput(float(n), usl.sigma, usl.kappa, usl.lambda_)
-    basis = (
-        f"{usl.recommendation_basis}: {fmt_count(predicted)} rps predicted at {n}, against "
-        f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}"
-    )
-    if peak is not None and predicted < TARGET_SHARE * best.throughput_rps:
-        # The curve is sharper than the USL can bend (a lock that saturates at once): its
-        # 95 %-of-peak level would give up more than 5 % of a throughput measured on the peak.
-        why = (
-            f"The USL fit (R² {usl.r_squared:.3g}) underestimates this peak: {basis}, below "
-            f"{TARGET_SHARE:.0%} of it, so the measurement decides."
-        )
-        return [_at_measured_peak(sweep, peak, why)]
-    gain = (predicted / best.throughput_rps - 1) * 100
     return [
         Recommendation(
-            f"Run at {sweep.level_kind} {n}", gain, "low", "low", basis + ".", ("usl-fit",)
+            f"Run at {sweep.level_kind} {choice.level}",
+            None,
+            "low",
+            "low",
+            choice.why,
+            choice.evidence_ids,
         )
     ]
-
-
-def _at_measured_peak(sweep: Sweep, peak: MeasuredPeak, more: str) -> Recommendation:
-    low, high = peak.between
-    sides = (
-        f"throughput fell above it ({high:g}) and there is no lower level"
-        if low == peak.level
-        else f"throughput fell on both sides ({low:g} and {high:g}), so the peak lies between them"
-    )
-    why = f"the best level measured; {sides}. {more}"
-    opt = f"Run at {sweep.level_kind} {int(peak.level)}"
-    return Recommendation(opt, None, "low", "low", why, (peak.evidence,))
 
 
 def _summary(sweep: Sweep, a: SweepAnalysis, recs: list[Recommendation]) -> str:
@@ -262,6 +210,8 @@ def _summary(sweep: Sweep, a: SweepAnalysis, recs: list[Recommendation]) -> str:
     elif (u := a.usl) is not None:
         if not u.available:
             text += f"; no USL fit: {u.why}"
+        elif u.reliable is False:
+            text += f"; the USL fit is unreliable (R² {u.r_squared:.3g}) and decides nothing"
         elif u.peak_concurrency is not None:
             text += (
                 f"; the USL peaks at {fmt_count(u.peak_throughput)} rps near "

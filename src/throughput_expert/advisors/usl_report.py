@@ -1,13 +1,18 @@
 """The USL fit of a sweep as Report pieces, shared by ``optimize-concurrency --sweep``,
-``sweep`` and ``scaling-plan``: ``analysis.usl`` and the measured and fitted ``series``.
+``sweep`` and ``scaling-plan``: ``analysis.usl`` and the measured and fitted ``series``; and the
+one decision of which level a sweep recommends (``choose_level``), so that ``sweep`` and
+``optimize-concurrency --sweep`` give the same answer from one file.
 
 With fewer than 6 levels there are no coefficients: ``analysis.usl`` says how many more levels
-to measure and where, instead of printing numbers the data cannot support.
+to measure and where, instead of printing numbers the data cannot support. A fit whose R² is
+below ``thresholds.usl_min_r_squared`` is shown but marked unreliable and recommends nothing:
+the measured best level decides instead (``measured_peak``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -15,15 +20,19 @@ from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import FitError
 from throughput_expert.laws.usl import (
     EXTRAPOLATION_FACTOR,
+    TARGET_SHARE,
     UslFit,
     extrapolation_warning,
     fit_usl,
+    usl_throughput,
 )
 from throughput_expert.model import Series
 from throughput_expert.model.analysis.common import UslErrors, UslFitRecord
+from throughput_expert.model.analysis.sweep import MeasuredPeak
 from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.units import fmt_count
 
-__all__ = ["UslReport", "usl_report"]
+__all__ = ["SweepChoice", "UslReport", "choose_level", "measured_peak", "usl_report"]
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,22 @@ class UslReport:
     analysis: UslFitRecord
     series: dict[str, Series]
 
+    @property
+    def reliable_fit(self) -> UslFit | None:
+        """The fit, when there is one and its R² passed the threshold it was checked against."""
+        return self.fit if self.fit is not None and self.analysis.reliable is not False else None
 
-def usl_report(sweep: Sweep, ledger: Ledger, label: str = "concurrency") -> UslReport:
+
+def usl_report(
+    sweep: Sweep,
+    ledger: Ledger,
+    label: str = "concurrency",
+    *,
+    min_r_squared: float | None = None,
+) -> UslReport:
+    """The fit of ``sweep`` and its record. With ``min_r_squared`` (``thresholds.
+    usl_min_r_squared``) a fit below it is marked ``reliable: false``, warned about, and has no
+    recommended concurrency."""
     levels, throughputs = sweep.points()
     measured = Series(label, "throughput (rps)", tuple(zip(levels, throughputs, strict=True)))
     series = {"usl_measured": measured}
@@ -59,7 +82,36 @@ def usl_report(sweep: Sweep, ledger: Ledger, label: str = "concurrency") -> UslR
             "r_squared": fit.r_squared,
         },
     )
-    return UslReport(fit, _analysis(fit), series)
+    record = _analysis(fit)
+    if min_r_squared is not None:
+        record = _checked(record, fit, min_r_squared, ledger)
+    return UslReport(fit, record, series)
+
+
+def unreliable_warning(r_squared: float, minimum: float) -> str:
+    return (
+        f"the fit is unreliable: R² {r_squared:.3g} is below {minimum:.3g} "
+        "(thresholds.usl_min_r_squared), the curve explains too little of the measured "
+        "throughput; no concurrency is recommended from it"
+    )
+
+
+def _checked(record: UslFitRecord, fit: UslFit, minimum: float, ledger: Ledger) -> UslFitRecord:
+    if fit.r_squared >= minimum:
+        return replace(record, reliable=True)
+    warning = unreliable_warning(fit.r_squared, minimum)
+    ledger.assume(
+        "USL fit",
+        "unreliable: not used for a recommendation",
+        f"R² {fit.r_squared:.3g} is below thresholds.usl_min_r_squared = {minimum:.3g}",
+    )
+    return replace(
+        record,
+        reliable=False,
+        recommended_concurrency=None,
+        recommendation_basis=f"none: R² {fit.r_squared:.3g} is below {minimum:.3g}",
+        warnings=(warning, *(record.warnings or ())),
+    )
 
 
 def _claim(fit: UslFit) -> str:
@@ -110,3 +162,96 @@ def _curve(fit: UslFit) -> tuple[tuple[float, float], ...]:
     top = fit.max_level_measured * EXTRAPOLATION_FACTOR
     n = np.linspace(1.0, max(top, 2.0), 60)
     return tuple((float(a), float(b)) for a, b in zip(n, fit.predict(n), strict=True))
+
+
+def measured_peak(sweep: Sweep, ledger: Ledger) -> MeasuredPeak | None:
+    """The best level when both of its neighbours measured less: the peak is bracketed by
+    measurements, whatever any fit says. None when throughput was still rising at the top."""
+    if sweep.mode == "open":
+        return None
+    levels = sorted(sweep.levels, key=lambda lv: lv.level)
+    if len(levels) < 3:  # none at all when the first level was stopped or interrupted
+        return None
+    i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
+    if i == len(levels) - 1 or (i == 0 and levels[0].level > 1):
+        return None  # still rising at the top, or nothing measured below a best above 1
+    best, above = levels[i], levels[i + 1]
+    below = levels[i - 1] if i > 0 else None
+    eid = ledger.prove(
+        "measured-peak",
+        f"throughput peaked at {sweep.level_kind} {best.level:g} among the levels measured: "
+        f"{fmt_count(best.throughput_rps)} rps, against {fmt_count(above.throughput_rps)} at "
+        f"{above.level:g}"
+        + ("" if below is None else f" and {fmt_count(below.throughput_rps)} at {below.level:g}"),
+        "measurement",
+        {f"{lv.level:g}": lv.throughput_rps for lv in levels},
+        best.level,
+    )
+    return MeasuredPeak(
+        level=float(best.level),
+        throughput=best.throughput_rps,
+        between=(1.0 if below is None else float(below.level), float(above.level)),
+        evidence=eid,
+    )
+
+
+@dataclass(frozen=True)
+class SweepChoice:
+    """The level a sweep recommends (``level`` None: none, and ``why``), how it was chosen and
+    the throughput expected there: the USL's X(N), or the throughput measured at that level."""
+
+    level: int | None
+    basis: Literal["usl", "measured"] | None
+    throughput: float | None
+    why: str
+    evidence_ids: tuple[str, ...]
+
+
+def choose_level(sweep: Sweep, usl: UslFitRecord, peak: MeasuredPeak | None) -> SweepChoice:
+    """The one decision both ``sweep`` and ``optimize-concurrency --sweep`` make: the USL's
+    recommended level when the fit is available, reliable and does not underestimate a peak
+    the measurements bracket; else the measured best level (``peak``); else none."""
+    if not usl.available or usl.reliable is False or usl.recommended_concurrency is None:
+        if not usl.available:
+            why = f"No USL fit: {usl.why or 'no USL fit'}"
+        elif usl.reliable is False:
+            why = f"The USL fit is unreliable (R² {usl.r_squared:.3g}): it decides nothing."
+        else:
+            why = f"The USL fit recommends no level: {usl.recommendation_basis}."
+        if peak is not None:  # the measurements bracket the peak: run at the best
+            return _at_measured_peak(sweep, peak, why)
+        return SweepChoice(None, None, None, usl.why or why, ())
+    n = usl.recommended_concurrency
+    assert usl.sigma is not None and usl.kappa is not None and usl.lambda_ is not None
+    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
+    predicted = usl_throughput(float(n), usl.sigma, usl.kappa, usl.lambda_)
+    basis = (
+        f"{usl.recommendation_basis}: {fmt_count(predicted)} rps predicted at {n}, against "
+        f"the best measured {fmt_count(best.throughput_rps)} rps at {best.level:g}"
+    )
+    if peak is not None and predicted < TARGET_SHARE * best.throughput_rps:
+        # The curve is sharper than the USL can bend (a lock that saturates at once): its
+        # 95 %-of-peak level would give up more than 5 % of a throughput measured on the peak.
+        why = (
+            f"The USL fit (R² {usl.r_squared:.3g}) underestimates this peak: {basis}, below "
+            f"{TARGET_SHARE:.0%} of it, so the measurement decides."
+        )
+        return _at_measured_peak(sweep, peak, why)
+    return SweepChoice(n, "usl", predicted, basis + ".", ("usl-fit",))
+
+
+def _at_measured_peak(sweep: Sweep, peak: MeasuredPeak, more: str) -> SweepChoice:
+    low, high = peak.between
+    sides = (
+        f"throughput fell above it ({high:g}) and there is no lower level"
+        if low == peak.level
+        else f"throughput fell on both sides ({low:g} and {high:g}), so the peak lies between them"
+    )
+    why = f"the best level measured; {sides}. {more}"
+    return SweepChoice(int(peak.level), "measured", peak.throughput, why, (peak.evidence,))
+
+
+def measured_at(sweep: Sweep, level: float) -> float | None:
+    """The best throughput measured at ``level`` (None when that level was not measured)."""
+    found = [lv.throughput_rps for lv in sweep.levels if lv.level == level]
+    return max(found) if found else None

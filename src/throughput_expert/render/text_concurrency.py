@@ -11,7 +11,7 @@ from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct, fmt_
 from throughput_expert.render.html_common import Figure
 from throughput_expert.render.text_common import heading, line, num, table
 
-__all__ = ["SECTIONS", "figures", "usl_section"]
+__all__ = ["SECTIONS", "asymptote_note", "figures", "recommended_note", "usl_section"]
 
 
 def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
@@ -117,6 +117,19 @@ def usl_section(out: Console, u: UslFitRecord) -> None:
         line(out, f"  ! {w}")
 
 
+def recommended_note(u: UslFitRecord) -> str:
+    """The fit's recommended N for a page figure, or why it recommends none."""
+    if u.reliable is False:
+        return f"unreliable fit (R² {num(u.r_squared)}): no N recommended"
+    return f"recommended N = {u.recommended_concurrency}"
+
+
+def asymptote_note(u: UslFitRecord) -> str:
+    return "no retrograde region" + (
+        f"; unreliable fit (R² {num(u.r_squared)})" if u.reliable is False else ""
+    )
+
+
 def _usl(out: Console, a: ConcurrencyAnalysis) -> None:
     if a.usl is not None:
         usl_section(out, a.usl)
@@ -137,11 +150,11 @@ def figures(r: ConcurrencyAnalysis) -> list[Figure]:
                 (
                     "USL peak",
                     fmt_rate(u.peak_throughput),
-                    f"at N = {u.peak_concurrency:.3g}; recommended N = {u.recommended_concurrency}",
+                    f"at N = {u.peak_concurrency:.3g}; {recommended_note(u)}",
                 )
             )
         else:
-            out.append(("USL asymptote", fmt_rate(u.asymptote), "no retrograde region"))
+            out.append(("USL asymptote", fmt_rate(u.asymptote), asymptote_note(u)))
     if r.pools:
         sizes = " · ".join(f"{p.pool} {p.threads}" for p in r.pools)
         now = " · ".join(f"{p.pool} {p.current_threads}" for p in r.pools)

@@ -9,7 +9,11 @@ from throughput_expert.model.analysis.sweep import LevelRecord, SweepAnalysis
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_rate
 from throughput_expert.render.html_common import Figure
 from throughput_expert.render.text_common import heading, line, table
-from throughput_expert.render.text_concurrency import usl_section
+from throughput_expert.render.text_concurrency import (
+    asymptote_note,
+    recommended_note,
+    usl_section,
+)
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -85,7 +89,7 @@ def figures(a: SweepAnalysis) -> list[Figure]:
             (
                 "USL peak",
                 fmt_rate(u.peak_throughput),
-                f"at N = {u.peak_concurrency:.3g}; recommended N = {u.recommended_concurrency}",
+                f"at N = {u.peak_concurrency:.3g}; {recommended_note(u)}",
             )
         ]
-    return [("USL asymptote", fmt_rate(u.asymptote), "no retrograde region")]
+    return [("USL asymptote", fmt_rate(u.asymptote), asymptote_note(u))]

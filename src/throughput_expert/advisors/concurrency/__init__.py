@@ -4,7 +4,9 @@
   the advisor hands the recommendation writer;
 - ``queue``: the pool as an M/M/c queue: its latency, the smallest pool for a latency SLO
   (Erlang C), the bound on a waiting queue (Little's law);
-- ``recs``: the recommendations, each citing its evidence;
+- ``model``: the pool and the CPU as stations of ``laws/network`` (or the sweep's USL): every
+  pool size is priced on it, today's and the recommended one;
+- ``recs``: the recommendations, one per change, each citing its evidence;
 - ``advisor``: the seed's formulas, Little's law, the CPU ceiling, the USL on a sweep, the report.
 """
 

@@ -1,31 +1,52 @@
 """``optimize-concurrency``: pool sizes a user can deploy, each step a law with its inputs.
 
-1. The seed's formulas (the baseline): CPU-bound threads = cores; I/O-bound
-   cores × (1 + W/C); mixed: separate pools, the I/O one cores × 10 when W/C is unknown. The I/O
-   formula is Little's law at the CPU ceiling: X_max = cores / C, N = X_max · (W + C).
-2. Little's law for a target rate: N = X · (W + C); the CPU ceiling X_max = cores / C (1 / C per
-   process for CPU-bound code under a GIL).
-3. Erlang C (M/M/c) for an arrival rate and a latency SLO: the smallest pool meeting it.
+1. The seed's formulas (the baseline): CPU-bound threads = cores (processes for Python: the
+   GIL); I/O-bound cores × (1 + W/C); mixed: separate pools, the I/O one cores × 10 when W/C is
+   unknown. The I/O formula is Little's law at the CPU ceiling: X_max = cores / C,
+   N = X_max · (W + C), so the pool is exactly as busy as the CPU at any rate.
+2. Little's law for a target rate: N = X · (W + C) in flight, and a pool of N / U threads so that
+   it stays at the saturation target U (``saturation_targets.cpu``), not at 100 %.
+3. Erlang C (M/M/c) for an arrival rate and a latency SLO: the smallest pool meeting it, raised
+   to stay at or under the saturation target.
 4. A bounded queue: capacity ≤ X · (SLO − service time) (Little's law on the queue).
 5. Async when W/C or the pool size passes the thresholds in the defaults data.
-6. With a sweep: the USL fit and its recommended concurrency (``usl_report``).
+6. With a sweep: the USL fit, and the level ``choose_level`` recommends (what ``tpx sweep``
+   recommends on the same file): the USL's, or the measured best when the fit is unreliable
+   (R² below ``thresholds.usl_min_r_squared``) or misses the measured peak.
+
+Every gain is one model's answer with the change applied against today (``model``): the pool
+and the CPU as stations (the CPU ceiling cores / C), or the sweep's USL or measurements when
+the sweep sized the pool; the ``expected`` block shows both sides and its ``basis``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs, Plan, service_time
+from throughput_expert.advisors.concurrency.inputs import (
+    ConcurrencyInputs,
+    Plan,
+    arrival_rate,
+    service_time,
+)
+from throughput_expert.advisors.concurrency.model import Config, capacity, sweep_capacity
 from throughput_expert.advisors.concurrency.queue import erlang_pool, pool_load, queue_bound
 from throughput_expert.advisors.concurrency.recs import recommendations
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.usl_report import usl_report
+from throughput_expert.advisors.usl_report import (
+    SweepChoice,
+    UslReport,
+    choose_level,
+    measured_peak,
+    usl_report,
+)
 from throughput_expert.errors import InputError, Parameter
-from throughput_expert.laws.little import concurrency, throughput_from
-from throughput_expert.laws.utilization import max_throughput
+from throughput_expert.laws.little import concurrency
+from throughput_expert.laws.usl import TARGET_SHARE
+from throughput_expert.laws.utilization import max_throughput, utilization
 from throughput_expert.model import Report, Series
 from throughput_expert.model.analysis.concurrency import (
     AsyncAdvice,
@@ -33,11 +54,12 @@ from throughput_expert.model.analysis.concurrency import (
     ErlangPool,
     Expected,
     Pool,
+    PoolName,
     Workload,
 )
 from throughput_expert.model.quantity import check_count
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.units import fmt_count
+from throughput_expert.model.units import fmt_count, fmt_pct
 
 __all__ = ["advise"]
 
@@ -47,14 +69,24 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
     ledger = Ledger()
     runtime = settings.runtime(inputs.runtime)
     gil = inputs.runtime == "python" and bool(runtime and runtime["gil"])
-    ceiling = _cpu_ceiling(inputs, gil, ledger)
+    # CPU-bound work moves to processes under a GIL (one per core); I/O work stays in threads
+    servers = 1 if gil and inputs.workload_type == "io" else inputs.cores
+    target_u = settings.target("cpu")  # the CPU's saturation target
+    pool_u = settings.threshold("pool_busy_target")  # a pool's, as in the system model
+    ceiling = _cpu_ceiling(inputs, gil, servers, target_u, ledger)
     needed = _littles_need(inputs, ledger)
     erlang = erlang_pool(inputs, ceiling, ledger)
-    usl = usl_report(inputs.sweep, ledger) if inputs.sweep is not None else None
-    io = _io_threads(inputs, needed, erlang, settings, ledger)
-    usl_n = usl.fit.recommended_concurrency if usl and usl.fit else None
-    pools = _pools(inputs, io, gil, usl_n, settings, ledger)
-    expected = _expected(inputs, pools, ceiling, ledger)
+    usl, choice = _sweep(inputs, settings, ledger)
+    io = _io_threads(inputs, needed, erlang, pool_u, settings, ledger)
+    sized = (
+        choice.level
+        if choice is not None
+        and inputs.sweep is not None
+        and inputs.sweep.level_kind == "concurrency"
+        else None
+    )
+    pools = _pools(inputs, io, gil, sized, choice, pool_u, settings, ledger)
+    expected = _expected(inputs, pools, gil, servers, usl, choice, sized, ledger)
     plan = Plan(
         inputs,
         pools,
@@ -67,9 +99,12 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
         queue_bound(inputs, ledger),
         _async(inputs, pools, settings),
         usl.analysis if usl else None,
+        choice,
+        target_u,
+        servers,
     )
     recs, steps = recommendations(plan, runtime, ledger)
-    series = _throughput_series(inputs, pools, ceiling) | (usl.series if usl else {})
+    series = _throughput_series(inputs, pools, servers) | (usl.series if usl else {})
     return Report(
         command="optimize-concurrency",
         summary=_summary(plan, recs),
@@ -81,6 +116,19 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
         assumptions=tuple(ledger.assumptions),
         inputs=(inputs.sweep.source,) if inputs.sweep and inputs.sweep.source else (),
     )
+
+
+def _sweep(
+    i: ConcurrencyInputs, settings: Settings, ledger: Ledger
+) -> tuple[UslReport | None, SweepChoice | None]:
+    """The sweep's USL fit and the level it recommends: the decision ``tpx sweep`` makes on the
+    same file (``choose_level``), so the two commands agree."""
+    if i.sweep is None:
+        return None, None
+    usl = usl_report(i.sweep, ledger, min_r_squared=settings.threshold("usl_min_r_squared"))
+    if i.sweep.mode == "open":
+        return usl, None
+    return usl, choose_level(i.sweep, usl.analysis, measured_peak(i.sweep, ledger))
 
 
 def _check(i: ConcurrencyInputs) -> None:
@@ -110,23 +158,30 @@ def _ratio(i: ConcurrencyInputs) -> float | None:
     return i.wait_s / i.compute_s
 
 
-def _cpu_ceiling(i: ConcurrencyInputs, gil: bool, ledger: Ledger) -> float | None:
-    """X_max = cores / C: the CPU is busy all the time (1 / C per process under a GIL)."""
+def _cpu_ceiling(
+    i: ConcurrencyInputs, gil: bool, servers: int, target_u: float, ledger: Ledger
+) -> float | None:
+    """X_max = cores / C: the CPU is busy all the time (1 / C per process under a GIL, so the
+    ceiling of the recommended pools is the cores' when CPU work runs in processes)."""
     if i.compute_s is None:
         return None
-    servers = 1 if gil else i.cores
     ceiling = max_throughput(i.compute_s, servers)
-    law = (
-        "GIL: one thread runs Python at a time: X_max = 1 / C per process"
-        if gil
-        else "utilization law at U = 1: X_max = cores / C"
-    )
+    law = "utilization law at U = 1: X_max = cores / C"
+    if gil:
+        law += "; under the GIL one thread runs Python at a time: 1 / C per process"
+    result = {"max_rps": ceiling, "at_saturation_target_rps": target_u * ceiling}
+    if gil and servers > 1:
+        result["one_process_rps"] = max_throughput(i.compute_s, 1)
+    where = "in threads of one process" if gil and servers == 1 else f"on {servers} cores"
+    if gil and servers > 1:
+        where = f"in {servers} processes"
     ledger.prove(
         "cpu-ceiling",
-        f"CPU work caps throughput at {fmt_count(ceiling)} rps",
+        f"CPU work {where} caps throughput at {fmt_count(ceiling)} rps "
+        f"({fmt_count(target_u * ceiling)} at the {fmt_pct(target_u)} saturation target)",
         law,
-        {"cores": servers, "compute_ms": i.compute_s * 1e3},
-        {"max_rps": ceiling},
+        {"cores": servers, "compute_ms": i.compute_s * 1e3, "saturation_target": target_u},
+        result,
     )
     return ceiling
 
@@ -150,14 +205,31 @@ def _littles_need(i: ConcurrencyInputs, ledger: Ledger) -> int | None:
     return need
 
 
+def _at_target(rate: float, hold: float, target_u: float) -> int:
+    """The smallest pool a rate keeps at or under the saturation target: U = X · S / N ≤ U_t."""
+    return max(1, math.ceil(concurrency(rate, hold) / target_u - 1e-9))
+
+
 def _io_threads(
     i: ConcurrencyInputs,
     needed: int | None,
     erlang: ErlangPool | None,
+    target_u: float,
     settings: Settings,
     ledger: Ledger,
 ) -> int | None:
+    """The I/O pool by the strongest law that applies, never smaller than what keeps it at or
+    under the saturation target at the rate it is sized for."""
+    rate, hold = arrival_rate(i), service_time(i)
     if i.workload_type == "cpu":
+        # CPU-bound work needs a thread per core; requests that also wait hold their thread
+        # longer: the pool is then sized for the rate as well (``_pools`` keeps at least cores)
+        if not i.wait_s or rate is None or hold is None:
+            return None
+        if erlang is not None and erlang.threads:
+            return _raised(erlang.threads, rate, hold, target_u, ledger)
+        if needed is not None and i.target_rps is not None:
+            return _raised(needed, max(i.target_rps, i.arrival_rps or 0.0), hold, target_u, ledger)
         return None
     ratio = _ratio(i)
     if ratio is None or i.compute_s is None:
@@ -169,7 +241,8 @@ def _io_threads(
             "the seed's rule for mixed workloads; give wait_time and compute_time for Little's law",
         )
     else:
-        # cores × (1 + W/C) is Little's law at the CPU ceiling: N = (cores / C) · (W + C)
+        # cores × (1 + W/C) is Little's law at the CPU ceiling: N = (cores / C) · (W + C); at
+        # any rate the pool is then exactly as busy as the CPU
         at_ceiling = max_throughput(i.compute_s, i.cores)
         seed = math.ceil(concurrency(at_ceiling, i.compute_s + (i.wait_s or 0.0)) - 1e-9)
     ledger.prove(
@@ -179,21 +252,41 @@ def _io_threads(
         {"cores": i.cores, "wait_over_compute": ratio},
         {"threads": seed},
     )
-    if erlang is not None and erlang.threads:
-        return erlang.threads
-    return needed if needed is not None else seed
+    if erlang is not None and erlang.threads and rate is not None and hold is not None:
+        return _raised(erlang.threads, rate, hold, target_u, ledger)
+    if needed is not None and i.target_rps is not None and hold is not None:
+        # sized for the target, and for the arrival rate when one is given and higher
+        return _raised(needed, max(i.target_rps, i.arrival_rps or 0.0), hold, target_u, ledger)
+    return seed
+
+
+def _raised(threads: int, rate: float, hold: float, target_u: float, ledger: Ledger) -> int:
+    size = max(threads, _at_target(rate, hold, target_u))
+    busy = utilization(rate, hold, size)
+    ledger.prove(
+        "pool-at-target",
+        f"{size} threads carry {fmt_count(rate)} rps at {fmt_pct(busy)} busy "
+        f"(the saturation target is {fmt_pct(target_u)})",
+        "utilization law: U = X · (W + C) / N ≤ the saturation target",
+        {"rate_rps": rate, "service_time_ms": hold * 1e3, "saturation_target": target_u},
+        {"threads": size, "utilization": busy},
+    )
+    return size
 
 
 def _pools(
     i: ConcurrencyInputs,
     io: int | None,
     gil: bool,
-    usl_n: int | None,
+    sized: int | None,
+    choice: SweepChoice | None,
+    target_u: float,
     settings: Settings,
     ledger: Ledger,
 ) -> tuple[Pool, ...]:
-    """The seed's pools, the I/O one sized by the strongest law that applies; a USL fit of a
-    concurrency sweep sizes the pool the sweep measured (the I/O one unless CPU-bound)."""
+    """The seed's pools, the I/O one sized by the strongest law that applies; a concurrency
+    sweep sizes the pool it measured (the I/O one unless CPU-bound) at the level it recommends
+    (``choose_level``, as ``tpx sweep`` does)."""
     cpu_kind = "processes" if gil else "threads"
     ledger.prove(
         "seed-cpu-pool",
@@ -202,23 +295,48 @@ def _pools(
         {"cores": i.cores},
         {"threads": i.cores},
     )
-    measured = usl_n is not None and i.sweep is not None and i.sweep.level_kind == "concurrency"
-    usl_formula = "USL fit of the sweep: smallest N reaching 95 % of the peak (or asymptote)"
+    measured: Pool | None = None
+    if sized is not None and choice is not None:
+        formula = (
+            f"USL fit of the sweep: smallest N reaching {fmt_pct(TARGET_SHARE)} of the peak "
+            "(or asymptote)"
+            if choice.basis == "usl"
+            else "the best level the sweep measured"
+        )
+        name: PoolName = "cpu" if i.workload_type == "cpu" else "io"
+        kind = cpu_kind if name == "cpu" else "threads"
+        measured = Pool(name, sized, i.current_threads, kind, formula, choice.evidence_ids)
     if i.workload_type == "cpu":
-        if measured and usl_n is not None:
-            return (Pool("cpu", usl_n, i.current_threads, cpu_kind, usl_formula, ("usl-fit",)),)
+        if measured is not None:
+            return (measured,)
+        if io is not None and io > i.cores:  # requests wait too: sized for the rate
+            formula = _io_formula(i, io, target_u, settings, ledger)
+            known = {e.id for e in ledger.evidence}
+            ids: tuple[str, ...] = tuple(
+                x for x in ("little-threads", "erlang-pool", "pool-at-target") if x in known
+            )
+            return (Pool("cpu", io, i.current_threads, cpu_kind, formula, ids),)
         return (
             Pool(
                 "cpu", i.cores, i.current_threads, cpu_kind, "threads = cores", ("seed-cpu-pool",)
             ),
         )
-    if measured and usl_n is not None:
-        io_pool = Pool("io", usl_n, i.current_threads, "threads", usl_formula, ("usl-fit",))
+    if measured is not None:
+        io_pool = measured
     else:
         known = {e.id for e in ledger.evidence}
-        ids = tuple(x for x in ("seed-io-pool", "little-threads", "erlang-pool") if x in known)
+        ids = tuple(
+            x
+            for x in ("seed-io-pool", "little-threads", "erlang-pool", "pool-at-target")
+            if x in known
+        )
         io_pool = Pool(
-            "io", io or 1, i.current_threads, "threads", _io_formula(i, settings, ledger), ids
+            "io",
+            io or 1,
+            i.current_threads,
+            "threads",
+            _io_formula(i, io or 1, target_u, settings, ledger),
+            ids,
         )
     if i.workload_type == "io":
         return (io_pool,)
@@ -226,46 +344,77 @@ def _pools(
     return (cpu, io_pool)
 
 
-def _io_formula(i: ConcurrencyInputs, settings: Settings, ledger: Ledger) -> str:
+def _io_formula(
+    i: ConcurrencyInputs, threads: int, target_u: float, settings: Settings, ledger: Ledger
+) -> str:
     ids = {e.id for e in ledger.evidence}
     if "erlang-pool" in ids and i.slo is not None:
-        return f"Erlang C: smallest pool with {i.slo.describe()}"
+        text = f"Erlang C: smallest pool with {i.slo.describe()}"
+        erlang = next(e.result for e in ledger.evidence if e.id == "erlang-pool")
+        if isinstance(erlang, ErlangPool) and erlang.threads and threads > erlang.threads:
+            text += f", raised to stay ≤ {fmt_pct(target_u)} busy"
+        return text
     if "little-threads" in ids:
-        return "Little's law: N = X · (W + C)"
+        return f"Little's law at the {fmt_pct(target_u)} saturation target: N = X · (W + C) / U"
     if _ratio(i) is None:
         mult = int(settings.setting("thread_pools", "io_multiplier_when_unknown"))
         return f"seed: cores × {mult} (wait/compute unknown)"
     return "seed: cores × (1 + W/C)"
 
 
-def _capacity(i: ConcurrencyInputs, threads: int, ceiling: float | None) -> float | None:
-    """Throughput a pool of ``threads`` can carry: min(N / (W + C), CPU ceiling)."""
-    hold = service_time(i)
-    by_little = throughput_from(threads, hold) if hold else None
-    bounds = [b for b in (by_little, ceiling) if b is not None]
-    return min(bounds) if bounds else None
-
-
 def _expected(
-    i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None, ledger: Ledger
+    i: ConcurrencyInputs,
+    pools: tuple[Pool, ...],
+    gil: bool,
+    servers: int,
+    usl: UslReport | None,
+    choice: SweepChoice | None,
+    sized: int | None,
+    ledger: Ledger,
 ) -> Expected:
+    """Today's pool and the recommended one on one model: the sweep's when it sized the pool,
+    else the laws' (the pool and the CPU as stations, ``model.capacity``)."""
     recommended = max(p.threads for p in pools if p.pool != "cpu" or len(pools) == 1)
-    now, then = _capacity(i, i.current_threads, ceiling), _capacity(i, recommended, ceiling)
+    basis: Literal["little", "usl", "measured"] = "little"
+    if sized is not None and choice is not None and choice.basis is not None and i.sweep:
+        basis = choice.basis
+        fit = usl.analysis if usl else None
+        now = sweep_capacity(i.sweep, fit, choice, i.current_threads)
+        then = sweep_capacity(i.sweep, fit, choice, recommended)
+        law = (
+            "USL fit of the sweep: X(N) = λN / (1 + σ(N−1) + κN(N−1))"
+            if basis == "usl"
+            else "measurement: the sweep's throughput at each level"
+        )
+        inputs: dict[str, Any] = {
+            "current_threads": i.current_threads,
+            "recommended_threads": recommended,
+        }
+    else:
+        # today's threads share one process under a GIL; the recommended CPU work uses `servers`
+        now = capacity(i, Config(i.current_threads, 1 if gil else i.cores))
+        then = capacity(i, Config(recommended, servers))
+        law = "bottleneck law on the pool and the CPU: X ≤ min(N / (W + C), cores / C)"
+        inputs = {
+            "current_threads": i.current_threads,
+            "current_cpu_servers": 1 if gil else i.cores,
+            "recommended_threads": recommended,
+            "recommended_cpu_servers": servers,
+            "wait_ms": None if i.wait_s is None else i.wait_s * 1e3,
+            "compute_ms": None if i.compute_s is None else i.compute_s * 1e3,
+        }
     if now is not None and then is not None:
         ledger.prove(
             "expected-throughput",
             f"the pool carries up to {fmt_count(then)} rps (now {fmt_count(now)})",
-            "Little's law with the CPU bound: X ≤ min(N / (W + C), X_max)",
-            {
-                "current_threads": i.current_threads,
-                "recommended_threads": recommended,
-                "cpu_ceiling_rps": ceiling,
-            },
+            law,
+            inputs,
             {"current_rps": now, "recommended_rps": then},
         )
     return Expected(
         current=pool_load(i, i.current_threads, now),
         recommended=pool_load(i, recommended, then),
+        basis=basis,
     )
 
 
@@ -288,13 +437,13 @@ def _async(i: ConcurrencyInputs, pools: tuple[Pool, ...], settings: Settings) ->
 
 
 def _throughput_series(
-    i: ConcurrencyInputs, pools: tuple[Pool, ...], ceiling: float | None
+    i: ConcurrencyInputs, pools: tuple[Pool, ...], servers: int
 ) -> dict[str, Series]:
     if not service_time(i):
         return {}
     top = max(2 * max(p.threads for p in pools), i.current_threads, 4)
     n = np.unique(np.linspace(1, top, 50).round().astype(int))
-    points = tuple((float(k), float(_capacity(i, int(k), ceiling) or 0.0)) for k in n)
+    points = tuple((float(k), float(capacity(i, Config(int(k), servers)) or 0.0)) for k in n)
     return {"throughput_vs_threads": Series("threads", "max throughput (rps)", points)}
 
 
@@ -314,12 +463,13 @@ def _analysis(p: Plan) -> ConcurrencyAnalysis:
             gil=p.gil,
         ),
         cpu_ceiling=p.cpu_ceiling_rps,
+        saturation_target=p.saturation_target,
         target=i.target_rps,
         threads_for_target=p.needed_for_target,
         target_reachable=(
             None
             if i.target_rps is None or p.cpu_ceiling_rps is None
-            else i.target_rps <= p.cpu_ceiling_rps
+            else i.target_rps <= p.saturation_target * p.cpu_ceiling_rps * (1 + 1e-9)
         ),
         erlang=p.erlang,
         queue=p.queue,
@@ -331,15 +481,19 @@ def _analysis(p: Plan) -> ConcurrencyAnalysis:
 def _summary(p: Plan, recs: tuple[Any, ...]) -> str:
     sizes = ", ".join(f"{pool.pool} {pool.threads} {pool.kind}" for pool in p.pools)
     text = f"Pools: {sizes} (now {p.inputs.current_threads})"
-    if p.cpu_ceiling_rps is not None:
-        text += f"; CPU caps throughput at {fmt_count(p.cpu_ceiling_rps)} rps"
-    i = p.inputs
-    if (
-        i.target_rps is not None
-        and p.cpu_ceiling_rps is not None
-        and i.target_rps > p.cpu_ceiling_rps
-    ):
-        text += f", below the {fmt_count(i.target_rps)} target: more threads cannot reach it"
+    ceiling = p.cpu_ceiling_rps
+    if ceiling is not None:
+        at_target = p.saturation_target * ceiling
+        text += (
+            f"; CPU caps throughput at {fmt_count(ceiling)} rps ({fmt_count(at_target)} at the "
+            f"{fmt_pct(p.saturation_target)} saturation target)"
+        )
+        i = p.inputs
+        if i.target_rps is not None and i.target_rps > at_target * (1 + 1e-9):
+            text += f", below the {fmt_count(i.target_rps)} target: more threads cannot reach it"
+    u = p.usl
+    if u is not None and u.available and u.reliable is False:
+        text += f"; the sweep's USL fit is unreliable (R² {u.r_squared:.3g}) and decides nothing"
     if recs:
         first = recs[0].optimization
         text += f". First: {first[0].lower()}{first[1:]}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from throughput_expert.advisors.usl_report import SweepChoice
 from throughput_expert.errors import Parameter
 from throughput_expert.model.analysis.common import UslFitRecord
 from throughput_expert.model.analysis.concurrency import (
@@ -73,6 +74,23 @@ class Plan:
     queue: QueueBound | None
     async_advice: AsyncAdvice | None
     usl: UslFitRecord | None
+    choice: SweepChoice | None
+    """the level the sweep recommends (the decision ``sweep`` makes too); sizes the pool when
+    its ``level`` is set and the sweep's levels are concurrency"""
+    saturation_target: float
+    """the utilization pools and the CPU are sized to stay under (``saturation_targets.cpu``)"""
+    cpu_servers: int
+    """cores the CPU work of the recommended pools can use (1: threads of one process, GIL)"""
+
+    @property
+    def sized_by_sweep(self) -> bool:
+        s = self.inputs.sweep
+        return (
+            self.choice is not None
+            and self.choice.level is not None
+            and s is not None
+            and s.level_kind == "concurrency"
+        )
 
 
 def arrival_rate(i: ConcurrencyInputs) -> float | None:

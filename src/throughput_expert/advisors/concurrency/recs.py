@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from throughput_expert.advisors.concurrency.inputs import Plan
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.little import response_time_from
-from throughput_expert.laws.usl import usl_throughput
 from throughput_expert.model import Recommendation
-from throughput_expert.model.units import fmt_count, fmt_duration
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
 __all__ = ["recommendations"]
+
+Level = Literal["low", "medium", "high"]
 
 _EXAMPLES = {
     "python": "cpu_pool = ProcessPoolExecutor(max_workers={cpu})   # CPU work: processes (GIL)\n"
@@ -36,10 +38,11 @@ _DEFAULT_EXAMPLE = (
 def recommendations(
     p: Plan, runtime: Mapping[str, Any], ledger: Ledger
 ) -> tuple[tuple[Recommendation, ...], dict[str, list[str]]]:
-    recs: list[tuple[Recommendation, str]] = [(_size(p), "immediate")]
+    """One recommendation per change: the pool sizes (with processes for CPU-bound Python, and
+    the sweep's level when a sweep sized the pool: one change, one price, from ``expected``),
+    then the bounded queue, async waits and the CPU ceiling."""
+    recs: list[tuple[Recommendation, str]] = [(_size(p, runtime), "immediate")]
     for make, when in (
-        (_processes, "short_term"),
-        (_usl, "immediate"),
         (_queue, "immediate"),
         (_async, "short_term"),
         (_ceiling, "long_term"),
@@ -53,12 +56,19 @@ def recommendations(
     return tuple(r for r, _ in recs), plan
 
 
-def _size(p: Plan) -> Recommendation:
+def _processes(p: Plan) -> bool:
+    """CPU-bound Python work moves from threads to processes (the GIL)."""
+    return p.gil and any(pool.pool == "cpu" and pool.kind == "processes" for pool in p.pools)
+
+
+def _size(p: Plan, runtime: Mapping[str, Any]) -> Recommendation:
+    """The pools, priced once: the gain is ``expected`` (today's pool and the recommended one
+    on the same model), given only when the recommended pool carries more than today's."""
     sizes = {pool.pool: pool.threads for pool in p.pools}
     cpu, io = sizes.get("cpu", sizes.get("shared", 1)), sizes.get("io", sizes.get("shared", 1))
     now = p.expected.current.max_throughput
     then = p.expected.recommended.max_throughput
-    gain = (then / now - 1) * 100 if now and then else None
+    gain = (then / now - 1) * 100 if now and then and then > now * (1 + 1e-9) else None
     words = ", ".join(
         f"{pool.pool} pool {pool.threads} {pool.kind} ({pool.formula})" for pool in p.pools
     )
@@ -68,73 +78,63 @@ def _size(p: Plan) -> Recommendation:
             " Separate pools keep slow I/O from starving CPU work and let each be "
             "sized by its own law."
         )
-    if now and then:
-        rationale += f" The pool carries up to {fmt_count(then)} rps instead of {fmt_count(now)}."
+    processes = _processes(p)
+    if processes:
+        one = p.cpu_ceiling_rps / p.cpu_servers if p.cpu_ceiling_rps else None
+        how = str(runtime["cpu"]) if runtime else "processes"
+        rationale += (
+            " CPU-bound Python holds the GIL: one process runs at most "
+            + (f"{fmt_count(one)} rps of this work (1 / C) " if one else "one core of this work ")
+            + f"whatever its threads. Use {how}; {p.inputs.cores} processes multiply the "
+            "ceiling by the cores."
+        )
+    if p.sized_by_sweep and p.choice is not None:
+        rationale += f" {p.choice.why[0].upper()}{p.choice.why[1:]}"
+    rationale += _carries(p, now, then)
     example = _EXAMPLES.get(p.inputs.runtime or "", _DEFAULT_EXAMPLE).format(cpu=cpu, io=io)
     ids = tuple(dict.fromkeys(i for pool in p.pools for i in pool.evidence_ids))
-    if gain is not None:
+    if processes and p.cpu_ceiling_rps:
+        ids += ("cpu-ceiling",)
+    if now is not None and then is not None:
         ids += ("expected-throughput",)
-    return Recommendation(
-        "Size the pools: " + ", ".join(f"{pool.pool} {pool.threads}" for pool in p.pools),
-        gain,
-        "low",
-        "low",
-        rationale,
-        ids,
-        example,
-    )
+    what = "Size the pools: " + ", ".join(f"{pool.pool} {pool.threads}" for pool in p.pools)
+    if processes:
+        what += "; CPU work in processes, not threads (the GIL)"
+    level: Level = "medium" if processes else "low"
+    return Recommendation(what, gain, level, level, rationale, ids, example)
 
 
-def _processes(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
-    if not p.gil or p.inputs.workload_type == "io":
-        return None
-    ceiling = p.cpu_ceiling_rps
-    gain = (p.inputs.cores - 1) * 100.0 if ceiling is not None else None
-    why = str(runtime["cpu"])
-    rationale = (
-        f"CPU-bound Python holds the GIL: one process runs at most "
-        f"{fmt_count(ceiling)} rps of this work (1 / C) whatever its threads. Use "
-        f"{why}; {p.inputs.cores} processes multiply the ceiling by the cores."
-        if ceiling
-        else f"CPU-bound Python holds the GIL: use {why}."
-    )
-    return Recommendation(
-        "Run CPU-bound work in processes, not threads",
-        gain,
-        "medium",
-        "medium",
-        rationale,
-        ("cpu-ceiling",) if ceiling else (),
-    )
-
-
-def _usl(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
-    u = p.usl
-    if u is None or not u.available or u.recommended_concurrency is None:
-        return None
-    if u.sigma is None or u.kappa is None or u.lambda_ is None:
-        return None
-    n, now = u.recommended_concurrency, p.inputs.current_threads
-    x_now = usl_throughput(float(now), u.sigma, u.kappa, u.lambda_)
-    x_rec = usl_throughput(float(n), u.sigma, u.kappa, u.lambda_)
-    past = bool(u.peak_concurrency) and now > (u.peak_concurrency or 0.0)
-    where = "past the peak: fewer in flight is faster" if past else "at the knee"
-    # Little's law: the time a request spends in the system is R = N / X at each concurrency
-    r_now, r_rec = response_time_from(now, x_now), response_time_from(n, x_rec)
-    where += f"; by Little's law R = N / X goes from {fmt_duration(r_now)} to {fmt_duration(r_rec)}"
-    rationale = (
-        f"The measured sweep fits the USL with σ = {u.sigma:.3g}, κ = "
-        f"{u.kappa:.3g}; {n} in flight reaches 95 % of the best throughput "
-        f"({fmt_count(x_rec)} rps predicted, {fmt_count(x_now)} at {now}): {where}."
-    )
-    return Recommendation(
-        f"Cap concurrency at {n} (measured: USL fit)",
-        (x_rec / x_now - 1) * 100,
-        "low",
-        "low",
-        rationale,
-        ("usl-fit",),
-    )
+def _carries(p: Plan, now: float | None, then: float | None) -> str:
+    """What the recommended pool carries against today's, on the model of ``expected``."""
+    if now is None or then is None:
+        return ""
+    text = f" The pool carries up to {fmt_count(then)} rps"
+    if then > now * (1 + 1e-9):
+        text += f" instead of {fmt_count(now)}."
+    elif then >= now * (1 - 1e-9):
+        text += ", as today: no throughput gain" + (
+            "; the CPU, not the pool, is the limit."
+            if p.expected.basis == "little" and p.cpu_ceiling_rps is not None
+            else "."
+        )
+    elif p.expected.basis == "little":
+        text += (
+            f", against {fmt_count(now)} today: no throughput gain; it is sized for what it "
+            "must carry, not for more."
+        )
+    else:
+        text += (
+            f", against {fmt_count(now)} today: no throughput gain; fewer in flight give up "
+            f"{fmt_pct(1 - then / now)} of it for a shorter response time."
+        )
+    if p.expected.basis == "usl" and then > 0 and now > 0:
+        # Little's law: the time a request spends in the system is R = N / X
+        n, current = p.expected.recommended.threads, p.inputs.current_threads
+        r_now, r_rec = response_time_from(current, now), response_time_from(n, then)
+        text += (
+            f" By Little's law R = N / X goes from {fmt_duration(r_now)} to {fmt_duration(r_rec)}."
+        )
+    return text
 
 
 def _queue(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
@@ -175,15 +175,23 @@ def _async(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
 
 
 def _ceiling(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
-    target, ceiling = p.inputs.target_rps, p.cpu_ceiling_rps
-    if target is None or ceiling is None or target <= ceiling:
+    """The target is past what the CPU of the recommended pools carries at its saturation
+    target: threads cannot help, less CPU per request or more cores can."""
+    target, ceiling, compute = p.inputs.target_rps, p.cpu_ceiling_rps, p.inputs.compute_s
+    if target is None or ceiling is None or compute is None:
         return None
-    factor = target / ceiling
+    at_target = p.saturation_target * ceiling
+    if target <= at_target * (1 + 1e-9):
+        return None
+    factor = target / at_target
+    cores = math.ceil(target * compute / p.saturation_target - 1e-9)
+    where = "one process (threads under the GIL)" if p.cpu_servers == 1 and p.gil else "the cores"
     rationale = (
-        f"The target {fmt_count(target)} rps is {factor:.3g}× the CPU ceiling "
-        f"({fmt_count(ceiling)} rps): threads cannot add CPU. Cut compute time per "
-        f"request {factor:.3g}× or spread the load over {factor:.3g}× the cores "
-        "(tpx scaling-plan)."
+        f"The target {fmt_count(target)} rps keeps {fmt_count(target * compute)} cores busy "
+        f"(X · C); {where} at the {fmt_pct(p.saturation_target)} saturation target carry "
+        f"{fmt_count(at_target)} rps (of {fmt_count(ceiling)} at 100 %): threads cannot add "
+        f"CPU. Cut compute time per request {factor:.3g}× or spread the load over {cores} "
+        "cores (tpx scaling-plan)."
     )
     return Recommendation(
         "Cut CPU time per request or add cores/instances: the target is past the CPU ceiling",

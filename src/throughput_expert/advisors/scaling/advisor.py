@@ -117,13 +117,17 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
     )
 
 
-def _usl(c: Component, sweeps: Mapping[str, Sweep], ledger: Ledger) -> tuple[float, float] | None:
+def _usl(
+    c: Component, sweeps: Mapping[str, Sweep], ledger: Ledger, min_r_squared: float
+) -> tuple[float, float] | None:
+    """σ and κ given, or fitted to the component's instances sweep when the fit is reliable
+    (R² at least ``thresholds.usl_min_r_squared``; else the plan scales it linearly)."""
     if c.sigma is not None or c.kappa is not None:
         return (c.sigma or 0.0, c.kappa or 0.0)
     sweep = sweeps.get(c.name)
     if sweep is None:
         return None
-    fit = usl_report(sweep, ledger, label="instances").fit
+    fit = usl_report(sweep, ledger, label="instances", min_r_squared=min_r_squared).reliable_fit
     return (fit.sigma, fit.kappa) if fit is not None else None
 
 
@@ -138,7 +142,7 @@ def _plan(
 ) -> ComponentPlan:
     now, then = forced_flow(arch.entry_rate_rps, fanout), forced_flow(target, fanout)
     cap = capacity(c, now, s, ledger) if c.kind != "queue" else None
-    usl = _usl(c, sweeps, ledger)
+    usl = _usl(c, sweeps, ledger, s.threshold("usl_min_r_squared"))
     scaled = None
     if cap is not None and not scales_out(c):
         scaled = fixed(c, cap.per_instance_rps, then, cap.binding, ledger)

@@ -54,6 +54,11 @@ class UslFitRecord:
     evidence_ids: tuple[str, ...] = ()
     no_peak_reason: str | None = item(omit_none=True)
     warnings: tuple[str, ...] | None = item(omit_none=True)
+    reliable: bool | None = item(
+        omit_none=True,
+        doc="false when R² is below thresholds.usl_min_r_squared: the fit is shown but "
+        "recommends nothing (absent when not checked, or without a fit)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,7 +47,9 @@ class PoolLoad:
 
     threads: int
     max_throughput: float | None = measure(
-        "rps", doc="min(threads / (wait + compute), CPU ceiling); null without the times"
+        "rps",
+        doc="the rate the pool can carry, by the model named in expected.basis; null when "
+        "that model cannot tell",
     )
     stable: bool | None = item(
         omit_none=True, doc="the arrival rate is below the pool's capacity (absent: no rate)"
@@ -63,10 +65,15 @@ class PoolLoad:
 
 @dataclass(frozen=True)
 class Expected:
-    """The pool today and the recommended one, side by side."""
+    """The pool today and the recommended one, side by side, projected by one model."""
 
     current: PoolLoad
     recommended: PoolLoad
+    basis: Literal["little", "usl", "measured"] = item(
+        doc="how max_throughput is projected: little = min(threads / (wait + compute), the "
+        "CPU ceiling); usl = the sweep's USL fit X(N); measured = the sweep's throughput at "
+        "that level (null when that level was not measured)"
+    )
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,20 @@ class ConcurrencyAnalysis:
     pools: tuple[Pool, ...]
     expected: Expected
     workload: Workload
-    cpu_ceiling: float | None = measure("rps", doc="cores / compute time (1 / C under a GIL)")
+    cpu_ceiling: float | None = measure(
+        "rps",
+        doc="the CPU ceiling of the recommended pools: cores / compute time (1 / compute time "
+        "when CPU work stays in the threads of one process under a GIL)",
+    )
+    saturation_target: float = measure(
+        "pct",
+        doc="the utilization pools and the CPU are sized to stay under (saturation_targets.cpu)",
+    )
     target: float | None = measure("rps", doc="the rate to reach")
     threads_for_target: int | None = item(doc="requests in flight the target needs (Little)")
-    target_reachable: bool | None = item(doc="the target is at most the CPU ceiling")
+    target_reachable: bool | None = item(
+        doc="the target is at most the CPU ceiling at the saturation target"
+    )
     erlang: ErlangPool | None = item(doc="present with a latency SLO and a rate")
     queue: QueueBound | None = item(doc="present with a latency SLO and a rate")
     async_: AsyncAdvice | None = item(key="async", doc="present when async I/O is advised")
