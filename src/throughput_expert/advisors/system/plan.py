@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
+from throughput_expert.laws.batching import smallest_batch_for
 from throughput_expert.model.system import Change, SystemModel
 
 __all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "plan", "sized_change"]
@@ -203,14 +204,14 @@ def _batch_for_workers(model: SystemModel, target: float) -> Change | None:
 
 
 def _smallest_batch(per_item: float, per_call: float, allowed: float, today: int) -> Change | None:
-    """The smallest b with per_item + per_call / b ≤ allowed; when none does, the largest
-    useful one (the per-call part then is 1 % of the demand)."""
-    if per_call <= 0:
+    """The smallest b with per_item + per_call / b ≤ allowed: the batching cost model with
+    c0 = per_call, c1 = per_item, one call in flight, and the rate 1 / allowed
+    (``laws/batching.smallest_batch_for``); when none does, the largest useful one (the per-call
+    part then is 1 % of the demand)."""
+    if per_call <= 0 or allowed <= 0:
         return None
-    if allowed > per_item:
-        b = math.ceil(per_call / (allowed - per_item) - 1e-9)
-    else:
-        b = math.ceil(per_call / max(per_item * 0.01, 1e-12))
+    found = smallest_batch_for(1 / allowed, per_call, per_item)
+    b = found if found is not None else math.ceil(per_call / max(per_item * 0.01, 1e-12))
     b = max(min(b, MAX_BATCH), 1)
     if b <= today:
         return None
