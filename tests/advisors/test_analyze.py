@@ -73,12 +73,16 @@ def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
     assert "4 instances" in recs[1]["optimization"]
     four = (4 * 0.7 / 45e-6 / 7000 - 1) * 100
     assert recs[1]["expected_improvement_pct"] == pytest.approx(four, rel=1e-5)
-    plan = r["analysis"]["plan"]
+    plan = r["implementation_plan"]
     assert plan["reaches_target"]
     assert [s["change"] for s in plan["steps"]] == ["batch", "instances"]
     disk = 50_000 * (8e-6 + 72e-6 / 23) * 100
     used = plan["steps"][-1]["utilization_pct"]
-    assert used == pytest.approx({"cpu": 56.25, "disk_io": disk}, rel=1e-5)
+    # the 4 workers, each 10 us + 90 us / 23 per item: at 50K, 50,000 x 13.9 us / 4 busy
+    workers = 50_000 * (10e-6 + 90e-6 / 23) / 4 * 100
+    assert used == pytest.approx({"cpu": 56.25, "disk_io": disk, "workers": workers}, rel=1e-5)
+    # at 100 %: 4 instances' CPU, 4 / 45 us = 88.9K
+    assert plan["steps"][-1]["capacity_rps"] == pytest.approx(4 / 45e-6, rel=1e-5)
     assert r["summary"].split("First: ")[1].startswith("batch writes")
     # no other recommendation makes a planned change again, and none projects less than today
     assert not any("Micro-batch" in x["optimization"] for x in recs)
@@ -87,7 +91,7 @@ def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
 
 def test_seed_without_a_sink_reads_the_disk_as_each_instances_own() -> None:
     r = run(SEED)
-    plan = r["analysis"]["plan"]
+    plan = r["implementation_plan"]
     # the worker binds first (7K at 70 % busy); 8 instances: 8 x 7K = 56K, disk 8 x 8.75K
     assert [(s["change"], s["value"]) for s in plan["steps"]] == [("instances", 8)]
     assert plan["steps"][0]["ceiling_rps"] == pytest.approx(56000)

@@ -16,13 +16,15 @@ from throughput_expert.model.system import Sink
 from throughput_expert.sources.settings import load_settings
 
 SETTINGS = load_settings()
-TARGETS = {"cpu": 0.70, "disk_io": 0.70, "network": 0.60}
+TARGETS = {"cpu": 0.70, "disk_io": 0.70, "network": 0.60, "workers": 0.70}
 
 services = st.builds(
     ServiceMetrics,
     service=st.just("svc"),
     throughput_rps=st.floats(1.0, 1e6),
     workers=st.one_of(st.none(), st.integers(1, 256)),
+    instances=st.one_of(st.none(), st.integers(1, 4)),
+    max_instances=st.one_of(st.none(), st.integers(4, 64)),
     cores=st.one_of(st.none(), st.sampled_from([0.5, 1, 2, 4, 8, 32])),
     utilization=st.fixed_dictionaries(
         {},
@@ -55,8 +57,13 @@ def test_analyze_reports_add_up(m: ServiceMetrics, factor: float, sink: Sink | N
     assert all(g > 0 for g in gains), gains
     names = [r["optimization"] for r in recs]
     assert len(set(names)) == len(names)  # no recommendation twice
-    plan = doc["analysis"].get("plan")
-    if plan is None:
+    # no change twice, at two prices ("servers" may change two stations: cores and disks)
+    changes = [r["change"] for r in recs if r.get("change") not in (None, "servers")]
+    assert len(set(changes)) == len(changes)
+    assert all(r["expected_improvement_pct"] is not None for r in recs if "change" in r)
+    plan = doc["implementation_plan"]
+    if "steps" not in plan:
+        assert "plan-step-1" not in {i for r in recs for i in r["evidence_ids"]}
         return
     steps = plan["steps"]
     kinds = [s["change"] for s in steps]
@@ -71,6 +78,12 @@ def test_analyze_reports_add_up(m: ServiceMetrics, factor: float, sink: Sink | N
         assert steps == [] or steps[-1]["ceiling_rps"] >= target * (1 - 1e-5)  # 6 digits
     else:
         assert plan["cap"]
+    for s, r in zip(steps, recs, strict=False):  # each step's gain is its recommendation's
+        assert r["change"] == s["change"]
+        assert r["expected_improvement_pct"] == s["gain_pct"]
+    capacities = [plan["capacity_today_rps"]] + [s["capacity_rps"] for s in steps]
+    if None not in capacities:  # at 100 %, like at the targets, no step carries less
+        assert all(b >= a * (1 - 1e-5) for a, b in itertools.pairwise(capacities)), capacities
     if steps:  # the summary's first action, the first recommendation and step 1 are one change
         first = recs[0]
         assert first["evidence_ids"] == ["plan-step-1"]

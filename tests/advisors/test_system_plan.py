@@ -12,10 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from throughput_expert.advisors.system import apply, plan, project
+from throughput_expert.advisors.system.build import from_metrics
 from throughput_expert.advisors.system.project import WORKERS, servers_of
+from throughput_expert.model import ServiceMetrics
 from throughput_expert.model.system import Change, SystemModel, SystemStation
+from throughput_expert.sources.settings import load_settings
 
 X = 10_000.0
+SETTINGS = load_settings()
 
 
 def seed() -> SystemModel:
@@ -214,3 +218,33 @@ def test_a_second_batch_step_continues_from_the_first_batch() -> None:
     assert a is not None and b is not None
     assert a.demand == pytest.approx(b.demand) and a.per_call == pytest.approx(b.per_call)
     assert twice.item_time == pytest.approx(direct.item_time)
+
+
+def test_one_fixed_host_grows_by_workers_never_by_instances() -> None:
+    """max_instances 1 (one host): a consumer whose one worker binds gets more workers; more
+    capacity past the host's cores is a bigger host, never a second one."""
+    m = ServiceMetrics(
+        throughput_rps=900.0,
+        workers=1,
+        cores=2,
+        max_instances=1,
+        utilization={"cpu": 0.2, "disk_io": 0.3},
+    )
+    built = from_metrics(m, SETTINGS)
+    assert built is not None
+    model, _ = built
+    found = plan(model, 2_000.0)
+    assert "instances" not in [s.change.kind for s in found.steps]
+    assert found.steps[0].change.kind == "workers" and found.reaches_target
+
+
+def test_utilization_is_one_instances_and_the_demand_counts_every_instance() -> None:
+    """Three instances at 30 % CPU each carry 900/s: each instance's CPU is 30 % busy, so the
+    model's ceiling at 70 % is 900 x 0.7 / 0.3 = 2,100 across the three, and a fourth adds a
+    third of that again."""
+    m = ServiceMetrics(throughput_rps=900.0, instances=3, cores=2, utilization={"cpu": 0.3})
+    built = from_metrics(m, SETTINGS)
+    assert built is not None
+    model, _ = built
+    assert project(model).ceiling == pytest.approx(2100)
+    assert project(apply(model, Change("instances", 4))).ceiling == pytest.approx(2800)

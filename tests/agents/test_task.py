@@ -46,9 +46,26 @@ def test_the_seeds_own_example(tmp_path: Path) -> None:
     # 100 us split 90 % fixed: c0 = 90 us, c1 = 10 us; the writer busy at most 70 % at 50K:
     # X(b) = b / (90 us + 10 us x b) >= 50,000 / 0.7 -> b = 23, the batch analyze's plan takes
     assert a["batching"]["batch_size"] == 23
-    assert a["plan"]["steps"][0]["change"] == "batch" and a["plan"]["steps"][0]["value"] == 23
-    consumer = a["scaling"]["components"][0]
-    assert (consumer["name"], consumer["instances_needed"]) == ("consumer", 6)  # 50K / 8,750
+    steps = r["implementation_plan"]["steps"]
+    assert steps[0]["change"] == "batch" and steps[0]["value"] == 23
+    # scaling is planned on the system the plan leaves before scaling out (batch 23): the disk
+    # is PostgreSQL's (shared), the consumer's CPU binds at 15.6K: 4 consumers, the plan's step 2
+    consumer, store = a["scaling"]["components"]
+    assert (consumer["name"], consumer["instances_needed"], consumer["binding"]) == (
+        "consumer",
+        4,
+        "cpu",
+    )
+    assert (store["name"], store["instances_needed"], store["binding"]) == (
+        "PostgreSQL",
+        1,
+        "disk_io",
+    )
+    assert steps[1]["change"] == "instances" and steps[1]["value"] == 4
+    # one price per change: the batching and scaling advisors' own batch and scale-out are not
+    # recommended again beside the plan's steps
+    changes = [x["change"] for x in r["recommendations"] if "change" in x]
+    assert changes == ["batch", "instances"]
     assert any(x["what"] == "time per item" for x in r["assumptions"])
     assert r["artifacts"] == [str(written)]  # required by the schema: what was written
     assert "schema_violations" not in r

@@ -46,18 +46,26 @@ def settings(tmp_path: Path, text: str, name: str = "mine.yaml") -> Path:
 DISK_80 = "saturation_targets: {disk_io: '80%'}\n"
 
 
-def _ceiling_and_instances(r: dict[str, Any]) -> tuple[float, int]:
+def _ceiling_and_instances(r: dict[str, Any]) -> tuple[float, float]:
+    """analyze's ceiling, and what scaling-plan says PostgreSQL's disk carries at its target
+    after the plan's batch (11.1 % busy at 10K, the packaged 70 % or the operator's 80 %)."""
     a = r["analysis"]
-    return a["headroom"]["ceiling_rps"], a["scaling"]["components"][0]["instances_needed"]
+    store = a["scaling"]["components"][1]
+    assert store["name"] == "PostgreSQL" and store["binding"] == "disk_io"
+    return a["headroom"]["ceiling_rps"], store["capacity_per_instance_rps"]
 
 
 def test_defaults_change_every_advisor_of_the_task(tmp_path: Path) -> None:
     _, packaged = run_task(staged(tmp_path, effect="a"))
     # 10,000 msg/s at 80 % disk: 8,750 at the packaged 70 % target, 10,000 at 80 %
-    assert _ceiling_and_instances(packaged) == (pytest.approx(8750), 6)
+    disk = 8e-6 + 72e-6 / 23  # seconds of disk per item after the plan's batch 23
+    assert _ceiling_and_instances(packaged) == (
+        pytest.approx(8750),
+        pytest.approx(0.7 / disk, rel=1e-5),
+    )
     mine = settings(tmp_path, DISK_80)
     _, r = run_task(staged(tmp_path, effect="b"), defaults=str(mine))
-    assert _ceiling_and_instances(r) == (pytest.approx(10_000), 5)  # 50K / 10K per consumer
+    assert _ceiling_and_instances(r) == (pytest.approx(10_000), pytest.approx(0.8 / disk, rel=1e-5))
 
 
 def test_tpx_task_defaults_flag_and_watch(tmp_path: Path) -> None:
@@ -72,12 +80,13 @@ def test_tpx_task_defaults_flag_and_watch(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert _ceiling_and_instances(json.loads(out.read_text())) == (pytest.approx(10_000), 5)
+    at_80 = (pytest.approx(10_000), pytest.approx(0.8 / (8e-6 + 72e-6 / 23), rel=1e-5))
+    assert _ceiling_and_instances(json.loads(out.read_text())) == at_80
     run = tmp_path / "run"
     staged(run, effect="w")
     assert watch(str(run), once=True, log=lambda _: None, defaults=str(mine)) == 0
     served = json.loads((run / "tasks" / "w" / "result.json").read_text())
-    assert _ceiling_and_instances(served) == (pytest.approx(10_000), 5)
+    assert _ceiling_and_instances(served) == at_80
 
 
 def test_watch_refuses_a_bad_defaults_file_at_once(tmp_path: Path) -> None:

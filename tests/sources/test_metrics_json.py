@@ -100,3 +100,17 @@ def test_hostile_utilization_is_read_or_refused_cleanly(util: dict[str, Any]) ->
     except InputError:
         return
     assert all(0.0 <= v <= 1.0 for v in m.utilization.values())
+
+
+def test_instances_and_their_bound() -> None:
+    m = load({"throughput_rps": 900, "workers": 1, "instances": 1, "max_instances": 1})
+    assert (m.instances, m.max_instances) == (1, 1)
+    jsonschema.validate({"instances": 2, "max_instances": "4"}, SCHEMA)
+    with pytest.raises(InputError) as err:
+        load({"instances": 3, "max_instances": 2})
+    assert (
+        err.value.one_line()
+        == "m.json: instances: 3 instances today is more than max_instances (2)"
+    )
+    with pytest.raises(InputError, match="max_instances: expected a whole number"):
+        load({"max_instances": 1.5})

@@ -21,6 +21,7 @@ from throughput_expert.agents.context import Understood
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import throughput_from
 from throughput_expert.model import Assumption, Report, ServiceMetrics
+from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.architecture import Architecture
 from throughput_expert.sources.sentence import Part
 
@@ -42,10 +43,14 @@ class Given:
     defaults: str | None = None
     derived: list[Assumption] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    plan: PlanRecord | None = None
+    """analyze's plan, once analyze has run: the other advisors start from it."""
 
 
 def analyze(g: Given) -> Report:
-    return api.analyze(g.metrics, defaults=g.defaults)
+    report = api.analyze(g.metrics, defaults=g.defaults)
+    g.plan = report.plan
+    return report
 
 
 def find_bottleneck(g: Given) -> Report:
@@ -139,7 +144,7 @@ def scaling(g: Given) -> Report | None:
     if u.architecture_file is not None:
         arch = load_architecture(u.architecture_file)
     else:
-        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g.parts, m)
+        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g, m)
         doc.setdefault("entry_rate", m.throughput_rps)
         arch = architecture_from_doc(doc, "task: architecture", Path(os.path.abspath(g.base)))
     return api.scaling_plan(
@@ -162,23 +167,59 @@ def _confined(arch: Architecture, confine: Confine) -> Architecture:
     return dataclasses.replace(arch, components=components)
 
 
-def _from_parts(parts: list[Part], m: ServiceMetrics) -> dict[str, Any]:
+def _from_parts(g: Given, m: ServiceMetrics) -> dict[str, Any]:
     """A scaling-plan architecture from the sentence: the measured utilization belongs to the
-    first service or worker (the one the metrics describe); stores are listed, not planned."""
+    first service or worker (the one the metrics describe), except the disk beside a sink,
+    which is the sink's (shared by every instance, as analyze's model reads it). When analyze's
+    plan changes the system before it scales out (a batch), the utilizations are the model's
+    after those steps, at today's rate: scaling is planned on the system the plan leaves."""
+    used, sink = _before_scale_out(g, m), _sink(g.parts)
     components: list[dict[str, Any]] = []
     measured = False
-    for p in parts or [Part("service", m.service or "service", 1, "")]:
+    for p in g.parts or [Part("service", m.service or "service", 1, "")]:
         c: dict[str, Any] = {"name": _unique(p.name, components), "kind": p.kind}
         if p.kind in ("service", "worker") and not measured:
             c["instances"] = p.count or m.workers or 1
-            c["utilization"] = {r: v for r, v in m.utilization.items() if r != "memory"}
+            own = {r: v for r, v in used.items() if r != "disk_io" or sink is None}
+            c["utilization"] = own
             measured = True
+        elif p is sink and "disk_io" in used:
+            c["utilization"] = {"disk_io": used["disk_io"]}
         components.append(c)
     return {
         "system": m.service or "system",
         "entry_rate": m.throughput_rps,
         "components": components,
     }
+
+
+def _before_scale_out(g: Given, m: ServiceMetrics) -> dict[str, float]:
+    """Each resource's utilization at today's rate: measured, or, when analyze's plan changes
+    the system before its first scale-out step, the model's after those steps (the
+    utilization law: U grows with the rate, U(x) = U(r)·x / r)."""
+    measured: dict[str, float] = {r: v for r, v in m.utilization.items() if r != "memory"}
+    x, plan = m.throughput_rps, g.plan
+    if plan is None or not x:
+        return measured
+    before = []
+    for step in plan.steps:
+        if step.change == "instances":
+            break
+        before.append(step)
+    if not before or len(before) == len(plan.steps) or before[-1].rate <= 0:
+        return measured
+    last = before[-1]
+    used = {r: u * x / last.rate for r, u in last.utilization.items() if r in measured}
+    g.derived.append(
+        Assumption(
+            "utilization before scaling out",
+            {r: round(u * 100, 3) for r, u in used.items()},
+            f"analyze's plan changes the system first ({'; '.join(s.what for s in before)}): "
+            f"its model's utilizations at {last.rate:g} rps, scaled to today's {x:g} rps by "
+            "the utilization law, are what scaling-plan sizes instances from",
+        )
+    )
+    return measured | used
 
 
 def _unique(name: str, components: list[dict[str, Any]]) -> str:

@@ -24,7 +24,7 @@ _KEYS = {
     "batching": "batching",
     "scaling": "scaling",
 }
-_TOP = ("bottleneck", "current_throughput", "headroom", "plan", "latency", "rating", "findings")
+_TOP = ("bottleneck", "current_throughput", "headroom", "latency", "rating", "findings")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ def merge(
         series=series,
         recommendations=_recommendations(reports),
         implementation_plan=_plan(reports.values()),
+        plan=main.plan if main is not None else None,
         evidence=tuple(
             dataclasses.replace(e, id=_prefix(n) + e.id)
             for n, r in reports.items()
@@ -120,13 +121,19 @@ def _task(
 
 
 def _recommendations(reports: Mapping[str, Report]) -> tuple[TaskRecommendation, ...]:
+    """Every advisor's recommendations, analyze's first; a change already recommended (the
+    plan's batch, its instances) is not recommended again by another advisor with another
+    price: that advisor's numbers stay in its part of the analysis."""
     seen: set[str] = set()
+    changes: set[str] = set()
     out = []
     for name, r in reports.items():
         for rec in r.recommendations:
-            if rec.optimization in seen:
+            if rec.optimization in seen or (rec.change is not None and rec.change in changes):
                 continue
             seen.add(rec.optimization)
+            if rec.change is not None:
+                changes.add(rec.change)
             fields = {f.name: getattr(rec, f.name) for f in dataclasses.fields(Recommendation)}
             fields["evidence_ids"] = tuple(_prefix(name) + e for e in rec.evidence_ids)
             out.append(TaskRecommendation(**fields, advisor=name))

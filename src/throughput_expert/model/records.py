@@ -99,6 +99,10 @@ class ServiceMetrics:
     latency: Latency = field(default_factory=Latency)
     concurrency: float | None = None
     workers: int | None = None
+    instances: int | None = None
+    """Hosts (or replicas) the service runs on today, when known; the rest is per instance."""
+    max_instances: int | None = None
+    """The most it may run on (a fixed host, a licence, a partition count)."""
     cores: float | None = None
     utilization: Mapping[Resource, float] = field(default_factory=dict)
     saturation: Saturation = field(default_factory=Saturation)

@@ -11,9 +11,11 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.records import InputRef, Level
+from throughput_expert.model.system import ChangeKind
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -74,6 +76,10 @@ class Recommendation:
     rationale: str
     evidence_ids: tuple[str, ...] = ()
     example: str | None = None
+    change: ChangeKind | None = None
+    """The change to the system it makes, when it makes one the model can express (``batch``,
+    ``instances``, ``workers``, ``servers``, ``speedup``): no two recommendations of a report
+    make the same change."""
 
     def to_dict(self) -> dict[str, JSON]:
         out: dict[str, JSON] = {
@@ -86,6 +92,8 @@ class Recommendation:
         }
         if self.example:
             out["example"] = self.example
+        if self.change is not None:
+            out["change"] = self.change
         return out
 
 
@@ -127,9 +135,14 @@ class Report:
     evidence: tuple[Evidence, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     inputs: tuple[InputRef, ...] = ()
+    plan: PlanRecord | None = None
+    """The steps to the target on the system model, when the command planned; written into
+    ``implementation_plan`` beside the horizons (``steps``, ``reaches_target``, ...)."""
 
     def to_dict(self) -> dict[str, JSON]:
-        plan = {k: list(self.implementation_plan.get(k, ())) for k in _PLAN_KEYS}
+        plan: dict[str, JSON] = {k: list(self.implementation_plan.get(k, ())) for k in _PLAN_KEYS}
+        if self.plan is not None:
+            plan.update(cast(dict[str, JSON], jsonable(self.plan)))
         return {
             "schema_version": SCHEMA_VERSION,
             "command": self.command,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from throughput_expert.model.analysis.common import PlanRecord
+from throughput_expert.model.record import load
 from throughput_expert.model.records import InputRef, Level
 from throughput_expert.model.report import (
     Assumption,
@@ -21,13 +23,14 @@ from throughput_expert.model.report import (
     Series,
 )
 
-__all__ = ["report_from_dict"]
+__all__ = ["plan_from_dict", "report_from_dict"]
 
 JSON = Any
 
 
-def report_from_dict(doc: Mapping[str, JSON]) -> Report:
-    """The Report whose JSON form is ``doc`` (see ``Report.to_dict``)."""
+def report_from_dict(doc: Mapping[str, JSON], source: str = "report") -> Report:
+    """The Report whose JSON form is ``doc`` (see ``Report.to_dict``); a plan of the wrong shape
+    is an ``InputError`` from ``source``."""
     return Report(
         command=cast(Command, doc["command"]),
         summary=str(doc["summary"]),
@@ -35,9 +38,11 @@ def report_from_dict(doc: Mapping[str, JSON]) -> Report:
         series={str(k): _series(v) for k, v in (doc.get("series") or {}).items()},
         recommendations=tuple(_recommendation(r) for r in doc.get("recommendations") or ()),
         implementation_plan={
-            str(k): tuple(str(s) for s in v)
+            k: tuple(str(s) for s in v)
             for k, v in (doc.get("implementation_plan") or {}).items()
+            if k in _HORIZONS
         },
+        plan=plan_from_dict(doc.get("implementation_plan") or {}, source),
         evidence=tuple(_evidence(e) for e in doc.get("evidence") or ()),
         assumptions=tuple(
             Assumption(str(a["what"]), a["value"], str(a["why"]))
@@ -48,6 +53,18 @@ def report_from_dict(doc: Mapping[str, JSON]) -> Report:
             for i in doc.get("inputs") or ()
         ),
     )
+
+
+_HORIZONS = ("immediate", "short_term", "long_term")
+
+
+def plan_from_dict(doc: Mapping[str, JSON], source: str = "report") -> PlanRecord | None:
+    """The plan's steps beside the horizons, when the command planned."""
+    if "steps" not in doc:
+        return None
+    steps = {k: v for k, v in doc.items() if k not in _HORIZONS}
+    found: PlanRecord = load(PlanRecord, steps, source=source, path="implementation_plan")
+    return found
 
 
 def _series(s: Mapping[str, JSON]) -> Series:
@@ -64,6 +81,7 @@ def _recommendation(r: Mapping[str, JSON]) -> Recommendation:
         rationale=str(r["rationale"]),
         evidence_ids=tuple(str(i) for i in r.get("evidence_ids") or ()),
         example=r.get("example"),
+        change=r.get("change"),
     )
 
 

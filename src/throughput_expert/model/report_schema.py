@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from throughput_expert import registry
+from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.record import json_schema
 from throughput_expert.model.report import SCHEMA_VERSION
 
@@ -28,6 +29,8 @@ def report_schema(name: str) -> dict[str, Any]:
         raise KeyError(name)
     analysis = json_schema(registry.resolve(found.record))
     defs = analysis.pop("$defs", {})
+    plan = json_schema(PlanRecord)
+    defs |= plan.pop("$defs", {})
     analysis.pop("$schema", None)
     text = {"type": "string"}
     number = {"type": ["number", "null"]}
@@ -98,6 +101,11 @@ def report_schema(name: str) -> dict[str, Any]:
                         "rationale": text,
                         "evidence_ids": strings,
                         "example": text,
+                        "change": {
+                            "enum": ["batch", "instances", "workers", "servers", "speedup"],
+                            "description": "the change to the system it makes, when the model "
+                            "can express it: no two recommendations make the same change",
+                        },
                     },
                 },
             },
@@ -105,7 +113,12 @@ def report_schema(name: str) -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["immediate", "short_term", "long_term"],
-                "properties": {k: strings for k in ("immediate", "short_term", "long_term")},
+                "properties": {k: strings for k in ("immediate", "short_term", "long_term")}
+                | plan["properties"],
+                "dependentRequired": {"steps": plan["required"]},
+                "description": "the horizons (immediate, short_term, long_term); when the "
+                "command planned, also the plan: the changes, in order, that take the system "
+                "model to the target at its saturation targets, each priced by the solver",
             },
             "evidence": {
                 "type": "array",

@@ -15,8 +15,11 @@ from rich.console import Console
 
 from throughput_expert import registry
 from throughput_expert.model import Report
+from throughput_expert.model.analysis.common import PlanRecord
+from throughput_expert.model.report_json import plan_from_dict
+from throughput_expert.model.units import fmt_count, fmt_pct
 from throughput_expert.render.base import Renderer, analysis_record
-from throughput_expert.render.text_common import WIDTH, heading, line, num, tree
+from throughput_expert.render.text_common import WIDTH, heading, line, num, table, tree
 
 __all__ = ["TextRenderer"]
 
@@ -69,13 +72,42 @@ def _recommendations(out: Console, recs: Sequence[Mapping[str, Any]]) -> None:
             out.print(f"      | {code}", markup=False, overflow="ignore", crop=False)
 
 
-def _plan(out: Console, plan: Mapping[str, Sequence[str]]) -> None:
-    if not any(plan.values()):
+def _plan(out: Console, plan: Mapping[str, Any]) -> None:
+    steps = plan_from_dict(plan)
+    horizons = ("immediate", "short_term", "long_term")
+    if steps is None and not any(plan.get(key) for key in horizons):
         return
     heading(out, "Implementation plan")
-    for key in ("immediate", "short_term", "long_term"):
+    if steps is not None:
+        _steps(out, steps)
+    for key in horizons:
         for item in plan.get(key, []):
             line(out, f"  [{key.replace('_', ' ')}] {item}")
+
+
+def _steps(out: Console, p: PlanRecord) -> None:
+    line(
+        out,
+        f"  Steps to {fmt_count(p.target)} rps, each a change to the system model (ceiling: "
+        "every limit at its saturation target; at 100 %: every limit saturated)",
+    )
+    rows = table("step", "change", "ceiling", "at 100 %", "binding", "gain")
+    at_full = fmt_count(p.capacity_today) if p.capacity_today is not None else "-"
+    rows.add_row("today", "-", fmt_count(p.ceiling_today), at_full, p.binding_today, "-")
+    for i, s in enumerate(p.steps, 1):
+        full = fmt_count(s.capacity) if s.capacity is not None else "-"
+        rows.add_row(str(i), s.what, fmt_count(s.ceiling), full, s.binding, fmt_pct(s.gain))
+    out.print(rows)
+    for i, s in enumerate(p.steps, 1):
+        used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in s.utilization.items())
+        line(out, f"  after step {i}, at {fmt_count(s.rate)} rps: {used}")
+    if p.reaches_target:
+        line(out, f"  reaches {fmt_count(p.target)} rps with every station at or under its target")
+    else:
+        line(out, f"  does not reach {fmt_count(p.target)} rps: capped by {p.cap}")
+        if p.lift:
+            line(out, f"  to lift it: {p.lift}")
+    out.print()
 
 
 def _evidence(

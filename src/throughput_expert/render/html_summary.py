@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from throughput_expert import registry
-from throughput_expert.model.units import fmt_duration, fmt_factor, fmt_pct, fmt_rate
+from throughput_expert.model.analysis.common import PlanRecord
+from throughput_expert.model.report_json import plan_from_dict
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.base import analysis_record
 from throughput_expert.render.html_common import Figure, dig, esc, evidence_links
 
@@ -208,14 +210,52 @@ def _recommendation(r: Mapping[str, JSON]) -> str:
     )
 
 
-def plan(steps: Mapping[str, Sequence[str]]) -> str:
-    if not any(steps.values()):
+def plan(doc: Mapping[str, Any]) -> str:
+    """The steps to the target (when the command planned), then the horizons."""
+    horizons = ("immediate", "short_term", "long_term")
+    found = plan_from_dict(doc)
+    if found is None and not any(doc.get(key) for key in horizons):
         return ""
     cols = "".join(
         f"<div><h3>{esc(key.replace('_', ' ').capitalize())}</h3><ul>"
-        + "".join(f"<li>{esc(s)}</li>" for s in steps.get(key, []))
+        + "".join(f"<li>{esc(s)}</li>" for s in doc.get(key, []))
         + "</ul></div>"
-        for key in ("immediate", "short_term", "long_term")
-        if steps.get(key)
+        for key in horizons
+        if doc.get(key)
     )
-    return f'<section><h2>Implementation plan</h2><div class="plan">{cols}</div></section>'
+    steps = _steps(found) if found is not None else ""
+    return f'<section><h2>Implementation plan</h2>{steps}<div class="plan">{cols}</div></section>'
+
+
+def _steps(p: PlanRecord) -> str:
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Step", "Change", "Ceiling", "At 100 %", "Binding", "Gain", "Utilization")
+    )
+
+    def row(step: str, what: str, ceiling: float, full: float | None, binding: str) -> str:
+        at_full = fmt_count(full) if full is not None else "-"
+        return (
+            f"<td>{esc(step)}</td><td>{esc(what)}</td><td>{esc(fmt_count(ceiling))} rps</td>"
+            f"<td>{esc(at_full)}</td><td>{esc(binding)}</td>"
+        )
+
+    body = f"<tr>{row('today', '-', p.ceiling_today, p.capacity_today, p.binding_today)}"
+    body += "<td>-</td><td></td></tr>"
+    for i, s in enumerate(p.steps, 1):
+        used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in s.utilization.items())
+        body += (
+            f"<tr>{row(str(i), s.what, s.ceiling, s.capacity, s.binding)}"
+            f"<td>{esc(fmt_pct(s.gain))}</td>"
+            f"<td>{esc(used)} at {esc(fmt_count(s.rate))} rps</td></tr>"
+        )
+    if p.reaches_target:
+        verdict = f"Reaches {fmt_count(p.target)} rps with every station at or under its target."
+    else:
+        verdict = f"Does not reach {fmt_count(p.target)} rps: capped by {p.cap}."
+        if p.lift:
+            verdict += f" To lift it: {p.lift}."
+    return (
+        f'<div class="scroll"><table class="grid"><tr>{head}</tr>{body}</table></div>'
+        f"<p>{esc(verdict)}</p>"
+    )

@@ -96,7 +96,7 @@ def render_saved(
     doc = load_report(path)
     analysis_record(doc, source=str(path))  # the analysis, checked against the command's record
     try:
-        report = report_from_dict(doc)
+        report = report_from_dict(doc, source=str(path))
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(
             f"not a report's JSON form: {type(exc).__name__}: {exc}", source=str(path)

@@ -131,30 +131,7 @@ def _findings(out: Console, r: AnalyzeAnalysis) -> None:
     findings(out, r.findings, r.notes)
 
 
-def _plan(out: Console, r: AnalyzeAnalysis) -> None:
-    p = r.plan
-    if p is None:
-        return
-    heading(
-        out,
-        f"Plan to {fmt_count(p.target)} rps (each step a change to the system model; ceilings "
-        "at the saturation targets)",
-    )
-    rows = table("step", "change", "ceiling", "binding", "gain", "utilization at that rate")
-    rows.add_row("today", "-", fmt_count(p.ceiling_today), p.binding_today, "-", "")
-    for i, s in enumerate(p.steps, 1):
-        used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in s.utilization.items())
-        rows.add_row(str(i), s.what, fmt_count(s.ceiling), s.binding, f"{fmt_pct(s.gain)}", used)
-    out.print(rows)
-    if p.reaches_target:
-        line(out, f"  reaches {fmt_count(p.target)} rps with every station at or under its target")
-    else:
-        line(out, f"  does not reach {fmt_count(p.target)} rps: capped by {p.cap}")
-        if p.lift:
-            line(out, f"  to lift it: {p.lift}")
-
-
-SECTIONS = (_current, _bottleneck, _headroom, _plan, _latency, _rating, _findings)
+SECTIONS = (_current, _bottleneck, _headroom, _latency, _rating, _findings)
 
 
 def figures(r: AnalyzeAnalysis) -> list[Figure]:

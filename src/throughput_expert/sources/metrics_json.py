@@ -51,6 +51,8 @@ _TOP_KEYS = (
     "latency_ms",
     "concurrency",
     "workers",
+    "instances",
+    "max_instances",
     "cores",
     "utilization",
     "saturation",
@@ -71,6 +73,14 @@ def load_metrics_document(doc: object, *, source: str) -> ServiceMetrics:
     check_keys(doc, _TOP_KEYS, source, "")
     reader = _Reader(source)
     cores = reader.opt(doc, "cores", parse_count)
+    instances = _int(reader.opt(doc, "instances", parse_count), source, "instances")
+    most = _int(reader.opt(doc, "max_instances", parse_count), source, "max_instances")
+    if instances is not None and most is not None and instances > most:
+        raise InputError(
+            f"{instances} instances today is more than max_instances ({most})",
+            source=source,
+            field="instances",
+        )
     return ServiceMetrics(
         service=reader.text(doc, "service"),
         throughput_rps=reader.opt(doc, "throughput_rps", parse_rate),
@@ -79,6 +89,8 @@ def load_metrics_document(doc: object, *, source: str) -> ServiceMetrics:
         latency=_latency(doc.get("latency_ms"), reader),
         concurrency=reader.opt(doc, "concurrency", parse_count),
         workers=_int(reader.opt(doc, "workers", parse_count), source, "workers"),
+        instances=instances,
+        max_instances=most,
         cores=cores,
         utilization=_utilization(doc.get("utilization"), reader),
         saturation=_saturation(doc.get("saturation"), reader, cores),

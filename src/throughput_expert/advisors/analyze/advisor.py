@@ -93,7 +93,6 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         rating=_rating(system_type, x, h.ceiling_rps, m.cores, settings),
         findings=tuple(Finding(**f) for f in ledger.findings),
         notes=tuple(n for n in m.notes if not n.startswith("conflict:")),
-        plan=record(planned) if planned else None,
     )
     recs = tuple(rec for _, rec in chosen)
     return Report(
@@ -103,6 +102,7 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         series=lat.series | _utilization_series(h, x, target),
         recommendations=recs,
         implementation_plan=implementation_plan(chosen),
+        plan=record(planned) if planned else None,
         evidence=tuple(ledger.evidence),
         assumptions=tuple(ledger.assumptions),
         inputs=m.inputs,

@@ -6,6 +6,8 @@ today's model). A play the model cannot express carries no number.
 
 from __future__ import annotations
 
+import math
+
 from throughput_expert.advisors.analyze.playbook import Price
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.system import Plan, Projection, apply, plan, project
@@ -114,6 +116,7 @@ def step_recommendations(
                     rationale,
                     (eid,),
                     play.example,
+                    step.change.kind,
                 ),
             )
         )
@@ -158,17 +161,19 @@ def record(planned: Planned) -> PlanRecord:
     return PlanRecord(
         target=found.target,
         ceiling_today=found.today.ceiling,
+        capacity_today=_finite(found.today.capacity),
         binding_today=found.today.binding,
         steps=tuple(
             PlanStepRecord(
                 change=s.change.kind,
                 station=s.change.station,
-                value=s.change.value,
+                value=float(s.change.value),
                 what=s.change.what,
                 ceiling=s.projection.ceiling,
                 binding=s.projection.binding,
                 rate=s.projection.rate,
                 utilization=dict(s.projection.utilization),
+                capacity=_finite(s.projection.capacity),
                 gain=s.gain,
                 evidence_ids=(eid,),
             )
@@ -178,3 +183,7 @@ def record(planned: Planned) -> PlanRecord:
         cap=found.cap,
         lift=found.lift,
     )
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None

@@ -71,7 +71,25 @@ def recommend(
         if s.triggers.intersection(p.when) and (p.change is None or p.change not in planned)
     ]
     plays.sort(key=lambda p: _rank(p, s))
-    return tuple((p, _recommendation(p, price)) for p in plays)
+    out: list[tuple[Play, Recommendation]] = []
+    priced: dict[str, str] = {}  # a change kind -> the play that priced it
+    for p in plays:
+        if p.change is not None and p.change in priced:
+            # the same change as a play above: priced once, there
+            rec = _recommendation(p, _unpriced(priced[p.change]))
+        else:
+            rec = _recommendation(p, price)
+            if rec.change is not None:
+                priced[rec.change] = p.optimization
+        out.append((p, rec))
+    return tuple(out)
+
+
+def _unpriced(first: str) -> Price:
+    def price(p: Play) -> tuple[float | None, str, tuple[str, ...]]:
+        return None, f'(It makes the same change as "{first}", priced there.)', ()
+
+    return price
 
 
 def implementation_plan(chosen: Chosen) -> dict[str, list[str]]:
@@ -97,4 +115,5 @@ def _rank(p: Play, s: Situation) -> tuple[int, int, int]:
 def _recommendation(p: Play, price: Price) -> Recommendation:
     gain, note, ids = price(p)
     rationale = p.rationale + (f" {note}" if note else "")
-    return Recommendation(p.optimization, gain, p.effort, p.risk, rationale, ids, p.example)
+    change = p.change if gain is not None else None
+    return Recommendation(p.optimization, gain, p.effort, p.risk, rationale, ids, p.example, change)

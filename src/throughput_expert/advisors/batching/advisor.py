@@ -338,6 +338,7 @@ def _recommendations(
             rationale,
             ("batch-size", "batch-latency"),
             _example(i, d),
+            "batch",
         )
     ]
     return tuple(recs)

@@ -101,7 +101,7 @@ def _size(p: Plan, runtime: Mapping[str, Any]) -> Recommendation:
     if processes:
         what += "; CPU work in processes, not threads (the GIL)"
     level: Level = "medium" if processes else "low"
-    return Recommendation(what, gain, level, level, rationale, ids, example)
+    return Recommendation(what, gain, level, level, rationale, ids, example, "workers")
 
 
 def _carries(p: Plan, now: float | None, then: float | None) -> str:

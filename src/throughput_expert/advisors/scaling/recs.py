@@ -126,6 +126,7 @@ def _scale(
             "low",
             rationale + cost,
             (f"capacity-{c.name}", f"instances-{c.name}"),
+            change="instances",
         ),
         "long_term" if blockers else "short_term",
     )

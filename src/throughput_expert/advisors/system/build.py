@@ -8,6 +8,9 @@
   database or a queue the service writes to) is read as the sink's: one for all instances —
   the reading a senior engineer takes for "disk 80 %" beside "PostgreSQL sink", since a consumer
   that writes to a database does little disk I/O of its own. It is listed as an assumption.
+- ``instances`` (hosts or replicas today, from the metrics; 1 when not said) and
+  ``max_instances`` bound scale-out. Throughput is all instances' together and a per-instance
+  utilization one instance's, so its demand counts every instance's servers: D = U·m·n / X.
 - The share of the disk's demand paid per call (a commit's flush) is the operation's
   ``fixed_share`` in the batching data (``batching_operations``), with its source; the worker's
   time per item (Little's law: R = N / X) is split the same way, since the worker waits on each
@@ -61,6 +64,7 @@ def from_metrics(
         # whole servers: a fractional core count (a container's quota) rounds, at least one;
         # the ceiling at a target does not depend on it (D and m scale together)
         servers = max(1, round(m.cores)) if resource == "cpu" and m.cores else 1
+        instances = m.instances or 1
         scope: Scope = "per_instance"
         per_call = 0.0
         if resource == "disk_io" and sink is not None:
@@ -74,23 +78,28 @@ def from_metrics(
                     "batching its commits does",
                 )
             )
+        # a per-instance resource's utilization is one instance's, and all of them serve X
+        every = servers * (instances if scope == "per_instance" else 1)
         stations.append(
             SystemStation(
                 name=resource,
                 kind=kind,
-                demand=service_demand(u, x, servers),
+                demand=service_demand(u, x, every),
                 servers=servers,
                 target=settings.target(resource),  # type: ignore[arg-type]
                 scope=scope,
                 per_call=per_call,
-                source=f"service-demand law: D = U·m / X = {u:.3g}·{servers} / {x:.6g}",
+                source=f"service-demand law: D = U·m / X = {u:.3g}·{every} / {x:.6g}",
             )
         )
-    item_time = response_time_from(m.workers, x) if m.workers else None
+    # Little's law over every instance's workers: R = N·n / X
+    item_time = response_time_from(m.workers * (m.instances or 1), x) if m.workers else None
     model = SystemModel(
         name=m.service or "service",
         stations=tuple(stations),
         rate=x,
+        instances=m.instances or 1,
+        max_instances=m.max_instances,
         workers=m.workers,
         worker_target=settings.threshold("pool_busy_target"),
         item_time=item_time,

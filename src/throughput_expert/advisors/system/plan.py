@@ -88,6 +88,7 @@ def plan(model: SystemModel, target: float) -> Plan:
         now = _at(current, target)
         gain = now.ceiling / today.ceiling - 1 if today.ceiling > 0 else math.inf
         steps.append(Step(change, now, gain))
+    steps = _once_each(model, steps, target, today)
     reached = now.ceiling >= target * (1 - 1e-9)
     return Plan(
         target=target,
@@ -97,6 +98,32 @@ def plan(model: SystemModel, target: float) -> Plan:
         cap=None if reached else now.binding,
         lift=None if reached else _lift(current, now.binding),
     )
+
+
+def _once_each(
+    model: SystemModel, steps: list[Step], target: float, today: Projection
+) -> list[Step]:
+    """One step per kind of change (and station): a later step that changes the same thing
+    again (instances, then a batch, then more instances) is folded into the first one, which
+    takes the final value; the projections are recomputed in that order. The end state is the
+    same, and each step's ceiling is at least what it was (a count only grew)."""
+    changes: list[Change] = []
+    for step in steps:
+        key = (step.change.kind, step.change.station)
+        at = next((i for i, c in enumerate(changes) if (c.kind, c.station) == key), None)
+        if at is None:
+            changes.append(step.change)
+        else:
+            changes[at] = step.change
+    if len(changes) == len(steps):
+        return steps
+    out, current = [], model
+    for change in changes:
+        current = apply(current, change)
+        now = _at(current, target)
+        gain = now.ceiling / today.ceiling - 1 if today.ceiling > 0 else math.inf
+        out.append(Step(change, now, gain))
+    return out
 
 
 def _today(model: SystemModel, change: Change) -> int:

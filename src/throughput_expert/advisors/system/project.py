@@ -35,7 +35,10 @@ class Projection:
     """Each limit's rate: a station's at its target, and the workers'."""
     rate: float
     utilization: Mapping[str, float]
-    """Every station's utilization at ``rate``."""
+    """Every station's utilization at ``rate``, and the workers' busy share."""
+    capacity: float = math.inf
+    """The most the model carries with every limit at 100 % (the workers always busy): the
+    asymptotic bound X ≤ min(m_i / D_i, N / R)."""
 
 
 def servers_of(model: SystemModel, s: SystemStation) -> int | None:
@@ -53,27 +56,33 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
     """The ceiling, the binding limit and each limit's rate; utilizations at ``rate`` (default:
     the ceiling)."""
     limits: dict[str, float] = {}
+    full: list[float] = []
     network = _network(model)
     for s, station in zip(model.stations, network, strict=True):
         if station.servers is None or s.demand <= 0:
             continue
         # the utilization law at the station's target: X = U·m / D
         limits[s.name] = s.target * station.capacity
-    if model.workers is not None and model.item_time:
+        full.append(station.capacity)
+    workers = model.workers * model.instances if model.workers is not None else None
+    if workers is not None and model.item_time:
         # Little's law at the pool's saturation target: X = u · N / R
-        busy = model.worker_target * model.workers * model.instances
-        limits[WORKERS] = throughput_from(busy, model.item_time)
+        limits[WORKERS] = throughput_from(model.worker_target * workers, model.item_time)
+        full.append(throughput_from(workers, model.item_time))
     binding = min(limits, key=lambda k: limits[k]) if limits else ""
     ceiling = limits[binding] if limits else math.inf
     at = ceiling if rate is None else rate
     shown = at if math.isfinite(at) else 0.0
-    used = utilizations(network, shown)
+    used = dict(zip((s.name for s in model.stations), utilizations(network, shown), strict=True))
+    if workers is not None and model.item_time:
+        used[WORKERS] = shown * model.item_time / workers  # Little's law: busy = X·R / N
     return Projection(
         ceiling=ceiling,
         binding=binding,
         limits=limits,
         rate=shown,
-        utilization={s.name: u for s, u in zip(model.stations, used, strict=True)},
+        utilization=used,
+        capacity=min(full, default=math.inf),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from throughput_expert.model.analysis.common import Finding, PlanRecord
+from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.record import item, measure
 from throughput_expert.model.records import BottleneckType, Resource
 
@@ -188,6 +188,3 @@ class AnalyzeAnalysis:
     rating: Rating | None = item(doc="null without a system type with a benchmark")
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = item(doc="notes carried by the metrics")
-    plan: PlanRecord | None = item(
-        omit_none=True, doc="with a target: the changes that reach it, step by step"
-    )

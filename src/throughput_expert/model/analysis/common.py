@@ -76,7 +76,14 @@ class PlanStepRecord:
         doc="the rate the utilizations are given at: the target, or "
         "the ceiling when the target is beyond it",
     )
-    utilization: Mapping[str, float] = measure("pct", doc="every station's utilization at rate")
+    utilization: Mapping[str, float] = measure(
+        "pct", doc="every station's utilization at rate, and the workers' busy share"
+    )
+    capacity: float | None = measure(
+        "rps",
+        doc="the most the model carries with every limit at 100 % (the workers always busy); "
+        "null when nothing bounds it",
+    )
     gain: float = measure("pct", doc="cumulative: the ceiling over today's, minus 100 %")
     evidence_ids: tuple[str, ...] = ()
 
@@ -84,10 +91,14 @@ class PlanStepRecord:
 @dataclass(frozen=True, kw_only=True)
 class PlanRecord:
     """The plan: the changes, in order, that take the system model to the target at its
-    saturation targets, each priced by the solver on the model with it applied."""
+    saturation targets, each priced by the solver on the model with it applied. In a report it is
+    part of ``implementation_plan``, beside the horizons derived from it."""
 
     target: float = measure("rps")
     ceiling_today: float = measure("rps", doc="today's model: the ceiling at the targets")
+    capacity_today: float | None = measure(
+        "rps", doc="today's model with every limit at 100 %; null when nothing bounds it"
+    )
     binding_today: str
     steps: tuple[PlanStepRecord, ...]
     reaches_target: bool
