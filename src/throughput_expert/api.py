@@ -93,6 +93,15 @@ def analyze(
     interval: Interval = None,
     defaults: Defaults = None,
     prometheus: Prometheus = None,
+    batch_trials: Annotated[
+        PathArg | None,
+        Arg(
+            "calls measured at several batch sizes (CSV batch_size,latency_ms, and cpu_ms, "
+            "disk_ms where measured): how much of each resource a batch cuts",
+            kind="file",
+            metavar="FILE",
+        ),
+    ] = None,
     observe: Annotated[
         Quantity | None,
         Arg(
@@ -116,6 +125,7 @@ def analyze(
     computed from the evidence, an implementation plan, evidence, assumptions and inputs.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+    from throughput_expert.sources.batch_measurements import load_call_costs
     from throughput_expert.sources.sentence import sink_of
     from throughput_expert.sources.settings import load_settings
 
@@ -133,6 +143,7 @@ def analyze(
         system_type=system_type,
         service=service,
         sink=sink_of(loaded.architecture),
+        trials=tuple(load_call_costs(batch_trials)) if batch_trials is not None else (),
     )
     return advise(inputs, settings)
 

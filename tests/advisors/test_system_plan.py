@@ -15,7 +15,7 @@ from throughput_expert.advisors.system import apply, plan, project
 from throughput_expert.advisors.system.build import from_metrics
 from throughput_expert.advisors.system.project import WORKERS, servers_of
 from throughput_expert.model import ServiceMetrics
-from throughput_expert.model.system import Change, SystemModel, SystemStation
+from throughput_expert.model.system import Change, Sink, SystemModel, SystemStation
 from throughput_expert.sources.settings import load_settings
 
 X = 10_000.0
@@ -173,6 +173,7 @@ def test_the_model_built_from_the_seed_metrics_is_the_seed_model() -> None:
     assert {a.what for a in assumed} == {
         "share of a database-insert paid per call",
         "the disk is the sink's",
+        "the CPU's time per item does not fall with batching",
     }
     p = plan(model, 50_000)
     # the worker, busy at most 70 %, binds first (7K): batch 23, then 4 instances for the CPU
@@ -248,3 +249,71 @@ def test_utilization_is_one_instances_and_the_demand_counts_every_instance() -> 
     model, _ = built
     assert project(model).ceiling == pytest.approx(2100)
     assert project(apply(model, Change("instances", 4))).ceiling == pytest.approx(2800)
+
+
+def _trial(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "trial.csv"
+    path.write_text(text)
+    return path
+
+
+PIPELINE = ServiceMetrics(
+    throughput_rps=1916.0,
+    workers=1,
+    cores=2,
+    max_instances=1,
+    utilization={"cpu": 0.344, "disk_io": 0.211},
+)
+TRIAL = """batch_size,latency_ms,cpu_ms,disk_ms
+1,0.522,0.316,0.111
+5,0.62,0.375,0.115
+50,1.2,1.05,0.178
+200,3.4,2.92,0.282
+"""
+
+
+def test_a_measured_trial_sets_each_stations_share_paid_per_call(tmp_path: Path) -> None:
+    """CPU 359 µs per item today (0.344 x 2 / 1,916); the trial's CPU fit c0 ≈ 0.3 ms per call:
+    that much of each item's CPU is per call, the rest (work the trial did not do) stays; the
+    worker and the disk take the trial's own split c0 / (c0 + c1) (their c0 is about all of
+    today's demand)."""
+    from throughput_expert.laws.batching import fit_cost_model
+    from throughput_expert.sources.batch_measurements import load_call_costs
+
+    calls = load_call_costs(_trial(tmp_path, TRIAL))
+    built = from_metrics(PIPELINE, SETTINGS, Sink("PostgreSQL", "database"), calls)
+    assert built is not None
+    model, notes = built
+    sizes = [c.batch_size for c in calls]
+    cpu = fit_cost_model(sizes, [c.cpu_s or 0.0 for c in calls])
+    demand = 0.344 * 2 / 1916.0
+    assert model.station("cpu").per_call == pytest.approx(cpu.c0_s / demand)  # type: ignore[union-attr]
+    worker = fit_cost_model(sizes, [c.latency_s for c in calls])
+    assert model.item_per_call == pytest.approx(worker.c0_s / (worker.c0_s + worker.c1_s))
+    assert {n.what for n in notes} >= {"cpu's share paid per call", "worker's share paid per call"}
+    # the plan's batch cuts the CPU too: at the target, under the CPU's target
+    found = plan(model, 4 * 1916.0)
+    assert found.reaches_target and found.steps[0].change.kind == "batch"
+    assert found.final.utilization["cpu"] < 0.344 * 4 * 0.5
+
+
+def test_without_a_cpu_column_the_cpu_is_said_not_to_fall(tmp_path: Path) -> None:
+    from throughput_expert.sources.batch_measurements import load_call_costs
+
+    calls = load_call_costs(_trial(tmp_path, "batch_size,latency_ms\n1,0.52\n50,1.2\n"))
+    built = from_metrics(PIPELINE, SETTINGS, Sink("PostgreSQL", "database"), calls)
+    assert built is not None
+    model, notes = built
+    assert model.station("cpu").per_call == 0.0  # type: ignore[union-attr]
+    said = next(n for n in notes if n.what == "cpu's share paid per call")
+    assert "no cpu_ms column" in said.why
+
+
+def test_a_trial_row_with_a_negative_cpu_time_is_one_line(tmp_path: Path) -> None:
+    from throughput_expert.errors import InputError
+    from throughput_expert.sources.batch_measurements import load_call_costs
+
+    path = _trial(tmp_path, "batch_size,latency_ms,cpu_ms\n1,0.5,0.3\n5,0.6,-1\n")
+    with pytest.raises(InputError) as err:
+        load_call_costs(path)
+    assert err.value.one_line() == f"{path}: line 3: cpu_ms must be >= 0"

@@ -103,6 +103,8 @@ class ServiceMetrics:
     """Hosts (or replicas) the service runs on today, when known; the rest is per instance."""
     max_instances: int | None = None
     """The most it may run on (a fixed host, a licence, a partition count)."""
+    batch_size: int | None = None
+    """Items per call to the sink today (1 when not said)."""
     cores: float | None = None
     utilization: Mapping[Resource, float] = field(default_factory=dict)
     saturation: Saturation = field(default_factory=Saturation)

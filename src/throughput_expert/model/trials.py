@@ -11,9 +11,21 @@ from typing import Literal
 
 from throughput_expert.redact import redact_dsn
 
-__all__ = ["BatchTrial", "BatchTrials", "Dialect"]
+__all__ = ["BatchTrial", "BatchTrials", "CallCost", "Dialect"]
 
 Dialect = Literal["postgresql", "sqlite"]
+
+
+@dataclass(frozen=True)
+class CallCost:
+    """One timed call that carried ``batch_size`` items: its latency (the time a worker waits
+    for it), and, where measured, the CPU time every process serving it spent (client and
+    database) and the disk's busy time it took."""
+
+    batch_size: float
+    latency_s: float
+    cpu_s: float | None = None
+    disk_s: float | None = None
 
 
 @dataclass(frozen=True)

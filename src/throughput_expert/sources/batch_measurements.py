@@ -1,5 +1,7 @@
-"""Batch measurements for ``design-batching --measurements FILE``: a CSV ``batch_size,latency_ms``
-(one row per timed batch; sizes may repeat)."""
+"""Batch measurements: a CSV ``batch_size,latency_ms`` (one row per timed batch; sizes may
+repeat), for ``design-batching --measurements FILE``; with optional columns ``cpu_ms`` (the CPU
+time every process serving the call spent on it: client and database) and ``disk_ms`` (the
+disk's busy time it took), for ``analyze --batch-trials FILE``. Other columns are ignored."""
 
 from __future__ import annotations
 
@@ -9,13 +11,22 @@ import math
 from os import PathLike
 
 from throughput_expert.errors import InputError
+from throughput_expert.model.trials import CallCost
 from throughput_expert.sources.files import read_text
 
-__all__ = ["load_batch_measurements"]
+__all__ = ["load_batch_measurements", "load_call_costs"]
+
+_OPTIONAL = ("cpu_ms", "disk_ms")
 
 
 def load_batch_measurements(path: str | PathLike[str]) -> list[tuple[float, float]]:
     """(batch size, latency in seconds) pairs."""
+    return [(c.batch_size, c.latency_s) for c in load_call_costs(path)]
+
+
+def load_call_costs(path: str | PathLike[str]) -> list[CallCost]:
+    """One ``CallCost`` per row; a CPU or disk column, when present, must be filled in every
+    row (a missing cell is refused: a fit on some rows would mix conditions)."""
     source = str(path)
     try:
         rows = [r for r in csv.reader(io.StringIO(read_text(path), newline="")) if any(r)]
@@ -28,22 +39,43 @@ def load_batch_measurements(path: str | PathLike[str]) -> list[tuple[float, floa
         raise InputError(
             "expected columns batch_size and latency_ms", source=source, field="header"
         )
-    size_at, latency_at = header.index("batch_size"), header.index("latency_ms")
-    out = [_row(r, size_at, latency_at, source, n) for n, r in enumerate(rows[1:], start=2)]
+    at = {
+        name: header.index(name)
+        for name in ("batch_size", "latency_ms", *_OPTIONAL)
+        if name in header
+    }
+    out = [_row(r, at, source, n) for n, r in enumerate(rows[1:], start=2)]
     if len(out) < 2:
         raise InputError("needs at least two measurements", source=source)
     return out
 
 
-def _row(
-    row: list[str], size_at: int, latency_at: int, source: str, line: int
-) -> tuple[float, float]:
+def _number(row: list[str], at: int, name: str, source: str, line: int) -> float:
     try:
-        size, latency = float(row[size_at]), float(row[latency_at])
+        value = float(row[at])
     except (IndexError, ValueError):
-        raise InputError("expected two numbers", source=source, field=f"line {line}") from None
-    if not (math.isfinite(size) and size >= 1 and math.isfinite(latency) and latency > 0):
+        raise InputError(
+            f"{name}: expected a number", source=source, field=f"line {line}"
+        ) from None
+    if not math.isfinite(value):
+        raise InputError(f"{name}: expected a finite number", source=source, field=f"line {line}")
+    return value
+
+
+def _row(row: list[str], at: dict[str, int], source: str, line: int) -> CallCost:
+    size = _number(row, at["batch_size"], "batch_size", source, line)
+    latency = _number(row, at["latency_ms"], "latency_ms", source, line)
+    if not (size >= 1 and latency > 0):
         raise InputError(
             "batch_size must be >= 1 and latency_ms > 0", source=source, field=f"line {line}"
         )
-    return size, latency / 1e3
+    extra: dict[str, float | None] = {}
+    for name in _OPTIONAL:
+        if name not in at:
+            extra[name] = None
+            continue
+        value = _number(row, at[name], name, source, line)
+        if value < 0:
+            raise InputError(f"{name} must be >= 0", source=source, field=f"line {line}")
+        extra[name] = value / 1e3
+    return CallCost(size, latency / 1e3, extra["cpu_ms"], extra["disk_ms"])

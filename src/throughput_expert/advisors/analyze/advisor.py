@@ -38,6 +38,7 @@ from throughput_expert.model.analysis.analyze import (
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.quantity import disagree
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.trials import CallCost
 from throughput_expert.model.system import Sink
 from throughput_expert.model.units import fmt_pct
 
@@ -54,6 +55,9 @@ class AnalyzeInputs:
     sink: Sink | None = None
     """What the service writes to (from its architecture sentence): its disk is read as the
     sink's, shared by every instance."""
+    trials: tuple[CallCost, ...] = ()
+    """Calls measured at several batch sizes (latency, and CPU and disk time where measured):
+    how much of each station's demand a batch cuts."""
 
 
 def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
@@ -78,7 +82,7 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         m.workers,
         settings.threshold("pool_busy_target"),
     )
-    model, planned = plan_for(m, x, target, inputs.sink, settings, ledger)
+    model, planned = plan_for(m, x, target, inputs.sink, settings, ledger, inputs.trials)
     steps = step_recommendations(planned, situation.triggers, settings) if planned else ()
     kinds = frozenset(p.change for p, _ in steps if p.change)
     chosen = steps + recommend(situation, settings, price_for(model, target, ledger), kinds)

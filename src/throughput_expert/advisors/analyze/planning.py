@@ -7,6 +7,7 @@ today's model). A play the model cannot express carries no number.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from throughput_expert.advisors.analyze.playbook import Price
 from throughput_expert.advisors.ledger import Ledger
@@ -17,6 +18,7 @@ from throughput_expert.model import Recommendation, ServiceMetrics
 from throughput_expert.model.analysis.common import PlanRecord, PlanStepRecord
 from throughput_expert.model.settings import Play, Settings
 from throughput_expert.model.system import Change, Sink, SystemModel
+from throughput_expert.model.trials import CallCost
 from throughput_expert.model.units import fmt_count, fmt_pct
 
 __all__ = ["Planned", "plan_for", "price_for", "record", "step_recommendations"]
@@ -37,12 +39,13 @@ def plan_for(
     sink: Sink | None,
     settings: Settings,
     ledger: Ledger,
+    trials: Sequence[CallCost] = (),
 ) -> tuple[SystemModel | None, Planned | None]:
     """Today's model (None without a rate or a busy resource), and with a target its plan and
     the evidence ids of its steps."""
     if not x:
         return None, None
-    built = from_metrics(m.with_(throughput_rps=x), settings, sink)
+    built = from_metrics(m.with_(throughput_rps=x), settings, sink, trials)
     if built is None or not built[0].stations:
         return None, None
     model, assumed = built

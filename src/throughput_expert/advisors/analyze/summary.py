@@ -36,12 +36,21 @@ def _plan(planned: Planned | None) -> str:
     """The plan's outcome: the target reached in n steps, or what caps it."""
     if planned is None:
         return ""
-    _, p, _ = planned
+    model, p, _ = planned
     if p.reaches_target:
         if not p.steps:
             return ""
         n = len(p.steps)
-        return f"the plan reaches {fmt_count(p.target)} rps in {n} step{'s' * (n > 1)}"
+        shared = {st.name for st in model.stations if st.scope == "shared"}
+        used = ", ".join(
+            ("the shared " if k in shared else "") + f"{k} {fmt_pct(u)}"
+            for k, u in p.final.utilization.items()
+        )
+        steps = ", then ".join(st.change.what for st in p.steps)
+        return (
+            f"the plan reaches {fmt_count(p.target)} rps in {n} step{'s' * (n > 1)} ({steps}), "
+            f"every limit within its target there ({used})"
+        )
     return f"the plan reaches {fmt_count(p.final.ceiling)} rps at most, capped by {p.cap}" + (
         f" ({p.lift})" if p.lift else ""
     )
@@ -72,7 +81,8 @@ def _ceiling(x: float | None, h: Headroom, s: Situation) -> str:
     if x is not None and h.ceiling_rps < x:
         text += f", below today's {fmt_count(x)}"
     if bound is not None and bound < h.ceiling_rps:
-        text += f" (the {s.workers} worker(s) cap it at {fmt_count(bound)})"
+        workers = "the worker caps" if s.workers == 1 else f"the {s.workers} workers cap"
+        text += f" ({workers} it at {fmt_count(bound)}, busy at most {fmt_pct(s.pool_target)})"
     return text
 
 

@@ -19,11 +19,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from throughput_expert.laws.batching import fit_cost_model
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.laws.utilization import service_demand
 from throughput_expert.model import Assumption, ServiceMetrics
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.system import Scope, Sink, StationKind, SystemModel, SystemStation
+from throughput_expert.model.trials import CallCost
 
 __all__ = ["Sink", "from_metrics"]
 
@@ -37,15 +42,19 @@ _RATE_BOUND: tuple[tuple[str, StationKind], ...] = (
 
 
 def from_metrics(
-    m: ServiceMetrics, settings: Settings, sink: Sink | None = None
+    m: ServiceMetrics,
+    settings: Settings,
+    sink: Sink | None = None,
+    trials: Sequence[CallCost] = (),
 ) -> tuple[SystemModel, tuple[Assumption, ...]] | None:
-    """The model of ``m`` (None without a measured throughput), and what had to be assumed."""
+    """The model of ``m`` (None without a measured throughput), and what had to be assumed
+    (or derived from ``trials``: measured calls at several batch sizes)."""
     x = m.throughput_rps
     if not x or x <= 0:
         return None
     assumed: list[Assumption] = []
     share = 0.0
-    if sink is not None:
+    if sink is not None and not trials:
         operation = _OPERATION.get(sink.kind, "database-insert")
         entry = settings.batching_operation(operation)
         share = float(entry["fixed_share"])
@@ -94,6 +103,22 @@ def from_metrics(
         )
     # Little's law over every instance's workers: R = N·n / X
     item_time = response_time_from(m.workers * (m.instances or 1), x) if m.workers else None
+    today = m.batch_size or 1
+    item_share = share if item_time is not None else 0.0
+    if trials:
+        measured = _measured_shares(trials, today, stations, item_time, assumed)
+        stations = [replace(st, per_call=measured.get(st.name, 0.0)) for st in stations]
+        item_share = measured.get(WORKER, 0.0) if item_time is not None else 0.0
+    elif sink is not None and any(st.kind == "cpu" for st in stations):
+        assumed.append(
+            Assumption(
+                "the CPU's time per item does not fall with batching",
+                0.0,
+                "not measured: a batch trial with CPU time per call (analyze --batch-trials "
+                "FILE with a cpu_ms column) says how much of it is paid per call (a round trip, "
+                "a statement's start, a commit: on a plain insert path most of it)",
+            )
+        )
     model = SystemModel(
         name=m.service or "service",
         stations=tuple(stations),
@@ -103,6 +128,75 @@ def from_metrics(
         workers=m.workers,
         worker_target=settings.threshold("pool_busy_target"),
         item_time=item_time,
-        item_per_call=share if item_time is not None else 0.0,
+        item_per_call=item_share,
+        batch=int(today),
     )
     return model, tuple(assumed)
+
+
+WORKER = "worker"  # the worker's time per item, fitted from the calls' latency
+_COLUMNS = (("worker", "latency_ms"), ("cpu", "cpu_ms"), ("disk_io", "disk_ms"))
+
+
+def _measured_shares(
+    trials: Sequence[CallCost],
+    today: float,
+    stations: Sequence[SystemStation],
+    item_time: float | None,
+    notes: list[Assumption],
+) -> dict[str, float]:
+    """Each measured quantity's share paid per call at today's batch: the cost model
+    T(b) = c0 + c1·b fitted to the calls (``laws/batching.fit_cost_model``); at b₀ items per call
+    an item carries c0 / b₀ of per-call cost: that share of the demand measured today (the rest
+    of a station's demand, work the trial did not do, stays per item), and never more than the
+    trial's own share c0 / (c0 + c1·b₀) (a trial run apart from today's load may be slower or
+    faster in absolute terms). A quantity the trial did not measure keeps no per-call share
+    (said so)."""
+    demands = {st.name: st.demand for st in stations}
+    if item_time is not None:
+        demands[WORKER] = item_time
+    values: dict[str, list[float | None]] = {
+        WORKER: [c.latency_s for c in trials],
+        "cpu": [c.cpu_s for c in trials],
+        "disk_io": [c.disk_s for c in trials],
+    }
+    sizes = [c.batch_size for c in trials]
+    out: dict[str, float] = {}
+    for name, column in _COLUMNS:
+        demand = demands.get(name)
+        if demand is None or demand <= 0:
+            continue
+        measured = values[name]
+        if any(v is None for v in measured):
+            notes.append(
+                Assumption(
+                    f"{name}'s share paid per call",
+                    0.0,
+                    f"the batch trial has no {column} column: {name}'s time per item is taken "
+                    "not to fall with batching",
+                )
+            )
+            continue
+        fit = fit_cost_model(sizes, [float(v) for v in measured if v is not None])
+        per_item_at_today = fit.c0_s / today
+        own = per_item_at_today / (per_item_at_today + fit.c1_s)  # the trial's own split
+        share = min(own, per_item_at_today / demand)
+        out[name] = share
+        notes.append(
+            Assumption(
+                f"{name}'s share paid per call",
+                round(share, 4),
+                f"measured: T(b) = c0 + c1·b fitted to {fit.points} calls ({column}): c0 = "
+                f"{fit.c0_s * 1e6:.4g} µs per call, c1 = {fit.c1_s * 1e6:.4g} µs per item "
+                f"(R² {fit.r_squared:.3f}); at {today:g} item(s) per call that is "
+                f"{per_item_at_today * 1e6:.4g} µs of the {demand * 1e6:.4g} µs per item "
+                "measured today"
+                + (
+                    f", or the trial's own share c0/(c0 + c1·b₀) = {own:.4g} if less (a trial "
+                    "run apart from today's load is slower or faster in absolute terms)"
+                    if share == own
+                    else ""
+                ),
+            )
+        )
+    return out
