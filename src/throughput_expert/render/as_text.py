@@ -17,7 +17,7 @@ from throughput_expert import registry
 from throughput_expert.model import Report
 from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.report_json import plan_from_dict
-from throughput_expert.model.units import fmt_count, fmt_pct
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 from throughput_expert.render.base import Renderer, analysis_record
 from throughput_expert.render.text_common import WIDTH, heading, line, num, table, tree
 
@@ -101,6 +101,12 @@ def _steps(out: Console, p: PlanRecord) -> None:
     for i, s in enumerate(p.steps, 1):
         used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in s.utilization.items())
         line(out, f"  after step {i}, at {fmt_count(s.rate)} rps: {used}")
+        if s.batch_delay is not None:
+            line(
+                out,
+                f"    the batch adds up to {fmt_duration(s.batch_delay)} to an item's latency "
+                "there (filling it, then writing it)",
+            )
     if p.reaches_target:
         line(out, f"  reaches {fmt_count(p.target)} rps with every station at or under its target")
     else:

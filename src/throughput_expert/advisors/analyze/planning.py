@@ -13,7 +13,7 @@ from throughput_expert.advisors.analyze.playbook import Price
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.system import Plan, Projection, apply, plan, project
 from throughput_expert.advisors.system.build import from_metrics
-from throughput_expert.advisors.system.plan import sized_change
+from throughput_expert.advisors.system.plan import batch_delay, sized_change
 from throughput_expert.model import Recommendation, ServiceMetrics
 from throughput_expert.model.analysis.common import PlanRecord, PlanStepRecord
 from throughput_expert.model.settings import Play, Settings
@@ -160,7 +160,11 @@ def price_for(model: SystemModel | None, target: float | None, ledger: Ledger) -
 
 
 def record(planned: Planned) -> PlanRecord:
-    _, found, ids = planned
+    model, found, ids = planned
+    delays = []
+    for s in found.steps:  # the model after each step: what its batch adds to an item's latency
+        model = apply(model, s.change)
+        delays.append(batch_delay(model, s.projection.rate) if s.change.kind == "batch" else None)
     return PlanRecord(
         target=found.target,
         ceiling_today=found.today.ceiling,
@@ -178,9 +182,10 @@ def record(planned: Planned) -> PlanRecord:
                 utilization=dict(s.projection.utilization),
                 capacity=_finite(s.projection.capacity),
                 gain=s.gain,
+                batch_delay=delay,
                 evidence_ids=(eid,),
             )
-            for s, eid in zip(found.steps, ids, strict=True)
+            for s, eid, delay in zip(found.steps, ids, delays, strict=True)
         ),
         reaches_target=found.reaches_target,
         cap=found.cap,

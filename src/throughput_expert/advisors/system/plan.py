@@ -26,7 +26,7 @@ from throughput_expert.advisors.system.project import WORKERS, Projection, apply
 from throughput_expert.laws.batching import smallest_batch_for
 from throughput_expert.model.system import Change, SystemModel
 
-__all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "plan", "sized_change"]
+__all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "batch_delay", "plan", "sized_change"]
 
 MAX_STEPS = 8
 MAX_BATCH = 10_000
@@ -289,3 +289,16 @@ def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
             servers = math.ceil((s.servers or 1) * target / now.limits[s.name] - 1e-9)
             return Change("servers", servers, s.name, what=f"{servers} {s.name} per instance")
     return None
+
+
+def batch_delay(model: SystemModel, rate: float) -> float | None:
+    """What batching adds to an item's latency at ``rate``: the wait for its batch to fill, each
+    of the N workers (all instances) collecting b items from a 1/N share of the arrivals,
+    b·N / X, plus the call that writes the batch, b·R(b) (R the worker's time per item at that
+    batch). None without batching (b = 1), workers or a rate."""
+    if model.batch <= 1 or rate <= 0 or model.workers is None:
+        return None
+    workers = model.workers * model.instances
+    fill = model.batch * workers / rate
+    call = model.batch * model.item_time if model.item_time is not None else 0.0
+    return fill + call

@@ -85,6 +85,11 @@ class PlanStepRecord:
         "null when nothing bounds it",
     )
     gain: float = measure("pct", doc="cumulative: the ceiling over today's, minus 100 %")
+    batch_delay: float | None = measure(
+        "ms",
+        doc="a batch step: what the batch adds to an item's latency at rate, the wait for it "
+        "to fill (b·N / X, N every worker) plus the call that writes it (b·R(b)); else null",
+    )
     evidence_ids: tuple[str, ...] = ()
 
 
