@@ -216,3 +216,18 @@ def test_a_good_fit_gives_one_answer_in_both_commands(
     # one recommendation for the level, priced by the model that chose it
     assert not any("Cap concurrency" in r["optimization"] for r in sized["recommendations"])
     _check_coherent(sized)
+
+
+def test_a_target_past_the_cpu_sizes_the_pools_for_what_the_cpu_carries_at_its_target() -> None:
+    """4 cores / 5 ms carry 800 rps, 560 at the CPU's 70 % target; the target 900 is past it.
+    The I/O pool is sized for 560 (560 x 25 ms / 0.7 = 20 threads), not for 900 (33 threads that
+    would only let the CPU run past its target), and the report says the CPU caps it."""
+    doc = optimize_concurrency(
+        "mixed", 8, cpu_cores=4, wait_time="20ms", compute_time="5ms", target_throughput=900
+    ).to_dict()
+    pools = {p["pool"]: p["threads"] for p in doc["analysis"]["pools"]}
+    assert pools == {"cpu": 4, "io": 20}
+    capped = next(e for e in doc["evidence"] if e["id"] == "pool-capped-by-cpu")
+    assert capped["result"] == {"sized_for_rps": pytest.approx(560)}
+    assert doc["analysis"]["target_reachable"] is False
+    assert any("past the CPU ceiling" in r["optimization"] for r in doc["recommendations"])

@@ -30,6 +30,7 @@ from throughput_expert.advisors.concurrency.inputs import (
     ConcurrencyInputs,
     Plan,
     arrival_rate,
+    asked_rate,
     service_time,
 )
 from throughput_expert.advisors.concurrency.model import Config, capacity, sweep_capacity
@@ -77,7 +78,8 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
     needed = _littles_need(inputs, ledger)
     erlang = erlang_pool(inputs, ceiling, ledger)
     usl, choice = _sweep(inputs, settings, ledger)
-    io = _io_threads(inputs, needed, erlang, pool_u, settings, ledger)
+    cpu_cap = target_u * ceiling if ceiling is not None else None
+    io = _io_threads(inputs, needed, erlang, pool_u, settings, ledger, cpu_cap)
     sized = (
         choice.level
         if choice is not None
@@ -217,10 +219,30 @@ def _io_threads(
     target_u: float,
     settings: Settings,
     ledger: Ledger,
+    cpu_cap: float | None = None,
 ) -> int | None:
     """The I/O pool by the strongest law that applies, never smaller than what keeps it at or
-    under the saturation target at the rate it is sized for."""
+    under the saturation target at the rate it is sized for. That rate is never above what the
+    CPU carries at its own target (``cpu_cap``): threads beyond it would only let the CPU run
+    past its target."""
     rate, hold = arrival_rate(i), service_time(i)
+    wanted = max(i.target_rps, i.arrival_rps or 0.0) if i.target_rps is not None else None
+    if cpu_cap is not None and hold is not None:
+        capped = [r for r in (rate, wanted) if r is not None and r > cpu_cap * (1 + 1e-9)]
+        if capped:
+            ledger.prove(
+                "pool-capped-by-cpu",
+                f"the pools are sized for {fmt_count(cpu_cap)} rps, what the CPU carries at its "
+                f"saturation target, not {fmt_count(max(capped))} rps: threads for more would "
+                "only run the CPU past its target",
+                "utilization law: X ≤ U_target · cores / C",
+                {"asked_rps": max(capped), "cpu_at_target_rps": cpu_cap},
+                {"sized_for_rps": cpu_cap},
+            )
+            rate = min(rate, cpu_cap) if rate is not None else None
+            wanted = min(wanted, cpu_cap) if wanted is not None else None
+            if needed is not None:
+                needed = max(1, math.ceil(concurrency(cpu_cap, hold) - 1e-9))
     if i.workload_type == "cpu":
         # CPU-bound work needs a thread per core; requests that also wait hold their thread
         # longer: the pool is then sized for the rate as well (``_pools`` keeps at least cores)
@@ -228,8 +250,8 @@ def _io_threads(
             return None
         if erlang is not None and erlang.threads:
             return _raised(erlang.threads, rate, hold, target_u, ledger)
-        if needed is not None and i.target_rps is not None:
-            return _raised(needed, max(i.target_rps, i.arrival_rps or 0.0), hold, target_u, ledger)
+        if needed is not None and wanted is not None:
+            return _raised(needed, wanted, hold, target_u, ledger)
         return None
     ratio = _ratio(i)
     if ratio is None or i.compute_s is None:
@@ -254,9 +276,9 @@ def _io_threads(
     )
     if erlang is not None and erlang.threads and rate is not None and hold is not None:
         return _raised(erlang.threads, rate, hold, target_u, ledger)
-    if needed is not None and i.target_rps is not None and hold is not None:
+    if needed is not None and wanted is not None and hold is not None:
         # sized for the target, and for the arrival rate when one is given and higher
-        return _raised(needed, max(i.target_rps, i.arrival_rps or 0.0), hold, target_u, ledger)
+        return _raised(needed, wanted, hold, target_u, ledger)
     return seed
 
 
@@ -468,8 +490,8 @@ def _analysis(p: Plan) -> ConcurrencyAnalysis:
         threads_for_target=p.needed_for_target,
         target_reachable=(
             None
-            if i.target_rps is None or p.cpu_ceiling_rps is None
-            else i.target_rps <= p.saturation_target * p.cpu_ceiling_rps * (1 + 1e-9)
+            if asked_rate(i) is None or p.cpu_ceiling_rps is None
+            else (asked_rate(i) or 0.0) <= p.saturation_target * p.cpu_ceiling_rps * (1 + 1e-9)
         ),
         erlang=p.erlang,
         queue=p.queue,

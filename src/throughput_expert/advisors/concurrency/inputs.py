@@ -98,6 +98,12 @@ def arrival_rate(i: ConcurrencyInputs) -> float | None:
     return i.arrival_rps if i.arrival_rps is not None else i.target_rps
 
 
+def asked_rate(i: ConcurrencyInputs) -> float | None:
+    """The most the pools are asked to carry: the target, or the arrival rate if higher."""
+    rates = [r for r in (i.target_rps, i.arrival_rps) if r is not None]
+    return max(rates) if rates else None
+
+
 def service_time(i: ConcurrencyInputs) -> float | None:
     """S = W + C, the time a request holds a thread (None when neither is known)."""
     if i.wait_s is None and i.compute_s is None:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from throughput_expert.advisors.concurrency.inputs import Plan
+from throughput_expert.advisors.concurrency.inputs import Plan, asked_rate
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.model import Recommendation
@@ -177,7 +177,7 @@ def _async(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
 def _ceiling(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:
     """The target is past what the CPU of the recommended pools carries at its saturation
     target: threads cannot help, less CPU per request or more cores can."""
-    target, ceiling, compute = p.inputs.target_rps, p.cpu_ceiling_rps, p.inputs.compute_s
+    target, ceiling, compute = asked_rate(p.inputs), p.cpu_ceiling_rps, p.inputs.compute_s
     if target is None or ceiling is None or compute is None:
         return None
     at_target = p.saturation_target * ceiling

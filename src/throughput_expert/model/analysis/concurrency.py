@@ -150,7 +150,8 @@ class ConcurrencyAnalysis:
     target: float | None = measure("rps", doc="the rate to reach")
     threads_for_target: int | None = item(doc="requests in flight the target needs (Little)")
     target_reachable: bool | None = item(
-        doc="the target is at most the CPU ceiling at the saturation target"
+        doc="the target (or the arrival rate, if higher) is at most the CPU ceiling at the "
+        "saturation target"
     )
     erlang: ErlangPool | None = item(doc="present with a latency SLO and a rate")
     queue: QueueBound | None = item(doc="present with a latency SLO and a rate")
