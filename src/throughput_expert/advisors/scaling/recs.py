@@ -36,9 +36,10 @@ def recommendations(
 ) -> tuple[tuple[Recommendation, ...], dict[str, list[str]]]:
     recs: list[tuple[Recommendation, str, bool]] = []
     caps = capped_by(plans, arch)
+    lifts = system_gains(plans)
     for p in plans:
         blocked = bool(caps.get(p.component.name))
-        scale = partial(_scale, caps=caps)
+        scale = partial(_scale, caps=caps, lifts=lifts)
         for make in (scale, _infeasible, _store, _vertical, _partitions, _autoscale):
             made = make(p, target)
             if made is not None:
@@ -87,8 +88,53 @@ def entry_cap(p: ComponentPlan) -> float:
     return (total or 0.0) / p.fanout if p.fanout > 0 else float("inf")
 
 
+def system_gains(plans: list[ComponentPlan]) -> dict[str, tuple[float | None, str]]:
+    """Each scale-out priced on the whole system, in the order the components saturate: the
+    entry rate the system carries at its targets is the lowest of its components'
+    (``saturates_at``); scaling the first k to their planned instances lifts it to the lowest
+    of theirs at the plan and the others' today. The gain of step k is cumulative; a step that
+    lifts nothing alone (another component caps at the same rate, or a store that cannot
+    scale) has no number, and says which component caps it."""
+    today: dict[str, float] = {}
+    planned: dict[str, float] = {}
+    for p in plans:
+        now = p.saturates_at
+        if now is None:
+            continue
+        today[p.component.name] = now
+        d = p.record
+        if d.capacity_at_plan is not None and d.instances_needed and p.fanout > 0:
+            planned[p.component.name] = d.capacity_at_plan / p.fanout
+    if not today:
+        return {}
+    base = min(today.values())
+    out: dict[str, tuple[float | None, str]] = {}
+    done: set[str] = set()
+    for name in sorted(planned, key=lambda n: today.get(n, float("inf"))):
+        if name not in today:
+            continue
+        done.add(name)
+        caps = {n: planned[n] if n in done else today[n] for n in today}
+        limit = min(caps, key=lambda n: caps[n])
+        gain = caps[limit] / base - 1 if base > 0 else 0.0
+        if gain > 1e-9:
+            note = f" The system then carries {fmt_count(caps[limit])} rps at the entry"
+            note += "." if limit in done else f", until {limit} saturates."
+            out[name] = (gain * 100, note)
+        else:
+            out[name] = (
+                None,
+                f" Alone it lifts nothing: {limit} caps the system at "
+                f"{fmt_count(caps[limit])} rps at the entry too (scale it as well).",
+            )
+    return out
+
+
 def _scale(
-    p: ComponentPlan, target: float, caps: Mapping[str, list[ComponentPlan]]
+    p: ComponentPlan,
+    target: float,
+    caps: Mapping[str, list[ComponentPlan]],
+    lifts: Mapping[str, tuple[float | None, str]] | None = None,
 ) -> tuple[Recommendation, str] | None:
     d, c = p.record, p.component
     n = d.instances_needed
@@ -117,6 +163,10 @@ def _scale(
             f"{c.name} can carry more only once {store.component.name} is scaled "
             "(its own recommendation, first)."
         )
+    if lifts is not None and c.name in lifts and not blockers:
+        # priced on the whole system, cumulatively in the order the components saturate
+        gain, note = lifts[c.name]
+        rationale += note
     cost = _cost_text(d)
     return (
         Recommendation(

@@ -114,8 +114,8 @@ def from_metrics(
             Assumption(
                 "the CPU's time per item does not fall with batching",
                 0.0,
-                "not measured: a batch trial with CPU time per call (analyze --batch-trials "
-                "FILE with a cpu_ms column) says how much of it is paid per call (a round trip, "
+                "not measured: a batch trial with the CPU time of each call (analyze's batch "
+                "trials, a cpu_ms column) says how much of it is paid per call (a round trip, "
                 "a statement's start, a commit: on a plain insert path most of it)",
             )
         )
