@@ -317,3 +317,32 @@ def test_a_trial_row_with_a_negative_cpu_time_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(InputError) as err:
         load_call_costs(path)
     assert err.value.one_line() == f"{path}: line 3: cpu_ms must be >= 0"
+
+
+def test_a_flat_trial_column_is_all_per_call_and_a_noisy_one_falls_back_to_the_table(
+    tmp_path: Path,
+) -> None:
+    """A commit's flush costs the same at every batch size: a flat disk line (R² near 0) that
+    fits within a few % is all paid per call; a column straying past
+    thresholds.trial_max_relative_error (25 %) takes the table's share (0.9), said so."""
+    from throughput_expert.laws.batching import fit_call_cost
+    from throughput_expert.sources.batch_measurements import load_call_costs
+
+    flat = fit_call_cost([1, 5, 50, 200], [0.130e-3, 0.128e-3, 0.133e-3, 0.129e-3])
+    assert flat.c1_s == 0.0 and flat.relative_error < 0.03 and flat.note  # fell: made flat
+    text = (
+        "batch_size,latency_ms,cpu_ms,disk_ms\n"
+        "1,0.52,0.31,0.130\n5,0.62,0.38,0.128\n50,1.2,1.05,0.133\n200,3.4,2.92,0.129\n"
+    )
+    calls = load_call_costs(_trial(tmp_path, text))
+    built = from_metrics(PIPELINE, SETTINGS, Sink("PostgreSQL", "database"), calls)
+    assert built is not None
+    assert built[0].station("disk_io").per_call == pytest.approx(1.0)  # type: ignore[union-attr]
+    noisy = text.replace("50,1.2,1.05,0.133", "50,1.2,1.05,0.533")
+    calls = load_call_costs(_trial(tmp_path, noisy))
+    built = from_metrics(PIPELINE, SETTINGS, Sink("PostgreSQL", "database"), calls)
+    assert built is not None
+    model, notes = built
+    assert model.station("disk_io").per_call == 0.9  # type: ignore[union-attr]
+    said = next(n for n in notes if n.what == "disk_io's share paid per call")
+    assert "strays" in said.why and "the batching table's share is used" in said.why

@@ -24,11 +24,13 @@ from throughput_expert.laws._checks import fraction, non_negative, positive
 __all__ = [
     "MIN_R_SQUARED",
     "AddedLatency",
+    "CallCostFit",
     "CostFit",
     "added_latency",
     "batch_throughput",
     "batch_time",
     "fill_time",
+    "fit_call_cost",
     "fit_cost_model",
     "smallest_batch_for",
     "split_single_item",
@@ -227,6 +229,35 @@ def _line(b: FloatArray, t: FloatArray) -> tuple[float, float, str | None]:
         "origin with c0 = 0 (no fixed cost per batch is visible in these data)"
     )
     return 0.0, swbt / swbb, note
+
+
+@dataclass(frozen=True)
+class CallCostFit:
+    """T(b) = c0 + c1·b fitted to one measured quantity per call (a latency, a CPU time, a
+    disk's busy time), and how far the data stray from it: the root mean square of the relative
+    residuals (T − fit) / T."""
+
+    c0_s: float
+    c1_s: float
+    relative_error: float
+    note: str | None = None
+
+
+def fit_call_cost(sizes: Sequence[float], values_s: Sequence[float]) -> CallCostFit:
+    """The cost line of any per-call quantity, judged by its relative error rather than R²: a
+    flat line (all the cost paid per call, the commit's flush) explains almost none of the
+    variation between sizes, so its R² is near 0 however well it fits, while its relative error
+    says how well it does. A falling line (noise around a flat one) becomes the flat line
+    c1 = 0, c0 = Σ(1/T) / Σ(1/T²), its least squares on relative errors. Needs two distinct
+    sizes and positive values (``FitError`` otherwise)."""
+    b, t = _as_data(sizes, values_s)
+    c0, c1, note = _line(b, t)
+    if c1 < 0:
+        w = 1.0 / (t * t)
+        c0, c1 = float((w * t).sum() / w.sum()), 0.0
+        note = "the line fell with the batch size: fitted flat (all of it paid per call)"
+    relative = (t - (c0 + c1 * b)) / t
+    return CallCostFit(c0, c1, float(np.sqrt(np.mean(relative * relative))), note)
 
 
 def _rounded_ms(residuals: FloatArray) -> str:

@@ -38,8 +38,8 @@ from throughput_expert.model.analysis.analyze import (
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.quantity import disagree
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.trials import CallCost
 from throughput_expert.model.system import Sink
+from throughput_expert.model.trials import CallCost
 from throughput_expert.model.units import fmt_pct
 
 __all__ = ["AnalyzeInputs", "advise"]

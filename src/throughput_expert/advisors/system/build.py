@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from throughput_expert.laws.batching import fit_cost_model
+from throughput_expert.errors import ThroughputError
+from throughput_expert.laws.batching import fit_call_cost
 from throughput_expert.laws.little import response_time_from
 from throughput_expert.laws.utilization import service_demand
 from throughput_expert.model import Assumption, ServiceMetrics
@@ -106,7 +107,9 @@ def from_metrics(
     today = m.batch_size or 1
     item_share = share if item_time is not None else 0.0
     if trials:
-        measured = _measured_shares(trials, today, stations, item_time, assumed)
+        table = _table_share(settings, sink)
+        limit = settings.threshold("trial_max_relative_error")
+        measured = _measured_shares(trials, today, stations, item_time, assumed, table, limit)
         stations = [replace(st, per_call=measured.get(st.name, 0.0)) for st in stations]
         item_share = measured.get(WORKER, 0.0) if item_time is not None else 0.0
     elif sink is not None and any(st.kind == "cpu" for st in stations):
@@ -135,6 +138,15 @@ def from_metrics(
 
 
 WORKER = "worker"  # the worker's time per item, fitted from the calls' latency
+
+
+def _table_share(settings: Settings, sink: Sink | None) -> float:
+    """The batching table's share paid per call for the sink's operation (a database insert
+    when no sink is named)."""
+    operation = _OPERATION.get(sink.kind, "database-insert") if sink else "database-insert"
+    return float(settings.batching_operation(operation)["fixed_share"])
+
+
 _COLUMNS = (("worker", "latency_ms"), ("cpu", "cpu_ms"), ("disk_io", "disk_ms"))
 
 
@@ -144,14 +156,18 @@ def _measured_shares(
     stations: Sequence[SystemStation],
     item_time: float | None,
     notes: list[Assumption],
+    table: float,
+    max_error: float,
 ) -> dict[str, float]:
-    """Each measured quantity's share paid per call at today's batch: the cost model
-    T(b) = c0 + c1·b fitted to the calls (``laws/batching.fit_cost_model``); at b₀ items per call
+    """Each measured quantity's share paid per call at today's batch: the cost line
+    T(b) = c0 + c1·b fitted to the calls (``laws/batching.fit_call_cost``); at b₀ items per call
     an item carries c0 / b₀ of per-call cost: that share of the demand measured today (the rest
     of a station's demand, work the trial did not do, stays per item), and never more than the
     trial's own share c0 / (c0 + c1·b₀) (a trial run apart from today's load may be slower or
-    faster in absolute terms). A quantity the trial did not measure keeps no per-call share
-    (said so)."""
+    faster in absolute terms). A line is kept when its relative error is at most ``max_error``
+    (a flat line, all of it per call, has an R² near 0 however well it fits); a quantity the
+    trial did not measure, or measured too noisily, takes the batching table's share (``table``)
+    for the worker and the sink's disk, and none for the CPU (said so)."""
     demands = {st.name: st.demand for st in stations}
     if item_time is not None:
         demands[WORKER] = item_time
@@ -166,18 +182,38 @@ def _measured_shares(
         demand = demands.get(name)
         if demand is None or demand <= 0:
             continue
+        fallback = 0.0 if name == "cpu" else table
         measured = values[name]
+        why = None
+        fit = None
         if any(v is None for v in measured):
+            why = f"the batch trial has no {column} column"
+        else:
+            try:
+                fit = fit_call_cost(sizes, [float(v) for v in measured if v is not None])
+            except ThroughputError as err:
+                why = f"its {column} column gives no cost line ({err.message})"
+            if fit is not None and fit.relative_error > max_error:
+                why = (
+                    f"its {column} column strays {fit.relative_error:.0%} from the best line "
+                    f"(over thresholds.trial_max_relative_error = {max_error:.0%})"
+                )
+                fit = None
+        if fit is None:
+            out[name] = fallback
             notes.append(
                 Assumption(
                     f"{name}'s share paid per call",
-                    0.0,
-                    f"the batch trial has no {column} column: {name}'s time per item is taken "
-                    "not to fall with batching",
+                    fallback,
+                    f"{why}: "
+                    + (
+                        "the batching table's share is used"
+                        if fallback
+                        else f"{name}'s time per item is taken not to fall with batching"
+                    ),
                 )
             )
             continue
-        fit = fit_cost_model(sizes, [float(v) for v in measured if v is not None])
         per_item_at_today = fit.c0_s / today
         own = per_item_at_today / (per_item_at_today + fit.c1_s)  # the trial's own split
         share = min(own, per_item_at_today / demand)
@@ -186,9 +222,11 @@ def _measured_shares(
             Assumption(
                 f"{name}'s share paid per call",
                 round(share, 4),
-                f"measured: T(b) = c0 + c1·b fitted to {fit.points} calls ({column}): c0 = "
+                f"measured: T(b) = c0 + c1·b fitted to {len(sizes)} calls ({column}): c0 = "
                 f"{fit.c0_s * 1e6:.4g} µs per call, c1 = {fit.c1_s * 1e6:.4g} µs per item "
-                f"(R² {fit.r_squared:.3f}); at {today:g} item(s) per call that is "
+                f"(relative error {fit.relative_error:.1%}"
+                + (f"; {fit.note}" if fit.note else "")
+                + f"); at {today:g} item(s) per call that is "
                 f"{per_item_at_today * 1e6:.4g} µs of the {demand * 1e6:.4g} µs per item "
                 "measured today"
                 + (
