@@ -260,6 +260,7 @@ ALLOWED = {
     "agents/mcp_server.py": "`tpx mcp --root DIR`: the server's own command line, not a tool's",
     "agents/task.py": "`tpx task --allow-root DIR`: the task worker's own command line",
     "agents/watch.py": "`tpx task --watch DIR --allow-root DIR`: the task worker's command line",
+    "agents/babysitter.py": "`tpx task --babysitter CMD`: the task worker's command line",
 }
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 

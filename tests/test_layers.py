@@ -86,7 +86,8 @@ MAY_IMPORT_THIRD_PARTY: dict[str, frozenset[str]] = {
     "sources": frozenset({"numpy", "yaml", "psutil"}),  # yaml is PyYAML
     "laws": frozenset({"numpy", "scipy"}),
     "advisors": frozenset(),
-    "measure": frozenset({"hdrh", "psycopg"}),  # hdrh is hdrhistogram
+    # hdrh is hdrhistogram; psutil: measure/pyspy.py reads a recorded process's own CPU
+    "measure": frozenset({"hdrh", "psycopg", "psutil"}),
     "render": frozenset({"rich", "matplotlib"}),
     # referencing is jsonschema's registry API (jsonschema>=4.18); agents/schema.py uses it to
     # refuse every $ref retrieval.

@@ -31,7 +31,15 @@ ProfileUnit = Literal[
     "samples", "seconds", "milliseconds", "microseconds", "nanoseconds", "bytes", "count"
 ]
 Measures = Literal[
-    "cpu", "wall", "gil", "mutex-delay", "block-delay", "contentions", "alloc", "unknown"
+    "cpu",
+    "wall",
+    "gil",
+    "mutex-delay",
+    "block-delay",
+    "contentions",
+    "alloc",
+    "snapshot",  # goroutine profiles and thread dumps: what each thread is doing at one instant
+    "unknown",
 ]
 
 FRAME_KINDS: tuple[FrameKind, ...] = get_args(FrameKind)

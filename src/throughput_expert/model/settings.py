@@ -26,6 +26,8 @@ __all__ = [
     "Play",
     "Rule",
     "Settings",
+    "StateRule",
+    "ThreadState",
 ]
 
 # "model": the play is a change to the system model (``change``), priced by the solver; "none":
@@ -97,16 +99,44 @@ class Rule:
 @dataclass(frozen=True)
 class Fix:
     """What to do about a category, and the speed-up of that part of the work (a rule of thumb
-    with its source and confidence)."""
+    with its source and confidence; None when no figure can be given: the fix is then offered
+    without a number)."""
 
     category: str
     optimization: str
     effort: Level
     risk: Level
-    speedup: float
+    speedup: float | None
     source: str
     confidence: Level
     example: str | None = None
+    runtimes: tuple[str, ...] = ()
+    """The runtimes it applies to (python, go, node, jvm, native); empty: any."""
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """A state a sampled thread can be in (``thread_states.yaml``): whether time in it limits
+    throughput, whether it waits, the profile category and bottleneck type it points to."""
+
+    name: str
+    label: str
+    limits: bool
+    waiting: bool
+    category: str | None
+    bottleneck: BottleneckType | None
+
+
+@dataclass(frozen=True)
+class StateRule:
+    """Frames matching these patterns put a sample in ``state`` (``thread_states.yaml``);
+    ``called_from``: only when the frame's caller is a frame of that kind (e.g. python)."""
+
+    state: str
+    name: re.Pattern[str] | None
+    file: re.Pattern[str] | None
+    runtime: str | None = None
+    called_from: str | None = None
 
 
 class MissingSetting(LookupError):
@@ -135,6 +165,8 @@ class Settings:
     categories: Mapping[str, Category] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     fixes: Mapping[str, Fix] = field(default_factory=dict)
+    states: Mapping[str, ThreadState] = field(default_factory=dict)
+    state_rules: tuple[StateRule, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 

@@ -2,6 +2,9 @@
 
 ``level`` is ``concurrency`` (work in flight: threads, connections, virtual users) or
 ``instances`` (scale-out units). Its file forms are in docs/formats.md §5.1 (``sources/sweep.py``).
+
+A level whose error share passed the error threshold is no throughput: an import keeps it in
+``Sweep.failed``, out of ``levels``, so no fit, peak or best level is taken from it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Literal
 
 from throughput_expert.model.records import InputRef, Latency
 
-__all__ = ["LevelKind", "Sweep", "SweepLevel", "SweepMode"]
+__all__ = ["FailedLevel", "LevelKind", "Sweep", "SweepLevel", "SweepMode"]
 
 LevelKind = Literal["concurrency", "instances"]
 SweepMode = Literal["closed", "open"]
@@ -29,6 +32,18 @@ class SweepLevel:
 
 
 @dataclass(frozen=True)
+class FailedLevel:
+    """A level measured but failed: its error share passed ``threshold`` (``--error-threshold``),
+    so its rate is not throughput. ``why`` says how many requests failed and how."""
+
+    level: SweepLevel
+    error_share: float
+    threshold: float
+    why: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Sweep:
     level_kind: LevelKind
     mode: SweepMode
@@ -39,6 +54,7 @@ class Sweep:
     target: str | None = None
     started_at: str | None = None
     notes: tuple[str, ...] = ()
+    failed: tuple[FailedLevel, ...] = ()
 
     def points(self) -> tuple[list[float], list[float]]:
         """Levels and throughputs, in level order (repeated levels kept)."""

@@ -19,8 +19,9 @@ def _bottleneck(out: Console, r: BottleneckAnalysis) -> None:
     heading(out, "Bottleneck")
     what = b.type or "none found"
     where = f" ({b.category})" if b.category else ""
-    component = f" in {b.component}" if b.component else ""
-    line(out, f"  {what}{where}{component}: {b.reason}")
+    component = f" at {b.component}" if b.component else ""
+    state = f" [{b.state}]" if b.state else ""
+    line(out, f"  {what}{where}{component}{state}: {b.reason}")
 
 
 def _profile(out: Console, r: BottleneckAnalysis) -> None:
@@ -33,6 +34,8 @@ def _profile(out: Console, r: BottleneckAnalysis) -> None:
         f"  {p.format}{by}: {p.measures} in {p.unit}, total {num(p.total)}, "
         f"{p.stacks} unique stacks{idle}",
     )
+    if p.sample_means:
+        line(out, f"  a sample means {p.sample_means}")
     if r.on_cpu is not None:
         line(out, f"  on CPU {fmt_pct(r.on_cpu)}, waiting {fmt_pct(1 - r.on_cpu)}")
     for note in p.notes:
@@ -51,6 +54,22 @@ def _categories(out: Console, r: BottleneckAnalysis) -> None:
             fmt_pct(c.share_of_active) if c.share_of_active is not None else "-",
             "waiting" if c.waiting else "on CPU",
             _short(c.top_function),
+        )
+    out.print(rows)
+
+
+def _states(out: Console, r: BottleneckAnalysis) -> None:
+    if not r.states:
+        return
+    heading(out, "Thread states (from frames)")
+    rows = table("state", "share", "of active", "limits throughput", "top site")
+    for s in r.states:
+        rows.add_row(
+            s.label,
+            fmt_pct(s.share),
+            fmt_pct(s.share_of_active) if s.share_of_active is not None else "-",
+            "yes" if s.limits else "no",
+            _short(s.top_site),
         )
     out.print(rows)
 
@@ -77,14 +96,18 @@ def _threads(out: Console, r: BottleneckAnalysis) -> None:
     if r.threads is None:
         return
     heading(out, "Threads")
-    rows = table("thread", "name", "share", "on CPU", "top category")
+    rows = table("thread", "name", "share", "on CPU", "top category", "states")
     for t in r.threads:
+        states = ", ".join(
+            f"{k} {fmt_pct(v)}" for k, v in sorted((t.states or {}).items(), key=lambda kv: -kv[1])
+        )
         rows.add_row(
             str(t.thread),
             t.name,
             fmt_pct(t.share),
             fmt_pct(t.on_cpu) if t.on_cpu is not None else "-",
             t.top_category,
+            states or "-",
         )
     out.print(rows)
 
@@ -119,6 +142,7 @@ SECTIONS = (
     _bottleneck,
     _profile,
     _categories,
+    _states,
     _functions,
     _hot_paths,
     _threads,

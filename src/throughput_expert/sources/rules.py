@@ -13,12 +13,29 @@ from typing import Any, cast, get_args
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import BottleneckType, Level
-from throughput_expert.model.settings import Category, Fix, Rule, Settings
+from throughput_expert.model.settings import (
+    Category,
+    Fix,
+    Rule,
+    Settings,
+    StateRule,
+    ThreadState,
+)
 
-__all__ = ["add_user_rules", "parse_categories", "parse_fixes", "parse_rules"]
+__all__ = [
+    "RUNTIMES",
+    "add_user_rules",
+    "parse_categories",
+    "parse_fixes",
+    "parse_rules",
+    "parse_states",
+]
 
 _TYPES = get_args(BottleneckType)
 _LEVELS = get_args(Level)
+# The runtimes a fix may name (``runtimes:`` in fixes.yaml; absent: any runtime).
+RUNTIMES = ("python", "go", "node", "jvm", "native")
+_FRAME_RUNTIMES = ("python", "native", "kernel", "go", "js", "java")
 
 
 def parse_categories(doc: object, source: str) -> dict[str, Category]:
@@ -64,26 +81,110 @@ def parse_rules(doc: object, source: str, categories: Mapping[str, Category]) ->
 
 
 def parse_fixes(doc: object, source: str) -> dict[str, Fix]:
+    """Fixes by entry name. An entry is one fix for the category of its name (or its own
+    ``category:``), or a list of fixes for that category, each for its ``runtimes``."""
     out: dict[str, Fix] = {}
-    for category, row in _mapping(doc, source, "fixes").items():
-        field = f"fixes.{category}"
-        row = _mapping(row, source, field)
-        speedup = row.get("speedup")
-        if isinstance(speedup, bool) or not isinstance(speedup, int | float) or speedup < 1:
-            raise InputError(
-                "speedup must be a number >= 1", source=source, field=f"{field}.speedup"
-            )
-        out[str(category)] = Fix(
-            category=str(category),
-            optimization=str(row.get("optimization", "")),
-            effort=_level(row, "effort", source, field),
-            risk=_level(row, "risk", source, field),
-            speedup=float(speedup),
-            source=str(row.get("source", "")),
-            confidence=_level(row, "confidence", source, field),
-            example=str(row["example"]).rstrip() if row.get("example") else None,
-        )
+    for name, value in _mapping(doc, source, "fixes").items():
+        if isinstance(value, list):
+            for i, row in enumerate(value):
+                out[f"{name}[{i}]"] = _fix(row, str(name), source, f"fixes.{name}[{i}]")
+        else:
+            out[str(name)] = _fix(value, str(name), source, f"fixes.{name}")
     return out
+
+
+def _fix(raw: object, name: str, source: str, field: str) -> Fix:
+    row = _mapping(raw, source, field)
+    speedup = row.get("speedup")
+    if speedup is not None and (
+        isinstance(speedup, bool) or not isinstance(speedup, int | float) or speedup < 1
+    ):
+        raise InputError(
+            "speedup must be a number >= 1, or null (no figure: the fix is not priced)",
+            source=source,
+            field=f"{field}.speedup",
+        )
+    runtimes = tuple(str(r) for r in _list(row.get("runtimes", []), source, f"{field}.runtimes"))
+    for i, runtime in enumerate(runtimes):
+        if runtime not in RUNTIMES:
+            raise InputError(
+                f"unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)})",
+                source=source,
+                field=f"{field}.runtimes[{i}]",
+            )
+    return Fix(
+        category=str(row.get("category", name)),
+        optimization=str(row.get("optimization", "")),
+        effort=_level(row, "effort", source, field),
+        risk=_level(row, "risk", source, field),
+        speedup=None if speedup is None else float(speedup),
+        source=str(row.get("source", "")),
+        confidence=_level(row, "confidence", source, field),
+        example=str(row["example"]).rstrip() if row.get("example") else None,
+        runtimes=runtimes,
+    )
+
+
+def parse_states(
+    doc: object, source: str, categories: Mapping[str, Category]
+) -> tuple[dict[str, ThreadState], tuple[StateRule, ...]]:
+    """``thread_states.yaml``: the states and the frame rules that put a sample in one."""
+    mapping = _mapping(doc, source, "")
+    states: dict[str, ThreadState] = {}
+    for name, raw in _mapping(mapping.get("states"), source, "states").items():
+        field = f"states.{name}"
+        row = _mapping(raw, source, field)
+        category, bottleneck = row.get("category"), row.get("bottleneck")
+        if category is not None and category not in categories:
+            raise InputError(
+                f"unknown category {category!r}", source=source, field=f"{field}.category"
+            )
+        if bottleneck is not None and bottleneck not in _TYPES:
+            raise InputError(
+                f"unknown bottleneck type (known: {', '.join(_TYPES)})",
+                source=source,
+                field=f"{field}.bottleneck",
+            )
+        states[str(name)] = ThreadState(
+            name=str(name),
+            label=str(row.get("label", name)),
+            limits=bool(row.get("limits", True)),
+            waiting=bool(row.get("waiting", False)),
+            category=None if category is None else str(category),
+            bottleneck=cast(BottleneckType | None, bottleneck),
+        )
+    rules = []
+    for i, raw in enumerate(_list(mapping.get("rules"), source, "rules")):
+        field = f"rules[{i}]"
+        row = _mapping(raw, source, field)
+        state = str(row.get("state"))
+        if state not in states:
+            raise InputError(
+                f"unknown state {state!r} (known: {', '.join(states)})",
+                source=source,
+                field=f"{field}.state",
+            )
+        pattern, file = _pattern(row, "name", source, field), _pattern(row, "file", source, field)
+        if pattern is None and file is None:
+            raise InputError("a rule needs a name or a file pattern", source=source, field=field)
+        runtime, caller = row.get("runtime"), row.get("called_from")
+        for key, value in (("runtime", runtime), ("called_from", caller)):
+            if value is not None and value not in _FRAME_RUNTIMES:
+                raise InputError(
+                    f"unknown frame kind {value!r} (known: {', '.join(_FRAME_RUNTIMES)})",
+                    source=source,
+                    field=f"{field}.{key}",
+                )
+        rules.append(
+            StateRule(
+                state,
+                pattern,
+                file,
+                None if runtime is None else str(runtime),
+                None if caller is None else str(caller),
+            )
+        )
+    return states, tuple(rules)
 
 
 def add_user_rules(settings: Settings, path: str | PathLike[str]) -> Settings:

@@ -38,7 +38,12 @@ from throughput_expert.model.settings import (
     Settings,
 )
 from throughput_expert.model.system import ChangeKind
-from throughput_expert.sources.rules import parse_categories, parse_fixes, parse_rules
+from throughput_expert.sources.rules import (
+    parse_categories,
+    parse_fixes,
+    parse_rules,
+    parse_states,
+)
 from throughput_expert.sources.signals import SIGNAL_NAMES
 from throughput_expert.sources.yaml_safe import load_yaml, read_yaml_file
 
@@ -149,7 +154,19 @@ def _with_profile_rules(settings: Settings) -> Settings:
     fixes = parse_fixes(
         _packaged("fixes.yaml")["fixes"], "throughput_expert/advisors/data/fixes.yaml"
     )
-    return replace(settings, categories=categories, rules=rules, fixes=fixes)
+    states, state_rules = parse_states(
+        _packaged("thread_states.yaml"),
+        "throughput_expert/advisors/data/thread_states.yaml",
+        categories,
+    )
+    return replace(
+        settings,
+        categories=categories,
+        rules=rules,
+        fixes=fixes,
+        states=states,
+        state_rules=state_rules,
+    )
 
 
 def _packaged(name: str, stage: str = "advisors") -> dict[str, Any]:

@@ -17,15 +17,19 @@ from .conftest import FIXTURES
 
 
 def one(name: str) -> Sweep:
-    return import_results([FIXTURES / name])
+    """One file read with every level kept: these tests check the parsing (the error threshold's
+    rule is checked in test_real_outputs.py)."""
+    return import_results([FIXTURES / name], error_threshold=1.0)
 
 
 def test_k6_summary_export_legacy_shape() -> None:
     s = one("k6-summary-export.json")
     (lv,) = s.levels
     assert (lv.level, lv.throughput_rps, lv.requests, lv.errors) == (10, 33.2, 100, 2)
-    assert lv.latency.p95_s == pytest.approx(0.0527)
-    assert lv.latency.p50_s == pytest.approx(0.018)
+    # 2 failed requests: the latency is the expected_response:true submetric's, not 52.7 ms
+    assert lv.latency.p95_s == pytest.approx(0.0501)
+    assert lv.latency.p50_s == pytest.approx(0.0175)
+    assert any("successful requests only" in n for n in s.notes)
     assert lv.duration_s == pytest.approx(100 / 33.2)
     assert (s.mode, s.closed_loop_percentiles) == ("closed", True)
     assert any("2 failed checks" in n for n in s.notes)
@@ -50,7 +54,7 @@ def test_k6_json_lines_one_level_per_vus_step(tmp_path: Path, compress: bool) ->
     data = (FIXTURES / "k6-out.json").read_bytes()
     path = tmp_path / "out.json.gz"
     path.write_bytes(gzip.compress(data) if compress else data)
-    s = import_results([path])
+    s = import_results([path], error_threshold=1.0)
     two, four = s.levels
     # vus=2 from t=1 s to the first vus=4 sample at t=4 s: 6 requests of 10..60 ms
     assert (two.level, two.throughput_rps, two.requests) == (2, 2.0, 6)
@@ -66,7 +70,10 @@ def test_jmeter_steps_by_all_threads() -> None:
     two, four = s.levels
     # 10 samples starting 0..900 ms, elapsed 10..100 ms: 1.000 s span
     assert (two.level, two.throughput_rps, two.errors) == (2, 10.0, 1)
-    assert (two.latency.p50_s, two.latency.p90_s) == pytest.approx((0.05, 0.09))
+    # the failed 40 ms sample ("Read timed out") is left out of the latency: 9 samples
+    # 10, 20, 30, 50 ... 100 ms, nearest rank p50 = 5th = 60 ms, p90 = 9th = 100 ms
+    assert (two.latency.p50_s, two.latency.p90_s) == pytest.approx((0.06, 0.1))
+    assert any("latency of the 9 successful samples only" in n for n in s.notes)
     # 20 samples starting 1000..1950 ms, elapsed 100 ms: 1.050 s span; the parent row skipped
     assert (four.level, four.requests) == (4, 20)
     assert four.throughput_rps == pytest.approx(20 / 1.05)
@@ -80,9 +87,11 @@ def test_gatling_text_log_both_field_layouts(name: str) -> None:
     two, four = s.levels
     assert (two.level, two.requests, two.errors) == (2, 4, 1)
     assert two.throughput_rps == pytest.approx(4 / 3)
+    # the KO request (300 ms) is left out of the latency: 100, 200, 100 ms
     assert (two.latency.mean_s, two.latency.p50_s, two.latency.max_s) == pytest.approx(
-        (0.175, 0.1, 0.3)
+        (0.4 / 3, 0.1, 0.2)
     )
+    assert s.target == "home, search"
     assert (four.level, four.throughput_rps, four.latency.p99_s) == (4, 2.0, 0.05)
 
 
@@ -112,6 +121,7 @@ def test_vegeta_workers_added_by_the_user(tmp_path: Path) -> None:
 
 
 def test_wrk_errors_and_units() -> None:
+    # hand-made: more non-2xx than requests, which wrk never prints
     s = one("wrk-timeouts.txt")
     (lv,) = s.levels
     assert (lv.level, lv.throughput_rps, lv.requests, lv.errors) == (10, 159.8, 480, 5691 + 13)
@@ -123,10 +133,9 @@ def test_wrk_errors_and_units() -> None:
     )
 
 
-def test_wrk_all_timeouts_has_no_latency() -> None:
-    (lv,) = one("wrk-all-timeouts.txt").levels
-    assert (lv.level, lv.throughput_rps, lv.errors) == (64, 0.0, 64)
-    assert lv.latency.known() == {}
+def test_wrk_all_timeouts_is_no_level() -> None:
+    with pytest.raises(InputError, match=r"no request answered in 10\.01 s"):
+        one("wrk-all-timeouts.txt")
 
 
 def test_wrk_recording_from_this_machine() -> None:
@@ -172,10 +181,13 @@ def test_locust_stats_beside_its_history_given_together_counts_once() -> None:
 
 def test_files_merge_and_save_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "sweep.json"
-    s = import_to_sweep([FIXTURES / "wrk-4.1.0-c4.txt", FIXTURES / "jmeter-5.6.jtl"], save=str(out))
+    files = [FIXTURES / "wrk-4.1.0-c4.txt", FIXTURES / "jmeter-5.6.jtl"]
+    s = import_to_sweep(files, save=str(out), merge=True)
+    assert s.target == "http://127.0.0.1:18099/; http://h/api"
     assert sorted(lv.level for lv in s.levels) == [2, 4, 4]
     assert s.driver == "jmeter, wrk" and s.closed_loop_percentiles
-    assert all(n.startswith(("wrk-4.1.0-c4.txt: ", "jmeter-5.6.jtl: ")) for n in s.notes)
+    assert all(n.startswith(("wrk-4.1.0-c4.txt: ", "jmeter-5.6.jtl: ")) for n in s.notes[:-1])
+    assert s.notes[-1].startswith("merged results against 2 different targets")
     back = load_sweep(out)
     assert back.points() == s.points()
     assert back.closed_loop_percentiles
@@ -199,3 +211,83 @@ def test_no_files_and_missing_file(tmp_path: Path) -> None:
         import_results([])
     with pytest.raises(InputError):
         import_results([tmp_path / "nope.json"])
+
+
+# --- issue 15 on the documented formats of the tools not installable here (k6, vegeta, JMeter,
+# Gatling): failed requests are left out of the latency, none answered is unknown latency
+
+
+def _k6_failed(tmp_path: Path, every: bool) -> Path:
+    """k6-out.json with the status-0 request failed as k6 writes a timeout (expected_response
+    false, its 60 s wait as duration); with ``every``, every request of the vus=4 step."""
+    lines = []
+    for line in (FIXTURES / "k6-out.json").read_text().splitlines():
+        doc = json.loads(line)
+        data = doc.get("data") or {}
+        tags = data.get("tags") or {}
+        late = every and data.get("time", "") >= "2024-05-09T14:34:14"
+        if (tags.get("status") == "0" or late) and "expected_response" in tags:
+            tags["expected_response"] = "false"
+            if doc["metric"] == "http_req_failed":
+                data["value"] = 1
+            if doc["metric"] == "http_req_duration":
+                data["value"] = 60000.0
+        lines.append(json.dumps(doc))
+    path = tmp_path / "k6.json"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_k6_lines_leave_failed_requests_out_of_the_latency(tmp_path: Path) -> None:
+    s = import_results([_k6_failed(tmp_path, every=False)], error_threshold=1.0)
+    four = s.levels[1]
+    # 7 answered requests of 5 ms; the failed one's 60 s timeout is not a response time
+    assert (four.errors, four.latency.max_s, four.latency.mean_s) == (1, 0.005, 0.005)
+    assert any("level 4: latency of the successful requests only: 1 failed" in n for n in s.notes)
+    assert s.target == "/api"
+
+
+def test_k6_lines_step_with_every_request_failed_has_no_latency(tmp_path: Path) -> None:
+    s = import_results([_k6_failed(tmp_path, every=True)], error_threshold=1.0)
+    four = s.levels[1]
+    assert (four.errors, four.requests, four.latency.known()) == (8, 8, {})
+    assert any("level 4: latency unknown, not 0" in n for n in s.notes)
+    failed = import_results([_k6_failed(tmp_path, every=True)]).failed
+    assert [(f.level.level, f.error_share) for f in failed] == [(4, 1.0)]
+
+
+def test_k6_summary_with_every_request_failed_has_no_latency(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "k6-summary-export.json").read_text())
+    doc["metrics"]["http_req_failed"].update({"passes": 100, "fails": 0, "value": 1})
+    path = tmp_path / "k6.json"
+    path.write_text(json.dumps(doc))
+    s = import_results([path], error_threshold=1.0)
+    assert s.levels[0].latency.known() == {}
+    assert any("latency unknown, not 0: all 100 requests failed" in n for n in s.notes)
+
+
+def test_vegeta_with_no_success_has_no_latency(tmp_path: Path) -> None:
+    doc = json.loads((FIXTURES / "vegeta-report.json").read_text())
+    doc.update({"success": 0, "throughput": 0, "workers": 4})
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(doc))
+    s = import_results([path], error_threshold=1.0)
+    (lv,) = s.levels
+    assert (lv.errors, lv.latency.known()) == (100, {})
+    with pytest.raises(InputError, match=r"100 of 100 requests failed \(100%\)"):
+        import_results([path])
+
+
+def test_jmeter_and_gatling_steps_with_every_request_failed_have_no_latency(
+    tmp_path: Path,
+) -> None:
+    jtl = (FIXTURES / "jmeter-5.6.jtl").read_text().replace(",true,", ",false,")
+    (tmp_path / "all.jtl").write_text(jtl)
+    s = import_results([tmp_path / "all.jtl"], error_threshold=1.0)
+    assert all(lv.latency.known() == {} and lv.errors == lv.requests for lv in s.levels)
+    assert s.target == "http://h/api"
+    log = (FIXTURES / "gatling-3.9-simulation.log").read_text().replace("\tOK\t", "\tKO\t")
+    (tmp_path / "simulation.log").write_text(log)
+    g = import_results([tmp_path / "simulation.log"], error_threshold=1.0)
+    assert all(lv.latency.known() == {} for lv in g.levels)
+    assert any("latency unknown, not 0: every request was KO" in n for n in g.notes)

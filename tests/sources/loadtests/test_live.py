@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from throughput_expert.errors import InputError
 from throughput_expert.sources.loadtests import import_results
 
-from .conftest import need_tool
+from .conftest import FIXTURES, need_tool
 
 LOCUSTFILE = """
 from locust import HttpUser, LoadTestShape, constant, task
@@ -103,3 +104,54 @@ def test_locust_history_gives_one_level_per_user_step(http_url: str, tmp_path: P
     # The CSV lags the console summary by up to ~1 s of a ~6.4 s run (docs/formats.md §3.3).
     assert level.throughput_rps == pytest.approx(printed_rps, rel=0.2)
     assert any("user counts 2, 4" in note for note in whole.notes)
+
+
+def test_wrk_against_a_failing_server_gives_no_latency_and_no_throughput(tmp_path: Path) -> None:
+    """wrk live against fixtures/flaky_server.py: answers slower than --timeout, and 49 % 500s."""
+    import socket
+
+    wrk = need_tool("wrk", "apt-get install -y wrk")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, str(FIXTURES / "flaky_server.py"), str(port)])
+    try:
+        _wait_for(port)
+        runs = {}
+        for name, args, path in [
+            ("late.txt", ["-d2s", "--timeout", "1"], "/late/100/1500"),
+            ("fail.txt", ["-d1s"], "/fail/49"),
+        ]:
+            out = subprocess.run(
+                [wrk, "-t1", "-c2", *args, f"http://127.0.0.1:{port}{path}"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+            (tmp_path / name).write_text(out)
+            runs[name] = out
+    finally:
+        server.terminate()
+        server.wait(10)
+    if not re.search(r"^\s*0 requests in", runs["late.txt"], re.M):  # answered after 1 s
+        late = import_results([tmp_path / "late.txt"], error_threshold=1.0)
+        assert late.levels[0].latency.known() == {}
+    with pytest.raises(InputError, match="every level failed"):
+        import_results([tmp_path / "late.txt"])
+    with pytest.raises(InputError, match=r"requests failed \(49%\), above the error threshold"):
+        import_results([tmp_path / "fail.txt"])
+    with pytest.raises(InputError, match="different targets"):
+        import_results([tmp_path / "late.txt", tmp_path / "fail.txt"], error_threshold=1.0)
+
+
+def _wait_for(port: int) -> None:
+    import socket
+    import time
+
+    for _ in range(50):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail("flaky_server.py did not start")

@@ -203,3 +203,30 @@ def test_truncated_and_corrupted_recordings(
     ):
         with contextlib.suppress(InputError):
             read_pprof(blob, "c")
+
+
+CORPUS_GO = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "go"
+
+
+@pytest.mark.parametrize(
+    ("name", "measures", "unit"),
+    [
+        ("cpu", "cpu", "nanoseconds"),
+        ("mutex", "mutex-delay", "nanoseconds"),
+        ("block", "block-delay", "nanoseconds"),
+        ("heap", "alloc", "bytes"),
+        ("goroutine", "snapshot", "count"),
+    ],
+)
+def test_each_go_profile_says_what_it_measures(name: str, measures: str, unit: str) -> None:
+    """A goroutine profile is a snapshot (goroutines), never CPU time (issue 15)."""
+    profile = load_profile(CORPUS_GO / f"lockjson.{name}.pb.gz")
+    assert (profile.measures, profile.unit) == (measures, unit)
+    assert profile.exporter == "go"
+
+
+def test_goroutine_profile_counts_goroutines() -> None:
+    profile = load_profile(CORPUS_GO / "lockjson.goroutine.pb.gz")
+    # 32 request goroutines, 96 idle workers, main, the profiler and the runtime's own
+    assert 128 <= profile.total() < 160
+    assert any("snapshot" in note for note in profile.notes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 from throughput_expert.advisors.bottleneck.profile_stats import (
     FunctionKey,
@@ -51,6 +52,7 @@ def gil_estimate(
     ``blocked`` (it almost never holds the GIL: a C call, not GIL contention)."""
     held = _self_by_function(gil) if gil is not None else {}
     scale = _scale(idle, gil, ledger)
+    busy = _gil_busy(idle, gil, scale, ledger)
     by_category = dict(stats.by_category)
     rows: list[GilFunction] = []
     moved, blocked = 0.0, 0.0
@@ -62,17 +64,30 @@ def gil_estimate(
             continue
         ratio = min(1.0, held.get(key, 0.0) * scale / holding)
         to = "blocked" if ratio < blocked_ratio else "gil"
-        waiting = holding * (1 - ratio) if to == "gil" else holding
-        _move(by_category, cats, holding, waiting, to)
-        components.setdefault(to, {})[key] = waiting
-        moved, blocked = (moved + waiting, blocked) if to == "gil" else (moved, blocked + waiting)
+        if to == "gil":
+            # a thread waits for the GIL only while another holds it: at most the share of the
+            # time the GIL is held; the rest of its time off the GIL is a wait of another kind
+            waiting = holding * min(1 - ratio, busy)
+            rest = holding * max(0.0, (1 - ratio) - busy)
+        else:
+            waiting, rest = 0.0, holding
+        if waiting > 0:
+            _move(by_category, cats, holding, waiting, "gil")
+            components.setdefault("gil", {})[key] = waiting
+        if rest > 0:
+            _move(by_category, cats, holding, rest, "blocked")
+            components.setdefault("blocked", {})[key] = rest
+        moved, blocked = moved + waiting, blocked + rest
+        read_as: Literal["GIL wait", "blocked in a C call"] = (
+            "GIL wait" if waiting >= rest and waiting > 0 else "blocked in a C call"
+        )
         rows.append(
             GilFunction(
                 function=function_name(key),
                 idle_samples=idle_weight,
                 gil_samples=held.get(key, 0.0),
                 gil_held=ratio,
-                read_as="blocked in a C call" if to == "blocked" else "GIL wait",
+                read_as=read_as,
             )
         )
     _explain(stats, gil, scale, moved, blocked, blocked_ratio, ledger)
@@ -104,6 +119,30 @@ def _explain(
             "caller's line; such a function is not running Python, so its samples are waits of "
             "another kind. A --native recording tells GIL waits (take_gil) from lock waits.",
         )
+
+
+def _gil_busy(idle: Profile, gil: Profile | None, scale: float, ledger: Ledger) -> float:
+    """The share of the time some thread holds the GIL: the --gil recording samples the holder
+    at each tick, the --idle one every thread, so a thread alive all along has one --idle sample
+    per tick (ticks = the most samples of any one thread)."""
+    if gil is None or gil.total() <= 0:
+        return 0.0
+    per_thread: dict[str | None, float] = defaultdict(float)
+    for thread, weight in zip(idle.threads, idle.weights, strict=True):
+        per_thread[thread] += weight
+    ticks = max(per_thread.values(), default=0.0)
+    if ticks <= 0 or None in per_thread:
+        return 1.0  # no threads in the file: no bound from it
+    busy = min(1.0, gil.total() * scale / ticks)
+    ledger.prove(
+        "gil-busy",
+        f"some thread holds the GIL {fmt_pct(busy)} of the time",
+        "py-spy sampling: --gil samples the holder each tick, --idle every thread; a thread can "
+        "wait for the GIL only while another holds it",
+        {"gil_samples": gil.total(), "scale": scale, "ticks": ticks},
+        {"gil_busy": busy},
+    )
+    return busy
 
 
 def _move(
@@ -140,8 +179,8 @@ def _seconds(p: Profile) -> float:
 
 def _scale(idle: Profile, gil: Profile | None, ledger: Ledger) -> float:
     """Weight of the gil recording per unit of the idle one: equal durations unless known."""
-    if gil is None:
-        return 1.0
+    if gil is None or gil.total() <= 0:
+        return 1.0  # no sample held the GIL: every function reads as blocked, whatever the scale
     units = _seconds(gil) / _seconds(idle) if gil.unit != idle.unit else 1.0
     if idle.duration_s and gil.duration_s:
         return units * idle.duration_s / gil.duration_s

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from throughput_expert.advisors.bottleneck.states import RUNNING, SampleStates
 from throughput_expert.model.analysis.bottleneck import HotPath
 from throughput_expert.model.profile import Frame, Profile
 from throughput_expert.model.settings import Rule, Settings
@@ -40,6 +41,12 @@ class ProfileStats:
     leaf_categories: dict[FunctionKey, dict[str, float]]
     stack_categories: tuple[str, ...]
     by_thread: dict[str | None, dict[str, float]]
+    sites_by_category: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Per category, the weight at each site (an index into the profile's frames)."""
+    stack_states: tuple[str, ...] = ()
+    stack_weights: tuple[float, ...] = ()
+    python_running: dict[str, float] = field(default_factory=dict)
+    """Per category, the weight of running samples whose leaf is a Python line."""
 
     def share(self, weight: float) -> float:
         return weight / self.total if self.total > 0 else 0.0
@@ -58,7 +65,12 @@ def function_name(key: FunctionKey) -> str:
     return f"{name} ({short})"
 
 
-def profile_stats(profile: Profile, settings: Settings) -> ProfileStats:
+def profile_stats(
+    profile: Profile, settings: Settings, states: SampleStates | None = None
+) -> ProfileStats:
+    """Where the time goes; with ``states``, each stack's category agrees with its thread
+    state (an idle or sleeping thread is ``sleep_idle``, a lock wait is not compute)."""
+    by_state = _state_of_category(settings)
     frame_cats = [_frame_category(f, settings.rules) for f in profile.frames]
     keys = [(f.name, f.file) for f in profile.frames]
     by_category: dict[str, float] = defaultdict(float)
@@ -67,9 +79,20 @@ def profile_stats(profile: Profile, settings: Settings) -> ProfileStats:
     total_fn: dict[FunctionKey, float] = defaultdict(float)
     threads: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     leaves: dict[FunctionKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    cats = []
-    for stack, weight, thread in zip(profile.stacks, profile.weights, profile.threads, strict=True):
+    sites: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    python_running: dict[str, float] = defaultdict(float)
+    cats, stack_states = [], []
+    rows = zip(profile.stacks, profile.weights, profile.threads, strict=True)
+    for n, (stack, weight, thread) in enumerate(rows):
         category, frame = _stack_category(stack, frame_cats, settings)
+        if states is not None:
+            category, state = _reconcile(category, states.states[n], settings, by_state)
+            stack_states.append(state)
+            site = states.sites[n]
+            if site is not None:
+                sites[category][site] += weight
+            if state == RUNNING and stack and profile.frames[stack[-1]].kind == "python":
+                python_running[category] += weight
         cats.append(category)
         by_category[category] += weight
         threads[thread][category] += weight
@@ -88,7 +111,43 @@ def profile_stats(profile: Profile, settings: Settings) -> ProfileStats:
         leaf_categories={k: dict(v) for k, v in leaves.items()},
         stack_categories=tuple(cats),
         by_thread={t: dict(c) for t, c in threads.items()},
+        sites_by_category={c: dict(f) for c, f in sites.items()},
+        stack_states=tuple(stack_states),
+        stack_weights=tuple(profile.weights),
+        python_running=dict(python_running),
     )
+
+
+def _state_of_category(settings: Settings) -> dict[str, str]:
+    """The thread state a waiting category implies (lock -> lock_wait), from the states."""
+    out = {s.category: name for name, s in settings.states.items() if s.category and s.waiting}
+    for name, cat in settings.categories.items():
+        if cat.waiting and name not in out and cat.bottleneck == "downstream":
+            out[name] = "io_network"  # a database driver's wait is a wait on the network
+    out["sleep_idle"] = "idle"
+    return out
+
+
+def _reconcile(
+    category: str, state: str, settings: Settings, by_state: dict[str, str]
+) -> tuple[str, str]:
+    """One category and one state per stack: a waiting state wins over a running category; a
+    waiting category whose frames the state table does not know gives its state."""
+    cat = settings.categories.get(category)
+    waiting = cat is not None and cat.waiting
+    info = settings.states.get(state)
+    if info is None:
+        return category, state
+    if not info.limits:  # idle or sleep: whatever the frames are, not a bottleneck
+        return "sleep_idle", state
+    if info.waiting:
+        absorber = cat is not None and bool(cat.absorbs)
+        if waiting and absorber:
+            return category, state  # e.g. a socket read under a database driver: database
+        return info.category or category, state
+    if waiting:  # running by the state table, but a waiting category's rule matched
+        return category, by_state.get(category, RUNNING)
+    return category, state
 
 
 def _frame_category(frame: Frame, rules: Iterable[Rule]) -> str | None:

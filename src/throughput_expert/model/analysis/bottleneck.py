@@ -24,6 +24,8 @@ __all__ = [
     "HotPath",
     "ProfileInfo",
     "ThreadShare",
+    "WaitCensus",
+    "WaitSite",
 ]
 
 GIL_LAW = "GIL wait ≈ 1 − gil samples / idle samples, per function (rates)"
@@ -43,6 +45,10 @@ class ProfileInfo:
     idle_included: bool = item(doc="idle and waiting threads were sampled too (wall clock)")
     duration: float | None = measure("s", doc="how long the recording ran, when the file says")
     notes: tuple[str, ...] = item(doc="what the reader noticed or assumed")
+    sample_means: str = item(
+        default="", doc="what one sample (or unit of weight) stands for, and so what a share is of"
+    )
+    runtime: str | None = item(default=None, doc="python, go, node or jvm: the fixes offered")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,13 @@ class Bottleneck:
     share: float = measure("pct", doc="the category's share of active samples")
     reason: str = item()
     evidence_ids: tuple[str, ...] = item()
+    state: str | None = item(
+        default=None, doc="the thread state behind it (running, lock_wait, gil_wait, ...)"
+    )
+    component_share: float | None = measure(
+        "pct", default=None, doc="the component's own share of the same active samples"
+    )
+    basis: str = item(default="", doc="what the shares are of (on-CPU samples, wall time, ...)")
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,27 @@ class ThreadShare:
     name: str = item()
     share: float = measure("pct", doc="of all samples")
     top_category: str = item(doc="its heaviest active category (sleep_idle when none)")
-    on_cpu: float | None = measure("pct", doc="of its samples that are not waiting")
+    on_cpu: float | None = measure(
+        "pct", doc="of its samples running; null when the profile has on-CPU samples only"
+    )
+    state: str | None = item(default=None, doc="its heaviest thread state")
+    states: Mapping[str, float] | None = measure(
+        "pct", default=None, doc="the share of its samples in each thread state"
+    )
+
+
+@dataclass(frozen=True)
+class StateShare:
+    """A thread state (thread_states.yaml) and its share of the samples."""
+
+    state: str
+    label: str
+    share: float = measure("pct", doc="of all samples")
+    share_of_active: float | None = measure(
+        "pct", doc="of active samples; null for states that do not limit throughput"
+    )
+    limits: bool = item(doc="time in it limits throughput (idle and sleep do not)")
+    top_site: str | None = item(doc="where most of its samples are: name (file:line)")
 
 
 @dataclass(frozen=True)
@@ -144,3 +177,47 @@ class BottleneckAnalysis:
     utilization: Mapping[str, float] | None = measure(
         "pct", omit_none=True, doc="the host's utilization per resource, with host metrics"
     )
+    states: tuple[StateShare, ...] = item(
+        default=(), doc="thread states from frames (running, lock_wait, ...), heaviest first"
+    )
+    waits: WaitCensus | None = item(
+        omit_none=True,
+        doc="goroutine profiles, thread dumps, delay and allocation profiles: where the "
+        "goroutines or threads wait (or allocate) and how much, benign waits apart",
+    )
+
+
+@dataclass(frozen=True)
+class WaitSite:
+    """One place goroutines or threads wait (or run, or allocate) in a snapshot, delay or
+    allocation profile, and how much of the profile is there."""
+
+    state: str = item(
+        doc="running, lock_wait, chan_wait, cond_wait, io_network, io_disk, sleep, idle or alloc"
+    )
+    site: str = item(doc="the call site: the first frame above the wait (for a lock: where taken)")
+    wait: str | None = item(
+        doc="what is waited on: the wait frame (sync.(*Mutex).Lock) or the lock "
+        "(<0x…> (a java.lang.Object)); null when running"
+    )
+    weight: float = item(doc="goroutines, thread observations, nanoseconds or bytes (the unit)")
+    share: float = measure("pct", doc="of the profile's total")
+    benign: bool = item(
+        doc="idle or benign (an empty pool, a WaitGroup, a sleep): not a bottleneck"
+    )
+    holders: tuple[str, ...] = item(default=(), doc="thread dumps: the threads seen holding it")
+    holder_stack: str | None = item(
+        default=None, doc="thread dumps: a holder's stack, root to leaf, ';'-separated"
+    )
+
+
+@dataclass(frozen=True)
+class WaitCensus:
+    """Where a profile that is not a sample of running threads puts its weight: a goroutine
+    census, lock delays by call site, threads per monitor, allocations by site."""
+
+    measures: Measures
+    unit: ProfileUnit
+    total: float = item(doc="the sum of all weights, in unit")
+    benign_share: float = measure("pct", doc="of the total that is idle or benign waiting")
+    sites: tuple[WaitSite, ...] = item(doc="the heaviest first (15 at most)")

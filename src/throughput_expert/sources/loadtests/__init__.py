@@ -13,8 +13,18 @@ to coordinated omission. Open-loop results (wrk2, vegeta, k6 arrival-rate runs) 
 levels with ``offered_rps`` set; a sweep file's level is always a concurrency, so theirs is
 the connections (wrk2), the VUs (k6), or for vegeta, whose report has none, the mean requests
 in flight by Little's law (see ``vegeta.py``). Open and closed results do not mix in one sweep.
-Per-level remarks (coordinated omission, dropped iterations, failures, corrected vs
-uncorrected wrk2 percentiles) go to ``Sweep.notes``, each prefixed with its file's name.
+Per-level remarks (coordinated omission, dropped iterations, failures, partial or unknown
+latency, corrected vs uncorrected wrk2 percentiles) go to ``Sweep.notes``, each prefixed with
+its file's name.
+
+Two rules guard the merge. A level whose error share (failed / sent requests, ``_common``)
+passes ``error_threshold`` (``--error-threshold``, the rule a measured sweep stops on) is no
+throughput: it goes to ``Sweep.failed``, with its share and the threshold, not to ``levels``,
+so no fit or peak uses it; a level with no request answered fails too. And files run against
+different targets (wrk's URL, k6's ``name`` tags, Locust's and Gatling's request names,
+JMeter's URLs or labels) are not one sweep: they are refused unless ``merge`` is set, and then
+the sweep's target lists them all. A file that does not name its target (k6 summaries, vegeta
+reports) is not compared, and a note says so.
 """
 
 from __future__ import annotations
@@ -28,16 +38,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from os import PathLike
 from typing import Any
+from urllib.parse import urlsplit
 
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef
-from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.sweep import FailedLevel, Sweep, SweepLevel
+from throughput_expert.model.units import fmt_count
+from throughput_expert.redact import redact_text
 from throughput_expert.sources.files import MAX_FILE_BYTES, read_bytes, read_json
 from throughput_expert.sources.loadtests import gatling, jmeter, k6, k6_lines, locust, vegeta, wrk
-from throughput_expert.sources.loadtests._common import Imported
+from throughput_expert.sources.loadtests._common import Imported, error_share
 from throughput_expert.sources.sweep import save_sweep
 
 __all__ = [
+    "DEFAULT_ERROR_THRESHOLD",
     "FORMATS",
     "UNKNOWN",
     "ResultFile",
@@ -61,22 +75,42 @@ _HISTORY_SUFFIX = "_stats_history.csv"
 _STATS_SUFFIX = "_stats.csv"
 
 
-def import_results(paths: Sequence[str | PathLike[str]]) -> Sweep:
-    """Read load-test result files into one sweep (one level per file or per load step)."""
+DEFAULT_ERROR_THRESHOLD = 0.1
+_SHOWN_NAMES = 4
+
+
+def import_results(
+    paths: Sequence[str | PathLike[str]],
+    *,
+    error_threshold: float = DEFAULT_ERROR_THRESHOLD,
+    merge: bool = False,
+) -> Sweep:
+    """Read load-test result files into one sweep (one level per file or per load step).
+
+    A level whose error share passes ``error_threshold`` goes to ``Sweep.failed``; files run
+    against different targets raise ``InputError`` unless ``merge``."""
     if not paths:
         raise InputError(
             "no load-test results given: pass {from_files} FILE",
             source=Parameter("from_files"),
             mentions=("from_files",),
         )
+    if not (isinstance(error_threshold, int | float) and 0 <= error_threshold <= 1):
+        raise InputError("must be in [0, 1]", source=Parameter("error_threshold"))
     names = [str(p) for p in paths]
     results = [(name, _import_file(name, names)) for name in _without_paired_stats(names)]
-    return _merge(results)
+    return _merge(results, float(error_threshold), merge)
 
 
-def import_to_sweep(paths: Sequence[str | PathLike[str]], save: str | None) -> Sweep:
+def import_to_sweep(
+    paths: Sequence[str | PathLike[str]],
+    save: str | None,
+    *,
+    error_threshold: float = DEFAULT_ERROR_THRESHOLD,
+    merge: bool = False,
+) -> Sweep:
     """Import load-test results and, when ``save`` is given, write the sweep file there."""
-    sweep = import_results(paths)
+    sweep = import_results(paths, error_threshold=error_threshold, merge=merge)
     if save is not None:
         save_sweep(sweep, save)
     return sweep
@@ -224,7 +258,7 @@ def _binary_message(data: bytes) -> str:
     return f"binary content: {UNKNOWN}"
 
 
-def _merge(results: list[tuple[str, Imported]]) -> Sweep:
+def _merge(results: list[tuple[str, Imported]], threshold: float, merge: bool) -> Sweep:
     modes = {r.mode for _, r in results}
     if len(modes) > 1:
         closed = [os.path.basename(n) for n, r in results if r.mode == "closed"]
@@ -233,22 +267,165 @@ def _merge(results: list[tuple[str, Imported]]) -> Sweep:
             f"sweep; import the closed-loop ones ({', '.join(closed)}) separately",
             source=Parameter("from_files"),
         )
+    target, target_notes = _target(results, merge)
     tools = sorted({r.tool for _, r in results})
-    levels = tuple(lv for _, r in results for lv in r.levels)
-    targets = {r.target for _, r in results if r.target}
+    kept: list[SweepLevel] = []
+    failed: list[FailedLevel] = []
+    notes = _file_notes(results)
+    for name, r in results:
+        for lv in r.levels:
+            failure = _failure(lv, threshold, name)
+            if failure is None:
+                kept.append(lv)
+                notes += [n for n in [_error_note(lv, threshold, name)] if n]
+            else:
+                failed.append(failure)
+    if not kept:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        hint = ""
+        if any(f.level.requests for f in failed):
+            hint = "; pass {error_threshold} 1 to read the failed requests as throughput anyway"
+        raise InputError(
+            f"every level failed, none is throughput: {failed[0].why}{more}{hint}",
+            source=os.path.basename(failed[0].source or "") or Parameter("from_files"),
+            mentions=("error_threshold",),
+        )
     started = sorted(r.started_at for _, r in results if r.started_at)
+    notes += target_notes
+    notes += [_failed_note(f) for f in failed]
+    summary = f"{', '.join(tools)}: {len(kept)} levels"
+    summary += f", {len(failed)} failed" if failed else ""
     return Sweep(
         "concurrency",
         results[0][1].mode,
-        levels,
+        tuple(kept),
         closed_loop_percentiles=any(r.closed_loop for _, r in results),
-        source=InputRef(
-            ", ".join(n for n, _ in results),
-            "load-test",
-            f"{', '.join(tools)}: {len(levels)} levels",
-        ),
+        source=InputRef(", ".join(n for n, _ in results), "load-test", summary),
         driver=", ".join(tools),
-        target=targets.pop() if len(targets) == 1 else None,
+        target=target,
         started_at=started[0] if started else None,
-        notes=tuple(f"{os.path.basename(n)}: {note}" for n, r in results for note in r.notes),
+        notes=tuple(notes),
+        failed=tuple(failed),
     )
+
+
+def _file_notes(results: list[tuple[str, Imported]]) -> list[str]:
+    """Each file's notes prefixed with its name; a note several files share, once with them all."""
+    files: dict[str, list[str]] = {}
+    for name, r in results:
+        for note in r.notes:
+            files.setdefault(note, []).append(os.path.basename(name))
+    return [f"{', '.join(names)}: {note}" for note, names in files.items()]
+
+
+def _failure(lv: SweepLevel, threshold: float, source: str) -> FailedLevel | None:
+    """The level as failed when its error share passes ``threshold`` (the measured sweep's
+    rule) or no request of it was answered; None when it is throughput."""
+    share = error_share(lv)
+    if share is None:
+        return None
+    if lv.requests == 0:
+        took = f" in {lv.duration_s:g} s" if lv.duration_s else ""
+        why = f"level {lv.level:g}: no request answered{took}"
+    elif share > threshold:
+        why = (
+            f"level {lv.level:g}: {lv.errors} of {lv.requests} requests failed ({share:.0%}), "
+            f"above the error threshold of {threshold:.0%}"
+        )
+    else:
+        return None
+    return FailedLevel(lv, share, threshold, why, source)
+
+
+def _failed_note(f: FailedLevel) -> str:
+    return (
+        f"{os.path.basename(f.source or '')}: {f.why}: a failed level, its "
+        f"{fmt_count(f.level.throughput_rps)} rps is not throughput (left out of the levels "
+        "and the fit)"
+    )
+
+
+def _error_note(lv: SweepLevel, threshold: float, source: str) -> str | None:
+    """A kept level's failed requests: under the threshold, but counted in its throughput."""
+    share = error_share(lv)
+    if not share or not lv.requests or not lv.errors:
+        return None
+    good = lv.throughput_rps * (1 - share)
+    return (
+        f"{os.path.basename(source)}: level {lv.level:g}: {lv.errors} of {lv.requests} requests "
+        f"failed ({share:.0%}), not above the error threshold of {threshold:.0%}: its throughput "
+        f"counts them; about {fmt_count(good)} rps succeeded"
+    )
+
+
+def _target(results: list[tuple[str, Imported]], merge: bool) -> tuple[str | None, list[str]]:
+    """The sweep's target, and notes; ``InputError`` for different targets without ``merge``."""
+    groups: list[tuple[tuple[str, ...], list[str]]] = []
+    unknown: list[str] = []
+    for name, r in results:
+        if not r.targets:
+            unknown.append(os.path.basename(name))
+            continue
+        for i, (targets, files) in enumerate(groups):
+            if _same_targets(targets, r.targets):
+                files.append(os.path.basename(name))
+                if _has_hosts(r.targets) and not _has_hosts(targets):
+                    groups[i] = (r.targets, files)  # show the URLs rather than bare paths
+                break
+        else:
+            groups.append((r.targets, [os.path.basename(name)]))
+    notes = []
+    if unknown and len(results) > 1:
+        notes.append(
+            f"{', '.join(unknown)}: the target is not in the file, so it was not compared with "
+            "the others'"
+        )
+    if len(groups) > 1:
+        (first, a), (second, b) = groups[0], groups[1]
+        if not merge:
+            raise InputError(
+                f"{a[0]} ran against {_shown(first)} but {b[0]} against {_shown(second)}: "
+                "results against different targets are not one sweep; import each target's "
+                "files separately, or pass {merge} to merge them",
+                source=Parameter("from_files"),
+                field="target",
+                mentions=("merge",),
+            )
+        notes.append(
+            f"merged results against {len(groups)} different targets: "
+            + "; ".join(f"{_shown(t)} ({', '.join(files)})" for t, files in groups)
+        )
+    if not groups:
+        return None, notes
+    return "; ".join(_shown(t) for t, _ in groups), notes
+
+
+def _same_targets(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The same targets; URLs against bare paths or names (a tool that keeps no host) compare
+    by path and query."""
+    if a == b:
+        return True
+    if _has_hosts(a) and _has_hosts(b):
+        return False
+    return {_path(x) for x in a} == {_path(x) for x in b}
+
+
+def _has_hosts(targets: tuple[str, ...]) -> bool:
+    return all("://" in x for x in targets)
+
+
+def _path(target: str) -> str:
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        return target
+    if "://" not in target:
+        return target
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _shown(targets: tuple[str, ...]) -> str:
+    """Targets for a message: secrets masked, at most a few, each cut at 120 characters."""
+    shown = [redact_text(t)[:120] for t in targets[:_SHOWN_NAMES]]
+    more = len(targets) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -2,6 +2,13 @@
 
 Each tool module exposes ``parse(text, source) -> Imported`` (k6 and vegeta take the parsed
 JSON document); ``loadtests/__init__.py`` detects the tool and merges the results.
+
+Every importer keeps two rules. A failed request (a timeout, a socket error, a non-2xx/3xx
+response, k6 ``http_req_failed``, Locust failures, vegeta errors, JMeter ``success=false``,
+Gatling KO) counts in the level's ``errors`` and in its ``requests`` (the requests sent,
+answered or not), so ``error_share`` is failed / sent. And latency comes from the requests that
+were answered: where the tool keeps failed ones apart they are left out, a level with none
+answered has no latency (unknown, never 0), and a note says when the latency is partial.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,9 +30,11 @@ __all__ = [
     "check_level",
     "csv_table",
     "epoch_s",
+    "error_share",
     "finite",
     "json_number",
     "latency_ms",
+    "names",
     "nearest_rank",
     "number",
     "summarize_ms",
@@ -43,8 +52,23 @@ class Imported:
     levels: tuple[SweepLevel, ...]
     closed_loop: bool
     notes: tuple[str, ...] = ()
-    target: str | None = None
+    # what was loaded: URLs or request names, sorted and unique (empty: the file does not say)
+    targets: tuple[str, ...] = ()
     started_at: str | None = None
+
+
+def error_share(level: SweepLevel) -> float | None:
+    """Failed / sent requests (at most 1); 1 when none was sent or answered; None if unknown."""
+    if level.requests is None:
+        return None
+    if level.requests == 0:
+        return 1.0
+    return min(1.0, (level.errors or 0) / level.requests)
+
+
+def names(values: Iterable[str]) -> tuple[str, ...]:
+    """Target names sorted and unique, blanks dropped."""
+    return tuple(sorted({v.strip() for v in values if v.strip()}))
 
 
 def finite(value: float, source: str, field: str) -> float:

@@ -8,7 +8,9 @@ refused before parsing (``loadtests/__init__.py``).
 Users in flight come from USER START/END over time: each whole second from the first event
 gets its time-weighted mean number of users, rounded; a step is a run of seconds with the same
 value, at least two long (shorter runs are ramps). Requests count in the second they end.
-The injection profile is not in the log, so the levels are treated as closed loop.
+The injection profile is not in the log, so the levels are treated as closed loop. A KO
+request is an error and its time (a timeout's wait, an error page's time) is left out of the
+latency: a step with no OK request has none. The target is the set of request names.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.sweep import SweepLevel
-from throughput_expert.sources.loadtests._common import CO_NOTE, Imported, summarize_ms
+from throughput_expert.sources.loadtests._common import CO_NOTE, Imported, names, summarize_ms
 
 __all__ = ["looks_like", "parse"]
 
 _RECORDS = ("RUN\t", "USER\t", "REQUEST\t", "GROUP\t", "ERROR\t")
 _MAX_SECONDS = 7 * 24 * 3600
+_MAX_NAMES = 10_000
 
 
 def looks_like(text: str) -> bool:
@@ -35,6 +38,7 @@ class _Log:
     users: list[tuple[float, int]] = field(default_factory=list)
     requests: list[tuple[float, float, bool]] = field(default_factory=list)
     version: str = ""
+    names: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class _Step:
     first: int
     last: int
     durations: list[float] = field(default_factory=list)
+    ok_durations: list[float] = field(default_factory=list)
     errors: int = 0
 
 
@@ -61,7 +66,7 @@ def parse(text: str, source: str) -> Imported:
         max(steps, key=lambda s: len(s.durations))
     ]
     levels = tuple(_level(s, (end - origin) / 1e3) for s in kept)
-    return Imported("gatling", "closed", levels, True, _notes(steps, kept, log))
+    return Imported("gatling", "closed", levels, True, _notes(steps, kept, log), names(log.names))
 
 
 def _read(text: str, source: str) -> _Log:
@@ -74,7 +79,7 @@ def _read(text: str, source: str) -> _Log:
         elif kind == "USER":
             log.users.append(_user(fields, source, f"line {number}"))
         elif kind == "REQUEST":
-            log.requests.append(_request(fields, source, f"line {number}"))
+            log.requests.append(_request(fields, source, f"line {number}", log.names))
     return log
 
 
@@ -87,12 +92,16 @@ def _user(fields: list[str], source: str, where: str) -> tuple[float, int]:
     )
 
 
-def _request(fields: list[str], source: str, where: str) -> tuple[float, float, bool]:
+def _request(
+    fields: list[str], source: str, where: str, names: set[str]
+) -> tuple[float, float, bool]:
     for i in range(3, len(fields)):
         if fields[i] in ("OK", "KO") and _is_ms(fields[i - 2]) and _is_ms(fields[i - 1]):
             start, end = float(fields[i - 2]), float(fields[i - 1])
             if end < start:
                 raise InputError("a request ends before it starts", source=source, field=where)
+            if len(names) < _MAX_NAMES:
+                names.add(fields[i - 3][:2000])
             return start, end, fields[i] == "OK"
     raise InputError(
         "a REQUEST record needs start and end epoch-ms times before OK|KO",
@@ -150,6 +159,8 @@ def _assign(steps: list[_Step], requests: list[tuple[float, float, bool]], origi
         if step is not None:
             step.durations.append(end - start)
             step.errors += not ok
+            if ok:
+                step.ok_durations.append(end - start)
 
 
 def _level(step: _Step, span_s: float) -> SweepLevel:
@@ -160,7 +171,7 @@ def _level(step: _Step, span_s: float) -> SweepLevel:
     return SweepLevel(
         float(step.users),
         count / duration,
-        summarize_ms(step.durations),
+        summarize_ms(step.ok_durations),
         step.errors,
         count,
         duration,
@@ -177,4 +188,12 @@ def _notes(steps: list[_Step], kept: list[_Step], log: _Log) -> tuple[str, ...]:
     errors = sum(s.errors for s in kept)
     if errors:
         notes.append(f"{errors} KO requests")
+    for s in kept:
+        if s.errors and s.ok_durations:
+            notes.append(
+                f"level {s.users}: latency of the {len(s.ok_durations)} OK requests only: the "
+                f"{s.errors} KO ones are left out"
+            )
+        elif s.errors:
+            notes.append(f"level {s.users}: latency unknown, not 0: every request was KO")
     return tuple(f"gatling: {n}" for n in notes)

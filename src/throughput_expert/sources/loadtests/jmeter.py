@@ -5,7 +5,9 @@ sample). A step spans from its first sample's start (``timeStamp``, epoch ms) to
 sample's end (``timeStamp + elapsed``); throughput = samples / that span. Values held for under
 5 % of the busiest step's samples (or a single sample) are ramp-up or ramp-down and are skipped.
 Transaction Controller parent rows (``Number of samples in transaction`` messages) duplicate
-their children and are skipped; ``success`` false counts as an error.
+their children and are skipped; ``success`` false counts as an error, and its ``elapsed`` (a
+timeout's wait, an error page's time) is left out of the latency: a step with no successful
+sample has none. The target is the ``URL`` column's values (else the ``label``s).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from throughput_expert.sources.loadtests._common import (
     Imported,
     check_level,
     csv_table,
+    names,
     number,
     summarize_ms,
 )
@@ -29,6 +32,7 @@ __all__ = ["looks_like", "parse"]
 _NEEDED = ("timeStamp", "elapsed", "success")
 _TRANSACTION = "Number of samples in transaction"
 _MIN_SHARE = 0.05
+_MAX_NAMES = 10_000
 
 
 def looks_like(text: str) -> bool:
@@ -42,6 +46,7 @@ class _Step:
     start_ms: float = float("inf")
     end_ms: float = 0.0
     elapsed: list[float] = field(default_factory=list)
+    ok_elapsed: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
 
@@ -53,10 +58,13 @@ def parse(text: str, source: str) -> Imported:
         raise InputError(f"missing columns: {', '.join(missing)}", source=source, field="header")
     threads_col = _threads_column(header, source)
     steps: dict[float, _Step] = {}
+    targets: set[str] = set()
     for i, cells in enumerate(rows):
         row = dict(zip(header, cells, strict=False))
         if not row.get("responseMessage", "").startswith(_TRANSACTION):
             _add(steps, row, threads_col, source, f"line {i + 2}")
+            if len(targets) < _MAX_NAMES:
+                targets.add((row.get("URL") or row.get("label") or "")[:2000])
     if not steps:
         raise InputError("no samples", source=source)
     busiest = max(len(s.elapsed) for s in steps.values())
@@ -65,7 +73,9 @@ def parse(text: str, source: str) -> Imported:
     ]
     levels = tuple(_level(s) for s in sorted(kept, key=lambda s: s.threads))
     notes = _notes(steps, kept, threads_col)
-    return Imported("jmeter", "closed", levels, True, tuple(f"jmeter: {n}" for n in notes))
+    return Imported(
+        "jmeter", "closed", levels, True, tuple(f"jmeter: {n}" for n in notes), names(targets)
+    )
 
 
 def _threads_column(header: list[str], source: str) -> str:
@@ -102,6 +112,8 @@ def _add(
     if row.get("success", "").strip().lower() != "true":
         step.errors += 1
         step.first_error = step.first_error or _why(row)
+    else:
+        step.ok_elapsed.append(elapsed)
 
 
 def _why(row: Mapping[str, str]) -> str:
@@ -116,7 +128,7 @@ def _level(step: _Step) -> SweepLevel:
     return SweepLevel(
         step.threads,
         count / duration_s if duration_s > 0 else 0.0,
-        summarize_ms(step.elapsed),
+        summarize_ms(step.ok_elapsed),
         step.errors,
         count,
         duration_s if duration_s > 0 else None,
@@ -134,4 +146,12 @@ def _notes(steps: dict[float, _Step], kept: list[_Step], col: str) -> list[str]:
         first = next((s.first_error for s in errors if s.first_error), "")
         detail = f" (first: {first})" if first else ""
         notes.append(f"{sum(s.errors for s in errors)} failed samples{detail}")
+    for s in errors:
+        if s.ok_elapsed:
+            notes.append(
+                f"level {s.threads:g}: latency of the {len(s.ok_elapsed)} successful samples "
+                f"only: the {s.errors} failed ones are left out"
+            )
+        else:
+            notes.append(f"level {s.threads:g}: latency unknown, not 0: every sample failed")
     return notes

@@ -9,6 +9,11 @@ VU executors are closed loop. A run with ``dropped_iterations`` (or a summary wh
 ``options.scenarios`` name an arrival-rate executor) is open loop; its offered rate is the
 completed plus dropped iterations, in requests: ``http_reqs`` + ``dropped_iterations`` × the
 requests per iteration (``http_reqs / iterations``, 1 when unknown).
+
+Failed requests (``http_req_failed``) are timed too (a timeout its whole wait, a refused
+connection about 0 ms), so with failures the latency is the ``http_req_duration{expected_response:
+true}`` submetric k6 adds to its summary when present; with every request failed it is unknown.
+A summary names no URL: its target is unknown.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from throughput_expert.sources.loadtests.k6_lines import looks_like_lines, parse
 __all__ = ["looks_like_lines", "looks_like_summary", "parse_lines", "parse_summary"]
 
 _Num = Callable[[str, str], float | None]
+_DURATION = "http_req_duration"
+_OK_DURATION = "http_req_duration{expected_response:true}"
 _TREND_KEYS = {
     "avg": "mean",
     "med": "p50",
@@ -70,10 +77,12 @@ def parse_summary(doc: Mapping[str, Any], source: str) -> Imported:
     offered = _offered(num, throughput) if open_loop else None
     duration = _duration(doc, num, source)
     errors = num("http_req_failed", "passes")
+    answered = num("http_req_failed", "fails")
+    latency, latency_note = _answered_latency(values, errors, answered, requests, source)
     lv = SweepLevel(
         level,
         throughput,
-        _latency(values("http_req_duration"), source),
+        latency,
         None if errors is None else int(errors),
         None if requests is None else int(requests),
         duration,
@@ -85,8 +94,35 @@ def parse_summary(doc: Mapping[str, Any], source: str) -> Imported:
         "open" if open_loop else "closed",
         (lv,),
         closed_loop=not open_loop,
-        notes=tuple(f"k6: {n}" for n in [*notes, *vus_note]),
+        notes=tuple(f"k6: {n}" for n in [*notes, *latency_note, *vus_note]),
     )
+
+
+def _answered_latency(
+    values: Callable[[str], Mapping[str, Any]],
+    errors: float | None,
+    answered: float | None,
+    requests: float | None,
+    source: str,
+) -> tuple[Latency, list[str]]:
+    """The latency of the requests that did not fail, and a note when it is partial or none."""
+    if not errors:
+        return _latency(values(_DURATION), source, _DURATION), []
+    if answered == 0 or (answered is None and requests is not None and errors >= requests):
+        return Latency(), [
+            f"latency unknown, not 0: all {errors:g} requests failed (http_req_failed); their "
+            "durations time the failures (a timeout's whole wait, a refused connection's 0 ms)"
+        ]
+    ok = values(_OK_DURATION)
+    if ok:
+        return _latency(ok, source, _OK_DURATION), [
+            f"latency of the successful requests only ({_OK_DURATION}): the {errors:g} failed "
+            "ones are left out"
+        ]
+    return _latency(values(_DURATION), source, _DURATION), [
+        f"latency includes the {errors:g} failed requests (a timeout counts its whole wait, a "
+        f"refused connection about 0 ms): the summary has no {_OK_DURATION} to leave them out"
+    ]
 
 
 def _vus(num: _Num, source: str) -> tuple[float, list[str]]:
@@ -131,9 +167,9 @@ def _duration(doc: Mapping[str, Any], num: _Num, source: str) -> float | None:
     return float(count / rate) if count is not None and rate else None
 
 
-def _latency(trend: Mapping[str, Any], source: str) -> Latency:
+def _latency(trend: Mapping[str, Any], source: str, metric: str) -> Latency:
     values = {
-        name: json_number(trend.get(key), source, f"metrics.http_req_duration.{key}")
+        name: json_number(trend.get(key), source, f"metrics.{metric}.{key}")
         for key, name in _TREND_KEYS.items()
     }
     return latency_ms(values)

@@ -4,7 +4,10 @@ A step is a run of equal ``vus`` samples (k6 samples the gauge about once a seco
 from its first sample to the next step's first sample (the first step also from the first
 request, the last one to its last request or sample). Steps shorter than two samples are ramps
 and are skipped, unless no step is longer. Requests are the ``http_reqs`` points by time;
-percentiles are of the step's ``http_req_duration`` points (nearest rank).
+percentiles are of the step's ``http_req_duration`` points (nearest rank), leaving out those
+tagged ``expected_response: "false"`` (failed requests: a timeout's whole wait, a refused
+connection's 0 ms); a step whose requests all failed has no latency. The target is the set of
+the ``http_reqs`` points' ``name`` tags (the URL unless the script names it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from throughput_expert.sources.loadtests._common import (
     Imported,
     epoch_s,
     json_number,
+    names,
     summarize_ms,
 )
 
@@ -33,6 +37,8 @@ _WANTED = (
     "dropped_iterations",
     "iterations",
 )
+_FAILED_DURATION = "http_req_duration:failed"  # the points tagged expected_response "false"
+_MAX_NAMES = 10_000
 
 
 def looks_like_lines(text: str) -> bool:
@@ -54,13 +60,15 @@ class _Step:
     failed: int = 0
     dropped: float = 0.0
     durations: list[float] = field(default_factory=list)
+    failed_durations: int = 0
 
 
 def parse_lines(text: str, source: str) -> Imported:
-    points: dict[str, list[tuple[float, float]]] = {name: [] for name in _WANTED}
+    points: dict[str, list[tuple[float, float]]] = {n: [] for n in (*_WANTED, _FAILED_DURATION)}
+    targets: set[str] = set()
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
-            _point(line, points, source, f"line {number}")
+            _point(line, points, targets, source, f"line {number}")
     steps = _steps(points, source)
     kept = [s for s in steps if len(s.samples) >= 2 and s.requests] or [
         max(steps, key=lambda s: s.requests)
@@ -72,11 +80,17 @@ def parse_lines(text: str, source: str) -> Imported:
     levels = tuple(_level(s, dropped > 0, reqs_per_iteration) for s in kept)
     notes = _notes(steps, kept, dropped)
     mode: SweepMode = "open" if dropped > 0 else "closed"
-    return Imported("k6", mode, levels, dropped == 0, tuple(f"k6: {n}" for n in notes))
+    return Imported(
+        "k6", mode, levels, dropped == 0, tuple(f"k6: {n}" for n in notes), names(targets)
+    )
 
 
 def _point(
-    line: str, points: dict[str, list[tuple[float, float]]], source: str, where: str
+    line: str,
+    points: dict[str, list[tuple[float, float]]],
+    targets: set[str],
+    source: str,
+    where: str,
 ) -> None:
     try:
         doc = json.loads(line, parse_constant=_refuse)
@@ -92,6 +106,13 @@ def _point(
     value = json_number(data.get("value"), source, f"{where}: data.value")
     if value is None:
         raise InputError("a Point needs data.value", source=source, field=where)
+    tags = data.get("tags")
+    tags = tags if isinstance(tags, dict) else {}
+    if metric == "http_req_duration" and tags.get("expected_response") == "false":
+        metric = _FAILED_DURATION
+    name = tags.get("name", tags.get("url"))
+    if metric == "http_reqs" and isinstance(name, str) and len(targets) < _MAX_NAMES:
+        targets.add(name[:2000])
     points[str(metric)].append((epoch_s(data["time"], source, f"{where}: data.time"), value))
 
 
@@ -137,6 +158,8 @@ def _assign(steps: list[_Step], points: dict[str, list[tuple[float, float]]]) ->
         step_at(t).requests += round(value)
     for t, value in points["http_req_duration"]:
         step_at(t).durations.append(value)
+    for t, _ in points[_FAILED_DURATION]:
+        step_at(t).failed_durations += 1
     for t, value in points["http_req_failed"]:
         step_at(t).failed += value != 0
     for t, value in points["dropped_iterations"]:
@@ -171,4 +194,15 @@ def _notes(steps: list[_Step], kept: list[_Step], dropped: float) -> list[str]:
     failed = sum(s.failed for s in kept)
     if failed:
         notes.append(f"{failed} failed requests (http_req_failed)")
+    for s in kept:
+        if s.failed_durations and not s.durations:
+            notes.append(
+                f"level {s.vus:g}: latency unknown, not 0: all its timed requests failed "
+                "(a failure's duration times the failure, not a response)"
+            )
+        elif s.failed_durations:
+            notes.append(
+                f"level {s.vus:g}: latency of the successful requests only: "
+                f"{s.failed_durations} failed ones (expected_response false) are left out"
+            )
     return notes

@@ -10,6 +10,11 @@ of the step's last row.
 
 ``PREFIX_stats.csv`` gives one level from its ``Aggregated`` row, at the user count held
 longest in the history file beside it (``parse_stats`` takes that file's text).
+
+Locust times its failures with its successes (a timeout counts its timeout), and its CSVs do
+not keep them apart: a level with failures says its percentiles include them, and a level
+whose requests all failed has no latency. The target is the request names of the rows other
+than ``Aggregated`` (in a history file, only with ``--csv-full-history``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from throughput_expert.sources.loadtests._common import (
     check_level,
     csv_table,
     latency_ms,
+    names,
     number,
 )
 
@@ -65,7 +71,35 @@ def parse_history(text: str, source: str) -> Imported:
     levels = tuple(_step_level(s, source) for s in steps)
     errors = sum(lv.errors or 0 for lv in levels)
     notes = [CO_NOTE] + ([f"{errors} failures"] if errors else [])
-    return Imported("locust", "closed", levels, True, tuple(f"locust: {n}" for n in notes))
+    notes += [n for lv in levels for n in _failure_notes(lv)]
+    targets = names(r.get("Name") or "" for r in _rows(text, source, _HISTORY))
+    return Imported(
+        "locust",
+        "closed",
+        levels,
+        True,
+        tuple(f"locust: {n}" for n in notes),
+        tuple(n for n in targets if n != "Aggregated"),
+    )
+
+
+def _failure_notes(lv: SweepLevel) -> list[str]:
+    if not lv.errors:
+        return []
+    if not lv.latency.known():
+        return [
+            f"level {lv.level:g}: latency unknown, not 0: all its {lv.errors} requests failed "
+            "(Locust times a failure, not a response)"
+        ]
+    return [
+        f"level {lv.level:g}: the percentiles include the {lv.errors} failed requests' times "
+        "(Locust does not keep them apart; a timeout counts as its timeout)"
+    ]
+
+
+def _answered(latency: Latency, errors: float | None, requests: float | None) -> Latency:
+    """No latency when every request failed: Locust's times are then the failures'."""
+    return Latency() if errors and requests is not None and errors >= requests else latency
 
 
 def _rows(text: str, source: str, needed: Sequence[str]) -> list[Row]:
@@ -109,7 +143,7 @@ def _step_level(step: _Step, source: str) -> SweepLevel:
         throughput = sum(rates) / len(rates) if rates else 0.0
         requests, duration, mean = None, None, None
     errors = None if f0 is None or f1 is None or requests is None else max(0.0, f1 - f0)
-    latency = _percentiles(last, source, mean, cell(last, "100%"))
+    latency = _answered(_percentiles(last, source, mean, cell(last, "100%")), errors, requests)
     return SweepLevel(
         step.users,
         throughput,
@@ -146,7 +180,8 @@ def _cell(row: Row, col: str, source: str) -> float | None:
 
 
 def parse_stats(text: str, source: str, history: str | None) -> Imported:
-    rows = [r for r in _rows(text, source, _STATS) if r.get("Name") == "Aggregated"]
+    every = _rows(text, source, _STATS)
+    rows = [r for r in every if r.get("Name") == "Aggregated"]
     if not rows:
         raise InputError("no Aggregated row", source=source)
     row = rows[-1]
@@ -154,11 +189,15 @@ def parse_stats(text: str, source: str, history: str | None) -> Imported:
     count = _cell(row, "Request Count", source)
     rps = _cell(row, "Requests/s", source) or 0.0
     failures = _cell(row, "Failure Count", source)
-    latency = _percentiles(
-        row,
-        source,
-        _cell(row, "Average Response Time", source),
-        _cell(row, "Max Response Time", source),
+    latency = _answered(
+        _percentiles(
+            row,
+            source,
+            _cell(row, "Average Response Time", source),
+            _cell(row, "Max Response Time", source),
+        ),
+        failures,
+        count,
     )
     duration = count / rps if count is not None and rps > 0 else None
     lv = SweepLevel(
@@ -171,7 +210,9 @@ def parse_stats(text: str, source: str, history: str | None) -> Imported:
     )
     if failures:
         notes.append(f"{failures:g} failures")
-    return Imported("locust", "closed", (lv,), True, tuple(f"locust: {n}" for n in notes))
+    notes += _failure_notes(lv)
+    targets = names(r.get("Name") or "" for r in every if r.get("Name") != "Aggregated")
+    return Imported("locust", "closed", (lv,), True, tuple(f"locust: {n}" for n in notes), targets)
 
 
 def _users(history: str | None, source: str) -> tuple[float, list[str]]:

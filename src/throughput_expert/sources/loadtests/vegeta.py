@@ -5,6 +5,10 @@ level's throughput and ``rate`` its offered rate. The report has no concurrency:
 or ``connections`` key added to the file is used when present; otherwise the level is the mean
 number of requests in flight by Little's law, L = rate × mean latency, rounded up to a whole
 request (at least 1), and a note says so.
+
+vegeta's latencies time every request, failed ones too (a timeout its whole wait): with
+failures a note says so, and with none successful (``success`` 0) the latency is unknown. The
+report names no URL: its target is unknown.
 """
 
 from __future__ import annotations
@@ -45,6 +49,16 @@ def parse(doc: Mapping[str, Any], source: str) -> Imported:
     errors = None if success is None else round(requests * (1 - min(success, 1.0)))
     duration = num("duration")
     notes += _notes(doc, errors, rate, throughput)
+    if errors and requests and errors >= requests:
+        latency = Latency()
+        notes.append(
+            f"latency unknown, not 0: all {errors} requests failed (vegeta times the failures)"
+        )
+    elif errors:
+        notes.append(
+            f"the latencies include the {errors} failed requests' times (vegeta does not keep "
+            "them apart; a timeout counts its whole wait)"
+        )
     lv = SweepLevel(
         level,
         throughput,

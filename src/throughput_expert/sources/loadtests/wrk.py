@@ -5,6 +5,12 @@ wrk is closed loop (its percentiles are prone to coordinated omission). wrk2 (re
 ``-R`` rate, so the offered rate is read from a command line saved above the output
 (``wrk -t2 -c64 -d60s -R2000 ...``) and left unknown otherwise. With ``-U`` the uncorrected
 block is compared with the corrected one.
+
+Errors are the ``Non-2xx or 3xx responses`` plus the ``Socket errors``; the requests sent are
+those answered (``N requests in T``, non-2xx included) plus the connect, read and write errors.
+wrk leaves a response slower than ``--timeout`` out of its latency (it counts it as a timeout),
+so a run where every request timed out prints 0.00us latencies that measure nothing: its
+latency is unknown. With some timeouts the latency is of the requests answered in time only.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from throughput_expert.sources.loadtests._common import (
     check_level,
     finite,
     latency_ms,
+    names,
     number,
 )
 
@@ -143,22 +150,30 @@ def _imported(run: _Run) -> Imported:
         )
     throughput = _throughput(run)
     errors = run.non_2xx + sum(run.socket)
+    connect, read, write, _ = run.socket
+    sent = None if run.requests is None else run.requests + connect + read + write
     recorded = run.blocks.get("recorded", _Block())
-    # With no response at all wrk prints 0.00us latencies: they measure nothing.
-    latency = Latency() if run.requests == 0 else _latency(run, recorded)
+    latency = Latency() if _no_latency(run) else _latency(run, recorded)
     level = SweepLevel(
         run.connections,
         throughput,
         latency,
         errors,
-        run.requests,
+        sent,
         run.duration_s,
         run.offered if run.wrk2 else None,
     )
     tool = "wrk2" if run.wrk2 else "wrk"
-    notes = tuple(f"{tool}: {n}" for n in _notes(run, throughput))
+    notes = tuple(f"{tool}: {n}" for n in _notes(run, throughput, latency))
     mode: SweepMode = "open" if run.wrk2 else "closed"
-    return Imported(tool, mode, (level,), not run.wrk2, notes, run.target)
+    targets = names([run.target or ""])
+    return Imported(tool, mode, (level,), not run.wrk2, notes, targets)
+
+
+def _no_latency(run: _Run) -> bool:
+    """No response was timed: none at all, or all slower than ``--timeout`` (wrk then prints
+    0.00us for every latency figure)."""
+    return run.requests == 0 or (run.max_ms == 0 and not run.mean_ms)
 
 
 def _throughput(run: _Run) -> float:
@@ -186,14 +201,26 @@ def _from_spectrum(spectrum: list[tuple[float, float]], q: float) -> float | Non
     return next((value for frac, value in spectrum if frac >= q), None)
 
 
-def _notes(run: _Run, throughput: float) -> list[str]:
+def _notes(run: _Run, throughput: float, latency: Latency) -> list[str]:
     notes: list[str] = [] if run.wrk2 else [CO_NOTE]
     if run.non_2xx:
-        notes.append(f"{run.non_2xx} non-2xx/3xx responses")
+        notes.append(
+            f"{run.non_2xx} non-2xx/3xx responses (errors; wrk times them with the others)"
+        )
+    c, r, w, t = run.socket
     if sum(run.socket):
-        c, r, w, t = run.socket
         notes.append(
             f"{sum(run.socket)} socket errors (connect {c}, read {r}, write {w}, timeout {t})"
+        )
+    if not latency.known():
+        notes.append(
+            f"latency unknown, not 0: no response was timed ({run.requests or 0} answered, "
+            f"{t} timed out; wrk leaves responses slower than --timeout out of its latency)"
+        )
+    elif t or r:
+        notes.append(
+            f"latency of the requests answered within --timeout only: {t} timeouts and {r} read "
+            "errors are not in it, so the percentiles understate the wait"
         )
     if run.wrk2:
         notes.extend(_wrk2_notes(run, throughput))

@@ -1,11 +1,11 @@
 """CPU profiles: detect a file's format by its content and read it into a ``Profile``.
 
 Formats (docs/formats.md §2): speedscope JSON, collapsed/folded stacks, Chrome/Node
-``.cpuprofile`` and pprof ``profile.proto`` (gzipped or not). Each reader is one module with one
-entry point, ``read_<format>(data, source) -> Profile``; ``FORMATS`` is the table of ``(name,
-detect, read)`` that ``load_profile`` tries in order. This module also holds what the readers
-share: the table that collects frames and unique stacks, and the reading of py-spy's sampling
-mode.
+``.cpuprofile``, pprof ``profile.proto`` (gzipped or not) and Java thread dumps (jstack). Each
+reader is one module with one entry point, ``read_<format>(data, source) -> Profile``;
+``FORMATS`` is the table of ``(name, detect, read)`` that ``load_profile`` tries in order. This
+module also holds what the readers share: the table that collects frames and unique stacks, and
+the reading of py-spy's sampling mode.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 UNKNOWN_FORMAT = (
-    "unknown profile format (expected speedscope, collapsed stacks, .cpuprofile or pprof)"
+    "unknown profile format (expected speedscope, collapsed stacks, .cpuprofile, pprof or a "
+    "Java thread dump)"
 )
 GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 1 << 20
@@ -185,6 +186,18 @@ def _read_collapsed(file: ProfileFile) -> Profile:
     return collapsed.read_collapsed(file.data, file.source)
 
 
+def _is_jstack(file: ProfileFile) -> bool:
+    from throughput_expert.sources.profiles import jstack
+
+    return file.head is not None and not file.is_json and jstack.looks_like_jstack(file.head)
+
+
+def _read_jstack(file: ProfileFile) -> Profile:
+    from throughput_expert.sources.profiles import jstack
+
+    return jstack.read_jstack(file.data, file.source)
+
+
 def _is_pprof(file: ProfileFile) -> bool:
     from throughput_expert.sources.profiles import pprof
 
@@ -195,6 +208,7 @@ FORMATS: tuple[ProfileFormat, ...] = (
     ProfileFormat("pprof, gzipped", _is_gzip, _read_pprof),
     ProfileFormat("speedscope JSON", _is_speedscope, _read_speedscope),
     ProfileFormat("Chrome/Node .cpuprofile", _is_cpuprofile, _read_cpuprofile),
+    ProfileFormat("Java thread dump (jstack)", _is_jstack, _read_jstack),
     ProfileFormat("collapsed stacks", _is_collapsed, _read_collapsed),
     ProfileFormat("pprof", _is_pprof, _read_pprof),
 )

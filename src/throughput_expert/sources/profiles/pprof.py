@@ -7,7 +7,7 @@ one-line ``InputError``s, and decompression stops at ``MAX_DECOMPRESSED`` bytes.
 
 Which value is read depends on the profile: on-CPU nanoseconds for a cpu profile, delay for a
 mutex or block profile (the mutex profile charges it to the unlocker, the block profile to the
-waiter), allocated bytes for heap/allocs, goroutine counts for a goroutine profile.
+waiter), allocated bytes for heap/allocs, goroutine counts for a goroutine profile (a ``snapshot``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ PREFERRED: tuple[tuple[tuple[str, str], tuple[ProfileUnit, Measures]], ...] = (
     (("delay", "nanoseconds"), ("nanoseconds", "block-delay")),
     (("alloc_space", "bytes"), ("bytes", "alloc")),
     (("inuse_space", "bytes"), ("bytes", "alloc")),
-    (("goroutine", "count"), ("count", "unknown")),
+    (("goroutine", "count"), ("count", "snapshot")),
     (("contentions", "count"), ("count", "contentions")),
     (("samples", "count"), ("samples", "cpu")),
 )
@@ -59,6 +59,8 @@ NOTES: Mapping[str, str] = {
     "alloc": "pprof heap/allocs profile: values are bytes allocated (alloc_space)",
     "contentions": "values are counts of contention events",
     "wall": "pprof wall profile: values are nanoseconds of wall time, waiting included",
+    "snapshot": "Go goroutine profile: values are goroutines at one instant, by stack (a "
+    "snapshot, not time: the goroutine that wrote it is the profiler itself)",
 }
 
 

@@ -41,6 +41,8 @@ UNITS: Mapping[str, ProfileUnit] = {
     "bytes": "bytes",
 }
 PYSPY_THREAD = re.compile(r'Thread (\d+) "(.*)"', re.DOTALL)
+# py-spy --threads puts a root frame "thread (TID): NAME" on every stack: a thread, not a frame
+PYSPY_THREAD_FRAME = re.compile(r"thread \(\d+\)(?:: .*)?", re.DOTALL)
 Totals = dict[tuple[int, ...], float]
 
 
@@ -238,8 +240,11 @@ def _profile(
 ) -> Profile:
     totals: dict[tuple[tuple[int, ...], str | None], float] = {}
     names: dict[str, str] = {}
+    marks = {i for i, f in enumerate(frames) if not f.file and PYSPY_THREAD_FRAME.fullmatch(f.name)}
     for part in parts:
         for stack, weight in part.totals.items():
+            if marks and stack and stack[0] in marks:
+                stack = stack[1:]
             key = (stack, part.key)
             totals[key] = totals.get(key, 0.0) + weight
         if part.key is not None and (part.name or part.key not in names):
