@@ -13,7 +13,7 @@ def test_all_is_exactly_the_public_names() -> None:
     code = "import throughput_expert as t; print(' '.join(n for n in dir(t) if n[0] != '_'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     public = set(out.stdout.split())
-    modules = {"api", "errors", "live", "model", "params", "annotations", "TYPE_CHECKING"}
+    modules = {"api", "errors", "live", "model", "params", "redact", "annotations", "TYPE_CHECKING"}
     exported = set(throughput_expert.__all__) - {"__version__"}
     lazy = {"PrometheusOptions"}  # resolved on first use by the package's __getattr__
     assert exported - lazy == public - modules

@@ -3,8 +3,10 @@
 The CLI and the agent front doors call these functions (and only these: no other front door
 calls an advisor); heavy modules (numpy, scipy) are imported inside them so that importing the
 package stays cheap. Where a front door or a library user already holds a loaded object, the
-functions take it as well as a path: ``metrics`` a ``ServiceMetrics``, ``current_architecture``
-an ``Architecture``. Durations and rates are quantity strings or bare numbers in seconds and per
+functions take it as well as a path: ``metrics`` a ``ServiceMetrics`` (or a list mixing paths
+and records), ``current_architecture`` an ``Architecture``, ``profiles`` and ``gil_profile`` a
+``Profile``, ``sweep`` and ``from_files`` a ``Sweep``, ``measurements`` and ``batch_trials`` a
+list of ``CallCost``. Durations and rates are quantity strings or bare numbers in seconds and per
 second.
 """
 
@@ -18,14 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.live import PrometheusOptions
 from throughput_expert.model.architecture import Architecture
+from throughput_expert.model.profile import Profile
 from throughput_expert.model.records import ServiceMetrics
+from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.trials import CallCost
 from throughput_expert.params import Arg
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.concurrency import LatencySlo
     from throughput_expert.model import Report
     from throughput_expert.model.settings import Settings
-    from throughput_expert.model.sweep import Sweep
 
 __all__ = [
     "analyze",
@@ -66,7 +70,7 @@ Progress = Annotated[
 
 def analyze(
     metrics: Annotated[
-        Sequence[PathArg] | ServiceMetrics,
+        Sequence[PathArg | ServiceMetrics] | ServiceMetrics,
         Arg(
             "metrics files: tpx metrics JSON, a Prometheus /api/v1/query(_range) response or "
             "tpx export, or text-exposition scrapes (two or more for rates)",
@@ -94,7 +98,7 @@ def analyze(
     defaults: Defaults = None,
     prometheus: Prometheus = None,
     batch_trials: Annotated[
-        PathArg | None,
+        PathArg | Sequence[CallCost] | None,
         Arg(
             "calls measured at several batch sizes (CSV batch_size,latency_ms, and cpu_ms, "
             "disk_ms where measured): how much of each resource a batch cuts",
@@ -143,7 +147,13 @@ def analyze(
         system_type=system_type,
         service=service,
         sink=sink_of(loaded.architecture),
-        trials=tuple(load_call_costs(batch_trials)) if batch_trials is not None else (),
+        trials=()
+        if batch_trials is None
+        else tuple(
+            load_call_costs(batch_trials)
+            if isinstance(batch_trials, str | PathLike)
+            else batch_trials
+        ),
     )
     return advise(inputs, settings)
 
@@ -188,17 +198,21 @@ def _host_metrics(
 
 
 def _files_or_loaded(
-    metrics: Sequence[PathArg] | ServiceMetrics,
+    metrics: Sequence[PathArg | ServiceMetrics] | ServiceMetrics,
 ) -> tuple[Sequence[PathArg], ServiceMetrics | None]:
-    """Metrics files to read, or metrics a caller already holds."""
+    """Metrics files to read, and metrics a caller already holds (merged)."""
     if isinstance(metrics, ServiceMetrics):
         return (), metrics
-    return metrics, None
+    from throughput_expert.sources.merge import merge_metrics
+
+    held = [m for m in metrics if isinstance(m, ServiceMetrics)]
+    files = [m for m in metrics if not isinstance(m, ServiceMetrics)]
+    return files, merge_metrics(held) if held else None
 
 
 def find_bottleneck(
     profiles: Annotated[
-        Sequence[PathArg],
+        Sequence[PathArg | Profile],
         Arg(
             "CPU profiles, merged: speedscope JSON (py-spy), collapsed stacks, Chrome/Node "
             ".cpuprofile, Go pprof",
@@ -206,11 +220,12 @@ def find_bottleneck(
             metavar="FILE",
             flag="--profile",
             tool_bounds={"min_length": 1},
+            tool_required=True,
         ),
-    ],
+    ] = (),
     *,
     gil_profile: Annotated[
-        PathArg | None,
+        PathArg | Profile | None,
         Arg(
             "a py-spy --gil recording of the same run as an --idle profile",
             kind="file",
@@ -221,7 +236,7 @@ def find_bottleneck(
         PathArg | None, Arg("the host's metrics (tpx metrics JSON)", kind="file", metavar="FILE")
     ] = None,
     metrics: Annotated[
-        Sequence[PathArg] | ServiceMetrics,
+        Sequence[PathArg | ServiceMetrics] | ServiceMetrics,
         Arg("any analyze input for the host's view", kind="files", metavar="FILE"),
     ] = (),
     threads: Annotated[bool, Arg("add a per-thread breakdown")] = False,
@@ -232,6 +247,43 @@ def find_bottleneck(
     interval: Interval = None,
     defaults: Defaults = None,
     prometheus: Prometheus = None,
+    pid: Annotated[
+        int | None,
+        Arg(
+            "record this running Python process with py-spy instead of reading files "
+            "(needs ptrace permission: root or CAP_SYS_PTRACE)",
+            metavar="PID",
+            tool=False,
+            group="record a Python process (py-spy)",
+        ),
+    ] = None,
+    duration: Annotated[
+        Quantity | None,
+        Arg(
+            "how long to record {pid} or the command after --: 10 s unless given, at most 120 s",
+            kind="duration",
+            metavar="T",
+            tool=False,
+            group="record a Python process (py-spy)",
+        ),
+    ] = None,
+    save_profiles: Annotated[
+        PathArg | None,
+        Arg(
+            "keep the recordings and the measured CPU in this folder (default: removed)",
+            metavar="DIR",
+            tool=False,
+            group="record a Python process (py-spy)",
+        ),
+    ] = None,
+    command: Annotated[
+        Sequence[str],
+        Arg(
+            "a command to start, record and stop: tpx find-bottleneck -- python app.py",
+            cli=False,
+            tool=False,
+        ),
+    ] = (),
 ) -> Report:
     """Read CPU profiles and say which component limits throughput, of what kind, and the fixes.
 
@@ -243,6 +295,11 @@ def find_bottleneck(
     recording of the same run as an ``--idle`` one; with host metrics (``utilization``,
     ``metrics``: files or a loaded ``ServiceMetrics``, ``prometheus``) an I/O-wait profile on
     an idle host is a downstream bottleneck, not a CPU one.
+
+    ``pid`` (a running Python process) or ``command`` (started, then stopped) is recorded for
+    ``duration`` with py-spy instead: a wall-clock (``--idle``) and a GIL (``--gil``) recording
+    of the same window are the profile and ``gil_profile``, and the process's own CPU over it
+    (psutil, children included) is the metrics, as a share of this machine's cores.
     """
     from throughput_expert.advisors.bottleneck import FindBottleneckInputs, advise
     from throughput_expert.model.profile import merge
@@ -253,14 +310,94 @@ def find_bottleneck(
     settings = load_settings(defaults)
     if rules is not None:
         settings = add_user_rules(settings, rules)
-    profile = merge([load_profile(p) for p in profiles])
-    gil = load_profile(gil_profile, measures="gil") if gil_profile is not None else None
+    if pid is not None or command:
+        _check_recording(profiles, gil_profile, utilization, metrics, prometheus, pid, command)
+        wall, held, recorded = _record_python(pid, command, duration, save_profiles)
+        return advise(FindBottleneckInputs(wall, held, recorded, threads), settings)
+    if not profiles:
+        raise InputError(
+            "no profile given: pass {profiles} FILE, or record a Python process with {pid} PID "
+            "or a command after --",
+            source="find-bottleneck",
+            field="profiles",
+            mentions=("profiles", "pid"),
+        )
+    profile = merge([p if isinstance(p, Profile) else load_profile(p) for p in profiles])
+    gil: Profile | None = None
+    if isinstance(gil_profile, Profile):
+        gil = gil_profile  # loaded by the caller, as a --gil recording
+    elif gil_profile is not None:
+        gil = load_profile(gil_profile, measures="gil")
     files, given = _files_or_loaded(metrics)
     host = [*([utilization] if utilization is not None else []), *files]
     loaded = None
     if host or given is not None or prometheus is not None:
         loaded = _host_metrics(host, interval, None, prometheus, None, settings, given)
     return advise(FindBottleneckInputs(profile, gil, loaded, threads), settings)
+
+
+def _check_recording(
+    profiles: Sequence[PathArg | Profile],
+    gil_profile: PathArg | Profile | None,
+    utilization: PathArg | None,
+    metrics: Sequence[PathArg | ServiceMetrics] | ServiceMetrics,
+    prometheus: PrometheusOptions | None,
+    pid: int | None,
+    command: Sequence[str],
+) -> None:
+    """A recording is its own profile and metrics: no files beside it, one target."""
+    if pid is not None and command:
+        raise InputError(
+            "record {pid} or a command after --, not both",
+            source=Parameter("pid"),
+            mentions=("pid",),
+        )
+    given = [
+        name
+        for name, value in (
+            ("profiles", profiles),
+            ("gil_profile", gil_profile),
+            ("utilization", utilization),
+            ("metrics", metrics),
+            ("prometheus", prometheus),
+        )
+        if value is not None and value != () and value != []
+    ]
+    if given:
+        shown = ", ".join("{" + g + "}" for g in given)
+        raise InputError(
+            f"a recording brings its own profiles and CPU: drop {shown}",
+            source=Parameter("pid" if pid is not None else "command"),
+            mentions=tuple(given),
+        )
+
+
+def _record_python(
+    pid: int | None, command: Sequence[str], duration: Quantity | None, keep: PathArg | None
+) -> tuple[Profile, Profile, ServiceMetrics]:
+    """Record with py-spy (``measure/pyspy.py``) and read the recordings back."""
+    import dataclasses
+
+    from throughput_expert.measure.pyspy import record_command, record_pid, recording_folder
+    from throughput_expert.model.records import InputRef
+    from throughput_expert.sources.local_sampler import save_metrics
+    from throughput_expert.sources.profiles import load_profile
+
+    seconds = 10.0 if duration is None else _seconds(duration, Parameter("duration"))
+    assert seconds is not None
+    with recording_folder(keep) as folder:
+        if pid is not None:
+            rec = record_pid(pid, seconds, folder)
+        else:
+            rec = record_command(command, seconds, folder)
+        idle = load_profile(rec.idle, measures="wall")
+        gil = load_profile(rec.gil, measures="gil")
+        if keep is not None:
+            save_metrics(rec.metrics, folder / "metrics.json")
+    shown = {p: str(p) if keep is not None else f"pid {rec.pid}" for p in (rec.idle, rec.gil)}
+    idle = dataclasses.replace(idle, source=InputRef(shown[rec.idle], "profile", rec.idle_detail))
+    gil = dataclasses.replace(gil, source=InputRef(shown[rec.gil], "gil profile", rec.gil_detail))
+    return idle, gil, rec.metrics
 
 
 def optimize_concurrency(
@@ -298,7 +435,7 @@ def optimize_concurrency(
         Arg("the runtime (CPU-bound Python needs processes, not threads)"),
     ] = None,
     sweep: Annotated[
-        PathArg | None,
+        PathArg | Sweep | None,
         Arg(
             "a sweep file (CSV concurrency,throughput_rps or tpx sweep JSON): fit the USL",
             kind="file",
@@ -348,7 +485,7 @@ def optimize_concurrency(
         arrival_rps=arrival_rps,
         slo=slo,
         runtime=chosen,
-        sweep=load_sweep(sweep) if sweep is not None else None,
+        sweep=sweep if sweep is None or isinstance(sweep, Sweep) else load_sweep(sweep),
     )
     return advise(inputs, load_settings(defaults))
 
@@ -384,7 +521,7 @@ def design_batching(
     ] = None,
     concurrency: Annotated[int, Arg("batches in flight", metavar="N", tool_bounds={"ge": 1})] = 1,
     measurements: Annotated[
-        PathArg | None,
+        PathArg | Sequence[CallCost] | None,
         Arg(
             "measured cost: CSV batch_size,latency_ms, fitted by least squares",
             kind="file",
@@ -428,7 +565,11 @@ def design_batching(
 
         budget = _seconds(measure_budget, Parameter("measure_budget")) or 25.0
         trials = run_batch_trials(measure, time_budget_s=budget, on_progress=on_progress)
-    rows = load_batch_measurements(measurements) if measurements is not None else None
+    rows = None
+    if isinstance(measurements, str | PathLike):
+        rows = load_batch_measurements(measurements)
+    elif measurements is not None:  # loaded by the caller
+        rows = [(c.batch_size, c.latency_s) for c in measurements]
     target = _rps(target_throughput, Parameter("target_throughput"))
     assert target is not None
     inputs = BatchingInputs(
@@ -441,7 +582,11 @@ def design_batching(
         arrival_rps=_rps(arrival_rate, Parameter("arrival_rate")),
         concurrency=_whole(concurrency, Parameter("concurrency")),
         measurements=tuple(rows) if rows is not None else None,
-        measurements_source=str(measurements) if measurements is not None else None,
+        measurements_source=None
+        if measurements is None
+        else str(measurements)
+        if isinstance(measurements, str | PathLike)
+        else "measurements",
         trials=trials,
     )
     return advise(inputs, load_settings(defaults))
@@ -584,8 +729,14 @@ def sweep(
         Arg("p99 a sustained open-loop rate must meet", kind="duration", metavar="T"),
     ] = None,
     error_threshold: Annotated[
-        float, Arg("stop when a level's error share passes this", metavar="F", tool=False)
-    ] = 0.5,
+        float,
+        Arg(
+            "a level whose error share (failed / sent requests) passes this is failed, not "
+            "throughput: it stops a measured sweep; an imported one is kept apart, unfitted",
+            metavar="F",
+            tool=False,
+        ),
+    ] = 0.1,
     allow_remote: Annotated[
         bool, Arg("allow a target that is not on loopback", tool=False)
     ] = False,
@@ -594,7 +745,7 @@ def sweep(
         Arg("write the sweep file (JSON, docs/formats.md §5.1)", metavar="PATH", tool=False),
     ] = None,
     from_files: Annotated[
-        Sequence[PathArg],
+        Sequence[PathArg] | Sweep,
         Arg(
             "read load-test results instead: k6, Locust CSV, wrk/wrk2, JMeter JTL, Gatling "
             "simulation.log, vegeta JSON, or a tpx sweep file",
@@ -604,6 +755,13 @@ def sweep(
             group="what to drive (one of them), or {from_files}",
         ),
     ] = (),
+    merge: Annotated[
+        bool,
+        Arg(
+            "read results run against different targets (URLs, request names) into one sweep; "
+            "without it they are refused"
+        ),
+    ] = False,
     on_progress: Progress = None,
     defaults: Defaults = None,
 ) -> Report:
@@ -628,7 +786,16 @@ def sweep(
                 source=Parameter("from_files"),
                 mentions=("from_files",),
             )
-        measured = _imported([str(p) for p in from_files], _opt_str(save))
+        if isinstance(from_files, Sweep):  # levels the caller already holds
+            measured = from_files
+            if save is not None:
+                from throughput_expert.sources.sweep import save_sweep
+
+                save_sweep(measured, save)
+        else:
+            measured = _imported(
+                [str(p) for p in from_files], _opt_str(save), error_threshold, merge=merge
+            )
     else:
         measured = _measure(
             url,
@@ -663,8 +830,10 @@ def sweep(
     return advise(SweepInputs(measured, slo_s), load_settings(defaults))
 
 
-def _imported(files: list[str], save: str | None) -> Sweep:
-    """A tpx sweep file as it is, or load-test results users already have."""
+def _imported(files: list[str], save: str | None, error_threshold: float, *, merge: bool) -> Sweep:
+    """A tpx sweep file as it is, or load-test results users already have (a level whose error
+    share passes ``error_threshold`` kept apart as failed; different targets only with
+    ``merge``)."""
     from throughput_expert.sources.loadtests import import_to_sweep
     from throughput_expert.sources.sweep import is_sweep_file, load_sweep, save_sweep
 
@@ -673,7 +842,7 @@ def _imported(files: list[str], save: str | None) -> Sweep:
         if save is not None:
             save_sweep(loaded, save)
         return loaded
-    return import_to_sweep(files, save=save)
+    return import_to_sweep(files, save=save, error_threshold=error_threshold, merge=merge)
 
 
 def _levels(value: Sequence[int] | str | None) -> Sequence[int] | Literal["auto"] | None:
@@ -805,7 +974,7 @@ def _driver(
     return LocustDriver(str(locustfile), workers=workers)
 
 
-def fit_usl(sweep: PathArg, *, defaults: PathArg | None = None) -> dict[str, object]:
+def fit_usl(sweep: PathArg | Sweep, *, defaults: PathArg | None = None) -> dict[str, object]:
     """The USL fit of a sweep file as the Report's ``analysis.usl`` dictionary; a fit whose R²
     is below ``thresholds.usl_min_r_squared`` is marked ``reliable: false``, with no
     recommended concurrency."""
@@ -816,7 +985,8 @@ def fit_usl(sweep: PathArg, *, defaults: PathArg | None = None) -> dict[str, obj
     from throughput_expert.sources.sweep import load_sweep
 
     floor = load_settings(defaults).threshold("usl_min_r_squared")
-    return dump(usl_report(load_sweep(sweep), Ledger(), min_r_squared=floor).analysis)
+    loaded = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    return dump(usl_report(loaded, Ledger(), min_r_squared=floor).analysis)
 
 
 def parse_slo(text: str) -> LatencySlo:

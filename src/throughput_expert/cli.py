@@ -101,25 +101,94 @@ def _progress(message: str) -> None:
 
 
 def cmd_task(args: argparse.Namespace) -> int:
-    """``tpx task INPUT.json``: the babysitter task worker; ``--watch DIR`` serves a run."""
-    from throughput_expert.agents.task import run_task
+    """``tpx task INPUT.json``: the babysitter task worker; ``tpx task RUN EFFECT`` serves one
+    effect of a babysitter run; ``--watch [RUNS_DIR]`` serves every run below it."""
+    from throughput_expert.agents.task import AGENT_NAME, run_task
 
-    if args.watch:
-        from throughput_expert.agents.watch import watch
+    agent = args.agent or AGENT_NAME
+    if args.watch is not None:
+        from throughput_expert.agents.watch import hand_made, watch, watch_runs
 
-        return watch(
+        if hand_made(args.watch):
+            return watch(
+                args.watch,
+                once=args.once,
+                log=_progress,
+                allow_roots=args.allow_root or (),
+                defaults=args.defaults,
+            )
+        from throughput_expert.agents.babysitter import Babysitter
+        from throughput_expert.model.quantity import parse_duration
+
+        poll_s = parse_duration(
+            args.interval, source="tpx task", field="--interval", default_unit="s"
+        )
+        if not os.path.isdir(args.watch):
+            raise InputError(f"{args.watch!r} is not a folder", source="tpx task", field="--watch")
+        from throughput_expert.agents.confine import real_folders
+
+        real_folders(args.allow_root or (), source="tpx task", flag="--allow-root")
+        return watch_runs(
             args.watch,
+            Babysitter.find(args.babysitter),
             once=args.once,
+            poll_s=poll_s,
+            agent=agent,
             log=_progress,
             allow_roots=args.allow_root or (),
             defaults=args.defaults,
         )
     if not args.input:
-        raise InputError("give INPUT.json, or --watch DIR", source="tpx task")
+        raise InputError("give INPUT.json, RUN EFFECT, or --watch [RUNS_DIR]", source="tpx task")
+    if args.effect is not None:
+        return _serve_effect(args, agent)
+    if os.path.isdir(args.input):
+        raise InputError(
+            "a run folder needs the EFFECT to serve (tpx task RUN EFFECT), or serve every pending "
+            "task with tpx task --watch",
+            source="tpx task",
+            field="EFFECT",
+        )
     path, _ = run_task(
         args.input, args.output, allow_roots=args.allow_root or (), defaults=args.defaults
     )
     sys.stderr.write(f"tpx task: wrote {path}\n")
+    return 0
+
+
+def _serve_effect(args: argparse.Namespace, agent: str) -> int:
+    """``tpx task RUN EFFECT``: answer one pending effect and post it; exit 2 when the answer
+    posted is an error (the run then fails with that line)."""
+    from throughput_expert.agents.babysitter import AlreadyResolved, Babysitter, serve_effect
+    from throughput_expert.agents.confine import real_folders
+
+    if args.output:
+        raise InputError(
+            "the answer to RUN EFFECT is posted beside its task.json, not written to --output",
+            source="tpx task",
+            field="--output",
+        )
+    real_folders(args.allow_root or (), source="tpx task", flag="--allow-root")
+    cli = Babysitter.find(args.babysitter)
+    try:
+        outcome = serve_effect(
+            cli,
+            args.input,
+            args.effect,
+            agent=agent,
+            allow_roots=args.allow_root or (),
+            defaults=args.defaults,
+        )
+    except AlreadyResolved as exc:
+        sys.stderr.write(f"tpx task: {exc.one_line()}\n")
+        return 0
+    where = f"{outcome.run}/tasks/{outcome.effect}"
+    if outcome.status == "error":
+        from throughput_expert.redact import scrub
+
+        sys.stderr.write(scrub(f"tpx task: posted error for {where}: {outcome.message}") + "\n")
+        return 2
+    sys.stderr.write(f"tpx task: served {where} -> {outcome.file} (posted ok)\n")
     return 0
 
 
@@ -194,7 +263,8 @@ Command = tuple[
 COMMANDS: tuple[Command, ...] = (  # the front doors' own; advisor commands: registry
     (
         "task",
-        "the babysitter task worker: tasks/<id>/input.json in, result.json out",
+        "the babysitter task worker: answers a run's agent tasks (babysitter task:post), "
+        "or a hand-made input.json",
         cmd_task,
         flags.task_flags,
     ),
@@ -338,7 +408,14 @@ def flag_spelling(parser: argparse.ArgumentParser, command: str) -> Callable[[st
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv, after = flags.split_command(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
+    if after is not None:  # `tpx find-bottleneck -- python app.py`: the command to record
+        if not hasattr(args, "run_command"):
+            parser.error(f"{args.subcommand} takes no command after --")
+        if not after:
+            parser.error("give the command to record after --")
+        args.run_command = after
     try:
         code: int = _run(args)
     except ThroughputError as exc:

@@ -30,6 +30,7 @@ __all__ = [
     "scaling_plan_kwargs",
     "signature_flags",
     "signature_kwargs",
+    "split_command",
     "task_flags",
 ]
 
@@ -93,7 +94,18 @@ def observe_flags(p: argparse.ArgumentParser) -> None:
 
 
 def task_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", nargs="?", metavar="INPUT.json", help="the task's input.json")
+    p.add_argument(
+        "input",
+        nargs="?",
+        metavar="INPUT.json|RUN",
+        help="a hand-made task's input.json, or a babysitter run folder (with EFFECT)",
+    )
+    p.add_argument(
+        "effect",
+        nargs="?",
+        metavar="EFFECT",
+        help="the effect id of RUN's pending task: served and posted with babysitter task:post",
+    )
     p.add_argument(
         "--output",
         metavar="RESULT.json",
@@ -101,10 +113,30 @@ def task_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--watch",
-        metavar="DIR",
-        help="serve every DIR/tasks/*/input.json for this agent that has no result",
+        nargs="?",
+        const=".a5c/runs",
+        metavar="RUNS_DIR",
+        help="serve every pending task for this agent in every babysitter run below RUNS_DIR "
+        "(default .a5c/runs; a folder of hand-made tasks/*/input.json works too)",
     )
     p.add_argument("--once", action="store_true", help="with --watch: serve what is there, exit")
+    p.add_argument(
+        "--interval",
+        default="1s",
+        metavar="DURATION",
+        help="with --watch: time between two looks at the runs (default 1s)",
+    )
+    p.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="the agent name whose tasks to serve (default throughput-optimization-expert)",
+    )
+    p.add_argument(
+        "--babysitter",
+        metavar="CMD",
+        help="the babysitter CLI to run (default: babysitter on PATH, else "
+        "./node_modules/.bin/babysitter)",
+    )
     p.add_argument(
         "--allow-root",
         metavar="DIR",
@@ -230,6 +262,11 @@ def analyze_extra(p: argparse.ArgumentParser) -> None:
 
 def find_bottleneck_extra(p: argparse.ArgumentParser) -> None:
     prometheus_flags(p, service_queries=False)
+    p.set_defaults(run_command=None)  # what follows `--` (main splits it off)
+    p.epilog = (
+        "tpx find-bottleneck [options] -- COMMAND [ARGS...]: start COMMAND (a Python program), "
+        "record it with py-spy for --duration or until it exits, stop it and give the verdict."
+    )
 
 
 def scaling_plan_extra(p: argparse.ArgumentParser) -> None:
@@ -240,7 +277,22 @@ def analyze_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"prometheus": _prometheus(args)}
 
 
-find_bottleneck_kwargs = scaling_plan_kwargs = analyze_kwargs
+scaling_plan_kwargs = analyze_kwargs
+
+
+def find_bottleneck_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    out = analyze_kwargs(args)
+    if getattr(args, "run_command", None):
+        out["command"] = list(args.run_command)
+    return out
+
+
+def split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """The flags, and the command after the first ``--`` (None when there is no ``--``)."""
+    if "--" not in argv:
+        return argv, None
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]
 
 
 def _prometheus(args: argparse.Namespace) -> Any:

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import anyio
+import jsonschema
 import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent, Tool
+from mcp.types import CallToolResult, GetPromptResult, Prompt, TextContent, Tool
 from tests.support import http_server
 
 import throughput_expert
 from throughput_expert import api
+from throughput_expert.agents.mcp_server import output_schema
 from throughput_expert.errors import ThroughputError
 
 EXAMPLES = Path(throughput_expert.__file__).parent / "examples"
@@ -48,6 +50,7 @@ REQUIRED = {
     "scaling_plan": {"current_architecture", "target_rps"},
     "fit_usl": {"sweep"},
     "sweep": set(),
+    "task": {"task"},
 }
 
 Calls = dict[str, tuple[str, dict[str, Any]]]
@@ -59,6 +62,8 @@ class Served:
     results: dict[str, CallToolResult]
     stderr: str
     missing: Path
+    prompts: list[Prompt]
+    prompt: GetPromptResult
 
 
 def calls(tmp: Path) -> Calls:
@@ -103,7 +108,7 @@ def live_sweep(url: str) -> Calls:
 
 async def exchange(
     todo: Calls, errlog: IO[str], params: StdioServerParameters
-) -> tuple[list[Tool], dict[str, CallToolResult]]:
+) -> tuple[list[Tool], dict[str, CallToolResult], list[Prompt], GetPromptResult]:
     with anyio.fail_after(120):
         async with (
             stdio_client(params, errlog=errlog) as (read, write),
@@ -114,7 +119,11 @@ async def exchange(
             results = {
                 key: await client.call_tool(name, args) for key, (name, args) in todo.items()
             }
-    return listed.tools, results
+            prompts = await client.list_prompts()
+            prompt = await client.get_prompt(
+                "throughput-optimization-expert", {"task": "Reach 50K msgs/sec"}
+            )
+    return listed.tools, results, prompts.prompts, prompt
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +133,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     log = tmp / "server.stderr"
     with log.open("w", encoding="utf-8") as errlog, http_server() as url:
         todo.update(live_sweep(url))
-        tools, results = anyio.run(exchange, todo, errlog, server(tmp, EXAMPLES))
-    return Served({t.name: t for t in tools}, results, log.read_text("utf-8"), tmp / "missing.json")
+        tools, results, prompts, prompt = anyio.run(exchange, todo, errlog, server(tmp, EXAMPLES))
+    return Served(
+        {t.name: t for t in tools},
+        results,
+        log.read_text("utf-8"),
+        tmp / "missing.json",
+        prompts,
+        prompt,
+    )
 
 
 def text_of(result: CallToolResult) -> str:
@@ -158,6 +174,55 @@ def test_each_tool_has_a_schema_of_its_arguments_and_says_what_it_does(
     assert all(prop.get("description") for prop in schema["properties"].values())
     assert tool.description and len(tool.description) > 200
     assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+    assert tool.output_schema == output_schema(name)  # the command's report schema
+    jsonschema.Draft202012Validator.check_schema(tool.output_schema)
+    assert len(tool.output_schema["properties"]) > 1 or name == "fit_usl"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_each_tool_declares_annotations(served: Served, name: str) -> None:
+    hints = served.tools[name].annotations
+    assert hints is not None and hints.title
+    assert hints.read_only_hint is True and hints.destructive_hint is False
+    measures = name == "sweep"  # the one tool that drives load: open world, measures anew
+    assert hints.open_world_hint is measures
+    assert hints.idempotent_hint is not measures
+
+
+def test_the_report_tools_declare_their_commands_report_schema(served: Served) -> None:
+    from throughput_expert.model.report_schema import report_schema
+
+    schema = served.tools["analyze"].output_schema
+    assert schema == report_schema("analyze")
+    assert schema is not None and schema["properties"]["command"] == {"const": "analyze"}
+    assert served.tools["fit_usl"].output_schema is not None
+    assert "sigma" in served.tools["fit_usl"].output_schema["properties"]
+
+
+def test_every_result_validates_against_its_declared_output_schema(
+    served: Served, tmp_path: Path
+) -> None:
+    names = {key: name for key, (name, _) in calls(tmp_path).items()}
+    names["sweep_live"] = "sweep"
+    ok = [k for k, r in served.results.items() if not r.is_error]
+    assert len(ok) >= 6
+    for key in ok:
+        schema = served.tools[names[key]].output_schema
+        assert schema is not None
+        jsonschema.Draft202012Validator(schema).validate(served.results[key].structured_content)
+
+
+def test_the_expert_prompt_says_which_tool_answers_what(served: Served) -> None:
+    assert [p.name for p in served.prompts] == ["throughput-optimization-expert"]
+    assert served.prompts[0].description
+    (message,) = served.prompt.messages
+    assert message.role == "user" and isinstance(message.content, TextContent)
+    text = message.content.text
+    for tool in REQUIRED:
+        assert f"`{tool}`" in text, tool
+    assert "cpu_cores" in text and "cores × (1 + W / C)" in text
+    assert text.rstrip().endswith("Reach 50K msgs/sec")  # the task argument, appended
+    assert "shared" not in text and "/work" not in text
 
 
 def test_analyze_returns_the_report_of_the_bundled_demo(served: Served) -> None:

@@ -176,3 +176,42 @@ def test_no_schema_makes_fitting_raise(schema: dict[str, Any]) -> None:
     out = fit_to_schema({"summary": "s", "analysis": {}}, schema, Path("r.json"))
     assert out["summary"] == "s"
     assert all(isinstance(v, str) and "\n" not in v for v in out.get("schema_violations", []))
+
+
+def test_the_mcp_task_tool_never_fetches_a_ref_either(tmp_path: Path, other_host: Counting) -> None:
+    """The ``task`` tool takes an outputSchema from an MCP client: trusted for nothing, as a
+    task file's (its $ref not fetched; the result that cannot be checked is an error)."""
+    import sys
+
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+    from mcp.types import TextContent
+
+    base = f"http://127.0.0.2:{other_host.server_address[1]}"
+    schema = {"type": "object", "properties": {"summary": {"$ref": f"{base}/summary.json"}}}
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "throughput_expert.cli", "mcp", "--root", str(tmp_path)],
+    )
+
+    async def call(errlog: Any) -> Any:
+        with anyio.fail_after(90):
+            async with (
+                stdio_client(params, errlog=errlog) as (read, write),
+                ClientSession(read, write) as client,
+            ):
+                await client.initialize()
+                return await client.call_tool("task", {**PROMPT, "outputSchema": schema})
+
+    with (tmp_path / "stderr").open("w") as errlog:
+        result = anyio.run(call, errlog)
+    assert other_host.requests == []
+    assert result.is_error
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    assert block.text == (
+        f"task: outputSchema: the result does not satisfy it: (schema): $ref "
+        f"'{base}/summary.json' not followed: references outside the schema are never fetched "
+        "(validation stopped there)"
+    )

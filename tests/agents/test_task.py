@@ -97,7 +97,8 @@ def test_top_level_prompt_and_schema(tmp_path: Path) -> None:
     assert (u["current_rps"], u["target_rps"]) == (2000, 8000)
     assert u["utilization_pct"] == {"cpu": 62.0, "network": 20.0}
     assert r["analysis"]["task"]["advisors_run"] == ["analyze", "scaling"]
-    assert r["verdict"] == "not available from the data given"  # required, honestly filled
+    # required: filled with the report's own verdict (its summary), never a stand-in
+    assert r["verdict"] == r["summary"] and r["summary"].startswith("Bottleneck: CPU at 62 %")
     svc = r["analysis"]["scaling"]["components"][0]
     # 2,000 rps on one instance at 62 % cpu: 2,000 x 0.7 / 0.62 = 2,258 per instance -> 4
     assert svc["instances_needed"] == 4
@@ -163,7 +164,6 @@ def test_keys_in_any_style(key: str, norm: str) -> None:
     [
         ("{not json", "malformed JSON"),
         ('{"agent": {"name": "x"}}', "no agent prompt"),
-        ('{"prompt": {"task": "speed it up", "context": {}}}', "holds no measurements"),
         ('["a list"]', "expected a JSON object"),
     ],
 )

@@ -2,8 +2,9 @@
 
 ``understand(prompt, base)`` returns what was understood (rates, utilization, service, files,
 the architecture sentence) and what could not be read, so the result can list it instead of
-guessing. File paths are resolved against ``base`` (the task file's folder) and must lie inside
-the task's workspace (``confine``): one outside refuses the whole task. The value of a key whose
+guessing. File paths are resolved against ``base`` (the task file's folder; for a babysitter
+run's task, the run's workspace, then the run folder) and must lie inside the task's workspace
+(``confine``): one outside refuses the whole task. The value of a key whose
 name looks secret (``dbPassword``, ``apiKey``) is never read, echoed or listed.
 
 The text is hostile until read: every pattern here runs in linear time (whitespace is collapsed
@@ -13,6 +14,7 @@ task sentence costs milliseconds, not minutes.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,6 +85,12 @@ class Understood:
     cores: float | None = None
     workers: int | None = None
     latency_s: float | None = None
+    project: str | None = None
+    codebase: str | None = None
+    runtime: str | None = None
+    """python, jvm, go, node or native: read from the codebase's language (``codebaseType``)"""
+    issues: list[str] = field(default_factory=list)
+    """problems the task reports (``concurrencyIssues``, ``knownIssues``): reported, not measured"""
     read: dict[str, Any] = field(default_factory=dict)
     unread: list[str] = field(default_factory=list)
 
@@ -166,10 +174,12 @@ def _known(u: Understood, key: str, value: Any, base: Path, confine: Confine, fi
         u.workers = int(parse_count(value, source="context", field=key))
     elif key == "architecture":
         _architecture(u, value, base, confine, field)
+    elif key in _PROJECT_KEYS:
+        _project(u, key, value)
     elif key in _FILE_KEYS:
         paths = value if isinstance(value, list) else [value]
         found = [
-            confine.resolve(p, field=field if len(paths) == 1 else f"{field}[{i}]", base=base)
+            _path(confine, p, field if len(paths) == 1 else f"{field}[{i}]", base)
             for i, p in enumerate(paths)
         ]
         u.files.setdefault(_FILE_KEYS[key], []).extend(found)
@@ -177,6 +187,72 @@ def _known(u: Understood, key: str, value: Any, base: Path, confine: Confine, fi
         return False
     u.read[key] = value
     return True
+
+
+_PROJECT_KEYS = (
+    "project_name",
+    "project",
+    "codebase_type",
+    "codebase",
+    "language",
+    "runtime",
+    "concurrency_issues",
+    "known_issues",
+    "issues",
+    "problems",
+    "symptoms",
+)
+_RUNTIMES = {
+    "python": "python",
+    "java": "jvm",
+    "kotlin": "jvm",
+    "scala": "jvm",
+    "jvm": "jvm",
+    "clojure": "jvm",
+    "go": "go",
+    "golang": "go",
+    "node": "node",
+    "nodejs": "node",
+    "node.js": "node",
+    "javascript": "node",
+    "typescript": "node",
+    "c": "native",
+    "c++": "native",
+    "cpp": "native",
+    "rust": "native",
+}
+
+
+def _project(u: Understood, key: str, value: Any) -> None:
+    """Project context: its name, its language (the runtime whose pools the answer names) and
+    the issues it reports (kept as reported, never read as measured)."""
+    if key in ("project_name", "project"):
+        u.project = _text(value)
+    elif key in ("codebase_type", "codebase", "language", "runtime"):
+        u.codebase = _text(value)
+        words = re.findall(r"[a-z+.#]++", u.codebase.lower())
+        u.runtime = next((_RUNTIMES[w] for w in words if w in _RUNTIMES), u.runtime)
+    else:
+        items = value if isinstance(value, list) else [value]
+        u.issues.extend(_text(i)[:200] for i in items[:20])
+
+
+def _path(confine: Confine, raw: Any, field: str, base: Path) -> Path:
+    """A file the context names: against ``base`` (the task's folder, or a babysitter run's
+    workspace); when nothing is there and the path is relative, against each of the workspace's
+    other roots in turn (the run folder), the first that holds it. Always inside ``confine``."""
+    found = confine.resolve(raw, field=field, base=base)
+    if found.exists() or not isinstance(raw, str) or os.path.isabs(raw):
+        return found
+    for root in confine.roots:
+        if root != Path(os.path.realpath(base)):
+            try:
+                other = confine.resolve(raw, field=field, base=root)
+            except Refused:
+                continue
+            if other.exists():
+                return other
+    return found
 
 
 def _utilization(u: Understood, value: Any) -> None:
@@ -198,7 +274,7 @@ def _architecture(u: Understood, value: Any, base: Path, confine: Confine, field
     if isinstance(value, Mapping):
         u.architecture_doc = value
     elif isinstance(value, str) and value.strip().endswith(_ARCHITECTURE_FILE):
-        u.architecture_file = confine.resolve(value.strip(), field=field, base=base)
+        u.architecture_file = _path(confine, value.strip(), field, base)
     else:
         u.architecture_text = _text(value)
 

@@ -16,7 +16,7 @@ from throughput_expert.model import Assumption, InputRef, Recommendation, Report
 from throughput_expert.model.report import jsonable
 from throughput_expert.sources.sentence import Part
 
-__all__ = ["TaskRecommendation", "merge"]
+__all__ = ["TaskRecommendation", "TaskReport", "merge"]
 
 _KEYS = {
     "find-bottleneck": "profile",
@@ -37,6 +37,19 @@ class TaskRecommendation(Recommendation):
         return super().to_dict() | {"advisor": self.advisor}
 
 
+@dataclass(frozen=True)
+class TaskReport(Report):
+    """A task's result: a Report, and the keys the task's ``outputSchema`` requires beyond the
+    Report's own, each filled with real content (``agents/no_data.fill_required``)."""
+
+    answers: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = super().to_dict()
+        out.update({k: v for k, v in self.answers.items() if k not in out})
+        return out
+
+
 def merge(
     reports: Mapping[str, Report],
     u: Understood,
@@ -44,9 +57,15 @@ def merge(
     asked: list[str],
     derived: list[Assumption],
     skipped: Mapping[str, str] | None = None,
-) -> Report:
+    parameterized: Mapping[str, Any] | None = None,
+) -> TaskReport:
     """The task's Report; ``skipped`` says why an advisor asked for did not run (listed under
-    ``analysis.task.why_skipped`` when there is a reason to give)."""
+    ``analysis.task.why_skipped`` when there is a reason to give). ``parameterized`` is the
+    answer without data (``agents/no_data.py``) for what could not be measured: it goes under
+    ``analysis.parameterized``, its sentence into the summary (first when nothing ran), its
+    measurement plan into the recommendations and the immediate steps."""
+    from throughput_expert.agents import no_data
+
     analysis: dict[str, Any] = {}
     main = reports.get("analyze")
     if main is not None:
@@ -55,17 +74,35 @@ def merge(
     for name, r in reports.items():
         if name != "analyze":
             analysis[_KEYS.get(name, name)] = jsonable(r.analysis) | {"summary": r.summary}
+    sentences = [_first_sentence(r.summary) for r in reports.values()]
+    recommendations = _recommendations(reports)
+    plan = _plan(reports.values())
+    if parameterized is not None:
+        analysis["parameterized"] = dict(parameterized)
+        sentence = no_data.summary(parameterized)
+        sentences = [*sentences, sentence] if main is not None else [sentence, *sentences]
+        measure = tuple(
+            TaskRecommendation(**_fields(r), advisor="parameterized")
+            for r in no_data.recommendations(parameterized, first=main is None)
+        )
+        steps = [r.optimization for r in measure]
+        if main is None:
+            recommendations = measure + recommendations
+            plan["immediate"] = [*steps, *plan["immediate"]]
+        else:
+            recommendations = recommendations + measure
+            plan["immediate"] = [*plan["immediate"], *steps]
     analysis["task"] = _task(u, parts, asked, list(reports), skipped or {})
     series: dict[str, Series] = {
         f"{_prefix(n)}{k}": s for n, r in reports.items() for k, s in r.series.items()
     }
-    return Report(
+    return TaskReport(
         command="task",
-        summary=" ".join(_first_sentence(r.summary) for r in reports.values()),
+        summary=" ".join(sentences),
         analysis=analysis,
         series=series,
-        recommendations=_recommendations(reports),
-        implementation_plan=_plan(reports.values()),
+        recommendations=recommendations,
+        implementation_plan=plan,
         plan=main.plan if main is not None else None,
         evidence=tuple(
             dataclasses.replace(e, id=_prefix(n) + e.id)
@@ -104,6 +141,10 @@ def _task(
                 "service": u.service,
                 "workers": u.workers,
                 "cores": u.cores,
+                "project": u.project,
+                "codebase": u.codebase,
+                "runtime": u.runtime,
+                "reported_issues": u.issues or None,
                 "architecture": [{"kind": p.kind, "name": p.name, "count": p.count} for p in parts]
                 or None,
                 "files": {k: [str(p) for p in v] for k, v in u.files.items()} or None,
@@ -134,10 +175,14 @@ def _recommendations(reports: Mapping[str, Report]) -> tuple[TaskRecommendation,
             seen.add(rec.optimization)
             if rec.change is not None:
                 changes.add(rec.change)
-            fields = {f.name: getattr(rec, f.name) for f in dataclasses.fields(Recommendation)}
+            fields = _fields(rec)
             fields["evidence_ids"] = tuple(_prefix(name) + e for e in rec.evidence_ids)
             out.append(TaskRecommendation(**fields, advisor=name))
     return tuple(out)
+
+
+def _fields(rec: Recommendation) -> dict[str, Any]:
+    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(Recommendation)}
 
 
 def _plan(reports: Iterable[Report]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ command whose ``arguments`` hold ``defaults`` is refused when the operator gave 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,21 +34,36 @@ _WANTS = (
     ("concurrency", r"parallel|thread|pool|concurren|consumer count|async"),
     ("batching", r"batch"),
     ("scaling", r"scal|capacity plan|instances|horizontal"),
-    ("bottleneck", r"bottleneck|profile|hot ?spot"),
+    ("bottleneck", r"bottleneck|profile|hot ?spot|contention|\block|mutex|synchroni"),
 )
 
 
 def choose(prompt: Mapping[str, Any], u: Understood) -> list[str]:
     """Advisors to run: analyze always (when there is data), then what the task asks for."""
-    words = " ".join([_words(prompt.get("task")), _words(prompt.get("instructions"))]).lower()
-    wanted = [name for name, pattern in _WANTS if re.search(pattern, words)]
-    if "profile" in u.files and "bottleneck" not in wanted:
-        wanted.append("bottleneck")
-    if not re.sub(r"\W", "", words):  # no instructions: run what the data allows
+    wanted = topics(prompt, u)
+    if not _instructed(prompt):  # no instructions: run what the data allows
         wanted = [w for w in ("concurrency", "batching", "scaling") if u.target_rps]
     return ["analyze", *[w for w in wanted if w != "bottleneck"]] + (
         ["find-bottleneck"] if "profile" in u.files else []
     )
+
+
+def topics(prompt: Mapping[str, Any], u: Understood) -> list[str]:
+    """What the task asks about (concurrency, batching, scaling, bottleneck), from the words of
+    its task and instructions; a profile in the context asks about the bottleneck too."""
+    words = _instruction_words(prompt)
+    wanted = [name for name, pattern in _WANTS if re.search(pattern, words)]
+    if "profile" in u.files and "bottleneck" not in wanted:
+        wanted.append("bottleneck")
+    return wanted
+
+
+def _instruction_words(prompt: Mapping[str, Any]) -> str:
+    return " ".join([_words(prompt.get("task")), _words(prompt.get("instructions"))]).lower()
+
+
+def _instructed(prompt: Mapping[str, Any]) -> bool:
+    return bool(re.sub(r"\W", "", _instruction_words(prompt)))
 
 
 def _words(value: Any) -> str:
@@ -65,10 +81,16 @@ def run_advisors(
     confine: Confine | None = None,
     *,
     defaults: str | None = None,
+    output_schema: Mapping[str, Any] | None = None,
 ) -> Report:
     """The merged result (``command: "task"``), or the Report of the command the task names;
     files the prompt names must lie inside ``confine`` (default: ``base``); ``defaults`` is the
-    operator's settings file, passed to every API call."""
+    operator's settings file, passed to every API call.
+
+    A task without measurements gets the parameterized answer (``agents/no_data.py``). The
+    top-level keys ``output_schema`` requires (default: the prompt's own ``outputSchema``) are
+    filled with real content only: ``no_data.Unanswerable`` (an ``InputError`` naming the keys)
+    when nothing in the task can fill one."""
     from throughput_expert.agents.advisors_for_task import Given
     from throughput_expert.agents.merge import merge
 
@@ -76,12 +98,19 @@ def run_advisors(
     direct = run_command(prompt, base, confine, defaults=defaults)
     if direct is not None:
         return direct
+    schema = output_schema if output_schema is not None else prompt.get("outputSchema")
     u = understand(prompt, base, confine)
+    _previous(u, prompt)
     parts, unread = read_sentence(u.architecture_text) if u.architecture_text else ([], [])
     u.unread.extend(
         f"architecture: {c!r} (no component word or product this worker knows)" for c in unread
     )
-    given = Given(u, parts, _metrics(u, parts, prompt), confine, base, defaults)
+    metrics = _metrics(u, parts, prompt)
+    if metrics is None:
+        bare = _without_data(prompt, u, parts, confine, base, defaults)
+        measured = isinstance(bare.analysis, Mapping) and "profile" in bare.analysis
+        return _answered(bare, schema, measured=measured)
+    given = Given(u, parts, metrics, confine, base, defaults)
     advisors = choose(prompt, u)
     per_item = None
     if {"concurrency", "batching"} & set(advisors):  # derived once, listed once
@@ -91,7 +120,103 @@ def run_advisors(
         report = _run(name, given, per_item)
         if report is not None:
             reports[name] = report
-    return merge(reports, u, parts, advisors, given.derived, given.skipped)
+    section = None
+    if "concurrency" in given.skipped and "cpu_cores" in given.skipped["concurrency"]:
+        section = _parameterized(u, parts, ["concurrency"], defaults, "the task gives no cores")
+    merged = merge(reports, u, parts, advisors, given.derived, given.skipped, section)
+    return _answered(merged, schema, measured=True)
+
+
+_RUNTIMES = ("python", "jvm", "go", "node", "native")
+
+
+def _previous(u: Understood, prompt: Mapping[str, Any]) -> None:
+    """A process passes an earlier result of this worker back in the context (the babysitter
+    library's concurrency process hands phase 1's result to phase 2): the project, codebase,
+    runtime and cores it understood are read from it when this task does not say them."""
+    from throughput_expert.agents.context import normalize_key
+
+    context = prompt.get("context")
+    for key, value in context.items() if isinstance(context, Mapping) else ():
+        task = value.get("analysis") if isinstance(value, Mapping) else None
+        task = task.get("task") if isinstance(task, Mapping) else None
+        seen = task.get("understood") if isinstance(task, Mapping) else None
+        if not isinstance(seen, Mapping):
+            continue
+        took = []
+        for name in ("project", "codebase", "service"):
+            text = seen.get(name)
+            if getattr(u, name) is None and isinstance(text, str) and text.strip():
+                setattr(u, name, text[:200])
+                took.append(name)
+        if u.runtime is None and seen.get("runtime") in _RUNTIMES:
+            u.runtime = seen["runtime"]
+            took.append("runtime")
+        cores = seen.get("cores")
+        if u.cores is None and isinstance(cores, int | float) and 0 < cores < 1e6:
+            u.cores = float(cores)
+            took.append("cores")
+        norm = normalize_key(str(key))
+        note = f"{norm}: not a key this worker reads"
+        if took and note in u.unread:
+            u.unread.remove(note)
+            u.unread.append(f"{norm}: an earlier result of this worker: {', '.join(took)} read")
+
+
+def _parameterized(
+    u: Understood, parts: list[Part], wanted: list[str], defaults: str | None, why: str
+) -> dict[str, Any]:
+    from throughput_expert.agents.no_data import parameterized
+    from throughput_expert.sources.settings import load_settings
+
+    return parameterized(u, wanted, load_settings(defaults), why=why, parts=parts)
+
+
+def _without_data(
+    prompt: Mapping[str, Any],
+    u: Understood,
+    parts: list[Part],
+    confine: Confine,
+    base: Path,
+    defaults: str | None,
+) -> Report:
+    """A task with context but no numbers: the formulas with their unknowns, the checks and the
+    measurement plan (``analysis.parameterized``); a profile it names is still read."""
+    from throughput_expert.agents.advisors_for_task import Given, find_bottleneck
+    from throughput_expert.agents.merge import merge
+    from throughput_expert.agents.no_data import TOPICS
+
+    wanted = topics(prompt, u) or list(TOPICS[1:])  # nothing specific: every topic
+    why = "the task holds no measurements (no throughput, utilization or metrics file)"
+    section = _parameterized(u, parts, ["analyze", *wanted], defaults, why)
+    given = Given(u, parts, ServiceMetrics(service=u.service), confine, base, defaults)
+    asked = ["analyze", *[w for w in wanted if w != "bottleneck"]]
+    reports: dict[str, Report] = {}
+    if "profile" in u.files:
+        asked.append("find-bottleneck")
+        reports["find-bottleneck"] = find_bottleneck(given)
+    skipped = {
+        a: "no measurements in the task: see analysis.parameterized"
+        for a in asked
+        if a not in reports
+    }
+    return merge(reports, u, parts, asked, [], skipped, section)
+
+
+def _answered(report: Report, schema: Any, *, measured: bool) -> Report:
+    """The report with the schema's required keys filled from its own content (or
+    ``Unanswerable``); ``measured``: the report rests on measurements."""
+    from throughput_expert.agents.merge import TaskReport
+    from throughput_expert.agents.no_data import fill_required
+
+    if not isinstance(schema, Mapping):
+        return report
+    answers = fill_required(report.to_dict(), schema, measured=measured)
+    if not answers:
+        return report
+    if isinstance(report, TaskReport):
+        return dataclasses.replace(report, answers={**report.answers, **answers})
+    return report
 
 
 def _folder(base: Path) -> Confine:
@@ -159,7 +284,9 @@ def run_command(
     return report
 
 
-def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> ServiceMetrics:
+def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> ServiceMetrics | None:
+    """What the task measured; None when it holds no measurement (no rate, no utilization,
+    no metrics file)."""
     from throughput_expert.sources import load_metrics
     from throughput_expert.sources.merge import merge_metrics
 
@@ -181,12 +308,7 @@ def _metrics(u: Understood, parts: list[Part], prompt: Mapping[str, Any]) -> Ser
     files = [str(p) for p in u.files.get("metrics", [])]
     if not files:
         if own.throughput_rps is None and not own.utilization:
-            raise InputError(
-                "the task holds no measurements: give currentThroughput, "
-                "resourceUtilization or a metrics file in the context",
-                source="task",
-                field="context",
-            )
+            return None
         return own
     return merge_metrics([load_metrics(files), own])
 

@@ -1,9 +1,11 @@
 """Fitting a result to the task's ``outputSchema`` honestly (the ``jsonschema`` package).
 
-Required keys the advisors cannot fill are filled with what is true: ``artifacts`` (or any
-required array named like files) lists the paths written; other required arrays are empty,
-objects empty, strings say that the data does not tell. Nothing is invented. What still does not
-validate is listed under ``schema_violations`` so the orchestrator sees it.
+Required keys the advisors cannot fill are filled only with what is true: ``artifacts`` (or any
+required array named like files) lists the file the result is written to; a required object is
+filled when its own required keys are. Nothing else is filled: no empty list, empty object,
+"not available" text or ``false`` stands in for an answer. What does not validate is listed
+under ``schema_violations``; the babysitter worker posts such a result as an error (the run
+fails, naming what is missing), never as ok.
 
 The schema comes from a task file, so it is trusted for nothing:
 
@@ -168,12 +170,10 @@ def _fill(doc: dict[str, Any], schema: Mapping[str, Any], written: Path) -> None
         found = props.get(key)
         sub: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         kind = sub.get("type")
-        if kind == "array":
-            doc[key] = [str(written)] if key.lower() in _FILES else []
+        if kind == "array" and key.lower() in _FILES:
+            doc[key] = [str(written)]
         elif kind == "object":
-            doc[key] = {}
-            _fill(doc[key], sub, written)
-        elif kind == "string":
-            doc[key] = "not available from the data given"
-        elif kind == "boolean":
-            doc[key] = False
+            inner: dict[str, Any] = {}
+            _fill(inner, sub, written)
+            if inner:  # something true went in; an empty object would stand in for an answer
+                doc[key] = inner

@@ -63,10 +63,15 @@ def _loopback_only(url: str) -> None:
 
 
 def scaling_plan(arguments: dict[str, Any], confine: Confine) -> dict[str, Any]:
-    """The architecture's component sweep files are read by the plan: inside the roots too."""
+    """The architecture's component sweep files are read by the plan: inside the roots too,
+    whether the architecture is a file or sent inline (its relative sweeps: from the first
+    root)."""
+    from throughput_expert.model.architecture import Architecture
     from throughput_expert.sources.architecture import load_architecture
 
-    for i, component in enumerate(load_architecture(arguments["current_architecture"]).components):
+    given = arguments["current_architecture"]
+    arch = given if isinstance(given, Architecture) else load_architecture(given)
+    for i, component in enumerate(arch.components):
         if component.sweep:
             confine.resolve(component.sweep, field=f"current_architecture: components[{i}].sweep")
-    return arguments
+    return {**arguments, "current_architecture": arch}

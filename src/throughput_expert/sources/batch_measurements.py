@@ -14,7 +14,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.model.trials import CallCost
 from throughput_expert.sources.files import read_text
 
-__all__ = ["load_batch_measurements", "load_call_costs"]
+__all__ = ["call_costs_from_text", "load_batch_measurements", "load_call_costs"]
 
 _OPTIONAL = ("cpu_ms", "disk_ms")
 
@@ -27,9 +27,13 @@ def load_batch_measurements(path: str | PathLike[str]) -> list[tuple[float, floa
 def load_call_costs(path: str | PathLike[str]) -> list[CallCost]:
     """One ``CallCost`` per row; a CPU or disk column, when present, must be filled in every
     row (a missing cell is refused: a fit on some rows would mix conditions)."""
-    source = str(path)
+    return call_costs_from_text(read_text(path), str(path))
+
+
+def call_costs_from_text(text: str, source: str) -> list[CallCost]:
+    """``load_call_costs`` of a CSV text already in hand (errors name ``source``)."""
     try:
-        rows = [r for r in csv.reader(io.StringIO(read_text(path), newline="")) if any(r)]
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(r)]
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", source=source) from None
     if not rows:
