@@ -163,14 +163,7 @@ def watch(
 
         load_settings(defaults)  # a bad settings file stops the watcher at once, not each task
     watcher = Watcher(folder, allow_roots=allow_roots, log=log, defaults=defaults)
-    try:
-        while True:
-            watcher.round()
-            if once:
-                return 0
-            time.sleep(poll_s)
-    except KeyboardInterrupt:
-        return 0
+    return _serve(watcher.round, once, poll_s)
 
 
 # --- babysitter SDK runs ----------------------------------------------------------------------
@@ -328,9 +321,14 @@ def watch_runs(
     watcher = RunsWatcher(
         folder, cli, agent=agent, allow_roots=allow_roots, defaults=defaults, log=log
     )
+    return _serve(watcher.round, once, poll_s)
+
+
+def _serve(round_: Callable[[], object], once: bool, poll_s: float) -> int:
+    """Serve rounds until Ctrl-C (or one round with ``once``); 0 either way."""
     try:
         while True:
-            watcher.round()
+            round_()
             if once:
                 return 0
             time.sleep(poll_s)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from throughput_expert.advisors.bottleneck.states import RUNNING, SampleStates
+from throughput_expert.advisors.bottleneck.states import RUNNING, RUNTIME_KINDS, SampleStates
 from throughput_expert.model.analysis.bottleneck import HotPath
 from throughput_expert.model.profile import Frame, Profile
 from throughput_expert.model.settings import Rule, Settings
@@ -20,15 +20,6 @@ __all__ = ["FunctionKey", "ProfileStats", "function_name", "hot_paths", "profile
 
 DEFAULT_CATEGORY = "compute"
 FunctionKey = tuple[str, str | None]  # (name, file): lines of one function aggregate together
-
-_RUNTIME_KINDS = {
-    "python": {"python"},
-    "java": {"java", "jit"},
-    "go": {"go"},
-    "js": {"js"},
-    "native": {"native", "unknown"},
-    "kernel": {"kernel"},
-}
 
 
 @dataclass(frozen=True)
@@ -152,7 +143,7 @@ def _reconcile(
 
 def _frame_category(frame: Frame, rules: Iterable[Rule]) -> str | None:
     for rule in rules:
-        if rule.runtime and frame.kind not in _RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
+        if rule.runtime and frame.kind not in RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
             continue
         if rule.name is not None and not rule.name.search(frame.name):
             continue

@@ -41,7 +41,7 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
 _NATIVE = ("native", "unknown", "kernel")
 _LIBRARY_DIRS = re.compile(r"(^|/)(site-packages|dist-packages|lib/python\d[\d.]*|lib64/python\d)/")
 _STDLIB = frozenset(sys.stdlib_module_names)
-_RUNTIME_KINDS = {
+RUNTIME_KINDS = {  # a rule's runtime -> the frame kinds it matches
     "python": {"python"},
     "java": {"java", "jit"},
     "go": {"go"},
@@ -152,7 +152,7 @@ def _frame_state(
     for rule in rules:
         if rule.called_from and rule.called_from != caller:
             continue
-        if rule.runtime and frame.kind not in _RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
+        if rule.runtime and frame.kind not in RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
             continue
         if rule.name is not None and not rule.name.search(frame.name):
             continue
