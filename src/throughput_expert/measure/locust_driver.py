@@ -79,7 +79,8 @@ class LocustDriver:
         hosts = [self._host] if self._host else _hosts_in(self._file)
         if not hosts and not allow_remote:
             raise InputError(
-                "cannot tell which host the locustfile loads: pass --host URL, or {allow_remote}",
+                "cannot tell which host the locustfile loads: give its User class a literal "
+                '`host = "http://127.0.0.1:PORT"`, or {allow_remote}',
                 source=_SOURCE,
                 mentions=("allow_remote",),
             )

@@ -138,8 +138,19 @@ def run_sweep(
 def _levels(
     concurrency: Sequence[int] | None, rates: Sequence[float] | None
 ) -> tuple[SweepMode, list[float]]:
-    if (concurrency is None) == (rates is None):
-        raise InputError("give either concurrency levels or rates, not both", source=_SOURCE)
+    if concurrency is None and rates is None:
+        raise InputError(
+            "no load to drive: give {concurrency} (levels such as 1,2,4,8, or auto) or {rates} "
+            "(requests per second)",
+            source=_SOURCE,
+            mentions=("concurrency", "rates"),
+        )
+    if concurrency is not None and rates is not None:
+        raise InputError(
+            "give {concurrency} or {rates}, not both",
+            source=_SOURCE,
+            mentions=("concurrency", "rates"),
+        )
     if concurrency is not None:
         if not concurrency or any(int(n) != n or n < 1 for n in concurrency):
             raise InputError("must be whole numbers >= 1", source=Parameter("concurrency"))
