@@ -77,6 +77,16 @@ def fill_architecture(
     )
 
     source, queries = _server(options, settings)
+    if not any(c.prometheus and not c.utilization for c in arch.components):
+        # nothing to fill, but the server was asked for: a dead one is said, not ignored
+        source.query("vector(1)", None)
+        ref = InputRef(
+            source.server,
+            "prometheus",
+            "reachable; not queried: every component with selectors has its utilization in "
+            "the file",
+        )
+        return replace(arch, source=arch.source if arch.source else ref)
     components = []
     for c in arch.components:
         if c.prometheus and not c.utilization:

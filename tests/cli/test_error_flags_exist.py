@@ -50,3 +50,24 @@ def test_the_check_can_fail() -> None:
     """A flag no subcommand has is not in any help text: the check above is not vacuous."""
     offered = set(_FLAG.findall(_tpx("sweep", "--help").stdout))
     assert "--concurrency" in offered and "--host" not in offered
+
+
+def test_a_dead_prometheus_is_said_even_when_the_file_has_the_values() -> None:
+    """scaling-plan --prometheus on a server that does not answer: one line, exit 2, even when
+    every component with selectors already has its utilization (it used to exit 0 silently)."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "src/throughput_expert/examples/three-tier.yaml"
+    proc = _tpx(
+        "scaling-plan",
+        "--current-architecture",
+        str(example),
+        "--target-rps",
+        "6000",
+        "--prometheus",
+        "http://127.0.0.1:1",
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "http://127.0.0.1:1: vector(1): cannot reach the server (Connection refused), 4 tries"
+    ]
