@@ -145,7 +145,7 @@ def test_every_form_obeys_the_schema_and_round_trips(tmp_path: Path) -> None:
     assert mixed["store"]["strategy"] == "data: shard by user_id"
     assert [f["used"] for f in cases["mixed"]["analysis"]["findings"]] == [
         "calls_per_request",
-        "left out of the plan",
+        "none: the component is left out of the plan",
     ]
 
 

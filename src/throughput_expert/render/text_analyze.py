@@ -103,11 +103,13 @@ def _latency(out: Console, r: AnalyzeAnalysis) -> None:
     for label, seconds in rows:
         value = fmt_duration(seconds) if seconds is not None else "at or beyond saturation"
         line(out, f"  {label:<20} {value}")
-    line(
-        out,
-        f"  doubles by          {fmt_count(lat.knee)} rps; saturates at "
-        f"{fmt_count(lat.saturation)} rps",
-    )
+    parts = []
+    if lat.knee is not None:
+        parts.append(f"doubles by {fmt_count(lat.knee)} rps")
+    if lat.saturation is not None:
+        parts.append(f"saturates at {fmt_count(lat.saturation)} rps")
+    if parts:
+        line(out, f"  {'; '.join(parts)}")
 
 
 def _rating(out: Console, r: AnalyzeAnalysis) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from throughput_expert.model.analysis.common import Finding
-from throughput_expert.model.units import fmt_duration, fmt_pct
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
 __all__ = ["WIDTH", "findings", "heading", "line", "ms", "num", "pct", "table", "tree"]
 
@@ -51,7 +52,14 @@ def num(value: Any) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        # no scientific notation: large values by the one unit formatter (10K), small ones plain
+        if abs(value) >= 1e4:
+            return fmt_count(value)
+        text = f"{value:.4g}"
+        if "e" not in text or value == 0:
+            return text
+        decimals = 3 - math.floor(math.log10(abs(value)))  # 4 significant digits, written out
+        return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     if isinstance(value, Mapping):
         return ", ".join(f"{k} {num(v)}" for k, v in value.items())
     return str(value)

@@ -185,7 +185,7 @@ def _record(
     )
     if c.kind != "queue" and cap is None:
         why = "no utilization, capacity_per_instance or service_time: cannot be planned"
-        ledger.find(f"{c.name}: {why}", {}, "left out of the plan")
+        ledger.find(f"{c.name}: {why}", {}, "none: the component is left out of the plan")
         return replace(out, why=why)
     if scaled is None or cap is None:
         return out
