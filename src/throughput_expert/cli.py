@@ -233,7 +233,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         sys.stderr.write(f"tpx demo: tpx {' '.join(command)}\n")
         common = [
             f"--{k}={getattr(args, k)}"
-            for k in ("format", "output", "defaults")
+            for k in ("format", "output", "defaults", "width")
             if getattr(args, k)
         ]
         inner = build_parser().parse_args([*command, *common])
@@ -245,8 +245,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _emit(report: Report, args: argparse.Namespace) -> int:
     from throughput_expert.render import renderer_for
 
-    fmt = args.format or ("text" if sys.stdout.isatty() and not args.output else "json")
-    text = renderer_for(fmt).render(report)
+    terminal = sys.stdout.isatty() and not args.output
+    fmt = args.format or ("text" if terminal else "json")
+    columns = getattr(args, "width", None)
+    if columns is None and terminal:
+        import shutil
+
+        columns = shutil.get_terminal_size().columns
+    text = renderer_for(fmt, columns).render(report)
     if args.output:
         from throughput_expert.outputs import write_atomically
 

@@ -53,7 +53,25 @@ def common(p: argparse.ArgumentParser) -> None:
         help="output format (default: text on a terminal, json otherwise)",
     )
     p.add_argument("--output", metavar="PATH", help="write the report here (default: stdout)")
+    p.add_argument(
+        "--width",
+        type=_columns,
+        metavar="N",
+        help="text output's width in columns (default: the terminal's, else 80)",
+    )
     follow_symlinks_flag(p)
+
+
+def _columns(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of columns, got {text!r}"
+        ) from None
+    if not 60 <= value <= 1000:
+        raise argparse.ArgumentTypeError("expected 60 to 1000 columns")
+    return value
 
 
 def follow_symlinks_flag(p: argparse.ArgumentParser) -> None:

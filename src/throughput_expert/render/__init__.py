@@ -10,8 +10,8 @@ __all__ = ["FORMATS", "Renderer", "renderer_for"]
 FORMATS = ("json", "text", "html")
 
 
-def renderer_for(name: str) -> Renderer:
-    """The renderer for a ``--format`` name."""
+def renderer_for(name: str, width: int | None = None) -> Renderer:
+    """The renderer for a ``--format`` name; ``width``: the text's columns (default 80)."""
     if name == "json":
         from throughput_expert.render.as_json import JSONRenderer
 
@@ -19,7 +19,7 @@ def renderer_for(name: str) -> Renderer:
     if name == "text":
         from throughput_expert.render.as_text import TextRenderer
 
-        return TextRenderer()
+        return TextRenderer(width)
     if name == "html":
         from throughput_expert.render.as_html import HTMLRenderer
 

@@ -19,7 +19,16 @@ from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.report_json import plan_from_dict
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 from throughput_expert.render.base import Renderer, analysis_record
-from throughput_expert.render.text_common import WIDTH, heading, line, num, table, tree
+from throughput_expert.render.text_common import (
+    WIDTH,
+    heading,
+    line,
+    num,
+    table,
+    text_width,
+    tree,
+    width,
+)
 
 __all__ = ["TextRenderer"]
 
@@ -27,12 +36,19 @@ __all__ = ["TextRenderer"]
 class TextRenderer(Renderer):
     name = "text"
 
+    def __init__(self, width: int | None = None) -> None:
+        self.width = width or WIDTH
+
     def render(self, report: Report) -> str:
+        with text_width(self.width):
+            return self._render(report)
+
+    def _render(self, report: Report) -> str:
         doc = report.to_dict()
         buf = io.StringIO()
         out = Console(
             file=buf,
-            width=WIDTH,
+            width=max(60, self.width),
             no_color=True,
             highlight=False,
             emoji=False,
@@ -69,7 +85,21 @@ def _recommendations(out: Console, recs: Sequence[Mapping[str, Any]]) -> None:
         )
         line(out, f"    {r['rationale']}")
         for code in (r.get("example") or "").splitlines():
-            out.print(f"      | {code}", markup=False, overflow="ignore", crop=False)
+            _code(out, code)
+
+
+def _code(out: Console, code: str) -> None:
+    """A line of an example, folded at the width under a ``|`` gutter (``↪`` marks the fold)."""
+    first, rest = "      | ", "      |   ↪ "
+    room = width() - len(first)
+    pieces = [code[:room]]
+    code = code[room:]
+    while code:
+        pieces.append(code[: width() - len(rest)])
+        code = code[width() - len(rest) :]
+    out.print(first + pieces[0], markup=False, overflow="ignore", crop=False)
+    for piece in pieces[1:]:
+        out.print(rest + piece, markup=False, overflow="ignore", crop=False)
 
 
 def _plan(out: Console, plan: Mapping[str, Any]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from rich.console import Console
@@ -13,9 +15,38 @@ from rich.table import Table
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
-__all__ = ["WIDTH", "findings", "heading", "line", "ms", "num", "pct", "table", "tree"]
+__all__ = [
+    "WIDTH",
+    "findings",
+    "heading",
+    "line",
+    "ms",
+    "num",
+    "pct",
+    "table",
+    "text_width",
+    "tree",
+    "width",
+]
 
-WIDTH = 100
+WIDTH = 80
+"""The width when none is given: what a pipe, a file or an 80-column terminal gets."""
+_WIDTH: ContextVar[int] = ContextVar("tpx_text_width", default=WIDTH)
+
+
+def width() -> int:
+    """The width the text being rendered wraps at (``text_width`` sets it)."""
+    return _WIDTH.get()
+
+
+@contextmanager
+def text_width(columns: int) -> Iterator[None]:
+    """Render at ``columns`` (at least 60: narrower, tables cannot hold their numbers)."""
+    token = _WIDTH.set(max(60, columns))
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
 
 
 def heading(out: Console, title: str) -> None:
@@ -31,10 +62,10 @@ def line(out: Console, text: str) -> None:
     hang = indent + ("  " if body.startswith(("- ", "[")) else "")
     wrapped = textwrap.fill(
         body,
-        width=WIDTH,
+        width=width(),
         initial_indent=indent,
         subsequent_indent=hang,
-        break_long_words=False,
+        break_long_words=True,  # only a word longer than the width (a path, a stack) breaks
         break_on_hyphens=False,
     )
     out.print(wrapped, markup=False, overflow="ignore", crop=False)

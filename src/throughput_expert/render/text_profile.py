@@ -89,7 +89,8 @@ def _hot_paths(out: Console, r: BottleneckAnalysis) -> None:
         return
     heading(out, "Hot paths")
     for h in r.hot_paths:
-        line(out, f"  {fmt_pct(h.share):>8}  [{h.category}] {h.path}")
+        # a stack breaks after its frames' separators, not inside a frame's name
+        line(out, f"  {fmt_pct(h.share):>8}  [{h.category}] {h.path.replace(';', '; ')}")
 
 
 def _threads(out: Console, r: BottleneckAnalysis) -> None:
