@@ -13,8 +13,7 @@ import psycopg
 import pytest
 
 from throughput_expert.errors import InputError, MeasurementError
-from throughput_expert.laws.batching import CostFit, fit_cost_model
-from throughput_expert.measure.batch_trials import _Run, _spread, run_batch_trials
+from throughput_expert.measure.batch_trials import PG_SETTINGS, _Run, _spread, run_batch_trials
 from throughput_expert.model.trials import BatchTrial, BatchTrials
 
 # 5 repetitions: a median (and a minimum) that one or two scheduling spikes cannot move.
@@ -22,16 +21,29 @@ SMALL = {"sizes": (1, 10, 100), "repetitions": 5, "time_budget_s": 8.0}
 PG_METHODS = ["single", "executemany", "multirow", "copy"]
 SECRET = "hunter2-not-a-real-password"
 
-# Every ordinary or partitioned table the server knows, temporary ones included.
+# Every ordinary or partitioned table the server knows, temporary ones included, and every schema.
 TABLES = """
     SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p')
+    UNION ALL SELECT nspname, '' FROM pg_namespace
+"""
+# The trial's own tables while it runs: schema, name, persistence ('p' regular, 't' temporary).
+TRIAL_TABLES = """
+    SELECT n.nspname, c.relname, c.relpersistence FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND c.relname LIKE 'tpx\\_batch\\_trial\\_%'
 """
 
 
 def pg_tables(dsn: str) -> set[tuple[str, str]]:
+    """Every table (schema, name) and every schema (schema, '')."""
     with psycopg.connect(dsn) as conn:
         return {(schema, name) for schema, name in conn.execute(TABLES).fetchall()}
+
+
+def pg_trial_tables(dsn: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(dsn) as conn:
+        return [(s, n, p) for s, n, p in conn.execute(TRIAL_TABLES).fetchall()]
 
 
 def sqlite_file(tmp_path: Path) -> tuple[str, Path]:
@@ -57,11 +69,6 @@ def medians(trials: list[BatchTrial]) -> dict[int, float]:
     return {t.batch_size: statistics.median(t.latencies_s) for t in trials}
 
 
-def fit(trials: list[BatchTrial]) -> CostFit:
-    by_size = medians(trials)
-    return fit_cost_model(list(by_size), list(by_size.values()))
-
-
 def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
     """Every method measured at every size; bigger batches cost more each, less per row.
 
@@ -75,9 +82,13 @@ def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
         assert all(len(t.latencies_s) >= 5 and min(t.latencies_s) > 0 for t in trials), method
         if any(len(t.latencies_s) > 5 for t in trials):
             assert any("more repetitions" in note for note in result.notes)
+        # Robust under load (other work on a shared machine moves single runs by a millisecond):
+        # per row, a batch of 100 costs far less than a batch of 1, whatever the noise; a batch of
+        # 100 separate statements costs more than one statement (its c1 is a round trip per row).
         by_size = {t.batch_size: min(t.latencies_s) for t in trials}
-        assert by_size[100] > by_size[1], method
-        assert by_size[100] / 100 < by_size[1], method
+        assert by_size[100] / 100 < by_size[1] / 3, method
+        if method == "single" and result.dialect == "postgresql":  # SQLite: no round trips
+            assert by_size[100] > by_size[1], method
 
 
 def closed_port() -> int:
@@ -103,10 +114,18 @@ def interrupting_clock(after_calls: int) -> Callable[[], float]:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
+SEEN_DURING_RUN: list[list[tuple[str, str, str]]] = []
+
+
 @pytest.fixture(scope="module")
 def pg_run(postgres_dsn: str) -> tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]]:
     before = pg_tables(postgres_dsn)
-    result = run_batch_trials(postgres_dsn, **SMALL)  # type: ignore[arg-type]
+
+    def progress(message: str) -> None:
+        if not SEEN_DURING_RUN:  # once: the trial's table as another session sees it
+            SEEN_DURING_RUN.append(pg_trial_tables(postgres_dsn))
+
+    result = run_batch_trials(postgres_dsn, **SMALL, on_progress=progress)  # type: ignore[arg-type]
     return result, before, pg_tables(postgres_dsn)
 
 
@@ -127,21 +146,70 @@ def test_postgres_every_method_measured_with_the_batching_shape(
 
 
 @pytest.mark.service
-def test_postgres_temp_table_is_dropped_and_nothing_else_created(
+def test_postgres_trial_table_is_regular_in_its_own_schema_dropped_with_it(
     pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]],
 ) -> None:
-    _, before, after = pg_run
+    result, before, after = pg_run
+    ((schema, name, persistence),) = SEEN_DURING_RUN[0]
+    # a regular (WAL-logged) table: its commits pay the WAL flush, unlike a TEMPORARY one's
+    assert (schema, persistence) == (name, "p")
+    assert name.startswith("tpx_batch_trial_")
+    assert any(
+        f'regular (WAL-logged) table in the scratch schema "{name}"' in n for n in result.notes
+    )
+    assert not any("TEMPORARY" in note for note in result.notes)
+    # the table and its schema are gone, nothing else was created or dropped
     assert after == before
-    assert not [name for _, name in after if name.startswith("tpx_batch_trial_")]
+    assert not [s for s, _ in after if s.startswith("tpx_batch_trial_")]
+
+
+@pytest.mark.service
+def test_postgres_commit_settings_are_read_and_reported(
+    pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]], postgres_dsn: str
+) -> None:
+    result = pg_run[0]
+    assert [name for name, _ in result.settings] == list(PG_SETTINGS)
+    with psycopg.connect(postgres_dsn) as conn:
+        for name, value in result.settings:
+            (setting,) = conn.execute(
+                "SELECT setting || coalesce(unit, '') FROM pg_settings WHERE name = %s", [name]
+            ).fetchone() or ("?",)
+            assert value == setting, name
+    said = ", ".join(f"{name} = {value}" for name, value in result.settings)
+    assert any(note.startswith(f"server settings: {said} (") for note in result.notes)
+
+
+@pytest.mark.service
+def test_postgres_schema_dropped_over_a_new_connection_when_the_trial_loses_its_own(
+    postgres_dsn: str,
+) -> None:
+    before = pg_tables(postgres_dsn)
+
+    def progress(message: str) -> None:  # the server ends the trial's session mid-run
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'tpx-batch-trials'"
+            )
+
+    with pytest.raises(MeasurementError, match="the database failed"):
+        run_batch_trials(postgres_dsn, **SMALL, on_progress=progress)  # type: ignore[arg-type]
+    assert pg_tables(postgres_dsn) == before
 
 
 @pytest.mark.service
 def test_postgres_copy_costs_less_per_row_than_single_inserts(
     pg_run: tuple[BatchTrials, set[tuple[str, str]], set[tuple[str, str]]],
 ) -> None:
+    # The slope between the fastest runs at b = 1 and b = 100: copy's rows cost so little that
+    # the commit's jitter on a durable table can bend a line fit to its medians (R² < 0.9).
     grouped = pg_run[0].by_method()
-    copy, single = fit(grouped["copy"]), fit(grouped["single"])
-    assert 0 <= copy.c1_s < single.c1_s
+
+    def per_row(trials: list[BatchTrial]) -> float:
+        fastest = {t.batch_size: min(t.latencies_s) for t in trials}
+        return (fastest[100] - fastest[1]) / 99
+
+    assert per_row(grouped["copy"]) < per_row(grouped["single"]) / 2
 
 
 @pytest.mark.service
@@ -189,6 +257,9 @@ def test_sqlite_file_measured_table_dropped_other_tables_intact(tmp_path: Path) 
     assert_batching_shape(result, ["single", "executemany", "multirow"])
     assert "not measured: copy (SQLite has no COPY)" in result.notes
     assert sqlite_state(path) == before
+    # a file database in its default journal: each commit fsyncs, nothing to warn about
+    assert result.settings == (("journal_mode", "delete"), ("synchronous", "full"))
+    assert not any("do not wait for fsync" in note for note in result.notes)
 
 
 def test_sqlite_in_memory(tmp_path: Path) -> None:

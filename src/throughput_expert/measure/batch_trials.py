@@ -4,12 +4,19 @@
 Each timed repetition inserts one batch of ``b`` small rows and commits, so its latency is one
 sample of T(b) = c0 + c1·b (``laws.batching``): the commit and round trips are the fixed cost c0,
 the rows the per-item cost c1. The trials write only to a table of their own,
-``tpx_batch_trial_<random>``: a TEMPORARY table in PostgreSQL (it dies with the session), a real
-table in the SQLite file; it is dropped at the end whatever happens (the databases themselves:
-``batch_backends``). The run stays within its time budget by estimating each block from the sizes
-already measured and skipping what would not fit (said in the notes); blocks whose runs spread
-widely get more repetitions while the budget lasts; Ctrl-C stops it at once and returns what was
-measured, ``interrupted=True``.
+``tpx_batch_trial_<random>``. In PostgreSQL it is a regular (WAL-logged) table in a scratch schema
+of the same unique name, created by the trial and dropped at its end (the table, then the schema,
+which is never dropped with anything in it the trial did not create), so each commit pays the WAL
+flush a production table's commit pays; the server's ``synchronous_commit``, ``fsync``,
+``wal_sync_method`` and ``commit_delay`` decide what that flush costs, and are read and reported.
+Where the user may not create a schema, the trial falls back to a TEMPORARY table and says that its
+c0 misses the flush. In SQLite it is a real table in the database file (whose commits fsync unless
+``synchronous`` says not: reported). It is dropped at the end whatever happens, Ctrl-C and errors
+included; in PostgreSQL over a new connection when the trial's own one is broken (the databases
+themselves: ``batch_backends``). The run stays within its time budget by estimating each block
+from the sizes already measured and skipping what would not fit (said in the notes); blocks whose
+runs spread widely get more repetitions while the budget lasts; Ctrl-C stops it at once and returns
+what was measured, ``interrupted=True``.
 
 Methods: ``single`` (one INSERT per row, one commit per batch), ``executemany``, ``multirow`` (one
 INSERT with a VALUES list) and, in PostgreSQL only, ``copy`` (COPY FROM STDIN).
@@ -26,19 +33,35 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from throughput_expert.errors import InputError, MeasurementError
 from throughput_expert.measure.batch_backends import (
     SOURCE,
     Backend,
+    Dsn,
     Job,
     Row,
+    _Postgres,
+    _Sqlite,
     open_backend,
     parse_dsn,
 )
 from throughput_expert.model.trials import BatchTrial, BatchTrials
 
-__all__ = ["DEFAULT_METHODS", "DEFAULT_SIZES", "METHODS", "PAYLOAD_BYTES", "run_batch_trials"]
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+    from psycopg.rows import TupleRow
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "DEFAULT_SIZES",
+    "METHODS",
+    "PAYLOAD_BYTES",
+    "PG_SETTINGS",
+    "run_batch_trials",
+]
 
 METHODS = ("single", "executemany", "multirow", "copy")
 DEFAULT_METHODS = METHODS
@@ -52,6 +75,156 @@ SPREAD = 0.10  # a block whose median is this far above its fastest run gets mor
 MAX_ROUNDS = 4  # ... in up to this many rounds in all (the first pass is one)
 
 _TABLE_PREFIX = "tpx_batch_trial_"
+# What a PostgreSQL commit waits for, and how long: read at the start and reported.
+PG_SETTINGS = ("synchronous_commit", "fsync", "wal_sync_method", "commit_delay")
+_PG_COLUMNS = "(id bigint, payload text, created timestamptz)"
+DROP_TIMEOUT_S = 5  # a new connection's wait when the trial's own one cannot drop the schema
+
+# --- the trial table: durable in PostgreSQL, settings read in both --------------------------------
+
+
+class _DurablePostgres(_Postgres):
+    """The PostgreSQL backend on a regular table ``schema.table`` in a scratch schema of its own
+    (``schema`` is ``table``'s unique name): each commit pays the WAL flush."""
+
+    def __init__(self, base: _Postgres, dsn: Dsn, table: str) -> None:
+        super().__init__(base._conn, table)
+        self._dsn, self._schema_name = dsn, table
+        self._schema = self._sql.Identifier(table)
+        self._durable = self._sql.Identifier(table, table)
+        self._temp = self._table  # pg_temp.<table>: the fallback where no schema may be created
+        self._use(self._durable)
+        self._created = False
+        self.settings: list[tuple[str, str]] = []
+        self.notes = [self.notes[0].partition(";")[0]]  # "PostgreSQL N.M at host"
+
+    def _use(self, table: sql.Identifier) -> None:
+        self._table = table
+        self._insert = self._sql.SQL(
+            "INSERT INTO {} (id, payload, created) VALUES (%s, %s, %s)"
+        ).format(self._table)
+
+    def create(self) -> None:
+        import psycopg
+
+        self.settings = _pg_settings(self._conn)
+        self.notes.append(_pg_settings_note(self.settings))
+        try:
+            self._conn.execute(self._sql.SQL("CREATE SCHEMA {}").format(self._schema))
+            self._created = True  # from here on close() drops it, whatever happens next
+            create = self._sql.SQL("CREATE TABLE {} " + _PG_COLUMNS).format(self._durable)
+            self._conn.execute(create)
+            self._conn.commit()
+        except psycopg.errors.InsufficientPrivilege:
+            self._conn.rollback()
+            self._created = False
+            self._use(self._temp)
+            super().create()
+            self.notes.append(
+                "no permission to create a schema: a TEMPORARY table instead, whose rows are "
+                "not WAL-logged, so its commits skip the WAL flush that a regular table's commit "
+                "waits for (c0 here is a lower bound: production pays more per batch)"
+            )
+            return
+        self.notes.append(
+            f'a regular (WAL-logged) table in the scratch schema "{self._schema_name}", dropped '
+            "at the end: each commit pays the WAL flush, as a production table's does"
+        )
+
+    def close(self) -> None:
+        if not self._created:
+            super().close()
+            return
+        drops = [
+            self._sql.SQL("DROP TABLE IF EXISTS {}").format(self._durable),
+            # RESTRICT: an object someone else put there keeps the schema (said in the notes)
+            self._sql.SQL("DROP SCHEMA IF EXISTS {} RESTRICT").format(self._schema),
+        ]
+        try:
+            self._conn.rollback()
+            for drop in drops:
+                self._conn.execute(drop)
+            self._conn.commit()
+            return
+        except self.errors:
+            pass
+        finally:
+            self._conn.close()
+        self._drop_over_a_new_connection(drops)
+
+    def _drop_over_a_new_connection(self, drops: list[sql.Composed]) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                self._dsn.dsn, application_name="tpx-batch-trials", connect_timeout=DROP_TIMEOUT_S
+            ) as conn:
+                for drop in drops:
+                    conn.execute(drop)
+        except psycopg.Error as exc:
+            self.notes.append(
+                f'could not drop the scratch schema "{self._schema_name}" '
+                f"({self._dsn.scrub(exc)}): drop it by hand: "
+                f'DROP SCHEMA "{self._schema_name}" CASCADE'
+            )
+
+
+def _pg_settings(conn: psycopg.Connection[TupleRow]) -> list[tuple[str, str]]:
+    query = "SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s)"
+    rows = conn.execute(query, [list(PG_SETTINGS)]).fetchall()
+    conn.commit()
+    found = {name: setting + (unit or "") for name, setting, unit in rows}
+    return [(name, found[name]) for name in PG_SETTINGS if name in found]
+
+
+def _pg_settings_note(settings: list[tuple[str, str]]) -> str:
+    values = dict(settings)
+    said = ", ".join(f"{name} = {value}" for name, value in settings)
+    if values.get("fsync") == "off":
+        meaning = (
+            "fsync is off: commits flush nothing to disk (not crash-safe); a server with it on "
+            "pays more per batch"
+        )
+    elif values.get("synchronous_commit") == "off":
+        meaning = (
+            "synchronous_commit is off: commits return before the WAL flush; a session or "
+            "server with it on pays more per batch"
+        )
+    else:
+        meaning = "each commit waits for the WAL flush"
+    delay = values.get("commit_delay", "0")
+    if delay.rstrip("us") not in ("", "0"):
+        meaning += f"; commit_delay {delay} delays each flush while other commits are active"
+    return f"server settings: {said} ({meaning}; other values change c0)"
+
+
+class _SqliteSettings(_Sqlite):
+    """The SQLite backend, its ``journal_mode`` and ``synchronous`` kept as settings."""
+
+    def __init__(self, base: _Sqlite, table: str) -> None:
+        super().__init__(base._conn, table, base._memory)
+        self.settings: list[tuple[str, str]] = []
+
+    def create(self) -> None:
+        super().create()
+        journal = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0])
+        synchronous = int(self._conn.execute("PRAGMA synchronous").fetchone()[0])
+        level = {0: "off", 1: "normal", 2: "full", 3: "extra"}.get(synchronous, str(synchronous))
+        self.settings = [("journal_mode", journal), ("synchronous", level)]
+        if not self._memory and (level == "off" or (level == "normal" and journal == "wal")):
+            self.notes.append(
+                f"synchronous = {level} with journal_mode = {journal}: commits do not wait for "
+                "fsync (c0 is a lower bound for a connection with synchronous = full)"
+            )
+
+
+def _open(parsed: Dsn, table: str, budget_s: float) -> Backend:
+    base = open_backend(parsed, table, budget_s)
+    if isinstance(base, _Postgres):
+        return _DurablePostgres(base, parsed, table)
+    assert isinstance(base, _Sqlite)
+    return _SqliteSettings(base, table)
+
 
 # --- the run ------------------------------------------------------------------------------------
 
@@ -274,7 +447,7 @@ def run_batch_trials(
     backend: Backend | None = None
     interrupted = False
     try:
-        backend = open_backend(parsed, table, time_budget_s)
+        backend = _open(parsed, table, time_budget_s)
         backend.create()
         run.sizes(backend, size_list, method_list)
         run.refine(backend, size_list, method_list)
@@ -300,4 +473,5 @@ def run_batch_trials(
         duration_s=clock() - start,
         interrupted=interrupted,
         notes=tuple(notes),
+        settings=tuple(getattr(backend, "settings", ())),
     )

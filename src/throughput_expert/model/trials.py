@@ -48,7 +48,10 @@ class BatchTrials:
     ``target`` is the DSN with any password masked (masked again here, whoever built it).
     ``row_bytes`` is the data sent per row (an 8-byte id, the payload, an 8-byte timestamp).
     ``interrupted`` is True when Ctrl-C stopped the run: the trials are what was measured before
-    it. ``notes`` say what was skipped and why.
+    it. ``notes`` say what was skipped and why. ``settings`` are the server's settings that
+    decide what a commit waits for (PostgreSQL: ``synchronous_commit``, ``fsync``,
+    ``wal_sync_method``, ``commit_delay``; SQLite: ``journal_mode``, ``synchronous``), as read
+    during the run, in that order; empty when they could not be read.
     """
 
     target: str
@@ -58,6 +61,7 @@ class BatchTrials:
     duration_s: float
     interrupted: bool
     notes: tuple[str, ...]
+    settings: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.dialect != "sqlite":  # a file path may hold an '@' that is no password's end

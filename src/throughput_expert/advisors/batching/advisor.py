@@ -414,7 +414,8 @@ def _inputs(i: BatchingInputs) -> tuple[Any, ...]:
             InputRef(
                 i.trials.target,
                 f"{i.trials.dialect}-trial",
-                f"{len(i.trials.trials)} trials in {i.trials.duration_s:.3g} s",
+                f"{len(i.trials.trials)} trials in {i.trials.duration_s:.3g} s"
+                + "".join(f", {name} = {value}" for name, value in i.trials.settings),
             )
         )
     return tuple(out)

@@ -71,8 +71,19 @@ def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[C
 
 def _from_trials(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> list[CostModel]:
     assert i.trials is not None
-    for note in i.trials.notes:
-        ledger.assume("trial", note, f"from the {i.trials.dialect} trial run")
+    # one entry per note (the ledger keeps one value per name)
+    for n, note in enumerate(i.trials.notes):
+        ledger.assume(
+            "trial" if n == 0 else f"trial ({n + 1})",
+            note,
+            f"from the {i.trials.dialect} trial run",
+        )
+    if i.trials.settings:
+        ledger.assume(
+            "trial server settings",
+            dict(i.trials.settings),
+            "what each commit waits for (they change c0): read from the server during the trial",
+        )
     models = []
     for method, trials in i.trials.by_method().items():
         measured = [t for t in trials if t.latencies_s]
