@@ -117,6 +117,32 @@ def _once_each(
             changes[at] = step.change
     if len(changes) == len(steps):
         return steps
+    # the changes commute (each sets its own count or batch): reorder so that every step lifts
+    # the ceiling; one that lifts nothing where it stands moves after the others, and one that
+    # lifts nothing even last is not needed for the ceiling the others reach
+    for _ in range(len(changes) ** 2):
+        out = _replayed(model, changes, target, today)
+        stuck = next(
+            (
+                i
+                for i, step in enumerate(out)
+                if step.projection.ceiling
+                <= (out[i - 1].projection.ceiling if i else today.ceiling) * (1 + 1e-9)
+            ),
+            None,
+        )
+        if stuck is None:
+            return out
+        if stuck == len(changes) - 1:
+            changes.pop()
+        else:
+            changes.append(changes.pop(stuck))
+    return _replayed(model, changes, target, today)
+
+
+def _replayed(
+    model: SystemModel, changes: list[Change], target: float, today: Projection
+) -> list[Step]:
     out, current = [], model
     for change in changes:
         current = apply(current, change)
