@@ -105,7 +105,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # advisors compute with the laws only; these build plot grids with np.linspace/geomspace.
     (f"{PACKAGE}.advisors.batching.advisor", "numpy"): "np.geomspace batch-size grid for series",
     (f"{PACKAGE}.advisors.concurrency.advisor", "numpy"): "np.linspace thread grid for series",
-    (f"{PACKAGE}.advisors.analyze.latency", "numpy"): "np.linspace arrival-rate grid for the curve",
     (f"{PACKAGE}.advisors.usl_report", "numpy"): "np.linspace grid passed to UslFit.predict",
     (f"{PACKAGE}.measure.histogram", "numpy"): "vectorised rounding/clipping before hdrh records",
     (f"{PACKAGE}.measure.runner", "uvloop"): "optional event loop; not in docs/architecture.md",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import throughput_expert
 
@@ -29,3 +32,47 @@ def test_importing_the_package_and_cli_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+    # `tpx analyze` of a small file: the analysis runs whole, through the M/M/c queue that once
+    # imported scipy for its Poisson CDF, yet neither scipy nor numpy is imported (~0.4 s)
+    run = _analyze_in_a_fresh_interpreter(preload="")
+    assert run["code"] == 0
+    assert run["command"] == "analyze"
+    assert run["stable_erlang_calls"] > 0  # the path that needed scipy did run
+    assert run["heavy"] == []
+    # and the probe does see scipy when something imports it: it cannot pass by looking away
+    control = _analyze_in_a_fresh_interpreter(preload="scipy.special")
+    assert control["code"] == 0
+    assert control["heavy"] == ["numpy", "scipy"]
+
+
+_ANALYZE_PROBE = """
+import contextlib, io, json, sys
+if sys.argv[2]:
+    __import__(sys.argv[2])
+from throughput_expert import cli
+from throughput_expert.laws import queueing
+erlang_b, stable = queueing._erlang_b, []
+def counted(servers, load):
+    if servers >= load > 0:
+        stable.append(servers)
+    return erlang_b(servers, load)
+queueing._erlang_b = counted
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = cli.main(["analyze", "--metrics", sys.argv[1], "--format", "json"])
+heavy = {"numpy", "scipy", "rich"} & {name.partition(".")[0] for name in sys.modules}
+print(json.dumps({
+    "code": code,
+    "command": json.loads(out.getvalue())["command"],
+    "stable_erlang_calls": len(stable),
+    "heavy": sorted(heavy),
+}))
+"""
+
+
+def _analyze_in_a_fresh_interpreter(preload: str) -> dict[str, Any]:
+    example = Path(throughput_expert.__file__).parent / "examples" / "message-consumer.json"
+    command = [sys.executable, "-c", _ANALYZE_PROBE, str(example), preload]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
+    return result

@@ -14,9 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from throughput_expert.errors import FitError, InputError, ModelError
 from throughput_expert.laws._checks import fraction, non_negative, positive
@@ -41,7 +39,11 @@ _SOURCE = "batching cost model"
 MIN_R_SQUARED = 0.9
 """Below this R² (with at least 3 points) the measurements do not follow a line."""
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy costs ~60 ms to import: only the fits below load it
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def added_latency(b: float, arrival_rate: float, c0: float, c1: float) -> AddedL
 
 
 def _as_data(sizes: Sequence[float], latencies_s: Sequence[float]) -> tuple[FloatArray, FloatArray]:
+    import numpy as np  # lazy: only fitting needs arrays
+
     try:
         b = np.asarray(sizes, dtype=np.float64).ravel()
         t = np.asarray(latencies_s, dtype=np.float64).ravel()
@@ -250,6 +254,8 @@ def fit_call_cost(sizes: Sequence[float], values_s: Sequence[float]) -> CallCost
     says how well it does. A falling line (noise around a flat one) becomes the flat line
     c1 = 0, c0 = Σ(1/T) / Σ(1/T²), its least squares on relative errors. Needs two distinct
     sizes and positive values (``FitError`` otherwise)."""
+    import numpy as np  # lazy: only fitting needs arrays
+
     b, t = _as_data(sizes, values_s)
     c0, c1, note = _line(b, t)
     if c1 < 0:
@@ -274,6 +280,8 @@ def fit_cost_model(sizes: Sequence[float], latencies_s: Sequence[float]) -> Cost
     falls with size is no cost line), or R² < ``MIN_R_SQUARED`` with 3 or more points (the message
     lists the residuals in ms).
     """
+    import numpy as np  # lazy: only fitting needs arrays
+
     b, t = _as_data(sizes, latencies_s)
     c0, c1, note = _line(b, t)
     residuals = t - (c0 + c1 * b)

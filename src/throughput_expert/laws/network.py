@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from throughput_expert.errors import InputError, ModelError, UnstableSystem
 from throughput_expert.laws._checks import non_negative
 
@@ -190,6 +188,8 @@ def closed_network(
 
 def _log_factors(station: Station, n: int) -> FloatArray:
     """log f(j), j = 0..n: D^j / Π_{i≤j} min(i, m) (a delay: D^j / j!)."""
+    import numpy as np  # lazy: only the exact closed network needs arrays
+
     j = np.arange(n + 1, dtype=float)
     if station.demand == 0:
         out = np.full(n + 1, -np.inf)
@@ -205,6 +205,8 @@ def _log_factors(station: Station, n: int) -> FloatArray:
 
 def _convolve(a: tuple[FloatArray, float], b: tuple[FloatArray, float]) -> tuple[FloatArray, float]:
     """Two scaled sequences (values, log scale) convolved and truncated to the same length."""
+    import numpy as np  # lazy: only the exact closed network needs arrays
+
     n = len(a[0])
     out = np.convolve(a[0], b[0])[:n]
     top = float(out.max())
@@ -212,6 +214,8 @@ def _convolve(a: tuple[FloatArray, float], b: tuple[FloatArray, float]) -> tuple
 
 
 def _scaled(log_f: FloatArray) -> tuple[FloatArray, float]:
+    import numpy as np  # lazy: only the exact closed network needs arrays
+
     top = float(log_f.max())
     return np.exp(log_f - top), top
 
@@ -223,6 +227,8 @@ def _convolution(
 
     Demands are first scaled by α, the bottleneck's capacity (G scales by α^N, X by α; the queues
     do not change), so that the bottleneck's factors stay near 1 and G(N) never underflows."""
+    import numpy as np  # lazy: only the exact closed network needs arrays
+
     capacity = min((s.capacity for s in stations), default=math.inf)
     if math.isinf(capacity):  # nothing queues: every request is a delay
         total = think_time + sum(s.demand for s in stations)

@@ -19,10 +19,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-from scipy.optimize import brentq  # type: ignore[import-untyped]
-from scipy.special import pdtr  # type: ignore[import-untyped]
-
 from throughput_expert.errors import InputError, UnstableSystem
 from throughput_expert.laws._checks import non_negative, positive, servers
 
@@ -135,6 +131,8 @@ def _erlang_b_series(servers: int, offered_load: float) -> float:
     # digits (or underflows): each term is the last times (c−j+1)/a < 1, so they shrink faster
     # than (c/a)ʲ and like exp(−j²/2c) near c = a: at most about 9·√c of them count (9,000
     # for a million servers), never more than c + 1.
+    import numpy as np  # only an overloaded queue sums this series; analyze need not pay for numpy
+
     total, last, start = 1.0, 1.0, 1
     while start <= servers:
         j = np.arange(start, min(start + _CHUNK, servers + 1), dtype=np.float64)
@@ -155,8 +153,31 @@ def _erlang_b(servers: int, offered_load: float) -> float:
         return 0.0
     if servers < offered_load:
         return _erlang_b_series(servers, offered_load)
-    below = float(pdtr(servers, offered_load))
-    return min(1.0, math.exp(_log_poisson_pmf(servers, offered_load) - math.log(below)))
+    log_pmf = _log_poisson_pmf(servers, offered_load)
+    below = _poisson_cdf_short(servers, offered_load, log_pmf)
+    if below is None:
+        from scipy.special import pdtr  # type: ignore[import-untyped]  # ~0.1 s to import
+
+        below = float(pdtr(servers, offered_load))
+    return min(1.0, math.exp(log_pmf - math.log(below)))
+
+
+_SHORT_TAIL = 1000
+
+
+def _poisson_cdf_short(servers: int, offered_load: float, log_pmf: float) -> float | None:
+    # P(N ≤ c) = 1 − P(N = c)·Σ_{j≥1} Π_{i=1..j} a/(c+i) for c ≥ a, in pure Python (importing
+    # scipy for pdtr costs more than a small `tpx analyze`): the tail is at most about one half,
+    # so 1 − tail keeps its digits, and the terms shrink like exp(−j²/2c) or faster. None when
+    # they need more than _SHORT_TAIL of them (c near a and above ~12,000): pdtr answers those.
+    total, term = 0.0, 1.0
+    for i in range(1, _SHORT_TAIL + 1):
+        term *= offered_load / (servers + i)
+        updated = total + term
+        if updated == total:
+            return 1 - math.exp(log_pmf) * total
+        total = updated
+    return None
 
 
 def _erlang_c_from_b(blocking: float, rho: float) -> float:
@@ -265,6 +286,8 @@ def mmc_response_percentile(
     upper = result.service_time
     while _response_tail(result, upper) > tail:
         upper *= 2
+    from scipy.optimize import brentq  # type: ignore[import-untyped]  # ~0.3 s to import: lazy
+
     root = brentq(lambda t: _response_tail(result, t) - tail, 0.0, upper, xtol=upper * 1e-14)
     return float(root)
 

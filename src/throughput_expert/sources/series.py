@@ -19,10 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Literal
 
 from throughput_expert.errors import InputError
 
@@ -42,7 +39,13 @@ __all__ = [
     "make_labels",
 ]
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy costs ~60 ms to import: the functions that build arrays load it
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+else:
+    FloatArray = Any
 MetricKind = Literal["counter", "gauge", "histogram", "summary", "untyped"]
 Labels = tuple[tuple[str, str], ...]
 
@@ -77,6 +80,8 @@ class Series:
         kind: MetricKind = "untyped",
     ) -> Series:
         """Build a series, converting labels and arrays to their canonical forms."""
+        import numpy as np  # lazy: see FloatArray
+
         ts = np.asarray(t, dtype=np.float64)
         vs = np.asarray(v, dtype=np.float64)
         if ts.shape != vs.shape or ts.ndim != 1:
@@ -126,6 +131,8 @@ class SeriesIndex:
 
 
 def _finite_points(series: Series) -> tuple[FloatArray, FloatArray]:
+    import numpy as np  # lazy: see FloatArray
+
     keep = ~np.isnan(series.v)
     return series.t[keep], series.v[keep]
 
@@ -192,6 +199,8 @@ def histogram_quantile(q: float, bounds: Sequence[float], counts: Sequence[float
     if len(pairs) < 2 or not math.isinf(pairs[-1][0]):
         return math.nan
     ubs = [b for b, _ in pairs]
+    import numpy as np  # lazy: see FloatArray
+
     cum = np.maximum.accumulate(np.array([c for _, c in pairs], dtype=np.float64))
     total = float(cum[-1])
     if not total > 0:

@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from itertools import chain
 from typing import Any
 
-import numpy as np
-
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, ServiceMetrics
 from throughput_expert.sources.series import RATE_HINT, FloatArray, Series
@@ -128,6 +126,8 @@ def _item(item: object, kind: str, source: str, at: str) -> tuple[Mapping[str, s
 
 def _pairs(pairs: object) -> FloatArray:
     """``[[t, "v"], ...]`` as a (2, n) float array, converted in bulk."""
+    import numpy as np  # lazy: only a range query builds arrays
+
     if not isinstance(pairs, list) or set(map(len, pairs)) - {2}:
         raise ValueError("not a list of pairs")
     flat = list(chain.from_iterable(pairs))
@@ -212,6 +212,8 @@ def _named_points(name: str, entry: object, source: str) -> Points:
 
 def _mean(values: FloatArray) -> float:
     """A matrix series' time average (a vector has one point); NaN points are skipped."""
+    import numpy as np  # lazy: only a range query builds arrays
+
     finite = values[~np.isnan(values)]
     return float(finite.mean()) if finite.size else math.nan
 
