@@ -255,7 +255,7 @@ def test_locustfile_hosts_are_checked(tmp_path: Path) -> None:
     LocustDriver(str(remote), host="http://127.0.0.1:1").check_target(allow_remote=False)
     unknown = tmp_path / "unknown.py"
     unknown.write_text("class U:\n    pass\n")
-    with pytest.raises(InputError, match="pass --host"):
+    with pytest.raises(InputError, match="give its User class a literal"):
         LocustDriver(str(unknown)).check_target(allow_remote=False)
 
 
