@@ -293,10 +293,20 @@ def test_sqlite_interrupt_from_progress_drops_the_table(tmp_path: Path) -> None:
     assert sqlite_state(path) == before
 
 
-def test_sqlite_missing_file_is_a_measurement_error(tmp_path: Path) -> None:
-    with pytest.raises(MeasurementError, match="cannot open the database file"):
-        run_batch_trials(f"sqlite:///{tmp_path / 'missing.db'}")
-    assert not (tmp_path / "missing.db").exists()
+@pytest.mark.parametrize("form", ["sqlite:///{path}", "{path}"])
+def test_a_missing_sqlite_file_is_a_scratch_database_removed_after(
+    tmp_path: Path, form: str
+) -> None:
+    """sqlite:///new.db (or a plain path to a .db file) that does not exist: the trial creates it,
+    measures, and removes it and its journal; the notes say so. A folder that does not exist is
+    one line."""
+    path = tmp_path / "new.db"
+    trials = run_batch_trials(form.format(path=path), sizes=(1, 10), repetitions=3)
+    assert trials.trials and not path.exists()
+    assert not list(tmp_path.iterdir())  # no -journal or -wal left either
+    assert any("scratch database" in n for n in trials.notes)
+    with pytest.raises(MeasurementError, match="no folder"):
+        run_batch_trials(f"sqlite:///{tmp_path / 'nope' / 'x.db'}")
 
 
 # --- errors -------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ budget), each statement by ``statement_timeout`` (the budget).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -86,6 +88,11 @@ def parse_dsn(dsn: str) -> Dsn:
     # SQLAlchemy's forms: sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:
     if scheme.lower() == "sqlite" and rest.startswith("/") and len(rest) > 1:
         return Dsn(dsn=dsn, target=dsn, dialect="sqlite", path=rest[1:])
+    # a plain path to a SQLite file (trial.db, /tmp/trial.sqlite3): only a path with a SQLite
+    # extension and nothing a connection string holds (no @, =, : or space), so a malformed DSN
+    # never reads as a file name (and its password is never echoed as one)
+    if not sep and re.fullmatch(r"[\w./~+-]+\.(db|sqlite|sqlite3)", dsn):
+        return Dsn(dsn=dsn, target=dsn, dialect="sqlite", path=os.path.expanduser(dsn))
     if sep and scheme.lower() in ("postgresql", "postgres"):
         return _parse_postgres(dsn, rest)
     redact_dsn(dsn)  # remembers any password in it, for the lines that might echo it
@@ -93,7 +100,8 @@ def parse_dsn(dsn: str) -> Dsn:
     named = f"{scheme}://" if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "this"
     raise InputError(
         f"cannot measure {named} DSN: expected postgresql://user@host:port/dbname, "
-        "sqlite:///path or sqlite:///:memory:",
+        "sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory: or a path to a "
+        ".db, .sqlite or .sqlite3 file",
         source=SOURCE,
         field="dsn",
     )
@@ -252,6 +260,8 @@ class _Sqlite:
         self._max_rows = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 3
         self._memory = memory
         self.notes: list[str] = []
+        self.scratch: str | None = None
+        """A database file the trial created: removed on close."""
 
     def create(self) -> None:
         # The first statements: a file that is not a database fails here, as a MeasurementError.
@@ -309,17 +319,35 @@ class _Sqlite:
             pass
         finally:
             self._conn.close()
+            if self.scratch is not None:
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.scratch + suffix)
 
 
 def _open_sqlite(dsn: Dsn, table: str) -> _Sqlite:
     memory = dsn.path == ":memory:"
-    # mode=rw: measure an existing database file, never create one from a typo.
-    uri = "file::memory:" if memory else f"file:{quote(dsn.path)}?mode=rw"
+    # A file that does not exist is a scratch database for the trial: created (in a folder that
+    # exists) and removed afterwards, with its journal; an existing file is used as it is.
+    scratch = not memory and not os.path.exists(dsn.path)
+    if scratch and not os.path.isdir(os.path.dirname(os.path.abspath(dsn.path))):
+        raise MeasurementError(
+            f"no folder {os.path.dirname(dsn.path) or '.'!r} for the database file",
+            source=dsn.target,
+        )
+    mode = "rwc" if scratch else "rw"
+    uri = "file::memory:" if memory else f"file:{quote(dsn.path)}?mode={mode}"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
     except sqlite3.Error as exc:
         raise MeasurementError(f"cannot open the database file: {exc}", source=dsn.target) from None
-    return _Sqlite(conn, table, memory)
+    backend = _Sqlite(conn, table, memory)
+    if scratch:
+        backend.scratch = dsn.path
+        backend.notes.append(
+            f"{dsn.path} did not exist: a scratch database created for the trial and removed after"
+        )
+    return backend
 
 
 def open_backend(dsn: Dsn, table: str, budget_s: float) -> Backend:

@@ -204,6 +204,8 @@ class _SqliteSettings(_Sqlite):
     def __init__(self, base: _Sqlite, table: str) -> None:
         super().__init__(base._conn, table, base._memory)
         self.settings: list[tuple[str, str]] = []
+        self.scratch = base.scratch
+        self.notes.extend(base.notes)
 
     def create(self) -> None:
         super().create()
