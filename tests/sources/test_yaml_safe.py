@@ -160,3 +160,23 @@ def test_yaml_like_text_gives_a_value_or_an_input_error(text: str) -> None:
 )
 def test_built_documents_give_a_value_or_an_input_error(parts: list[str], tail: str) -> None:
     _value_or_input_error("".join(parts) + tail)
+
+
+def test_the_packaged_data_reads_the_same_with_the_fast_loader() -> None:
+    """The package's YAML is parsed with libyaml's C safe loader (it is read on every run); it
+    must give exactly what the guarded loader gives for users' files."""
+    from importlib import resources
+
+    from throughput_expert.sources.settings import _load_packaged
+    from throughput_expert.sources.yaml_safe import load_yaml
+
+    files = [
+        (stage, f)
+        for stage in ("advisors", "sources")
+        for f in resources.files(f"throughput_expert.{stage}").joinpath("data").iterdir()
+        if f.name.endswith(".yaml")
+    ]
+    assert len(files) >= 7
+    for stage, f in files:
+        text = f.read_text("utf-8")
+        assert _load_packaged(text, f.name) == load_yaml(text, f.name), (stage, f.name)
