@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from throughput_expert.advisors.bottleneck.states import RUNNING, RUNTIME_KINDS, SampleStates
+from throughput_expert.advisors.bottleneck.states import RUNNING, SampleStates, matches
 from throughput_expert.model.analysis.bottleneck import HotPath
 from throughput_expert.model.profile import Frame, Profile
 from throughput_expert.model.settings import Rule, Settings
@@ -142,15 +142,7 @@ def _reconcile(
 
 
 def _frame_category(frame: Frame, rules: Iterable[Rule]) -> str | None:
-    for rule in rules:
-        if rule.runtime and frame.kind not in RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
-            continue
-        if rule.name is not None and not rule.name.search(frame.name):
-            continue
-        if rule.file is not None and not (frame.file and rule.file.search(frame.file)):
-            continue
-        return rule.category
-    return None
+    return next((rule.category for rule in rules if matches(rule, frame)), None)
 
 
 def _stack_category(

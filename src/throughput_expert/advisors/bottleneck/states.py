@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from throughput_expert.model.profile import Frame, Profile
-from throughput_expert.model.settings import Settings, StateRule
+from throughput_expert.model.settings import Rule, Settings, StateRule
 
 __all__ = [
     "RUNNING",
@@ -146,19 +146,24 @@ def _caller_kind(stack: tuple[int, ...], pos: int, frames: tuple[Frame, ...]) ->
     return None
 
 
+def matches(rule: Rule | StateRule, frame: Frame) -> bool:
+    """A frame rule (categories or thread states) matches ``frame``: its runtime, its name's
+    pattern and its file's pattern, each when the rule gives it."""
+    if rule.runtime and frame.kind not in RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
+        return False
+    if rule.name is not None and not rule.name.search(frame.name):
+        return False
+    return rule.file is None or bool(frame.file and rule.file.search(frame.file))
+
+
 def _frame_state(
     frame: Frame, rules: tuple[StateRule, ...] | list[StateRule], caller: str | None
 ) -> str | None:
     for rule in rules:
         if rule.called_from and rule.called_from != caller:
             continue
-        if rule.runtime and frame.kind not in RUNTIME_KINDS.get(rule.runtime, {rule.runtime}):
-            continue
-        if rule.name is not None and not rule.name.search(frame.name):
-            continue
-        if rule.file is not None and not (frame.file and rule.file.search(frame.file)):
-            continue
-        return rule.state
+        if matches(rule, frame):
+            return rule.state
     return None
 
 
