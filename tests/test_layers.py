@@ -33,6 +33,8 @@ STAGE_OF_PREFIX: dict[str, str] = {
     f"{PACKAGE}": "front",
     f"{PACKAGE}.errors": "shared",
     f"{PACKAGE}.redact": "shared",
+    # making outside text safe to print (control characters escaped): every stage prints
+    f"{PACKAGE}.safe_text": "shared",
     # the command registry and the parameter declarations: tables of names and lazy references,
     # read by every stage (a renderer finds its command's record and sections there)
     f"{PACKAGE}.registry": "shared",
