@@ -15,7 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, NoReturn
 
 from throughput_expert import cli_flags as flags
-from throughput_expert.errors import InputError, ThroughputError
+from throughput_expert.errors import InputError, Interrupted, ThroughputError
 
 if TYPE_CHECKING:
     from throughput_expert import registry
@@ -412,7 +412,25 @@ def flag_spelling(parser: argparse.ArgumentParser, command: str) -> Callable[[st
     return spell
 
 
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _catch_termination() -> None:
+    """SIGTERM and SIGHUP raise ``Interrupted`` (a KeyboardInterrupt), as Ctrl-C does."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+            signal.signal(number, _raise_interrupted)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _catch_termination()
     parser = build_parser()
     argv, after = flags.split_command(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
@@ -430,9 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         line = exc.spelled(flag_spelling(parser, args.subcommand))
         sys.stderr.write(scrub(line) + "\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("tpx: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else 2
+        import signal
+
+        sys.stderr.write(f"tpx: interrupted by {signal.Signals(signum).name}\n")
+        return 128 + signum
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: say so in one line, traceback on request

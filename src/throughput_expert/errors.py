@@ -29,6 +29,7 @@ from collections.abc import Callable
 __all__ = [
     "FitError",
     "InputError",
+    "Interrupted",
     "MeasurementError",
     "ModelError",
     "Parameter",
@@ -117,3 +118,13 @@ class FitError(ModelError):
 
 class MeasurementError(ThroughputError):
     """A measurement could not be made (a driver failed, a service was unreachable)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP turned into what Ctrl-C raises, so every path that keeps finished work
+    on Ctrl-C (sweep levels, trial tables dropped) does the same for them; ``signum`` gives the
+    exit code (128 + signum)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
