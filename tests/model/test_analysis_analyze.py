@@ -160,10 +160,10 @@ def test_figures_show_the_verdict_the_rate_the_ceiling_and_the_target(
 ) -> None:
     r = load(AnalyzeAnalysis, cases["seed"]["analysis"], source="report")
     assert figures(r) == [
-        ("Bottleneck", "io_disk (disk_io)", "in order-consumer"),
+        ("Bottleneck", "Disk I/O", "in order-consumer"),
         ("Throughput now", "10K rps", ""),
-        ("Ceiling", "8.75K rps", "at disk_io's saturation target"),
+        ("Ceiling", "8.75K rps", "at disk I/O's saturation target"),
         ("Target", "50K rps", ""),
     ]
     bare = load(AnalyzeAnalysis, cases["no-rate"]["analysis"], source="report")
-    assert figures(bare) == [("Bottleneck", "cpu", "in service")]
+    assert figures(bare) == [("Bottleneck", "CPU", "in service")]

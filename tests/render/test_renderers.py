@@ -1,4 +1,5 @@
-"""Every renderer on the same reports, an empty one included; text against golden output."""
+"""Every renderer on the same reports, an empty one included (the text views against golden
+output: test_text_golden.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from throughput_expert.render import renderer_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
-GOLDEN = Path(__file__).parent / "golden"
 
 EMPTY = Report(command="task", summary="Nothing measured.")  # no typed record: any analysis
 
@@ -60,20 +60,6 @@ def test_json_is_the_versioned_contract() -> None:
             "lift",
         },
     )
-
-
-def test_text_matches_golden(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Regenerate after an intended change: TPX_GOLDEN=1 pytest tests/render
-    # The source path is given relative to the checkout, so the text (which folds
-    # long lines at the width) is the same wherever the repository is cloned.
-    import os
-
-    monkeypatch.chdir(ROOT)
-    text = renderer_for("text").render(analyze([DEMO.relative_to(ROOT)]))
-    golden = GOLDEN / "demo.txt"
-    if os.environ.get("TPX_GOLDEN"):
-        golden.write_text(text)
-    assert text == golden.read_text()
 
 
 def test_empty_report_text_is_just_the_header() -> None:

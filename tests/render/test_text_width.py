@@ -3,53 +3,49 @@ is longer, and the wider view uses the room (the width is not ignored)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
+from tests.render.text_cases import REPORTS, ROOT
 
-from throughput_expert import api
-from throughput_expert.model import Report
 from throughput_expert.render import renderer_for
+from throughput_expert.render.text_common import KEEP, Col, console, grid, text_width
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "src/throughput_expert/examples"
-CORPUS = ROOT / "tests/fixtures/corpus"
-
-
-def _sweep(tmp: Path) -> Report:
-    path = tmp / "sweep.csv"
-    rows = {1: 64.9, 18: 995.9, 36: 1652.4, 72: 1853.2, 108: 1828.9, 144: 1775.0, 216: 1702.2}
-    path.write_text("concurrency,throughput_rps\n" + "".join(f"{n},{x}\n" for n, x in rows.items()))
-    return api.sweep(from_files=[path])
+WIDTHS = (60, 80, 120)  # 60: the narrowest --width takes
 
 
-REPORTS: dict[str, Callable[[Path], Report]] = {
-    "analyze": lambda _: api.analyze([EXAMPLES / "message-consumer.json"]),
-    "scaling-plan": lambda _: api.scaling_plan(EXAMPLES / "three-tier.yaml", target_rps=6000),
-    "find-bottleneck": lambda _: api.find_bottleneck(
-        [CORPUS / "python/lock_contention.idle.native.speedscope.json"], threads=True
-    ),
-    "find-bottleneck-jvm": lambda _: api.find_bottleneck(
-        [CORPUS / "jvm/lock_contention.jstack.txt"], threads=True
-    ),
-    "optimize-concurrency": lambda _: api.optimize_concurrency(
-        "mixed", 8, cpu_cores=4, wait_time="20ms", compute_time="5ms", target_throughput=900
-    ),
-    "design-batching": lambda _: api.design_batching(
-        "database-insert", target_throughput=50_000, fixed_overhead="2ms", per_item_cost="20us"
-    ),
-    "sweep": _sweep,
-}
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
-def test_text_fits_the_width(name: str, tmp_path: Path) -> None:
-    report = REPORTS[name](tmp_path)
+def test_text_fits_the_width(name: str) -> None:
+    report = REPORTS[name]()
     longest = {}
-    for columns in (80, 120):
+    for columns in WIDTHS:
         lines = renderer_for("text", columns).render(report).splitlines()
         over = [ln for ln in lines if len(ln) > columns]
         assert over == [], (columns, over[:3])
         longest[columns] = max(len(ln) for ln in lines)
     assert longest[120] > 80  # the wider view is wider: the width is honoured, not fixed
+
+
+def test_a_table_too_wide_drops_its_least_column_and_splits_no_number() -> None:
+    import io
+
+    cols = [
+        Col("name", "left", KEEP, wrap=True, min_width=8),
+        Col("rate at the saturation target", keep=KEEP),
+        Col("latency at the knee of the curve", keep=2),
+        Col("a column nobody needs at all", keep=1),
+    ]
+    rows = [["a rather long component name", "15.6K rps", "341 µs", "12.5 %"]]
+    for columns, dropped in ((120, []), (80, ["a column nobody needs at all"])):
+        buf = io.StringIO()
+        with text_width(columns):
+            left_out = grid(console(buf, color=False), cols, rows)
+        text = buf.getvalue()
+        assert left_out == dropped
+        assert max(len(ln) for ln in text.splitlines()) <= columns
+        assert "15.6K rps" in text and "341 µs" in text  # each number whole, with its unit
+        if dropped:
+            assert "a column nobody needs at all: left out to fit 80 columns" in text

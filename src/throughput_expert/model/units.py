@@ -14,7 +14,9 @@ _SI = ((1e9, "G"), (1e6, "M"), (1e3, "K"))
 
 def _sig(value: float, digits: int = 3) -> str:
     """``value`` to ``digits`` significant digits, without a trailing ``.0``."""
-    if value == 0 or not math.isfinite(value):
+    if value == 0:
+        return "0"  # -0.0 too: "-0 %" reads as a sign that means nothing
+    if not math.isfinite(value):
         return f"{value:g}"
     text = f"{value:.{digits}g}"
     if "e" in text:

@@ -10,8 +10,9 @@ __all__ = ["FORMATS", "Renderer", "renderer_for"]
 FORMATS = ("json", "text", "html")
 
 
-def renderer_for(name: str, width: int | None = None) -> Renderer:
-    """The renderer for a ``--format`` name; ``width``: the text's columns (default 80)."""
+def renderer_for(name: str, width: int | None = None, color: bool = False) -> Renderer:
+    """The renderer for a ``--format`` name; ``width``: the text's columns (default 80);
+    ``color``: ANSI colours in text (the caller decides: a terminal, no ``NO_COLOR``)."""
     if name == "json":
         from throughput_expert.render.as_json import JSONRenderer
 
@@ -19,7 +20,7 @@ def renderer_for(name: str, width: int | None = None) -> Renderer:
     if name == "text":
         from throughput_expert.render.as_text import TextRenderer
 
-        return TextRenderer(width)
+        return TextRenderer(width, color)
     if name == "html":
         from throughput_expert.render.as_html import HTMLRenderer
 

@@ -1,6 +1,7 @@
 """The progress of a sweep on a terminal: a live line per level (``rich.live``) on a terminal,
 plain lines otherwise. The events come from ``model.progress``; every line is scrubbed of
-remembered secrets before it is shown.
+remembered secrets before it is shown, and a server's message in it shows its control characters
+escaped (``terminal_safe``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rich.text import Text
 
 from throughput_expert.model.progress import ProgressEvent
 from throughput_expert.redact import scrub
+from throughput_expert.safe_text import terminal_safe
 
 __all__ = ["describe", "progress_printer"]
 
@@ -26,7 +28,7 @@ def _load(event: ProgressEvent) -> str:
 
 def describe(event: ProgressEvent) -> str:
     """One line for an event (the plain form of the display), scrubbed of secrets."""
-    return scrub(_describe(event))
+    return terminal_safe(scrub(_describe(event)), limit=None)
 
 
 def _describe(event: ProgressEvent) -> str:

@@ -7,7 +7,7 @@ from rich.console import Console
 from throughput_expert.model.analysis.batching import BatchingAnalysis
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import heading, line, num, table
+from throughput_expert.render.text_common import BAD, GOOD, KEEP, Col, grid, heading, line, num
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -43,9 +43,10 @@ def _design(out: Console, a: BatchingAnalysis) -> None:
             out,
             f"  the target is met today: one item per call, the writer "
             f"{fmt_pct(a.utilization_at_target)} busy at {fmt_count(a.target)} rps; no change",
+            style=GOOD,
         )
     elif a.batch_size is None:
-        line(out, f"  no batch size meets {fmt_count(a.target)} rps: {a.why}")
+        line(out, f"  no batch size meets {fmt_count(a.target)} rps: {a.why}", style=BAD, hang=2)
     else:
         line(
             out,
@@ -70,17 +71,27 @@ def _methods(out: Console, a: BatchingAnalysis) -> None:
     if not a.methods:
         return
     heading(out, "Methods measured")
-    rows = table("method", "c0", "c1 per item", "limit", "batch", "in flight")
-    for m in a.methods:
-        rows.add_row(
+    cols = (
+        Col("method", "left", KEEP, wrap=True, min_width=12),
+        Col("per call", keep=KEEP),
+        Col("per item", keep=KEEP),
+        Col("limit rps", keep=KEEP),
+        Col("batch", keep=KEEP),
+        Col("in flight", keep=2),
+    )
+    rows = [
+        [
             m.method,
             fmt_duration(m.c0),
             fmt_duration(m.c1),
             fmt_count(m.limit),
             str(m.batch_size or "-"),
             str(m.concurrency),
-        )
-    out.print(rows)
+        ]
+        for m in a.methods
+    ]
+    grid(out, cols, rows)
+    line(out, "  per call c0 and per item c1 of T(b) = c0 + c1·b; limit: k / c1", style="dim")
 
 
 SECTIONS = (_design, _methods)

@@ -9,23 +9,48 @@ from throughput_expert.model.analysis.common import UslFitRecord
 from throughput_expert.model.analysis.concurrency import ConcurrencyAnalysis, PoolLoad
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import heading, line, num, table
+from throughput_expert.render.text_common import (
+    BAD,
+    GOOD,
+    KEEP,
+    WARN,
+    Cell,
+    Col,
+    grid,
+    heading,
+    label,
+    line,
+    num,
+    over,
+)
 
 __all__ = ["SECTIONS", "asymptote_note", "figures", "recommended_note", "usl_section"]
 
 
 def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
     heading(out, "Pools")
-    rows = table("pool", "size", "now", "kind", "formula")
-    for p in a.pools:
-        rows.add_row(p.pool, str(p.threads), str(p.current_threads), p.kind, p.formula)
-    out.print(rows)
+    cols = (
+        Col("pool", "left", KEEP, wrap=True, min_width=8),
+        Col("threads", keep=KEEP),
+        Col("now", keep=KEEP),
+        Col("kind", "left", keep=1, wrap=True, min_width=6),
+        Col("formula", "left", KEEP, wrap=True, min_width=20),
+    )
+    grid(
+        out,
+        cols,
+        [[p.pool, str(p.threads), str(p.current_threads), p.kind, p.formula] for p in a.pools],
+    )
     w = a.workload
+    parts = [
+        f"wait {fmt_duration(w.wait)}" if w.wait is not None else None,
+        f"compute {fmt_duration(w.compute)}" if w.compute is not None else None,
+        f"runtime {w.runtime}" if w.runtime else None,
+    ]
     line(
         out,
-        f"  {w.type} workload on {w.cores} cores ({w.cores_source}); wait "
-        f"{fmt_duration(w.wait)}, compute {fmt_duration(w.compute)}"
-        + (f", runtime {w.runtime}" if w.runtime else ""),
+        f"  {w.type} workload on {w.cores} cores ({label(w.cores_source)})"
+        + "".join(f", {p}" for p in parts if p),
     )
     if a.cpu_ceiling is not None:
         line(out, f"  CPU ceiling: {fmt_count(a.cpu_ceiling)} rps")
@@ -37,26 +62,38 @@ def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
         )
 
 
-def _load_row(e: PoolLoad) -> tuple[str, ...]:
+def _load_row(e: PoolLoad) -> tuple[Cell, ...]:
+    latency: Cell
     if e.mean_latency is not None:
         latency = fmt_duration(e.mean_latency)
     else:
-        latency = "unstable" if e.stable is False else "-"
+        latency = ("unstable", BAD) if e.stable is False else "-"
     return (
         str(e.threads),
         fmt_count(e.max_throughput),
         latency,
         num(e.p_wait) if e.p_wait is not None else "-",
-        fmt_pct(e.pool_utilization) if e.pool_utilization is not None else "-",
+        (fmt_pct(e.pool_utilization), over(e.pool_utilization, 1.0))
+        if e.pool_utilization is not None
+        else "-",
     )
 
 
 def _expected(out: Console, a: ConcurrencyAnalysis) -> None:
     heading(out, "Expected")
-    rows = table("", "threads", "max rps", "mean latency", "P(wait)", "pool busy")
-    rows.add_row("current", *_load_row(a.expected.current))
-    rows.add_row("recommended", *_load_row(a.expected.recommended))
-    out.print(rows)
+    cols = (
+        Col("pool", "left", KEEP),
+        Col("threads", keep=KEEP),
+        Col("max rps", keep=KEEP),
+        Col("mean latency", keep=KEEP),
+        Col("P(wait)", keep=2),
+        Col("pool busy", keep=3),
+    )
+    rows = [
+        ["current", *_load_row(a.expected.current)],
+        ["recommended", *_load_row(a.expected.recommended)],
+    ]
+    grid(out, cols, rows)
 
 
 def _erlang(out: Console, a: ConcurrencyAnalysis) -> None:
@@ -65,7 +102,7 @@ def _erlang(out: Console, a: ConcurrencyAnalysis) -> None:
         return
     heading(out, "Pool for the latency SLO (Erlang C)")
     if not e.feasible:
-        line(out, f"  none: {e.why}")
+        line(out, f"  none: {e.why}", style=BAD, hang=2)
         return
     line(
         out,
@@ -95,7 +132,7 @@ def usl_section(out: Console, u: UslFitRecord) -> None:
     """The USL fit of a sweep, or why there is none."""
     heading(out, "Universal Scalability Law fit")
     if not u.available:
-        line(out, f"  no fit: {u.why}")
+        line(out, f"  no fit: {u.why}", hang=2)
         return
     se = u.std_errors
     line(
@@ -112,9 +149,14 @@ def usl_section(out: Console, u: UslFitRecord) -> None:
     elif u.asymptote is not None:
         line(out, f"  no retrograde region: tends to {fmt_count(u.asymptote)} rps")
     if u.recommended_concurrency is not None:
-        line(out, f"  recommended: {u.recommended_concurrency} ({u.recommendation_basis})")
+        line(
+            out,
+            f"  recommended: {u.recommended_concurrency} ({u.recommendation_basis})",
+            style=GOOD if u.reliable is not False else None,
+            hang=2,
+        )
     for w in u.warnings or ():
-        line(out, f"  ! {w}")
+        line(out, f"  ! {w}", style=WARN)
 
 
 def recommended_note(u: UslFitRecord) -> str:

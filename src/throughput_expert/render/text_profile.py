@@ -9,7 +9,16 @@ from rich.console import Console
 from throughput_expert.model.analysis.bottleneck import BottleneckAnalysis
 from throughput_expert.model.units import fmt_pct
 from throughput_expert.render.html_common import Figure, bottleneck_figure
-from throughput_expert.render.text_common import heading, line, num, table
+from throughput_expert.render.text_common import (
+    BAD,
+    KEEP,
+    Col,
+    grid,
+    heading,
+    label,
+    line,
+    num,
+)
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -17,11 +26,12 @@ __all__ = ["SECTIONS", "figures"]
 def _bottleneck(out: Console, r: BottleneckAnalysis) -> None:
     b = r.bottleneck
     heading(out, "Bottleneck")
-    what = b.type or "none found"
-    where = f" ({b.category})" if b.category else ""
+    what = label(b.type) if b.type else "none found"
+    where = f" ({label(b.category)})" if b.category and label(b.category) != what else ""
     component = f" at {b.component}" if b.component else ""
-    state = f" [{b.state}]" if b.state else ""
-    line(out, f"  {what}{where}{component}{state}: {b.reason}")
+    state = f", {label(b.state)}" if b.state else ""
+    line(out, f"  {what}{where}{component}{state}", style=BAD if b.type else None, hang=2)
+    line(out, f"  {b.reason}", hang=2)
 
 
 def _profile(out: Console, r: BottleneckAnalysis) -> None:
@@ -46,42 +56,64 @@ def _categories(out: Console, r: BottleneckAnalysis) -> None:
     if not r.categories:
         return
     heading(out, "Where the time goes (categories)")
-    rows = table("category", "share", "of active", "kind", "top function")
-    for c in r.categories:
-        rows.add_row(
+    cols = (
+        Col("category", "left", KEEP, wrap=True, min_width=12),
+        Col("share", keep=KEEP),
+        Col("of active", keep=2),
+        Col("kind", "left", keep=1),
+        Col("top function", "left", KEEP, wrap=True, min_width=20),
+    )
+    rows = [
+        [
             c.label,
             fmt_pct(c.share),
             fmt_pct(c.share_of_active) if c.share_of_active is not None else "-",
             "waiting" if c.waiting else "on CPU",
             _short(c.top_function),
-        )
-    out.print(rows)
+        ]
+        for c in r.categories
+    ]
+    grid(out, cols, rows)
 
 
 def _states(out: Console, r: BottleneckAnalysis) -> None:
     if not r.states:
         return
     heading(out, "Thread states (from frames)")
-    rows = table("state", "share", "of active", "limits throughput", "top site")
-    for s in r.states:
-        rows.add_row(
+    cols = (
+        Col("state", "left", KEEP, wrap=True, min_width=12),
+        Col("share", keep=KEEP),
+        Col("of active", keep=2),
+        Col("limits", "left", keep=3),
+        Col("top site", "left", KEEP, wrap=True, min_width=20),
+    )
+    rows = [
+        [
             s.label,
             fmt_pct(s.share),
             fmt_pct(s.share_of_active) if s.share_of_active is not None else "-",
-            "yes" if s.limits else "no",
+            ("yes", BAD) if s.limits else "no",
             _short(s.top_site),
-        )
-    out.print(rows)
+        ]
+        for s in r.states
+    ]
+    grid(out, cols, rows)
+    line(out, "  limits: whether the state limits throughput", style="dim")
 
 
 def _functions(out: Console, r: BottleneckAnalysis) -> None:
     if not r.functions:
         return
     heading(out, "Functions (self / total)")
-    rows = table("function", "self", "total")
-    for f in r.functions:
-        rows.add_row(_short(f.function), fmt_pct(f.self_share), fmt_pct(f.total_share))
-    out.print(rows)
+    cols = (
+        Col("function", "left", KEEP, wrap=True, min_width=20),
+        Col("self", keep=KEEP),
+        Col("total", keep=KEEP),
+    )
+    rows = [
+        [_short(f.function), fmt_pct(f.self_share), fmt_pct(f.total_share)] for f in r.functions
+    ]
+    grid(out, cols, rows)
 
 
 def _hot_paths(out: Console, r: BottleneckAnalysis) -> None:
@@ -90,27 +122,42 @@ def _hot_paths(out: Console, r: BottleneckAnalysis) -> None:
     heading(out, "Hot paths")
     for h in r.hot_paths:
         # a stack breaks after its frames' separators, not inside a frame's name
-        line(out, f"  {fmt_pct(h.share):>8}  [{h.category}] {h.path.replace(';', '; ')}")
+        line(
+            out,
+            f"  {fmt_pct(h.share):>6}  {label(h.category)}: {h.path.replace(';', '; ')}",
+            hang=8,
+        )
 
 
 def _threads(out: Console, r: BottleneckAnalysis) -> None:
     if r.threads is None:
         return
     heading(out, "Threads")
-    rows = table("thread", "name", "share", "on CPU", "top category", "states")
+    cols = (
+        Col("thread", "left", keep=1, wrap=True, min_width=8),
+        Col("name", "left", KEEP, wrap=True, min_width=10),
+        Col("share", keep=KEEP),
+        Col("on CPU", keep=2),
+        Col("top category", "left", keep=3, wrap=True, min_width=10),
+        Col("states", "left", KEEP, wrap=True, min_width=16),
+    )
+    rows = []
     for t in r.threads:
         states = ", ".join(
-            f"{k} {fmt_pct(v)}" for k, v in sorted((t.states or {}).items(), key=lambda kv: -kv[1])
+            f"{label(k)} {fmt_pct(v)}"
+            for k, v in sorted((t.states or {}).items(), key=lambda kv: -kv[1])
         )
-        rows.add_row(
-            str(t.thread),
-            t.name,
-            fmt_pct(t.share),
-            fmt_pct(t.on_cpu) if t.on_cpu is not None else "-",
-            t.top_category,
-            states or "-",
+        rows.append(
+            [
+                str(t.thread),
+                t.name,
+                fmt_pct(t.share),
+                fmt_pct(t.on_cpu) if t.on_cpu is not None else "-",
+                label(t.top_category),
+                states or "-",
+            ]
         )
-    out.print(rows)
+    grid(out, cols, rows)
 
 
 def _gil(out: Console, r: BottleneckAnalysis) -> None:
@@ -119,10 +166,12 @@ def _gil(out: Console, r: BottleneckAnalysis) -> None:
         return
     heading(out, "GIL (py-spy --gil against --idle)")
     line(out, f"  {g.law}; waiting for the GIL: {fmt_pct(g.waiting_share)} of samples")
-    rows = table("function", "GIL held", "read as")
-    for f in g.functions:
-        rows.add_row(_short(f.function), fmt_pct(f.gil_held), f.read_as)
-    out.print(rows)
+    cols = (
+        Col("function", "left", KEEP, wrap=True, min_width=20),
+        Col("GIL held", keep=KEEP),
+        Col("read as", "left", KEEP, wrap=True, min_width=12),
+    )
+    grid(out, cols, [[_short(f.function), fmt_pct(f.gil_held), f.read_as] for f in g.functions])
 
 
 def _utilization(out: Console, r: BottleneckAnalysis) -> None:
@@ -130,7 +179,7 @@ def _utilization(out: Console, r: BottleneckAnalysis) -> None:
         return
     heading(out, "Host utilization")
     for resource, busy in r.utilization.items():
-        line(out, f"  {resource}: {fmt_pct(busy)}")
+        line(out, f"  {label(resource)}: {fmt_pct(busy)}")
 
 
 def _short(text: str | None, width: int = 60) -> str:

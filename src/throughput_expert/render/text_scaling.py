@@ -7,7 +7,20 @@ from rich.console import Console
 from throughput_expert.model.analysis.scaling import ComponentRecord, ScalingAnalysis
 from throughput_expert.model.units import fmt_count, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import findings, heading, line, table
+from throughput_expert.render.text_common import (
+    BAD,
+    DIM,
+    GOOD,
+    KEEP,
+    Cell,
+    Col,
+    findings,
+    grid,
+    heading,
+    label,
+    line,
+    num,
+)
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -17,56 +30,71 @@ def _findings(out: Console, a: ScalingAnalysis) -> None:
 
 
 def _components(out: Console, a: ScalingAnalysis) -> None:
-    heading(
+    heading(out, f"Components of {a.system}: {fmt_count(a.entry_rate)} → {fmt_count(a.target)} rps")
+    line(
         out,
-        f"Plan for {a.system}: {fmt_count(a.entry_rate)} -> {fmt_count(a.target)} rps at the entry",
+        "  load: rps a component gets at the target; capacity: rps one instance carries "
+        "at its saturation targets",
+        style=DIM,
     )
-    rows = table(
-        "component",
-        "kind",
-        "fan-out",
-        "demand at target",
-        "per instance",
-        "binding",
-        "now",
-        "needed",
-        "strategy",
+    cols = (
+        Col("component", "left", KEEP, wrap=True, min_width=8),
+        Col("kind", "left", keep=1),
+        Col("fan-out", keep=2),
+        Col("load", keep=KEEP),
+        Col("capacity", keep=3),
+        Col("binding", "left", KEEP, wrap=True, min_width=7),
+        Col("instances", keep=KEEP),
+        Col("strategy", "left", KEEP, wrap=True, min_width=14),
     )
+    rows: list[list[Cell]] = []
     for c in a.components:
         per = c.capacity_per_instance
-        needed = c.instances_needed
-        rows.add_row(
-            c.name,
-            c.kind,
-            f"{c.fanout:g}",
-            fmt_count(c.demand_at_target),
-            fmt_count(per) if per else "-",
-            c.binding or "-",
-            str(c.instances_now),
-            str(needed) if needed is not None else ("no" if c.feasible is False else "-"),
-            c.strategy or _queue(c),
+        rows.append(
+            [
+                c.name,
+                c.kind,
+                f"{c.fanout:g}",
+                fmt_count(c.demand_at_target),
+                fmt_count(per) if per else "-",
+                label(c.binding) if c.binding else "-",
+                _instances(c),
+                c.strategy or _queue(c) or "-",
+            ]
         )
-    out.print(rows)
+    grid(out, cols, rows)
     for c in a.components:
         if c.why:
             line(out, f"  - {c.name}: {c.why}")
 
 
-def _queue(c: ComponentRecord) -> str | None:
+def _instances(c: ComponentRecord) -> Cell:
+    needed = c.instances_needed
+    if needed is not None:
+        return f"{c.instances_now} → {needed}"
+    if c.feasible is False:
+        return (f"{c.instances_now} → no", BAD)
+    return str(c.instances_now)
+
+
+def _queue(c: ComponentRecord) -> Cell | None:
     if c.partitions_needed is None:
         return None
-    state = "enough" if c.partitions_enough else "too few"
-    return f"partitions {c.partitions} for {c.partitions_needed} consumers ({state})"
+    if c.partitions_enough:
+        return (f"{c.partitions} partitions, {c.partitions_needed} needed", GOOD)
+    return (f"{c.partitions} partitions, too few: {c.partitions_needed} needed", BAD)
 
 
 def _order(out: Console, a: ScalingAnalysis) -> None:
-    heading(out, "What breaks next (entry rate at which today's instances reach their targets)")
+    heading(out, "What breaks next")
+    line(out, "  the entry rate at which today's instances reach their targets", style=DIM)
     for i, row in enumerate(a.saturation_order, 1):
         mark = "" if row.before_target else " (beyond the target)"
         line(
             out,
             f"  {i}. {row.component} at {fmt_count(row.saturates_at_entry)} rps, "
-            f"{row.binding}{mark}",
+            f"{label(row.binding or 'no binding limit')}{mark}",
+            style=BAD if row.before_target else None,
         )
 
 
@@ -75,17 +103,20 @@ def _totals(out: Console, a: ScalingAnalysis) -> None:
     heading(out, "Totals")
     line(
         out,
-        f"  instances {t.instances_now} -> {t.instances_at_target or 'n/a'}; "
-        f"first to saturate: {t.binding_component}; "
-        f"{'feasible' if t.feasible else 'NOT feasible as planned'}",
+        f"  instances {t.instances_now} → {t.instances_at_target or 'not planned'}; "
+        f"first to saturate: {t.binding_component}",
     )
+    if t.feasible:
+        line(out, "  feasible as planned", style=GOOD)
+    else:
+        line(out, "  NOT feasible as planned", style=BAD)
     if t.cost_now is not None:
         after = t.cost_at_target
         line(
             out,
-            f"  cost {t.cost_now:.4g} -> {after:.4g}"
+            f"  cost {num(t.cost_now)} → {num(after)}"
             if after is not None
-            else f"  cost now {t.cost_now:.4g}",
+            else f"  cost now {num(t.cost_now)}",
         )
 
 
