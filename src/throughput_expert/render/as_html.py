@@ -3,8 +3,11 @@
 The page embeds exactly what the JSON renderer outputs, in ``<script type="application/json"
 id="report">`` (``<``, ``>`` and ``&`` written as JSON escapes, so no string can close the
 element), and presents it: the verdict and key figures at the top, then the plots (matplotlib,
-inline SVG: no JavaScript at all), then the recommendations and plan; the analysis tables, the
-evidence, the assumptions and the inputs in ``<details>``. A Content-Security-Policy forbids
+inline SVG: no JavaScript at all), then the recommendations and plan; the analysis in sections,
+the evidence, the assumptions and the inputs, each in a ``<details>`` closed by default. Keys are
+shown as words, never as the JSON's names (``html_common.label``), and outside text is escaped
+and made UTF-8 safe. The page fits 1280 px without sideways scrolling: tables wrap, and a table
+of records too wide to wrap becomes one card per record. A Content-Security-Policy forbids
 every fetch, so the page works offline and cannot leak: styles are inline, plots are inline.
 
 Layout of the module: ``HTMLRenderer.render`` builds the page from the Report's JSON form;
@@ -20,7 +23,7 @@ from throughput_expert.model import Report
 from throughput_expert.render import html_details, html_plots, html_summary
 from throughput_expert.render.as_json import JSONRenderer
 from throughput_expert.render.base import Renderer
-from throughput_expert.render.html_common import esc
+from throughput_expert.render.html_common import esc, prose
 from throughput_expert.render.html_style import CSS
 
 __all__ = ["HTMLRenderer", "embed_json"]
@@ -73,7 +76,7 @@ def embed_json(text: str) -> str:
 def _header(doc: Mapping[str, Any]) -> str:
     return (
         f'<header><div class="cmd">tpx {esc(doc["command"])}</div>'
-        f'<h1 class="summary">{esc(doc["summary"])}</h1>'
+        f'<h1 class="summary">{prose(doc["summary"])}</h1>'
         f"{html_summary.first_action(doc)}"
         f"{html_summary.key_figures(doc)}</header>"
     )
@@ -85,8 +88,8 @@ def _plots(doc: Mapping[str, Any]) -> str:
         return ""
     figures = "".join(
         f'<figure class="plot" data-plot="{esc(c.name)}" data-series="{esc(" ".join(c.series))}">'
-        f"<figcaption><b>{esc(c.title)}</b>"
-        + (f"<span>{esc(c.caption)}</span>" if c.caption else "")
+        f"<figcaption><b>{prose(c.title)}</b>"
+        + (f"<span>{prose(c.caption)}</span>" if c.caption else "")
         + f"</figcaption>{c.svg}</figure>"
         for c in drawn
     )

@@ -1,42 +1,157 @@
-"""The lower half of the HTML page, each part one click away in a ``<details>``: the whole
-analysis as tables, the evidence, the assumptions and the inputs.
+"""The lower half of the HTML page: the analysis in sections, the evidence, the assumptions and
+the inputs, each a ``<details>`` closed by default and labelled in words.
 
-The analysis is shown generically, so every command (and every key a later issue adds) renders:
-a mapping of scalars is a two-column table, a list of records or a mapping of records is a table
-with one row each, anything deeper is a sub-heading. Numbers are shown in the unit their key names.
+Each top-level analysis key is a section of its own, titled in words (``html_common.label``);
+the plain values of the analysis are one "Key numbers" section. The sections every advisor shares
+have a designed form: the headroom table (busy now, target, the rate at the target, headroom,
+demand per request, what the target rate asks of each resource) and the evidence (claim, law,
+inputs, result). Every other key renders by its shape, so a key a later issue adds still shows:
+a mapping of scalars is a two-column table, a list of records a table with one row each (or, past
+``WIDE`` columns, one card per record, so nothing scrolls sideways), anything deeper a
+sub-heading. Keys are words, names of resources are words, numbers are in the unit their key
+names, and outside text is escaped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from throughput_expert.render.html_common import esc, has_unit, label, value_html
+from throughput_expert.model.units import fmt_factor, fmt_rate
+from throughput_expert.render.html_common import (
+    esc,
+    has_unit,
+    label,
+    prose,
+    value_html,
+    words,
+)
 
-__all__ = ["analysis", "assumptions", "evidence", "inputs"]
+__all__ = ["WIDE", "analysis", "assumptions", "evidence", "inputs"]
 
 JSON = Any
 
+#: a table of records with more columns than this is shown as one card per record
+WIDE = 9
+
 
 def analysis(a: Mapping[str, JSON]) -> str:
-    """Every analysis key: the plain values in one table first, then a section per structure."""
-    a = {k: v for k, v in a.items() if v is not None}  # as the text renderer: absent, not n/a
+    """The analysis as sections: the key numbers first, then one section per structure."""
+    a = {k: v for k, v in a.items() if v is not None and v != [] and v != {}}
     flat = {k: v for k, v in a.items() if not _deep(v) and not _records(v)}
-    parts = [_kv_table("", flat)] if flat else []
-    parts += [
-        f'<section class="akey" id="a-{esc(k)}"><h3>{esc(label(k))}</h3>{_tree(k, v, 4)}</section>'
-        for k, v in a.items()
-        if k not in flat
-    ]
+    parts = [_details("a-figures", "Key numbers", _kv_table("", flat))] if flat else []
+    for key, value in a.items():
+        if key in flat:
+            continue
+        body = _DESIGNED.get(key, _generic)(key, value)
+        parts.append(_details(f"a-{key}", _title(key, value), body))
     if not parts:
         return ""
-    return _details("analysis", "Analysis in detail", "".join(parts), opened=True)
+    return f'<section id="analysis"><h2>Analysis in detail</h2>{"".join(parts)}</section>'
+
+
+def _title(key: str, value: JSON) -> str:
+    if isinstance(value, list | Mapping) and _records(value):
+        return f"{label(key)} ({len(value)})"
+    return label(key)
+
+
+def _generic(key: str, value: JSON) -> str:
+    return _tree(key, value, 3)
+
+
+# -- designed sections ----------------------------------------------------------------------------
+
+
+def _headroom(key: str, h: JSON) -> str:
+    """Per resource: busy now against its target, the rate at the target and the headroom, the
+    demand per request, and what the target rate asks of it; then the ceiling and the pool."""
+    if not isinstance(h, Mapping):
+        return _generic(key, h)
+    resources: Mapping[str, Mapping[str, JSON]] = h.get("resources") or {}
+    rows = ""
+    for name, r in resources.items():
+        at = r.get("at_target") or {}
+        asks = ""
+        if at:
+            busy = value_html("utilization_pct", at.get("utilization_pct"))
+            factor = at.get("demand_reduction_factor")
+            if at.get("meets_target"):
+                asks = f"{busy} busy: within its target"
+            elif isinstance(factor, int | float):
+                asks = f"{busy} busy: its demand must fall {esc(fmt_factor(factor))}"
+            else:
+                asks = f"{busy} busy"
+        over = ' class="over"' if r.get("over_target") else ""
+        rows += (
+            f"<tr{over}><th>{esc(words(name))}</th>"
+            f"<td>{value_html('utilization_pct', r.get('utilization_pct'))}</td>"
+            f"<td>{value_html('target_pct', r.get('target_pct'))}</td>"
+            f"<td>{_rate_or_why(r)}</td>"
+            f"<td>{value_html('headroom_pct', r.get('headroom_pct'))}</td>"
+            f"<td>{value_html('service_demand_ms', r.get('service_demand_ms'))}</td>"
+            f"<td>{value_html('servers', r.get('servers'))}</td>"
+            f"<td>{asks or '–'}</td>"
+            f"<td>{value_html('evidence_ids', r.get('evidence_ids') or [])}</td></tr>"
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "Resource",
+            "Busy now",
+            "Target",
+            "Rate at the target",
+            "Headroom",
+            "Demand per request",
+            "Servers",
+            "At the target rate",
+            "Evidence",
+        )
+    )
+    out = f'<table class="grid"><tr>{head}</tr>{rows}</table>' if rows else ""
+    ceiling, binding = h.get("ceiling_rps"), h.get("binding_resource")
+    if ceiling is not None:
+        out += (
+            f"<p>Ceiling {esc(fmt_rate(ceiling))}, set by "
+            f"{esc(words(binding) if binding else 'no resource')}'s saturation target.</p>"
+        )
+    rest = {k: v for k, v in h.items() if k not in ("resources", "ceiling_rps", "binding_resource")}
+    for k, v in rest.items():
+        if v is None:
+            continue
+        out += f"<h4>{esc(label(k))}</h4>{_tree(k, v, 5)}"
+    return out
+
+
+def _rate_or_why(r: Mapping[str, JSON]) -> str:
+    if r.get("max_rps_at_target") is not None:
+        return value_html("max_rps_at_target", r["max_rps_at_target"])
+    if r.get("scales_with_rate") is False:
+        return '<span class="na">does not grow with load</span>'
+    return value_html("max_rps_at_target", None)
+
+
+def _current(key: str, c: JSON) -> str:
+    """Today's throughput: the figures, with the utilization per resource in words."""
+    if not isinstance(c, Mapping):
+        return _generic(key, c)
+    return _kv_table(key, {k: v for k, v in c.items() if v is not None and v != {}})
+
+
+_DESIGNED: dict[str, Callable[[str, JSON], str]] = {
+    "headroom": _headroom,
+    "current_throughput": _current,
+}
+
+
+# -- by shape -------------------------------------------------------------------------------------
 
 
 def _tree(key: str, value: JSON, depth: int) -> str:
     if _records(value):
         return _record_table(key, value)
     if isinstance(value, Mapping) and value:
+        value = {k: v for k, v in value.items() if v is not None}
         flat = {k: v for k, v in value.items() if not _deep(v)}
         deep = {k: v for k, v in value.items() if _deep(v)}
         out = _kv_table(key, flat) if flat else ""
@@ -76,10 +191,13 @@ def _unit_key(parent: str, key: str) -> str:
 
 def _cell(key: str, value: JSON) -> str:
     if isinstance(value, Mapping):
-        if not value:
+        shown = {k: v for k, v in value.items() if v is not None}
+        if not shown:
             return "–"
-        pairs = "; ".join(f"{esc(k)} {_cell(_unit_key(key, k), v)}" for k, v in value.items())
-        return f'<span class="map">{pairs}</span>' if len(value) > 2 else pairs
+        return "; ".join(
+            f'<span class="pair">{esc(label(k))} {_cell(_unit_key(key, k), v)}</span>'
+            for k, v in shown.items()
+        )
     if isinstance(value, list) and not value:
         return "–"
     if isinstance(value, list) and not all(_scalar(v) for v in value):
@@ -96,6 +214,7 @@ def _kv_table(parent: str, flat: Mapping[str, JSON]) -> str:
 
 
 def _record_table(parent: str, records: Mapping[str, JSON] | Sequence[JSON]) -> str:
+    """One row per record; past ``WIDE`` columns, one card per record (nothing scrolls)."""
     named = isinstance(records, Mapping)
     rows: list[tuple[str, Mapping[str, JSON]]] = (
         [(str(k), v) for k, v in records.items()]
@@ -104,37 +223,70 @@ def _record_table(parent: str, records: Mapping[str, JSON] | Sequence[JSON]) -> 
     )
     columns: list[str] = []
     for _, r in rows:
-        columns += [k for k in r if k not in columns]
+        columns += [k for k in r if k not in columns and _shown(r.get(k))]
+    columns = [c for c in columns if any(_shown(r.get(c)) for _, r in rows)]
+    if len(columns) + named > WIDE:
+        cards = "".join(
+            "<div>"
+            + (f"<h5>{esc(words(name))}</h5>" if named else "")
+            + _kv_table(parent, {c: r[c] for c in columns if _shown(r.get(c))})
+            + "</div>"
+            for name, r in rows
+        )
+        return f'<div class="cards">{cards}</div>'
     head = ("<th></th>" if named else "") + "".join(f"<th>{esc(label(c))}</th>" for c in columns)
     body = "".join(
         "<tr>"
-        + (f"<th>{esc(name)}</th>" if named else "")
+        + (f"<th>{esc(words(name))}</th>" if named else "")
         + "".join(f"<td>{_cell(_unit_key(parent, c), r.get(c))}</td>" for c in columns)
         + "</tr>"
         for name, r in rows
     )
-    return f'<div class="scroll"><table class="grid"><tr>{head}</tr>{body}</table></div>'
+    return f'<table class="grid"><tr>{head}</tr>{body}</table>'
+
+
+def _shown(v: JSON) -> bool:
+    return v is not None and v != [] and v != {}
+
+
+# -- evidence, assumptions, inputs ----------------------------------------------------------------
 
 
 def evidence(items: Sequence[Mapping[str, JSON]]) -> str:
+    """Every law applied: the claim, the law, its inputs and its result, one row each."""
     if not items:
         return ""
-    body = "".join(
-        f'<div class="ev" id="ev-{esc(e["id"])}"><div class="ev-head"><code>{esc(e["id"])}</code>'
-        f' {esc(e["claim"])}</div><div class="law">{esc(e["law"])}</div>'
-        f'<div class="io"><div><h5>Inputs</h5>{_tree("inputs", e.get("inputs"), 6)}</div>'
-        f"<div><h5>Result</h5>{_tree('result', e.get('result'), 6)}</div></div></div>"
+    rows = "".join(
+        f'<tr class="ev" id="ev-{esc(e["id"])}"><td><code>{esc(e["id"])}</code></td>'
+        f"<td>{prose(e['claim'])}</td>"
+        f'<td class="law">{prose(e["law"])}</td>'
+        f"<td>{_pairs('inputs', e.get('inputs'))}</td>"
+        f"<td>{_pairs('result', e.get('result'))}</td></tr>"
         for e in items
     )
-    return _details("evidence", f"Evidence ({len(items)})", body)
+    head = "<tr><th>Id</th><th>Claim</th><th>Law</th><th>Inputs</th><th>Result</th></tr>"
+    table = f'<table class="grid evidence">{head}{rows}</table>'
+    return _details("evidence", f"Evidence: the laws applied ({len(items)})", table)
+
+
+def _pairs(parent: str, value: JSON) -> str:
+    """A law's inputs or result, one per line: "Throughput 10K rps"."""
+    if isinstance(value, Mapping):
+        if not value:
+            return "–"
+        return "".join(
+            f'<div class="pair">{esc(label(k))} {_cell(_unit_key(parent, k), v)}</div>'
+            for k, v in value.items()
+        )
+    return _cell(parent, value)
 
 
 def assumptions(items: Sequence[Mapping[str, JSON]]) -> str:
     if not items:
         return ""
     rows = "".join(
-        f"<tr><th>{esc(a['what'])}</th><td>{_cell('value', a.get('value'))}</td>"
-        f"<td>{esc(a['why'])}</td></tr>"
+        f"<tr><th>{prose(a['what'])}</th><td>{_cell('value', a.get('value'))}</td>"
+        f"<td>{prose(a['why'])}</td></tr>"
         for a in items
     )
     table = f'<table class="grid"><tr><th>What</th><th>Value</th><th>Why</th></tr>{rows}</table>'
@@ -145,16 +297,16 @@ def inputs(items: Sequence[Mapping[str, JSON]]) -> str:
     if not items:
         return ""
     rows = "".join(
-        f"<tr><td><code>{esc(i['source'])}</code></td><td>{esc(i['kind'])}</td>"
-        f"<td>{esc(i.get('detail', ''))}</td></tr>"
+        f"<tr><td><code>{esc(i['source'])}</code></td><td>{esc(words(i['kind']))}</td>"
+        f"<td>{prose(i.get('detail', ''))}</td></tr>"
         for i in items
     )
     table = (
         f'<table class="grid"><tr><th>Source</th><th>Kind</th><th>Detail</th></tr>{rows}</table>'
     )
-    return _details("inputs", f"Inputs ({len(items)})", table)
+    return _details("inputs", f"Inputs read ({len(items)})", table)
 
 
-def _details(anchor: str, title: str, body: str, opened: bool = False) -> str:
-    attr = " open" if opened else ""
-    return f'<details id="{anchor}"{attr}><summary>{esc(title)}</summary>{body}</details>'
+def _details(anchor: str, title: str, body: str) -> str:
+    """A section one click away: closed by default, titled in words."""
+    return f'<details id="{esc(anchor)}"><summary>{esc(title)}</summary>{body}</details>'

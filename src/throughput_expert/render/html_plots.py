@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model.units import fmt_count, fmt_pct, fmt_rate
-from throughput_expert.render.html_common import dig, label
+from throughput_expert.render.html_common import dig, label, words
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,15 +85,38 @@ def charts(doc: Mapping[str, JSON]) -> list[Chart]:
         return []  # nothing to draw: do not import matplotlib at all
     out: list[Chart] = []
     with _style():
-        for build in _BUILDERS:
-            before = list(series)
-            chart = build(analysis, series)
-            if chart is not None:
-                drawn = tuple(n for n in before if n not in series)
-                out.append(replace(chart, series=drawn))
+        out += _build(analysis, series, _BUILDERS)
+        # a task's report prefixes each advisor's series with its part ("batching/..."): each
+        # part's series are drawn as that advisor's own, against its part of the analysis
+        for part in dict.fromkeys(n.split("/", 1)[0] for n in series if "/" in n):
+            sub = analysis.get(part)
+            if not isinstance(sub, Mapping):
+                continue
+            prefix = f"{part}/"
+            mine = {
+                n.removeprefix(prefix): series.pop(n) for n in list(series) if n.startswith(prefix)
+            }
+            for chart in _build(sub, mine, _SERIES_BUILDERS):
+                named = tuple(prefix + n for n in chart.series)
+                out.append(replace(chart, title=f"{label(part)}: {chart.title}", series=named))
+            series.update({prefix + n: s for n, s in mine.items()})  # left: drawn generically
         for name in list(series):
             out.append(replace(_generic(name, series.pop(name)), series=(name,)))
     return [_unique(c, i) for i, c in enumerate(out)]
+
+
+def _build(
+    analysis: Mapping[str, JSON], series: dict[str, Series], builders: Sequence[Builder]
+) -> list[Chart]:
+    """The charts ``builders`` draw, each naming the series it took from ``series``."""
+    out: list[Chart] = []
+    for build in builders:
+        before = list(series)
+        chart = build(analysis, series)
+        if chart is not None:
+            drawn = tuple(n for n in before if n not in series)
+            out.append(replace(chart, series=drawn))
+    return out
 
 
 def _has_tables(a: Mapping[str, JSON]) -> bool:
@@ -164,9 +187,14 @@ def _hline(ax: Axes, y: Any, text: str, color: str = GREY, style: LineStyle = "-
         ax.axhline(y, color=color, linestyle=style, linewidth=1.1, label=text)
 
 
-def _legend(ax: Axes) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", ncols=2 if len(ax.get_legend_handles_labels()[0]) > 4 else 1)
+def _legend(fig: Figure) -> None:
+    """One legend under the plot (never over the lines), each label once."""
+    seen: dict[str, Any] = {}
+    for ax in fig.axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(text, handle)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncols=3)
 
 
 def _svg(fig: Figure) -> str:
@@ -185,9 +213,40 @@ def _unique(chart: Chart, index: int) -> Chart:
 
 
 def _chart(name: str, title: str, fig: Figure, caption: str = "") -> Chart:
-    for ax in fig.axes:
-        _legend(ax)
+    _legend(fig)
     return Chart(name, title, _svg(fig), caption)
+
+
+def _now(ax: Axes, x: Any, ys: Sequence[tuple[float, str]] = ()) -> None:
+    """Today's load, drawn over every other line: a dotted line, a triangle on the x axis, and a
+    dot on each curve at today's value (``ys``: value and colour)."""
+    if not isinstance(x, int | float):
+        return
+    ax.axvline(x, color="#111827", linestyle=":", linewidth=1.6, zorder=6, gid="today-line")
+    ax.plot(
+        [x],
+        [0],
+        marker="^",
+        markersize=9,
+        color="#111827",
+        linestyle="none",
+        zorder=7,
+        clip_on=False,
+        transform=ax.get_xaxis_transform(),
+        label=f"today: {fmt_rate(x)}",
+        gid="today",
+    )
+    for y, color in ys:
+        ax.plot(
+            [x],
+            [y],
+            marker="o",
+            markersize=6,
+            color=color,
+            markeredgecolor="white",
+            linestyle="none",
+            zorder=7,
+        )
 
 
 # -- the charts -----------------------------------------------------------------------------------
@@ -197,13 +256,16 @@ def _headroom(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     resources = dig(a, "headroom", "resources") or {}
     if not resources:
         return None
-    names = list(resources)
-    busy = [resources[n].get("utilization_pct") or 0 for n in names]
-    fig, (ax,) = _figure(height=0.45 * len(names) + 1.3)
-    colors = [RED if resources[n].get("over_target") else BLUE for n in names]
-    ax.barh(names, busy, color=colors, height=0.5, label="utilization now (red: over target)")
-    targets = [resources[n].get("target_pct") for n in names]
-    ax.scatter(targets, names, marker="|", s=450, color="#111827", zorder=3, label="target")
+    keys = list(resources)
+    names = [words(n) for n in keys]
+    busy = [resources[n].get("utilization_pct") or 0 for n in keys]
+    fig, (ax,) = _figure(height=0.45 * len(names) + 1.6)
+    colors = [RED if resources[n].get("over_target") else BLUE for n in keys]
+    ax.barh(names, busy, color=colors, height=0.5, label="busy now (red: over its target)")
+    targets = [resources[n].get("target_pct") for n in keys]
+    ax.scatter(
+        targets, names, marker="|", s=450, color="#111827", zorder=3, label="saturation target"
+    )
     for i, value in enumerate(busy):
         ax.text(value, i, f"  {fmt_pct(value / 100)}", va="center", fontsize=8)
     ax.invert_yaxis()
@@ -212,7 +274,7 @@ def _headroom(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     _axes(ax, None, "utilization (%)", "", numeric="x")
     ceiling = dig(a, "headroom", "ceiling_rps")
     binding = dig(a, "headroom", "binding_resource")
-    caption = f"ceiling {fmt_rate(ceiling)} at {binding}'s target" if ceiling else ""
+    caption = f"ceiling {fmt_rate(ceiling)} at {words(binding)}'s target" if ceiling else ""
     return _chart("headroom", "Utilization against its saturation target", fig, caption)
 
 
@@ -224,16 +286,22 @@ def _latency(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     _line(ax, s, "modelled latency")
     lat = a.get("latency") or {}
     _vline(ax, lat.get("knee_rps"), f"latency doubles: {fmt_rate(lat.get('knee_rps'))}", ORANGE)
-    _vline(ax, lat.get("saturation_rps"), f"saturation: {fmt_rate(lat.get('saturation_rps'))}", RED)
+    saturation = lat.get("saturation_rps")
+    _vline(ax, saturation, f"saturation: {fmt_rate(saturation)}", RED, "-")
     _marks_now_and_ceiling(ax, a, target=False)  # a target past saturation would squash the curve
     ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
     _axes(ax, s)
     return _chart("latency_vs_throughput", "Latency as load grows", fig, lat.get("model") or "")
 
 
-def _marks_now_and_ceiling(ax: Axes, a: Mapping[str, JSON], target: bool = True) -> None:
-    now = dig(a, "current_throughput", "rps")
-    _vline(ax, now, f"now: {fmt_rate(now)}", GREY, ":")
+def _marks_now_and_ceiling(
+    ax: Axes,
+    a: Mapping[str, JSON],
+    target: bool = True,
+    today: Sequence[tuple[float, str]] = (),
+) -> None:
+    _now(ax, dig(a, "current_throughput", "rps"), today)
     ceiling = dig(a, "headroom", "ceiling_rps")
     _vline(ax, ceiling, f"ceiling: {fmt_rate(ceiling)}", PURPLE, "-.")
     if target:
@@ -241,22 +309,67 @@ def _marks_now_and_ceiling(ax: Axes, a: Mapping[str, JSON], target: bool = True)
 
 
 def _utilization(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
+    """Each resource's utilization as load grows, its saturation target (resources sharing a
+    target share one labelled line), today's load on top; the y axis stops at 120 % (or the
+    largest value drawn, when smaller): past 100 % the line only says "over"."""
     names = [n for n in series if n.startswith("utilization_")]
     if not names:
         return None
     fig, (ax,) = _figure(height=3.8)
     top = 0.0
+    targets: dict[float, list[tuple[str, str]]] = {}
+    today: list[tuple[float, str]] = []
+    now = dig(a, "current_throughput", "rps")
     for color, name in zip(PALETTE, names, strict=False):
         s = series.pop(name)
         resource = name.removeprefix("utilization_")
-        _line(ax, s, resource, color)
+        _line(ax, s, words(resource), color)
         target = dig(a, "headroom", "resources", resource, "target_pct")
-        _hline(ax, target, f"{resource} target {fmt_pct((target or 0) / 100)}", color, (0, (4, 3)))
+        if isinstance(target, int | float):
+            targets.setdefault(float(target), []).append((words(resource), color))
+        busy = dig(a, "headroom", "resources", resource, "utilization_pct")
+        if isinstance(busy, int | float) and isinstance(now, int | float):
+            today.append((float(busy), color))
         top = max([top, target or 0, *_xy(s)[1]])
-    _marks_now_and_ceiling(ax, a)
-    ax.set_ylim(0, min(max(top * 1.05, 100.0), 200.0))  # the region that matters: 0 to 2x busy
+    _targets(ax, targets)
+    _marks_now_and_ceiling(ax, a, today=today)
+    ax.set_ylim(0, min(max(top * 1.05, 100.0), 120.0))
+    ax.set_xlim(left=0)
     _axes(ax, None, "throughput (rps)", "utilization (%)")
     return _chart("utilization", "Utilization by resource as load grows", fig)
+
+
+#: one dash pattern per distinct target line, so lines at nearby heights stay apart
+_DASHES: tuple[LineStyle, ...] = ((0, (6, 3)), (0, (2, 2)), (0, (8, 3, 2, 3)), (0, (3, 5)))
+
+
+def _targets(ax: Axes, targets: Mapping[float, Sequence[tuple[str, str]]]) -> None:
+    """One horizontal line per distinct target, in the resource's colour (grey when shared),
+    a dash of its own, and its label written on the line: "target 70 %: CPU, Disk I/O"."""
+    for i, (value, owners) in enumerate(sorted(targets.items())):
+        color = owners[0][1] if len(owners) == 1 else "#374151"
+        text = f"target {fmt_pct(value / 100)}: {', '.join(n for n, _ in owners)}"
+        ax.axhline(
+            value,
+            color=color,
+            linestyle=_DASHES[i % len(_DASHES)],
+            linewidth=1.3,
+            zorder=2,
+            label=text,
+        )
+        ax.annotate(
+            text,
+            xy=(0.99, value),  # at the right: the lines have left the chart by then
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            fontsize=8,
+            color=color,
+            ha="right",
+            va="bottom",
+            zorder=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+        )
 
 
 def _load_vs_capacity(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
@@ -266,17 +379,17 @@ def _load_vs_capacity(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart
     fig, (ax,) = _figure(height=3.8)
     for color, name in zip(PALETTE, names, strict=False):
         _line(ax, series.pop(name), name.removeprefix("load_vs_capacity_"), color)
-    _hline(ax, 100, "today's capacity", RED, (0, (4, 3)))
+    _hline(ax, 100, "today's capacity", "#374151", (0, (4, 3)))
     order: Sequence[Mapping[str, JSON]] = a.get("saturation_order") or []
     for i, step in enumerate(order[:3]):
         at = step.get("saturates_at_entry_rps")
         text = f"{i + 1}. {step.get('component')} saturates at {fmt_rate(at)}"
         if isinstance(at, int | float):
             ax.scatter([at], [100], marker="o", s=40, color="#111827", zorder=4, label=text)
-    now = a.get("entry_rate_rps")
-    _vline(ax, now, f"now: {fmt_rate(now)}", GREY, ":")
+    _now(ax, a.get("entry_rate_rps"))
     _vline(ax, a.get("target_rps"), f"target: {fmt_rate(a.get('target_rps'))}", GREEN, "-.")
     ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
     _axes(ax, None, "entry rate (rps)", "% of today's capacity")
     return _chart("load_vs_capacity", "Load against today's capacity, by component", fig)
 
@@ -299,6 +412,12 @@ def _usl(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
         ax.scatter([peak_n], [peak_x], marker="*", s=160, color=RED, zorder=4, label=text)
     rec = u.get("recommended_concurrency")
     _vline(ax, rec, f"recommended N = {rec}", GREEN)
+    pools: Sequence[Mapping[str, JSON]] = a.get("pools") or []
+    now = pools[0].get("current_threads") if pools else None
+    if isinstance(now, int | float):
+        ax.axvline(
+            now, color="#111827", linestyle=":", linewidth=1.6, zorder=6, label=f"today: N = {now}"
+        )
     _hline(ax, u.get("asymptote_rps"), f"asymptote {fmt_rate(u.get('asymptote_rps'))}", PURPLE)
     ax.set_ylim(bottom=0)
     _axes(ax, measured or fit)
@@ -331,11 +450,23 @@ def _threads(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     fig, (ax,) = _figure()
     _line(ax, s, s.get("y_label", ""))
     pools: Sequence[Mapping[str, JSON]] = a.get("pools") or []
-    for color, p in zip((GREEN, TEAL, PURPLE), pools, strict=False):
-        _vline(ax, p.get("threads"), f"{p.get('pool')} pool: {p.get('threads')}", color)
+    sizes: dict[Any, list[str]] = {}  # pools of one size share one labelled line
+    for p in pools:
+        sizes.setdefault(p.get("threads"), []).append(str(p.get("pool")))
+    for i, (size, names) in enumerate(sizes.items()):
+        text = f"{' and '.join(names)} pool{'s' if len(names) > 1 else ''}: {size} threads"
+        _vline(ax, size, text, (GREEN, TEAL, PURPLE)[i % 3], _DASHES[i % len(_DASHES)])
     if pools:
         now = pools[0].get("current_threads")
-        _vline(ax, now, f"now: {now}", GREY, ":")
+        if isinstance(now, int | float):
+            ax.axvline(
+                now,
+                color="#111827",
+                linestyle=":",
+                linewidth=1.6,
+                zorder=6,
+                label=f"today: {now} thread{'' if now == 1 else 's'}",
+            )
     _hline(ax, a.get("cpu_ceiling_rps"), f"CPU ceiling {fmt_rate(a.get('cpu_ceiling_rps'))}", RED)
     _hline(ax, a.get("target_rps"), f"target {fmt_rate(a.get('target_rps'))}", GREEN, "-.")
     ax.set_ylim(bottom=0)
@@ -397,4 +528,9 @@ _BUILDERS: tuple[Builder, ...] = (
     _threads,
     _batching,
     _categories,
+)
+
+#: the builders that draw a series (not an analysis table): those a task's parts use
+_SERIES_BUILDERS: tuple[Builder, ...] = tuple(
+    b for b in _BUILDERS if b not in (_headroom, _categories)
 )

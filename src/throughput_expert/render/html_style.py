@@ -15,7 +15,7 @@ main { max-width: 1160px; margin: 0 auto; padding: 24px 28px 40px; }
 header { border-bottom: 1px solid var(--line); padding-bottom: 18px; }
 .cmd { font: 600 13px ui-monospace, "DejaVu Sans Mono", monospace; color: var(--muted);
   letter-spacing: .02em; }
-h1.summary { font-size: 19px; font-weight: 600; margin: 6px 0 14px; line-height: 1.35; }
+h1.summary { font-size: 17px; font-weight: 600; margin: 6px 0 14px; line-height: 1.4; }
 h2 { font-size: 17px; margin: 28px 0 12px; }
 h3 { font-size: 15px; margin: 16px 0 6px; }
 h4, h5, h6 { font-size: 13px; margin: 10px 0 4px; color: var(--muted); }
@@ -47,27 +47,41 @@ ol.recs > li { margin-bottom: 14px; }
 .ev-links { color: var(--muted); }
 ol.recs p { margin: 4px 0; }
 pre { background: #0f172a; color: #e2e8f0; padding: 10px 12px; border-radius: 6px;
-  overflow-x: auto; font-size: 12.5px; }
+  overflow-x: auto; font-size: 12.5px; white-space: pre-wrap; }
 .plan { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 16px; }
 .plan h3 { margin-top: 0; }
 .plan ul { padding-left: 18px; margin: 0; }
-details { border: 1px solid var(--line); border-radius: 6px; margin: 14px 0; padding: 0 14px; }
-details > summary { cursor: pointer; font-weight: 650; font-size: 16px; padding: 10px 0; }
+details { border: 1px solid var(--line); border-radius: 6px; margin: 10px 0; padding: 0 14px; }
+details > summary { cursor: pointer; font-weight: 600; font-size: 15px; padding: 9px 0; }
 details[open] { padding-bottom: 12px; }
-table { border-collapse: collapse; font-size: 13px; margin: 4px 0 8px; }
-th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
+details details { margin: 8px 0; }
+p.verdict { margin: 4px 0 8px; }
+table { border-collapse: collapse; font-size: 13px; margin: 4px 0 8px; max-width: 100%; }
+th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top;
+  overflow-wrap: break-word; }
+table.grid { width: 100%; }
+table.grid tr.over th, table.grid tr.over td:nth-child(2) { color: var(--red); }
+table.steps td:first-child { white-space: nowrap; }
+table.evidence td:first-child code { white-space: nowrap; overflow-wrap: normal; }
+table.evidence .law { color: var(--muted); max-width: 22em; }
+.sub { font-size: 12px; color: var(--muted); }
+.pair { white-space: normal; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
+  gap: 10px; }
+.cards > div { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px;
+  min-width: 0; }
+.cards h5 { margin: 2px 0 4px; color: var(--ink); font-size: 14px; }
 table.grid th, table.grid td { border-bottom: 1px solid var(--line); padding: 4px 10px; }
 table.grid tr:first-child th { background: var(--soft); }
 table.kv th { font-weight: 500; color: var(--muted); padding-right: 18px; }
-.scroll { overflow-x: auto; }
-.map { display: inline-block; min-width: 22em; }
 .na { color: var(--muted); }
-.ev { border-top: 1px solid var(--line); padding: 8px 0; }
 .ev:target { background: #fefce8; }
-.ev-head code { background: var(--soft); padding: 1px 5px; border-radius: 4px; }
-.law { font-size: 13px; color: var(--muted); margin: 2px 0 4px; }
-.io { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.io p { margin: 2px 0; font-size: 13px; }
 footer { margin-top: 30px; font-size: 12px; color: var(--muted); }
-code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px;
+  overflow-wrap: anywhere; }
+h1 code, p code, td code, th code, li code, .card code { background: var(--soft);
+  padding: 0 3px; border-radius: 3px; }
+main, section, header { min-width: 0; overflow-wrap: break-word; }
+pre code, li pre code { background: none; padding: 0; }
+a code { white-space: nowrap; overflow-wrap: normal; }
 """

@@ -13,9 +13,17 @@ from typing import Any
 from throughput_expert import registry
 from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.report_json import plan_from_dict
-from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
+from throughput_expert.model.units import fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.base import analysis_record
-from throughput_expert.render.html_common import Figure, dig, esc, evidence_links
+from throughput_expert.render.html_common import (
+    Figure,
+    bottleneck_figure,
+    dig,
+    esc,
+    evidence_links,
+    prose,
+    words,
+)
 
 __all__ = ["first_action", "key_figures", "plan", "recommendations"]
 
@@ -37,8 +45,8 @@ def key_figures(doc: Mapping[str, JSON]) -> str:
     if not found:
         return ""
     cards = "".join(
-        f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v)}</div>'
-        + (f'<div class="n">{esc(n)}</div>' if n else "")
+        f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{prose(v)}</div>'
+        + (f'<div class="n">{prose(n)}</div>' if n else "")
         + "</div>"
         for k, v, n in found
     )
@@ -49,12 +57,8 @@ def _bottleneck(a: Mapping[str, JSON]) -> Figure | None:
     b = a.get("bottleneck")
     if not isinstance(b, Mapping):
         return None
-    what = str(b.get("type") or "none found")
     place = b.get("resource") or b.get("category")
-    if place and place != what:
-        what += f" ({place})"
-    where = f"in {b['component']}" if b.get("component") else ""
-    return "Bottleneck", what, where
+    return bottleneck_figure(b.get("type"), place, b.get("component"))
 
 
 def _now(a: Mapping[str, JSON]) -> Figure | None:
@@ -69,7 +73,8 @@ def _ceiling(a: Mapping[str, JSON]) -> Figure | None:
     if ceiling is None:
         return None
     binding = dig(a, "headroom", "binding_resource")
-    return "Ceiling", fmt_rate(ceiling), f"at {binding}'s saturation target" if binding else ""
+    note = f"at {words(binding)}'s saturation target" if binding else ""
+    return "Ceiling", fmt_rate(ceiling), note
 
 
 def _first_to_saturate(a: Mapping[str, JSON]) -> Figure | None:
@@ -80,7 +85,7 @@ def _first_to_saturate(a: Mapping[str, JSON]) -> Figure | None:
     return (
         "Saturates first",
         str(first.get("component")),
-        f"at {fmt_rate(first.get('saturates_at_entry_rps'))} ({first.get('binding')})",
+        f"at {fmt_rate(first.get('saturates_at_entry_rps'))} ({words(first.get('binding'))})",
     )
 
 
@@ -175,7 +180,7 @@ def first_action(doc: Mapping[str, JSON]) -> str:
             return ""
         text, gain = steps[0], ""
     extra = f' <span class="gain">{esc(gain)}</span>' if gain else ""
-    return f'<p class="first"><span class="k">First action</span> {esc(text)}{extra}</p>'
+    return f'<p class="first"><span class="k">First action</span> {prose(text)}{extra}</p>'
 
 
 def _gain(pct: float | None) -> str:
@@ -204,23 +209,24 @@ def _recommendation(r: Mapping[str, JSON]) -> str:
     example = r.get("example")
     code = f"<pre><code>{esc(example)}</code></pre>" if example else ""
     return (
-        f'<li><div class="rec-title">{esc(r["optimization"])}</div>'
+        f'<li><div class="rec-title">{prose(r["optimization"])}</div>'
         f'<div class="chips">{chips}{evidence}</div>'
-        f"<p>{esc(r['rationale'])}</p>{code}</li>"
+        f"<p>{prose(r['rationale'])}</p>{code}</li>"
     )
 
 
 def plan(doc: Mapping[str, Any]) -> str:
-    """The steps to the target (when the command planned), then the horizons."""
-    horizons = ("immediate", "short_term", "long_term")
+    """The verdict of the steps to the target (when the command planned) and their table, one
+    click away; then the horizons (immediate, short term, long term)."""
+    horizons = (("immediate", "Now"), ("short_term", "Short term"), ("long_term", "Long term"))
     found = plan_from_dict(doc)
-    if found is None and not any(doc.get(key) for key in horizons):
+    if found is None and not any(doc.get(key) for key, _ in horizons):
         return ""
     cols = "".join(
-        f"<div><h3>{esc(key.replace('_', ' ').capitalize())}</h3><ul>"
-        + "".join(f"<li>{esc(s)}</li>" for s in doc.get(key, []))
+        f"<div><h3>{esc(title)}</h3><ul>"
+        + "".join(f"<li>{prose(s)}</li>" for s in doc.get(key, []))
         + "</ul></div>"
-        for key in horizons
+        for key, title in horizons
         if doc.get(key)
     )
     steps = _steps(found) if found is not None else ""
@@ -228,34 +234,48 @@ def plan(doc: Mapping[str, Any]) -> str:
 
 
 def _steps(p: PlanRecord) -> str:
+    """The plan as a table: step, change, projected throughput (the ceiling at the saturation
+    targets, and at 100 %), binding resource, gain, and how busy each station is after it."""
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("Step", "Change", "Ceiling", "At 100 %", "Binding", "Gain", "Utilization")
+        for h in (
+            "Step",
+            "Change",
+            "Projected throughput",
+            "Binding resource",
+            "Gain",
+            "Busy after the step",
+        )
     )
 
-    def row(step: str, what: str, ceiling: float, full: float | None, binding: str) -> str:
-        at_full = fmt_count(full) if full is not None else "-"
-        return (
-            f"<td>{esc(step)}</td><td>{esc(what)}</td><td>{esc(fmt_count(ceiling))} rps</td>"
-            f"<td>{esc(at_full)}</td><td>{esc(binding)}</td>"
-        )
+    def projected(ceiling: float, full: float | None) -> str:
+        at_full = f'<div class="sub">{esc(fmt_rate(full))} at 100 %</div>' if full else ""
+        return f"<td>{esc(fmt_rate(ceiling))}{at_full}</td>"
 
-    body = f"<tr>{row('today', '-', p.ceiling_today, p.capacity_today, p.binding_today)}"
-    body += "<td>-</td><td></td></tr>"
+    body = (
+        f"<tr><td>today</td><td>–</td>{projected(p.ceiling_today, p.capacity_today)}"
+        f"<td>{esc(words(p.binding_today))}</td><td>–</td><td></td></tr>"
+    )
     for i, s in enumerate(p.steps, 1):
-        used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in s.utilization.items())
+        used = ", ".join(f"{words(k)} {fmt_pct(v)}" for k, v in s.utilization.items())
         body += (
-            f"<tr>{row(str(i), s.what, s.ceiling, s.capacity, s.binding)}"
-            f"<td>{esc(fmt_pct(s.gain))}</td>"
-            f"<td>{esc(used)} at {esc(fmt_count(s.rate))} rps</td></tr>"
+            f"<tr><td>{i}</td><td>{prose(s.what)}</td>{projected(s.ceiling, s.capacity)}"
+            f"<td>{esc(words(s.binding))}</td><td>{esc(_step_gain(s.gain))}</td>"
+            f"<td>{esc(used)} at {esc(fmt_rate(s.rate))}</td></tr>"
         )
     if p.reaches_target:
-        verdict = f"Reaches {fmt_count(p.target)} rps with every station at or under its target."
+        verdict = f"Reaches {fmt_rate(p.target)} with every station at or under its target."
     else:
-        verdict = f"Does not reach {fmt_count(p.target)} rps: capped by {p.cap}."
+        verdict = f"Does not reach {fmt_rate(p.target)}: capped by {p.cap}."
         if p.lift:
             verdict += f" To lift it: {p.lift}."
+    table = f'<table class="grid steps"><tr>{head}</tr>{body}</table>'
     return (
-        f'<div class="scroll"><table class="grid"><tr>{head}</tr>{body}</table></div>'
-        f"<p>{esc(verdict)}</p>"
+        f'<p class="verdict">{prose(verdict)}</p>'
+        f'<details id="plan-steps"><summary>The plan step by step ({len(p.steps)} '
+        f"step{'' if len(p.steps) == 1 else 's'})</summary>{table}</details>"
     )
+
+
+def _step_gain(gain: float) -> str:
+    return f"+{fmt_pct(gain)}" if gain > 0 else fmt_pct(gain)
