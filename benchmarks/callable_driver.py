@@ -2,8 +2,9 @@
 
 For each workload (an empty function, and one doing ~20 µs of arithmetic) it times, alternating,
 a bare `for` loop of calls and a one-level closed-loop sweep at concurrency 1 through the
-harness (`run_sweep(CallableDriver(...))`: a thread pool, the event loop, two clock reads and a
-histogram record per call), then the same with `--processes`. The time per call through the
+harness (`run_sweep(CallableDriver(...))`: a worker thread calling the function itself, two
+clock reads, a count and a histogram record per call), then the same with `--processes` (a
+worker process looping the same way). The time per call through the
 harness is 1 / throughput; the overhead is the difference from the bare loop. Median of the runs.
 
 Not a goal with a threshold (the issue asks for the figure): it tells which workloads are too
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 from throughput_expert.measure.drivers import CallableDriver, load_callable
-from throughput_expert.measure.runner import loop_factory, run_sweep
+from throughput_expert.measure.runner import run_sweep
 
 WORKLOADS = """
 def empty():
@@ -67,8 +68,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tpx-bench-callable-") as tmp:
         (Path(tmp) / "tpx_bench_workloads.py").write_text(WORKLOADS)
         sys.path.insert(0, tmp)
-        loop = "uvloop" if loop_factory() is not None else "asyncio"
-        print(f"callable driver, concurrency 1, {args.duration:g} s levels, event loop {loop}")
+        print(f"callable driver, concurrency 1, {args.duration:g} s levels")
         for name in ("empty", "arithmetic"):
             measure(f"tpx_bench_workloads:{name}", max(3, args.runs), args.duration)
 

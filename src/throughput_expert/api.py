@@ -773,7 +773,8 @@ def sweep(
     start; the highest rate sustained within ``slo``). ``from_files`` reads results users
     already have (k6, Locust, wrk/wrk2, JMeter, Gatling, vegeta). Targets must be on loopback
     unless ``allow_remote``; every level is bounded in time and requests. ``save`` writes the
-    sweep file (atomically), even after Ctrl-C.
+    sweep file (atomically), even after Ctrl-C, SIGTERM or SIGHUP (the levels finished before
+    it; ``measure.runner.interrupted_by()`` then names the signal).
     """
     from throughput_expert.advisors.sweep import SweepInputs, advise
     from throughput_expert.sources.settings import load_settings
@@ -818,7 +819,9 @@ def sweep(
         )
         if not measured.levels:  # nothing to save or advise on: say why, in one line
             from throughput_expert.errors import MeasurementError
+            from throughput_expert.measure.runner import reraise_interruption
 
+            reraise_interruption()  # stopped by a signal before any level: exit 128 + N
             why = [n for n in measured.notes if n.startswith(("stopped at", "interrupted"))]
             raise MeasurementError(
                 "no level finished" + (f": {why[0]}" if why else ""), source="sweep"

@@ -8,6 +8,7 @@ which hold no CPU: the curves come from the construction, not from the 2-core bo
 from __future__ import annotations
 
 import io
+import signal
 import threading
 import time
 import uuid
@@ -18,11 +19,17 @@ from pathlib import Path
 import pytest
 from tests.support import http_server
 
-from throughput_expert.errors import InputError
+from throughput_expert.errors import InputError, Interrupted
 from throughput_expert.laws.usl import fit_usl
 from throughput_expert.measure.drivers import CallableDriver, CommandDriver
 from throughput_expert.measure.http_driver import UrlDriver
-from throughput_expert.measure.runner import highest_sustained_rps, run_sweep, sustained
+from throughput_expert.measure.runner import (
+    highest_sustained_rps,
+    interrupted_by,
+    reraise_interruption,
+    run_sweep,
+    sustained,
+)
 from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.progress import ProgressEvent
 from throughput_expert.render.progress import progress_printer
@@ -175,7 +182,7 @@ def test_ctrl_c_keeps_the_finished_levels(tmp_path: Path, monkeypatch: pytest.Mo
         on_progress=interrupt,
     )
     assert [lv.level for lv in sweep.levels] == [1, 2]
-    assert any("interrupted after level 2" in note for note in sweep.notes)
+    assert any("interrupted by SIGINT after level 2" in note for note in sweep.notes)
 
 
 def test_ctrl_c_inside_a_running_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +202,33 @@ def test_ctrl_c_inside_a_running_level(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert time.perf_counter() - start < 3.5  # level 1 (2 s), then a stop within a tick
     assert [lv.level for lv in sweep.levels] == [1]
-    assert any("interrupted after level 1" in note for note in sweep.notes)
+    assert any("interrupted by SIGINT after level 1" in note for note in sweep.notes)
+
+
+def test_sigterm_keeps_the_finished_levels_and_is_raised_again_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _module(tmp_path, monkeypatch, "def work():\n    pass\n")
+
+    def terminate(event: ProgressEvent) -> None:
+        if event.kind == "level_start" and event.index == 2:
+            raise Interrupted(signal.SIGTERM)
+
+    sweep = run_sweep(
+        CallableDriver(spec), concurrency=[1, 2], duration_s=0.2, warmup_s=0.0,
+        on_progress=terminate,
+    )  # fmt: skip
+    assert [lv.level for lv in sweep.levels] == [1]
+    assert "interrupted by SIGTERM after level 1: the levels finished before it are kept" in (
+        sweep.notes
+    )
+    assert interrupted_by() == signal.SIGTERM
+    with pytest.raises(Interrupted) as raised:
+        reraise_interruption()
+    assert raised.value.signum == signal.SIGTERM
+    reraise_interruption()  # once only
+    run_sweep(CallableDriver(spec), concurrency=[1], duration_s=0.1, warmup_s=0.0)
+    assert interrupted_by() is None
 
 
 def test_error_threshold_stops_the_sweep() -> None:

@@ -1,16 +1,21 @@
 """Load drivers: what the sweep runner (``measure.runner``) calls to put load on a workload.
 
-Two shapes, both ``Protocol``s:
+Three shapes, all ``Protocol``s:
 
-- ``Driver`` (``callable``, ``command``, ``url``) does **one operation per call** and is
-  **async**: the runner runs one event loop per level and awaits ``call(worker)`` from one
-  coroutine per unit of concurrency (closed loop) or per open-loop worker, timing each call
-  itself. ``open(workers)`` prepares what ``workers`` concurrent calls need (a thread or process
-  pool, connections) and ``close()`` releases it; both run inside the level's event loop.
-  ``call`` returns True on success and False on an error of the workload (an exception from the
-  function, an exit code ≠ 0, an HTTP status ≥ 400, a dropped connection); it raises only when
-  the measurement itself cannot go on (``MeasurementError``). Drivers that block (a Python
-  function, a process) hand the blocking part to a pool, so the loop stays free to time others.
+- ``ThreadDriver`` (``callable``, ``command``) does **one blocking operation per call**, in
+  plain worker threads: ``open(workers)`` prepares, ``operation(worker)`` gives the function
+  worker ``worker`` calls in a loop (it returns on success and raises ``Exception`` on an error
+  of the workload: an exception from the function, an exit code ≠ 0; ``MeasurementError`` when
+  the measurement itself cannot go on), and ``close()`` releases what is left, stopping an
+  operation still running where it can (a command's process group is killed). The runner's
+  workers (``measure.loops``) each loop on their own: no dispatcher, no event loop between the
+  workload and its caller. ``CallableDriver(processes=True)`` names its function by
+  ``process_spec`` instead, and the runner calls it from worker *processes*, each looping on
+  its own the same way.
+- ``Driver`` (``url``) does one operation per call and is **async**: the runner runs one event
+  loop per level and awaits ``call(worker)`` from one coroutine per unit of concurrency;
+  ``open``/``close`` run inside the level's event loop. ``call`` returns True on success and
+  False on an error of the workload (an HTTP status ≥ 400, a dropped connection).
 - ``LevelDriver`` (``locustfile``) runs **a whole level itself** (a load tool with its own
   runtime), synchronously, and reports the level's figures; closed loop only.
 
@@ -20,17 +25,15 @@ for a network target that is not on loopback unless remote load was allowed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
-import multiprocessing
 import os
 import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from typing import Protocol, runtime_checkable
 
 from throughput_expert.errors import InputError, Parameter
@@ -43,8 +46,35 @@ __all__ = [
     "Driver",
     "LevelDriver",
     "LevelResult",
+    "ThreadDriver",
+    "WorkloadError",
     "load_callable",
 ]
+
+
+class WorkloadError(Exception):
+    """An operation of the workload failed (a command's exit code ≠ 0): an error, not a stop."""
+
+
+@runtime_checkable
+class ThreadDriver(Protocol):
+    """A blocking operation called in a loop by each worker thread (see the module docstring)."""
+
+    name: str
+    target: str
+    process_spec: str | None
+
+    def check_target(self, *, allow_remote: bool) -> None:
+        """Raise ``InputError`` when the target may not be loaded from here."""
+
+    def open(self, workers: int) -> None:
+        """Prepare for ``workers`` concurrent workers (indices 0 .. workers − 1)."""
+
+    def operation(self, worker: int) -> Callable[[], object]:
+        """The operation ``worker`` calls in a loop: returns on success, raises on an error."""
+
+    def close(self) -> None:
+        """Release what ``open`` took and stop operations still running where possible."""
 
 
 @runtime_checkable
@@ -119,74 +149,34 @@ def load_callable(spec: str) -> Callable[[], object]:
     return obj
 
 
-@cache
-def _cached(spec: str) -> Callable[[], object]:
-    return load_callable(spec)
-
-
-def _call_by_name(spec: str) -> bool:
-    # Runs in a worker process: imports the function once per process, then calls it.
-    try:
-        _cached(spec)()
-    except Exception:
-        return False
-    return True
-
-
-def _ready() -> bool:
-    return True
-
-
 class CallableDriver:
     """A Python function, ``module:function``, called with no arguments in threads or processes.
 
     Threads share the interpreter, so a CPU-bound function is serialised by the GIL (that is
-    part of what the sweep measures). ``processes=True`` calls it in a pool of processes
-    instead; its time then includes the round trip to the process (tens of microseconds).
-    An exception from the function is an error of the workload.
+    part of what the sweep measures); each worker thread calls the function itself, in a loop,
+    so nothing of the harness runs between two calls but two clock reads and a count.
+    ``processes=True`` calls it from worker processes instead (``process_spec``), each importing
+    the function once and looping on its own. An exception from the function is an error of the
+    workload.
     """
 
     def __init__(self, spec: str, *, processes: bool = False) -> None:
         self._fn = load_callable(spec)
-        self._spec = spec
-        self._processes = processes
-        self._pool: Executor | None = None
+        self.process_spec: str | None = spec if processes else None
         self.name = "callable-processes" if processes else "callable"
         self.target = spec
 
     def check_target(self, *, allow_remote: bool) -> None:
         """A local function: nothing to check."""
 
-    async def open(self, workers: int) -> None:
-        if not self._processes:
-            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="tpx-callable")
-            return
-        context = multiprocessing.get_context("spawn")  # fork under an event loop can deadlock
-        pool = ProcessPoolExecutor(workers, mp_context=context)
-        self._pool = pool
-        loop = asyncio.get_running_loop()
-        # Start every process now, so spawning is not charged to the first measured calls.
-        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(workers)))
+    def open(self, workers: int) -> None:
+        """Nothing to prepare: the workers call the function directly."""
 
-    async def call(self, worker: int) -> bool:
-        assert self._pool is not None, "open() first"
-        loop = asyncio.get_running_loop()
-        if self._processes:
-            return await loop.run_in_executor(self._pool, _call_by_name, self._spec)
-        return await loop.run_in_executor(self._pool, self._call)
+    def operation(self, worker: int) -> Callable[[], object]:
+        return self._fn
 
-    def _call(self) -> bool:
-        try:
-            self._fn()
-        except Exception:
-            return False
-        return True
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            # Calls still running finish on their own; none is waited for (Ctrl-C stops at once).
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def close(self) -> None:
+        """Nothing to release: a call still running ends on its own (its thread is a daemon)."""
 
 
 # --- command ------------------------------------------------------------------------------------
@@ -195,42 +185,66 @@ class CallableDriver:
 class CommandDriver:
     """A shell command, one process per operation; an exit code ≠ 0 is an error.
 
-    Each process runs in a session of its own, so a cancelled call (the level's deadline,
-    Ctrl-C) kills the whole process group, not just the shell. The ``target`` shown and saved
-    is the command with the secrets it visibly carries masked (``redact.redact_text``:
-    URL passwords, ``PASSWORD=...``, ``--token ...``, ``-u user:password``, auth headers);
-    the command itself runs as given.
+    Each worker thread starts its process and waits for it (the wait releases the GIL). Each
+    process runs in a session of its own, so ``close()`` (the level's deadline, Ctrl-C) kills
+    the whole process group of every operation still running, not just the shell. The ``target``
+    shown and saved is the command with the secrets it visibly carries masked
+    (``redact.redact_text``: URL passwords, ``PASSWORD=...``, ``--token ...``,
+    ``-u user:password``, auth headers); the command itself runs as given.
     """
+
+    process_spec: str | None = None
 
     def __init__(self, command: str) -> None:
         if not command.strip():
             raise InputError("empty command", source=Parameter("command"))
         self._command = command
+        self._running: dict[int, subprocess.Popen[bytes]] = {}
+        self._closed = threading.Event()
         self.name = "command"
         self.target = redact_text(command)
 
     def check_target(self, *, allow_remote: bool) -> None:
         """A local command: nothing to check."""
 
-    async def open(self, workers: int) -> None:
-        """Nothing to prepare: every call starts its own process."""
+    def open(self, workers: int) -> None:
+        """Nothing to prepare: every operation starts its own process."""
+        self._closed.clear()
 
-    async def call(self, worker: int) -> bool:
-        proc = await asyncio.create_subprocess_shell(
-            self._command,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            return await proc.wait() == 0
-        except BaseException:  # cancelled (deadline, Ctrl-C): kill the group, reap the shell
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-            raise
+    def operation(self, worker: int) -> Callable[[], object]:
+        running = self._running
 
-    async def close(self) -> None:
-        """Nothing to release."""
+        def run() -> None:
+            if self._closed.is_set():
+                raise WorkloadError("closed")
+            proc = subprocess.Popen(
+                self._command,
+                shell=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            running[worker] = proc
+            try:
+                if self._closed.is_set():  # closed while it started: close() may have missed it
+                    _kill_group(proc)
+                code = proc.wait()
+            finally:
+                running.pop(worker, None)
+            if code != 0:
+                raise WorkloadError(f"exit code {code}")
+
+        return run
+
+    def close(self) -> None:
+        """Kill the process group of every operation still running, and reap its shell."""
+        self._closed.set()
+        for proc in list(self._running.values()):
+            _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)

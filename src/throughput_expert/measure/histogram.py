@@ -7,6 +7,10 @@ Values outside the range are clamped to it, and the clamping is counted. ``recor
 to a buffer; every ``FLUSH_EVERY`` values the buffer goes into the histogram at once (one
 ``record_value(v, count)`` per distinct microsecond value), which keeps a recording off the hot
 path of a fast driver (a few hundred nanoseconds instead of a few microseconds).
+
+Each worker of a level records into a histogram of its own, merged after the level (``add``);
+a worker process sends its histogram to the runner as bytes (``to_bytes``/``from_bytes``:
+HdrHistogram's compressed encoding, a few kilobytes whatever the count).
 """
 
 from __future__ import annotations
@@ -57,6 +61,23 @@ class LatencyHistogram:
         other._flush()
         self._hist.add(other._hist)
         self._clamped += other._clamped
+
+    def to_bytes(self) -> bytes:
+        """The histogram (and its clamped count) as bytes, for another process."""
+        self._flush()
+        encoded: bytes = self._hist.encode()
+        return f"{self._clamped}:".encode() + encoded
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LatencyHistogram:
+        """The histogram ``to_bytes`` encoded."""
+        clamped, _, encoded = data.partition(b":")
+        made = cls()
+        made._clamped = int(clamped)
+        if made._clamped < 0:
+            raise ValueError("negative clamped count")
+        made._hist.add(HdrHistogram.decode(encoded))
+        return made
 
     @property
     def clamped(self) -> int:

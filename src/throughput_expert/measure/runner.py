@@ -10,30 +10,43 @@ runner fits nothing: the USL fit of closed-loop levels is the caller's (``laws.u
 
 Safety: the driver's target must be on loopback unless ``allow_remote``; every level is bounded
 in time (warm-up + duration + a grace period, then running calls are abandoned) and in requests
-(``max_requests``, else ``LEVEL_REQUEST_CAP``); Ctrl-C stops at once and returns the levels
-already finished, noted "interrupted after level N"; a level whose error share exceeds
-``error_threshold`` is not kept and stops the sweep, with the reason in the notes. The Sweep's
-``target`` never holds a secret: each driver masks its own (a URL's password, a command's
-``PASSWORD=...``) and the runner masks it again (``redact.redact_text``).
+(``max_requests``, else ``LEVEL_REQUEST_CAP``); Ctrl-C, SIGTERM or SIGHUP (``errors.Interrupted``,
+raised by the command line's handlers) stops at once — the workers of the level in flight stop
+between calls — and returns the levels already finished, noted "interrupted by SIGTERM after
+level N"; ``interrupted_by()`` then gives the signal, for the caller to exit 128 + it after the
+report is out. A level whose error share exceeds ``error_threshold`` is not kept and stops the
+sweep, with the reason in the notes. The Sweep's ``target`` never holds a secret: each driver
+masks its own (a URL's password, a command's ``PASSWORD=...``) and the runner masks it again
+(``redact.redact_text``).
 
-Each level runs on uvloop's event loop when ``uvloop`` is installed (libuv: about 3.5x the
-requests per second of the standard loop for the ``url`` driver against nginx, see
-``benchmarks/http_driver.py``), else on asyncio's own; drivers are written for either.
+How a level runs is ``measure.loops``'s: a callable or a command in plain worker threads (or
+processes, ``--processes``), each looping on its own; the ``url`` driver on an event loop,
+uvloop's when ``uvloop`` is installed (libuv: about 3.5x the requests per second of the standard
+loop against nginx, see ``benchmarks/http_driver.py``), else asyncio's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
+import signal
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from throughput_expert.errors import InputError, Parameter
-from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult
-from throughput_expert.measure.loops import LevelPlan, Tally, run_closed, run_open
+from throughput_expert.errors import InputError, Interrupted, Parameter
+from throughput_expert.measure.drivers import Driver, LevelDriver, LevelResult, ThreadDriver
+from throughput_expert.measure.loops import (
+    LevelPlan,
+    Tally,
+    run_closed,
+    run_open,
+    run_processes,
+    run_threads,
+)
 from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.progress import ProgressEvent, ProgressKind
 from throughput_expert.model.sweep import Sweep, SweepLevel, SweepMode
@@ -43,7 +56,9 @@ __all__ = [
     "LEVEL_REQUEST_CAP",
     "SUSTAINED_SHARE",
     "highest_sustained_rps",
+    "interrupted_by",
     "loop_factory",
+    "reraise_interruption",
     "run_sweep",
     "sustained",
 ]
@@ -66,6 +81,24 @@ Clock = Callable[[], float]
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
 
+_interruption: list[int] = []  # the signal that stopped the last sweep of this process, if any
+
+
+def interrupted_by() -> int | None:
+    """The signal number (2 SIGINT, 15 SIGTERM, 1 SIGHUP) that interrupted the last
+    ``run_sweep`` of this process, or None when it ran to its end."""
+    return _interruption[-1] if _interruption else None
+
+
+def reraise_interruption() -> None:
+    """Raise ``Interrupted`` again for the signal that stopped the last sweep, once its partial
+    report is out, so the process exits 128 + signum; nothing when the sweep was not stopped."""
+    signum = interrupted_by()
+    if signum is not None:
+        _interruption.clear()
+        raise Interrupted(signum)
+
+
 def loop_factory() -> LoopFactory | None:
     """uvloop's event loop when it is installed, else None (asyncio's default loop)."""
     try:
@@ -76,7 +109,7 @@ def loop_factory() -> LoopFactory | None:
 
 
 def run_sweep(
-    driver: Driver | LevelDriver,
+    driver: ThreadDriver | Driver | LevelDriver,
     *,
     concurrency: Sequence[int] | PeakSearch | None = None,
     rates: Sequence[float] | None = None,
@@ -104,12 +137,13 @@ def run_sweep(
         mode, levels = _levels(concurrency, rates)
         total, next_level = len(levels), _listed(levels)
     _check_settings(duration_s, warmup_s, max_requests, error_threshold, slo_s, open_workers)
-    if mode == "open" and not isinstance(driver, Driver):
+    if mode == "open" and isinstance(driver, LevelDriver) and not isinstance(driver, Driver):
         raise InputError(
             f"the {driver.name} driver runs closed loop only: use {{concurrency}}",
             mentions=("concurrency",),
         )
     driver.check_target(allow_remote=allow_remote)
+    _interruption.clear()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     plan = LevelPlan(
         warmup_s, duration_s, max_requests or LEVEL_REQUEST_CAP, max(MIN_GRACE_S, duration_s / 2)
@@ -206,7 +240,7 @@ class _Context:
 
     def __init__(
         self,
-        driver: Driver | LevelDriver,
+        driver: ThreadDriver | Driver | LevelDriver,
         mode: SweepMode,
         total: int,
         plan: LevelPlan,
@@ -234,14 +268,19 @@ class _Context:
                     notes.append(stop)
                     break
                 finished.append(record)
-        except KeyboardInterrupt:
-            notes.append(_interrupted(len(finished)))
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT.value
+            _interruption.append(signum)
+            notes.append(_interrupted(len(finished), signum))
         return finished, notes
 
     def _level(self, index: int, level: float) -> tuple[SweepLevel, list[str]]:
         planned = self.plan.warmup_s + self.plan.duration_s
         self.emit(self._event("level_start", index, level, planned_s=planned))
-        if isinstance(self.driver, Driver):
+        if isinstance(self.driver, ThreadDriver):
+            tally = self._in_workers(self.driver, index, level)
+            record, notes = _from_tally(tally, level, self.mode), _tally_notes(index, tally)
+        elif isinstance(self.driver, Driver):
             with asyncio.Runner(loop_factory=loop_factory()) as runner:
                 tally = runner.run(self._measure(index, level))
             record, notes = _from_tally(tally, level, self.mode), _tally_notes(index, tally)
@@ -255,6 +294,19 @@ class _Context:
             record, notes = _from_result(result, level), []
         self.emit(self._finished(index, level, record, planned))
         return record, notes
+
+    def _in_workers(self, driver: ThreadDriver, index: int, level: float) -> Tally:
+        def tick(tally: Tally) -> None:
+            self.emit(self._tick(index, level, tally))
+
+        closed = self.mode == "closed"
+        workers = int(level) if closed else self.open_workers
+        rate = None if closed else level
+        if driver.process_spec is not None:
+            return run_processes(
+                driver.process_spec, workers, self.plan, tick, rate=rate, clock=self.clock
+            )
+        return run_threads(driver, workers, self.plan, self.clock, tick, rate=rate)
 
     async def _measure(self, index: int, level: float) -> Tally:
         def tick(tally: Tally) -> None:
@@ -311,7 +363,7 @@ class _Context:
 
 def _from_tally(tally: Tally, level: float, mode: SweepMode) -> SweepLevel:
     window = tally.window_end - tally.window_start
-    return SweepLevel(
+    record = SweepLevel(
         level=level,
         throughput_rps=tally.ok / window if window > 0 else 0.0,
         latency=tally.histogram.latency(),
@@ -320,6 +372,13 @@ def _from_tally(tally: Tally, level: float, mode: SweepMode) -> SweepLevel:
         duration_s=window,
         offered_rps=level if mode == "open" else None,
     )
+    if tally.window_rates and _HAS_WINDOW_RATES:  # the level's own noise, for the peak search
+        extra: dict[str, Any] = {"window_rates": tally.window_rates}
+        return dataclasses.replace(record, **extra)
+    return record
+
+
+_HAS_WINDOW_RATES = any(f.name == "window_rates" for f in dataclasses.fields(SweepLevel))
 
 
 def _from_result(result: LevelResult, level: float) -> SweepLevel:
@@ -366,10 +425,11 @@ def _error_stop(index: int, load: str, record: SweepLevel, threshold: float) -> 
     )
 
 
-def _interrupted(finished: int) -> str:
+def _interrupted(finished: int, signum: int) -> str:
+    name = signal.Signals(signum).name
     if finished == 0:
-        return "interrupted during level 1: no level finished"
-    return f"interrupted after level {finished}: the levels finished before Ctrl-C are kept"
+        return f"interrupted by {name} during level 1: no level finished"
+    return f"interrupted by {name} after level {finished}: the levels finished before it are kept"
 
 
 # --- open loop: sustained rates -----------------------------------------------------------------
