@@ -13,6 +13,7 @@ import stat
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.support import only_line, run_tpx
@@ -270,3 +271,96 @@ def test_the_new_file_mode_follows_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o640
+
+
+# --- nothing half written (issue 19) --------------------------------------------------------------
+
+
+def _file_size_cap(limit_bytes: int) -> Any:
+    """For the child: files it writes may not grow past ``limit_bytes`` (``ulimit -f``); a
+    write beyond fails with EFBIG, as one onto a full disk fails with ENOSPC (Python ignores
+    SIGXFSZ, so the write fails instead of killing the process)."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return cap
+
+
+def test_a_write_that_fails_midway_leaves_nothing(tmp_path: Path) -> None:
+    """The disk fills (here: the file size limit) while the report is written: one line, exit
+    2, no report and no temporary file; an old report at the path is kept whole."""
+    (tmp_path / "out.json").write_text("old\n")
+    argv = ("analyze", "--metrics", str(DEMO), "--format", "json", "--output", "out.json")
+    run = run_tpx(*argv, cwd=tmp_path, timeout=TIMEOUT_S, preexec_fn=_file_size_cap(1000))
+    refused(run, "--output: out.json: file too large", "nothing written")
+    assert (tmp_path / "out.json").read_text() == "old\n"
+    no_temporary_files(tmp_path)
+
+
+def test_write_atomically_names_a_full_disk(tmp_path: Path, monkeypatch: Any) -> None:
+    """ENOSPC from the file system, as a full disk gives it (raised by fsync, where delayed
+    allocation reports it)."""
+    import errno
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(InputError, match=r"out\.json: no space left on the device"):
+        write_atomically(tmp_path / "out.json", "x" * 10_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _refusing_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot write in: read-only (mode 555) for a normal user; root
+    ignores modes, so for root a sysfs folder, which refuses new files to everyone."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    import tempfile
+
+    try:
+        fd, made = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        return Path("/sys")
+    os.close(fd)
+    os.unlink(made)
+    pytest.skip("running as root and /sys accepts new files: no folder refuses root here")
+
+
+def test_a_folder_that_refuses_writes_is_one_line(tmp_path: Path) -> None:
+    folder = _refusing_folder(tmp_path)
+    try:
+        out = folder / "report.json"
+        refused(analyze(out, cwd=tmp_path), f"--output: {out}:", "nothing written")
+        assert not out.exists()
+    finally:
+        if folder != Path("/sys"):
+            folder.chmod(0o755)
+
+
+def test_save_is_not_written_when_the_command_ends_in_an_error(tmp_path: Path) -> None:
+    """sweep reads the results, saves them, then fails on a bad --defaults file: exit 2 and no
+    --save (nor --output), not even a complete one; an old file at the path is kept."""
+    (tmp_path / "bad.yaml").write_text("saturation_targets: [1, 2\n")
+    (tmp_path / "kept.json").write_text("old\n")
+    argv = ("sweep", "--from", str(K6), "--format", "json", "--defaults", "bad.yaml")
+    run = tpx(*argv, "--save", "new.json", "--output", "out.json", cwd=tmp_path)
+    assert run.returncode == 2 and "bad.yaml" in only_line(run.stderr), run.stderr
+    assert not (tmp_path / "new.json").exists() and not (tmp_path / "out.json").exists()
+    run = tpx(*argv, "--save", "kept.json", cwd=tmp_path)
+    assert run.returncode == 2
+    assert (tmp_path / "kept.json").read_text() == "old\n"
+    no_temporary_files(tmp_path)
+    ok = tpx("sweep", "--from", str(K6), "--format", "json", "--save", "new.json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((tmp_path / "new.json").read_text())["levels"]
+
+
+def test_a_lone_surrogate_is_written_as_utf8(tmp_path: Path) -> None:
+    write_atomically(tmp_path / "out.txt", "odd \ud800 text\n")
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == "odd \ufffd text\n"

@@ -30,8 +30,27 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         from throughput_expert.redact import redact_text  # a value typed in the wrong place
 
-        sys.stderr.write(f"{self.prog}: {redact_text(message)} (see {self.prog} --help)\n")
+        _error_line(f"{self.prog}: {redact_text(message)} (see {self.prog} --help)")
         sys.exit(2)
+
+
+def _error_line(line: str) -> None:
+    """One line on stderr, outside text in it made safe for a terminal: a carriage return or an
+    escape sequence from a file, a server or a process is shown escaped, never obeyed."""
+    from throughput_expert.safe_text import terminal_safe
+
+    sys.stderr.write(terminal_safe(line, _LINE_LIMIT) + "\n")
+
+
+_LINE_LIMIT = 2000  # characters of one error line (outside text in it is capped where it is read)
+
+
+def _write_stdout(text: str) -> None:
+    """A rendered document on stdout; a lone surrogate in it (valid in JSON, which escapes it)
+    shows as U+FFFD instead of failing to encode."""
+    from throughput_expert.safe_text import unicode_safe
+
+    sys.stdout.write(unicode_safe(text))
 
 
 def cmd_advisor(args: argparse.Namespace) -> int:
@@ -96,7 +115,7 @@ def _progress(message: str) -> None:
     """Progress of a measurement, on stderr (the report goes to stdout)."""
     from throughput_expert.redact import scrub
 
-    sys.stderr.write(f"tpx: {scrub(message)}\n")
+    _error_line(f"tpx: {scrub(message)}")
     sys.stderr.flush()
 
 
@@ -180,13 +199,13 @@ def _serve_effect(args: argparse.Namespace, agent: str) -> int:
             defaults=args.defaults,
         )
     except AlreadyResolved as exc:
-        sys.stderr.write(f"tpx task: {exc.one_line()}\n")
+        _error_line(f"tpx task: {exc.one_line()}")
         return 0
     where = f"{outcome.run}/tasks/{outcome.effect}"
     if outcome.status == "error":
         from throughput_expert.redact import scrub
 
-        sys.stderr.write(scrub(f"tpx task: posted error for {where}: {outcome.message}") + "\n")
+        _error_line(scrub(f"tpx task: posted error for {where}: {outcome.message}"))
         return 2
     sys.stderr.write(f"tpx task: served {where} -> {outcome.file} (posted ok)\n")
     return 0
@@ -203,7 +222,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         write_atomically(args.output, text)
     else:
-        sys.stdout.write(text)
+        _write_stdout(text)
     return 0
 
 
@@ -252,13 +271,16 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
         import shutil
 
         columns = shutil.get_terminal_size().columns
-    text = renderer_for(fmt, columns).render(report)
+    from throughput_expert.render.text_common import color_wanted  # no rich import
+
+    color = fmt == "text" and not args.output and color_wanted(terminal)
+    text = renderer_for(fmt, columns, color).render(report)
     if args.output:
         from throughput_expert.outputs import write_atomically
 
         write_atomically(args.output, text)
     else:
-        sys.stdout.write(text)
+        _write_stdout(text)
     return 0
 
 
@@ -375,13 +397,15 @@ def _run(args: argparse.Namespace) -> int:
     if not follow and not any(path for _, path in outputs):
         code: int = args.handler(args)
         return code
-    from throughput_expert.outputs import check_output, following_symlinks
+    from throughput_expert.outputs import check_output, deferred, following_symlinks
 
     for flag, path in outputs:
         if path:
             check_output(path, source=flag, follow_symlinks=follow)
-    with following_symlinks(follow):
+    # --output and --save are renamed into place only when the command succeeds
+    with following_symlinks(follow), deferred(path for _, path in outputs if path) as staged:
         code = args.handler(args)
+        staged.keep = code == 0
     return code
 
 
@@ -442,11 +466,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run_command = after
     try:
         code: int = _run(args)
+        if args.subcommand == "sweep":  # stopped by a signal: its report is out, exit 128 + N
+            from throughput_expert.measure.runner import reraise_interruption
+
+            reraise_interruption()
     except ThroughputError as exc:
         from throughput_expert.redact import scrub  # no remembered secret reaches stderr
 
         line = exc.spelled(flag_spelling(parser, args.subcommand))
-        sys.stderr.write(scrub(line) + "\n")
+        _error_line(scrub(line))
         return 2
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else 2
@@ -461,9 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from throughput_expert.redact import scrub
 
-        sys.stderr.write(
+        _error_line(
             scrub(f"tpx: internal error: {type(exc).__name__}: {exc} ")
-            + "(a bug; rerun with TPX_DEBUG=1 for the traceback)\n"
+            + "(a bug; rerun with TPX_DEBUG=1 for the traceback)"
         )
         return 1
     return code

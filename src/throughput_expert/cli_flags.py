@@ -14,6 +14,7 @@ from typing import Any
 from throughput_expert.params import DURATION_HELP, RATE_HELP, Param, parameters
 
 __all__ = [
+    "FLAG_RANGES",
     "analyze_extra",
     "analyze_kwargs",
     "common",
@@ -21,8 +22,10 @@ __all__ = [
     "find_bottleneck_extra",
     "find_bottleneck_kwargs",
     "follow_symlinks_flag",
+    "levels_flag",
     "mcp_flags",
     "no_flags",
+    "number_flag",
     "observe_flags",
     "prometheus_flags",
     "report_flags",
@@ -74,6 +77,93 @@ def _columns(text: str) -> int:
     return value
 
 
+# The declared range of each flag that takes a number (a kind of ``model.quantity.RANGES``, or
+# ``pid``): a value outside it is one line and exit 2 before any work starts. A flag not named
+# here is a count (0 to 2^63), further held to its declaration's ``tool_bounds``.
+FLAG_RANGES: Mapping[str, str] = {
+    "pid": "pid",
+    "cpu_cores": "cores",
+    "current_thread_pool": "workers",
+    "concurrency": "workers",
+    "workers": "workers",
+    "max_concurrency": "level",
+    "max_requests": "count",
+    "max_levels": "count",
+    "error_threshold": "fraction",
+}
+# Linux's PID_MAX_LIMIT (2^22): no process id is larger on any kernel.
+_PID_MAX = 1 << 22
+
+
+def number_flag(
+    base: type, name: str, bounds: Mapping[str, Any] | None = None
+) -> Callable[[str], Any]:
+    """The argparse ``type`` of a numeric flag: the number (``base``: int or float) within its
+    declared range (``FLAG_RANGES``; ``bounds``: ``ge``/``le`` from its declaration)."""
+    kind = FLAG_RANGES.get(name, "count")
+
+    def parse(text: str) -> Any:
+        from throughput_expert.errors import InputError
+        from throughput_expert.model.quantity import gate, gate_int
+
+        try:
+            if kind == "pid":
+                number: float = _pid(text)
+            elif base is int:
+                number = gate_int(text, kind, source="flag")
+            else:
+                number = gate(text, kind, source="flag")
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+        low, high = (bounds or {}).get("ge"), (bounds or {}).get("le")
+        if (low is not None and number < low) or (high is not None and number > high):
+            shown = f"{low if low is not None else ''} to {high if high is not None else ''}"
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (allowed: {shown})")
+        return int(number) if base is int else float(number)
+
+    parse.__name__ = "integer" if base is int else "number"  # argparse's "invalid <name> value"
+    return parse
+
+
+def levels_flag(text: str) -> str:
+    """The argparse ``type`` of a list of load levels ("1,2,4" or "auto"): each level within
+    the ``level`` range (1 to 2^24 concurrent clients), checked before any is measured; the
+    text is passed on as written."""
+    from throughput_expert.errors import InputError
+    from throughput_expert.model.quantity import gate_int
+
+    if text.strip().lower() == "auto":
+        return text
+    for item in text.split(","):
+        word = item.strip()
+        if word and len(word) <= 20 and word.lstrip("+-").isdigit():  # what is not, the API says
+            try:
+                gate_int(word, "level", source="flag")
+            except InputError as exc:
+                raise argparse.ArgumentTypeError(exc.message) from None
+        elif word.lstrip("+-").isdigit():
+            raise argparse.ArgumentTypeError(f"{word[:20]!r}…: more digits than any level has")
+    return text
+
+
+levels_flag.__name__ = "levels"
+
+
+def _pid(text: str) -> int:
+    from throughput_expert.errors import InputError
+    from throughput_expert.model.quantity import gate_int
+
+    try:
+        number = gate_int(text, "count", source="flag")
+    except InputError:
+        number = 0
+    if not 1 <= number <= _PID_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a process id (allowed: 1 to {_PID_MAX:,})"
+        )
+    return number
+
+
 def follow_symlinks_flag(p: argparse.ArgumentParser) -> None:
     """``--follow-symlinks``, on every command that writes a file (``--output``, ``--save``)."""
     p.add_argument(
@@ -106,7 +196,7 @@ def prometheus_flags(p: argparse.ArgumentParser, *, service_queries: bool) -> No
 def observe_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", default="30s", help="how long to sample (default 30s)")
     p.add_argument("--interval", default="1s", help="time between samples (default 1s)")
-    p.add_argument("--pid", type=int, help="also report this process tree")
+    p.add_argument("--pid", type=number_flag(int, "pid"), help="also report this process tree")
     p.add_argument("--save", metavar="PATH", help="write the metrics JSON here")
     follow_symlinks_flag(p)
 
@@ -241,10 +331,10 @@ def _options(param: Param) -> dict[str, Any]:
         if arg.kind == "files":
             out["action"] = "append"
             help_text += " (repeatable)"
-        elif base is int:
-            out["type"] = int
-        elif base is float:
-            out["type"] = float
+        elif arg.kind == "levels":
+            out["type"] = levels_flag
+        elif base is int or base is float:
+            out["type"] = number_flag(base, param.name, arg.tool_bounds)
         if param.choices is not None:
             out["choices"] = param.choices
         elif arg.metavar:

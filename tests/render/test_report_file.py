@@ -56,7 +56,9 @@ def test_a_broken_record_is_an_input_error(tmp_path: Path) -> None:
     doc["recommendations"] = [{"optimization": "x"}]
     path = _write(tmp_path, json.dumps(doc))
     lookup: dict[str, type[Renderer]] = {"text": TextRenderer}
-    with pytest.raises(InputError, match="not a report's JSON form"):
+    with pytest.raises(
+        InputError, match=r"recommendations\[0\]\.expected_improvement_pct: missing"
+    ):
         render_saved(path, "text", lambda name: lookup[name]())
 
 
@@ -85,3 +87,22 @@ def test_an_edited_saved_report_is_one_line_naming_the_key(
     assert done.stdout == ""
     line = done.stderr.strip()
     assert "\n" not in line and line.startswith(f"{saved}: analysis.") and says in line
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    """Nothing writes to the FIFO: reading it would wait forever; it is refused at once."""
+    import os
+
+    fifo = tmp_path / "saved.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        load_report(fifo)
+
+
+def test_a_large_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from throughput_expert.render.report_file import MAX_BYTES
+
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * (MAX_BYTES + 1))
+    with pytest.raises(InputError, match="larger than"):
+        load_report(path)

@@ -8,7 +8,7 @@ resource demand and headroom (``resources``), latency as load grows (``latency``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.analyze.latency import latency_model, measured_response_time
 from throughput_expert.advisors.analyze.planning import (
@@ -36,7 +36,7 @@ from throughput_expert.model.analysis.analyze import (
     WorkerBound,
 )
 from throughput_expert.model.analysis.common import Finding
-from throughput_expert.model.quantity import disagree
+from throughput_expert.model.quantity import RANGES, disagree
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.system import Sink
 from throughput_expert.model.trials import CallCost
@@ -65,6 +65,7 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
     m = inputs.metrics.with_(service=inputs.service) if inputs.service else inputs.metrics
     _notes_to_findings(m, ledger)
     x = _throughput(m, inputs.current_rps, settings, ledger)
+    m = _consistent(m, x, ledger)
     target = _target(m, inputs.target_rps, x, ledger)
     h = headroom(m, x, settings, ledger)
     measured = measured_response_time(m, x, ledger)
@@ -141,6 +142,58 @@ def _throughput(
         )
     rate = measured if measured is not None else flag
     return rate if rate else None
+
+
+# Latency statistics in the order their values must keep: a higher percentile is never lower.
+_ORDER = ("p50", "p90", "p95", "p99", "p999", "max")
+
+
+def _consistent(m: ServiceMetrics, x: float | None, ledger: Ledger) -> ServiceMetrics:
+    """The metrics without values that contradict others, each named in a finding and not
+    used: percentiles out of order (p99 below p50, a mean above the maximum), more errors than
+    requests, a utilization so small that the rate at full use is beyond any system."""
+    known = m.latency.known()
+    inverted = [
+        (lo, hi)
+        for i, lo in enumerate(_ORDER)
+        for hi in _ORDER[i + 1 :]
+        if lo in known and hi in known and known[lo] > known[hi]
+    ]
+    if "mean" in known and "max" in known and known["mean"] > known["max"]:
+        inverted.append(("mean", "max"))
+    if inverted:
+        dropped = sorted({k for pair in inverted for k in pair}, key=list(known).index)
+        ledger.find(
+            "latency out of order: "
+            + "; ".join(f"{hi} below {lo}" for lo, hi in inverted)
+            + " (a higher percentile cannot be lower, nor the mean above the maximum)",
+            {f"{k}_ms": known[k] * 1e3 for k in dropped},
+            f"none of {', '.join(dropped)}: one of each pair is wrong and the data "
+            "cannot tell which",
+        )
+        m = m.with_(latency=replace(m.latency, **{f"{k}_s": None for k in dropped}))
+    if m.errors_rps is not None and x is not None and m.errors_rps > x:
+        ledger.find(
+            "errors_rps is above the throughput: failed requests are a share of the requests, "
+            "so they cannot outnumber them (unless the throughput counts only successes)",
+            {"errors_rps": m.errors_rps, "throughput_rps": x},
+            "the throughput; errors_rps is not used",
+        )
+        m = m.with_(errors_rps=None)
+    if x:
+        # the utilization law puts the rate at full use at X / U: past the largest rate any
+        # system has (the rate range every reader holds rates to), U is no measurement
+        top = RANGES["rate"].high
+        tiny = {r: u for r, u in m.utilization.items() if u > 0 and not x / u <= top}
+        if tiny:
+            ledger.find(
+                "a utilization so small that the rate at full use (X / U) passes "
+                f"{top:.0e}/s, beyond any system: " + ", ".join(str(r) for r in tiny),
+                {f"{r}_utilization": u for r, u in tiny.items()},
+                "not used: the resource is taken as unmeasured",
+            )
+            m = m.with_(utilization={r: u for r, u in m.utilization.items() if r not in tiny})
+    return m
 
 
 def _target(m: ServiceMetrics, flag: float | None, x: float | None, ledger: Ledger) -> float | None:
