@@ -201,6 +201,24 @@ def test_latency_falling_with_size_is_a_fit_error() -> None:
         fit_cost_model([1, 10], [0.010, 0.005])
 
 
+def test_without_require_line_the_best_line_is_kept_whatever_its_r_squared() -> None:
+    # the same data as above: the same line, no error; R² and residuals say how far off it is
+    fit = fit_cost_model([1, 2, 3, 4], [0.001, 0.009, 0.002, 0.008], require_line=False)
+    assert fit.c0_s == pytest.approx(5024 / 24069 * 1e-3, rel=1e-4)
+    assert fit.c1_s == pytest.approx(19250 / 24069 * 1e-3, rel=1e-4)
+    assert fit.r_squared == pytest.approx(0.354, abs=1e-3)
+    assert fit.residuals_s[1] == pytest.approx(7.19e-3, rel=1e-3)
+
+
+def test_without_require_line_a_falling_line_is_fitted_flat() -> None:
+    # T = 10 and 5 ms: flat c0 = Σ(1/T) / Σ(1/T²) = (100 + 200) / (10^4 + 4·10^4) = 6 ms
+    fit = fit_cost_model([1, 10], [0.010, 0.005], require_line=False)
+    assert (fit.c0_s, fit.c1_s) == (pytest.approx(0.006), 0.0)
+    assert fit.note is not None and "flat" in fit.note
+    assert not fit.through_origin
+    assert fit.residuals_s == pytest.approx((0.004, -0.001))
+
+
 @pytest.mark.parametrize(
     ("sizes", "latencies"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import sqlite3
 import statistics
@@ -78,10 +80,9 @@ def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
     assert list(grouped) == methods
     for method, trials in grouped.items():
         assert [t.batch_size for t in trials] == [1, 10, 100], method
-        # 5 each, more where the runs spread widely (refine(): said in the notes)
+        # 5 each at least, more while a block inserts back to back for its share of the budget
+        # and in the rounds where the runs spread widely (refine(): said in the notes)
         assert all(len(t.latencies_s) >= 5 and min(t.latencies_s) > 0 for t in trials), method
-        if any(len(t.latencies_s) > 5 for t in trials):
-            assert any("more repetitions" in note for note in result.notes)
         # Robust under load (other work on a shared machine moves single runs by a millisecond):
         # per row, a batch of 100 costs far less than a batch of 1, whatever the noise; a batch of
         # 100 separate statements costs more than one statement (its c1 is a round trip per row).
@@ -235,13 +236,35 @@ def test_postgres_budget_of_one_second_stops_early_with_a_note(postgres_dsn: str
 
 
 @pytest.mark.service
-def test_postgres_interrupt_returns_what_was_measured_and_drops_the_table(
+def test_postgres_interrupt_is_raised_again_after_dropping_the_table(
     postgres_dsn: str,
 ) -> None:
     before = pg_tables(postgres_dsn)
-    result = run_batch_trials(postgres_dsn, **SMALL, clock=interrupting_clock(40))  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        run_batch_trials(postgres_dsn, **SMALL, clock=interrupting_clock(40))  # type: ignore[arg-type]
+    assert pg_tables(postgres_dsn) == before
+
+
+@pytest.mark.service
+def test_postgres_interrupt_kept_returns_what_was_measured_and_drops_the_table(
+    postgres_dsn: str,
+) -> None:
+    before = pg_tables(postgres_dsn)
+    seen: list[str] = []
+
+    def progress(message: str) -> None:  # Ctrl-C once three blocks are measured
+        seen.append(message)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    result = run_batch_trials(
+        postgres_dsn,
+        **SMALL,  # type: ignore[arg-type]
+        on_progress=progress,
+        keep_on_interrupt=True,
+    )
     assert result.interrupted
-    assert 0 < len(result.trials) < 12
+    assert len(result.trials) == 3
     assert any("interrupted" in note for note in result.notes)
     assert pg_tables(postgres_dsn) == before
 
@@ -287,9 +310,13 @@ def test_sqlite_interrupt_from_progress_drops_the_table(tmp_path: Path) -> None:
         if len(seen) == 2:
             raise KeyboardInterrupt
 
-    result = run_batch_trials(dsn, **SMALL, on_progress=progress)  # type: ignore[arg-type]
+    result = run_batch_trials(dsn, **SMALL, on_progress=progress, keep_on_interrupt=True)  # type: ignore[arg-type]
     assert result.interrupted
     assert len(result.trials) == 2
+    assert sqlite_state(path) == before
+    seen.clear()
+    with pytest.raises(KeyboardInterrupt):  # by default, raised again once the table is dropped
+        run_batch_trials(dsn, **SMALL, on_progress=progress)  # type: ignore[arg-type]
     assert sqlite_state(path) == before
 
 
@@ -431,3 +458,63 @@ def test_spread_is_the_median_above_the_fastest() -> None:
     assert _spread([1.0, 1.0, 1.0]) == 0.0
     assert _spread([1.0, 2.0, 2.0]) == pytest.approx(0.5)
     assert _spread([0.0, 0.0]) == 0.0
+
+
+def test_a_block_inserts_back_to_back_for_its_share_and_its_times_add_up_to_the_wall() -> None:
+    backend = ScriptedBackend()
+    rows = [(i, "x", None) for i in range(100)]
+    run = _Run(backend.clock, 10.0, 5, None, rows, block_s=0.020)  # type: ignore[arg-type]
+    run.sizes(backend, [1, 10], ["multirow"])  # type: ignore[arg-type]
+    # the warm-up (10 rows) runs for the block's time too: 4 disturbed runs of 1.65 ms, then
+    # 13 of 1.1 ms (20.9 ms); b = 1 then takes 20 runs of 1.01 ms (20.2 ms) where 5 were asked,
+    # b = 10 19 runs of 1.1 ms (20.9 ms)
+    assert backend.runs == {("multirow", 10): 17 + 19, ("multirow", 1): 20}
+    assert [len(run.latencies[("multirow", b)]) for b in (1, 10)] == [20, 19]
+    # each run timed from the end of the one before: the times add up to the block's wall time
+    assert sum(run.latencies[("multirow", 10)]) == pytest.approx(19 * 0.0011)
+    assert backend.now == pytest.approx(0.0209 + 0.0202 + 0.0209)
+
+
+def test_a_block_stops_at_the_deadline_whatever_its_share() -> None:
+    backend = ScriptedBackend()
+    rows = [(i, "x", None) for i in range(100)]
+    run = _Run(backend.clock, 0.030, 5, None, rows, block_s=1.0)  # type: ignore[arg-type]
+    run.sizes(backend, [1, 10], ["single"])  # type: ignore[arg-type]
+    # warm-up 1.1 ms a run up to the deadline (26 runs, 28.6 ms), then what still fits
+    assert backend.now <= 0.030 + 0.0011
+    assert backend.runs[("single", 10)] >= 26
+    assert "fewer repetitions" in " ".join(run.notes(0.03, [1, 10]))
+
+
+@pytest.mark.service
+def test_postgres_without_create_a_temporary_table_whose_commits_still_write_wal(
+    postgres_dsn: str,
+) -> None:
+    """A role that may not create a schema gets a TEMPORARY table; each batch also writes a
+    transactional logical message, so each commit has WAL to flush and waits for it."""
+    role = f"tpx_no_create_{os.getpid()}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        dsn = re.sub(r"//[^@/]*@", f"//{role}@", postgres_dsn, count=1)
+        seen: list[list[tuple[str, str, str]]] = []
+
+        def progress(message: str) -> None:
+            seen.append(pg_trial_tables(postgres_dsn))
+
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            (records_before,) = conn.execute("SELECT wal_records FROM pg_stat_wal").fetchone()
+            result = run_batch_trials(
+                dsn, sizes=(1, 10), methods=("copy",), time_budget_s=3, on_progress=progress
+            )
+            (records_after,) = conn.execute("SELECT wal_records FROM pg_stat_wal").fetchone()
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{role}"')
+    assert any(
+        "TEMPORARY table instead" in n and "pg_logical_emit_message" in n for n in result.notes
+    )
+    assert not any("lower bound" in n for n in result.notes)
+    assert any(persistence == "t" for tables in seen for _, _, persistence in tables)
+    batches = sum(len(t.latencies_s) for t in result.trials)
+    assert records_after - records_before >= batches  # one message (at least) per commit

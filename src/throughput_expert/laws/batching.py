@@ -270,20 +270,29 @@ def _rounded_ms(residuals: FloatArray) -> str:
     return ", ".join(f"{r * 1e3:+.3g}" for r in residuals)
 
 
-def fit_cost_model(sizes: Sequence[float], latencies_s: Sequence[float]) -> CostFit:
+def fit_cost_model(
+    sizes: Sequence[float], latencies_s: Sequence[float], *, require_line: bool = True
+) -> CostFit:
     """Fit T(b) = c0 + c1·b (seconds) to measured batch latencies by least squares on relative
     errors (weights 1/T²: small batches count as much as large ones). Residuals are of the plain
     times; R² is weighted like the fit (of the relative errors).
 
     c0 ≥ 0: a negative free intercept is replaced by a fit through the origin (said in ``note``).
-    Raises ``FitError`` with fewer than 2 distinct sizes, bad numbers, a slope < 0 (latency that
-    falls with size is no cost line), or R² < ``MIN_R_SQUARED`` with 3 or more points (the message
-    lists the residuals in ms).
+    Raises ``FitError`` with fewer than 2 distinct sizes or bad numbers; and, with
+    ``require_line``, for a slope < 0 (latency that falls with size is no cost line) or R² <
+    ``MIN_R_SQUARED`` with 3 or more points (the message lists the residuals in ms). Without it,
+    the best line is returned whatever its R² (the caller says how far the data stray from it), a
+    falling one replaced by the flat line c1 = 0 that is least squares on relative errors.
     """
     import numpy as np  # lazy: only fitting needs arrays
 
     b, t = _as_data(sizes, latencies_s)
     c0, c1, note = _line(b, t)
+    through_origin = note is not None
+    if c1 < 0 and not require_line:
+        w = 1.0 / (t * t)
+        c0, c1 = float((w * t).sum() / w.sum()), 0.0
+        note = "the line fell with the batch size: fitted flat (all of it paid per batch)"
     residuals = t - (c0 + c1 * b)
     r_squared = _r_squared(residuals, t)
     if c1 < 0:
@@ -293,14 +302,14 @@ def fit_cost_model(sizes: Sequence[float], latencies_s: Sequence[float]) -> Cost
             source=_SOURCE,
             field="latencies",
         )
-    if b.size >= 3 and r_squared < MIN_R_SQUARED:
+    if require_line and b.size >= 3 and r_squared < MIN_R_SQUARED:
         raise FitError(
             f"the measurements do not follow a line T(b) = c0 + c1·b (R² = {r_squared:.3f} < "
             f"{MIN_R_SQUARED}); residuals (ms): {_rounded_ms(residuals)}",
             source=_SOURCE,
             field="latencies",
         )
-    dof = b.size - (1 if note else 2)
+    dof = b.size - (1 if note else 2)  # through the origin or flat: one parameter
     rse = math.sqrt(float(residuals @ residuals) / dof) if dof > 0 else None
     return CostFit(
         c0_s=c0,
@@ -310,6 +319,6 @@ def fit_cost_model(sizes: Sequence[float], latencies_s: Sequence[float]) -> Cost
         residuals_s=tuple(float(r) for r in residuals),
         r_squared=r_squared,
         residual_std_error_s=rse,
-        through_origin=note is not None,
+        through_origin=through_origin,
         note=note,
     )

@@ -137,6 +137,8 @@ class _Postgres:
         self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
         self._conn, self._sql = conn, sql
         self._table = sql.Identifier("pg_temp", table)  # never a permanent table of that name
+        # run before each timed commit, in the same transaction (None: nothing)
+        self._before_commit: sql.SQL | None = None
         self._insert = sql.SQL("INSERT INTO {} " + _COLUMNS + " VALUES (%s, %s, %s)").format(
             self._table
         )
@@ -157,16 +159,21 @@ class _Postgres:
         return None
 
     def prepare(self, method: str, rows: Sequence[Row]) -> Job:
-        conn, cur = self._conn, self._conn.cursor()
+        conn, cur, before = self._conn, self._conn.cursor(), self._before_commit
+
+        def commit() -> None:
+            if before is not None:
+                cur.execute(before)
+            conn.commit()
 
         def single() -> None:
             for row in rows:
                 cur.execute(self._insert, row)
-            conn.commit()
+            commit()
 
         def executemany() -> None:
             cur.executemany(self._insert, rows)  # psycopg 3 pipelines it
-            conn.commit()
+            commit()
 
         values = self._sql.SQL(", ").join([self._sql.SQL("(%s, %s, %s)")] * len(rows))
         multirow_sql = self._sql.SQL("INSERT INTO {} " + _COLUMNS + " VALUES {}")
@@ -175,7 +182,7 @@ class _Postgres:
 
         def multirow() -> None:
             cur.execute(multirow_query, flat)
-            conn.commit()
+            commit()
 
         copy_sql = self._sql.SQL("COPY {} " + _COLUMNS + " FROM STDIN").format(self._table)
 
@@ -183,7 +190,7 @@ class _Postgres:
             with cur.copy(copy_sql) as out:
                 for row in rows:
                     out.write_row(row)
-            conn.commit()
+            commit()
 
         jobs = {"single": single, "executemany": executemany, "multirow": multirow, "copy": copy}
         return jobs[method]

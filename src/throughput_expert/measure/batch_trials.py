@@ -9,14 +9,24 @@ of the same unique name, created by the trial and dropped at its end (the table,
 which is never dropped with anything in it the trial did not create), so each commit pays the WAL
 flush a production table's commit pays; the server's ``synchronous_commit``, ``fsync``,
 ``wal_sync_method`` and ``commit_delay`` decide what that flush costs, and are read and reported.
-Where the user may not create a schema, the trial falls back to a TEMPORARY table and says that its
-c0 misses the flush. In SQLite it is a real table in the database file (whose commits fsync unless
-``synchronous`` says not: reported). It is dropped at the end whatever happens, Ctrl-C and errors
-included; in PostgreSQL over a new connection when the trial's own one is broken (the databases
-themselves: ``batch_backends``). The run stays within its time budget by estimating each block
-from the sizes already measured and skipping what would not fit (said in the notes); blocks whose
-runs spread widely get more repetitions while the budget lasts; Ctrl-C stops it at once and returns
-what was measured, ``interrupted=True``.
+Where the user may not create a schema, the trial falls back to a TEMPORARY table, whose rows
+write no WAL; each batch then also writes a transactional logical message
+(``pg_logical_emit_message``), so its commit still waits for the WAL flush (said in the notes;
+where even that is refused, the notes say c0 is a lower bound). In SQLite it is a real table in
+the database file (whose commits fsync unless ``synchronous`` says not: reported). It is dropped
+at the end whatever happens, Ctrl-C and errors included; in PostgreSQL over a new connection when
+the trial's own one is broken (the databases themselves: ``batch_backends``).
+
+Each block (one method at one size) inserts batches back to back, as a production writer does,
+for at least ``repetitions`` batches and at least a share of the budget (``SUSTAIN_SHARE`` split
+over the blocks): the mean time per batch of such a block is what sustained throughput pays,
+X(b) = b / mean T(b). Commit times are right-skewed (a WAL flush that waits behind the disk's
+other work, a checkpoint, a preempted process): the median of a few calls misses the slow ones
+that a sustained writer pays, and the mean of a few calls is at the mercy of one slow call; the
+mean of a block of hundreds of calls is neither. The run stays within its time budget by estimating
+each block from the sizes already measured and skipping what would not fit (said in the notes);
+blocks whose runs spread widely get more repetitions while the budget lasts; Ctrl-C (or SIGTERM,
+which ``tpx`` turns into the same) drops the trial table and is raised again.
 
 Methods: ``single`` (one INSERT per row, one commit per batch), ``executemany``, ``multirow`` (one
 INSERT with a VALUES list) and, in PostgreSQL only, ``copy`` (COPY FROM STDIN).
@@ -24,13 +34,14 @@ INSERT with a VALUES list) and, in PostgreSQL only, ``copy`` (COPY FROM STDIN).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import secrets
 import statistics
 import string
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -73,6 +84,12 @@ WARMUP_ROWS = 10  # enough executions for psycopg to prepare a repeated statemen
 SAFETY = 1.25  # estimates of a block's time are stretched by this before checking the budget
 SPREAD = 0.10  # a block whose median is this far above its fastest run gets more repetitions
 MAX_ROUNDS = 4  # ... in up to this many rounds in all (the first pass is one)
+# The share of the budget that blocks spend inserting back to back beyond their repetitions,
+# split evenly over the blocks and the rounds (each round revisits every size, so a burst of
+# other work on the machine lands on all sizes alike instead of bending one): long enough for each
+# size's mean to include the slow commits in their proportion, short enough to leave the rest of
+# the budget for what it has to measure.
+SUSTAIN_SHARE = 0.5
 
 _TABLE_PREFIX = "tpx_batch_trial_"
 # What a PostgreSQL commit waits for, and how long: read at the start and reported.
@@ -97,6 +114,7 @@ class _DurablePostgres(_Postgres):
         self._created = False
         self.settings: list[tuple[str, str]] = []
         self.notes = [self.notes[0].partition(";")[0]]  # "PostgreSQL N.M at host"
+        self.left_behind: str | None = None  # why the scratch schema is still there, if it is
 
     def _use(self, table: sql.Identifier) -> None:
         self._table = table
@@ -110,8 +128,10 @@ class _DurablePostgres(_Postgres):
         self.settings = _pg_settings(self._conn)
         self.notes.append(_pg_settings_note(self.settings))
         try:
+            # from here on close() drops it (IF EXISTS), whatever happens next: an interrupt
+            # that lands between the statement and this line would otherwise leave the schema
+            self._created = True
             self._conn.execute(self._sql.SQL("CREATE SCHEMA {}").format(self._schema))
-            self._created = True  # from here on close() drops it, whatever happens next
             create = self._sql.SQL("CREATE TABLE {} " + _PG_COLUMNS).format(self._durable)
             self._conn.execute(create)
             self._conn.commit()
@@ -120,15 +140,39 @@ class _DurablePostgres(_Postgres):
             self._created = False
             self._use(self._temp)
             super().create()
-            self.notes.append(
-                "no permission to create a schema: a TEMPORARY table instead, whose rows are "
-                "not WAL-logged, so its commits skip the WAL flush that a regular table's commit "
-                "waits for (c0 here is a lower bound: production pays more per batch)"
-            )
+            self.notes.append(self._flushing_temporary())
             return
         self.notes.append(
             f'a regular (WAL-logged) table in the scratch schema "{self._schema_name}", dropped '
             "at the end: each commit pays the WAL flush, as a production table's does"
+        )
+
+    def _flushing_temporary(self) -> str:
+        """Make each commit into the TEMPORARY table wait for the WAL flush, as a regular table's
+        does, and say so: a temporary table's rows write no WAL, so its commit returns without
+        the flush; a transactional logical message in the same transaction writes a WAL record
+        (and takes a transaction id), so the commit flushes it and waits. Where the function
+        cannot be called, c0 is what it is: a lower bound, said so."""
+        import psycopg
+
+        emit = self._sql.SQL("SELECT pg_logical_emit_message(true, 'tpx-batch-trials', '')")
+        try:
+            self._conn.execute(emit)
+            self._conn.commit()
+        except psycopg.Error as exc:
+            self._conn.rollback()
+            return (
+                "no permission to create a schema: a TEMPORARY table instead, whose rows are "
+                "not WAL-logged, so its commits skip the WAL flush that a regular table's commit "
+                f"waits for ({self._dsn.scrub(exc)}: the flush could not be added; c0 here is a "
+                "lower bound: production pays more per batch)"
+            )
+        self._before_commit = emit
+        return (
+            "no permission to create a schema: a TEMPORARY table instead, whose rows write no "
+            "WAL; each batch also writes a transactional logical message "
+            "(pg_logical_emit_message), so each commit waits for the WAL flush as a regular "
+            "table's does (only the rows' own WAL volume is missing from c1)"
         )
 
     def close(self) -> None:
@@ -157,16 +201,22 @@ class _DurablePostgres(_Postgres):
 
         try:
             with psycopg.connect(
-                self._dsn.dsn, application_name="tpx-batch-trials", connect_timeout=DROP_TIMEOUT_S
+                self._dsn.dsn,
+                application_name="tpx-batch-trials",
+                connect_timeout=DROP_TIMEOUT_S,
+                # a drop that waits behind the old session's locks gives up too (signals are
+                # held meanwhile: the user's next Ctrl-C waits for this)
+                options=f"-c lock_timeout={DROP_TIMEOUT_S}s -c statement_timeout={DROP_TIMEOUT_S}s",
             ) as conn:
                 for drop in drops:
                     conn.execute(drop)
         except psycopg.Error as exc:
-            self.notes.append(
+            self.left_behind = (
                 f'could not drop the scratch schema "{self._schema_name}" '
                 f"({self._dsn.scrub(exc)}): drop it by hand: "
                 f'DROP SCHEMA "{self._schema_name}" CASCADE'
             )
+            self.notes.append(self.left_behind)
 
 
 def _pg_settings(conn: psycopg.Connection[TupleRow]) -> list[tuple[str, str]]:
@@ -273,6 +323,7 @@ class _Run:
     cut: list[str] = field(default_factory=list)
     unsupported: dict[str, list[int]] = field(default_factory=dict)
     extra: dict[str, int] = field(default_factory=dict)  # repetitions added by refine()
+    block_s: float = 0.0  # each block inserts back to back for at least this long
     spent: bool = False  # the deadline has passed: skip the rest without touching the database
 
     def sizes(self, backend: Backend, sizes: Sequence[int], methods: Sequence[str]) -> None:
@@ -284,13 +335,14 @@ class _Run:
                 self._block(backend, method, size)
 
     def refine(self, backend: Backend, sizes: Sequence[int], methods: Sequence[str]) -> None:
-        """Rounds of more repetitions for the blocks whose runs spread widely (other work on
-        the machine preempted some), while the budget lasts: more samples steady the median and
-        make the fastest run the undisturbed cost. Later rounds revisit every size, so a burst
-        of interference lands on different sizes each time rather than bending one."""
+        """Rounds of more repetitions (each sustained for ``block_s`` again) for the methods
+        whose runs spread widely (other work on the machine preempted some, a commit waited
+        behind the disk), while the budget lasts: more samples steady each size's mean. Each
+        round revisits every size, so a burst of interference lands on all of them alike rather
+        than bending one."""
         for _ in range(MAX_ROUNDS - 1):
             # Every size of a method with a wide block gets the round, so its sizes keep equal
-            # sample counts: the fastest of 20 runs is not compared with the fastest of 5.
+            # shares of the time and of its conditions: no size's mean sees only a quiet spell.
             wide = {m for (m, _), t in self.latencies.items() if _spread(t) > SPREAD}
             if not wide or self.spent:
                 return
@@ -307,7 +359,7 @@ class _Run:
         runs = self._runs_that_fit(method, median)
         if runs < 1:
             return
-        timed = self._time(backend.prepare(method, self.rows[:size]), runs, median)
+        timed = self._time(backend.prepare(method, self.rows[:size]), runs, median, self.block_s)
         self.latencies[(method, size)] += timed
         self.medians[method][size] = statistics.median(self.latencies[(method, size)])
         self.extra[method] = self.extra.get(method, 0) + len(timed)
@@ -325,18 +377,20 @@ class _Run:
             return
         job = backend.prepare(method, self.rows[:size])
         if method not in self.warmed:  # first use: connections, caches, prepared statements
-            backend.prepare(method, self.rows[: max(size, WARMUP_ROWS)])()
+            # once, and on for a block's time (a new session's first commits are slower)
+            warmup = backend.prepare(method, self.rows[: max(size, WARMUP_ROWS)])
+            self._time(warmup, 1, self._expected(method, size), self.block_s)
             self.warmed.add(method)
-        timed = self._time(job, runs, self._expected(method, size))
+        timed = self._time(job, runs, self._expected(method, size), self.block_s)
         if len(timed) < self.repetitions:
             self.cut.append(f"{method} at b = {size}: {len(timed)} of {self.repetitions}")
         if not timed:
             return
         self.latencies[(method, size)] = timed
-        median = statistics.median(timed)
-        self.medians.setdefault(method, {})[size] = median
+        self.medians.setdefault(method, {})[size] = statistics.median(timed)
         if self.on_progress is not None:
-            self.on_progress(f"{method} b={size}: {len(timed)} x median {median * 1e3:.3g} ms")
+            mean = math.fsum(timed) / len(timed)
+            self.on_progress(f"{method} b={size}: {len(timed)} x mean {mean * 1e3:.3g} ms")
 
     def _runs_that_fit(self, method: str, expected: float | None) -> int:
         """How many timed repetitions of ``expected`` seconds fit before the deadline (a warm-up
@@ -351,15 +405,20 @@ class _Run:
         fit = math.floor(left / (expected * SAFETY)) - warmup
         return min(self.repetitions, fit)
 
-    def _time(self, job: Job, runs: int, expected: float | None) -> list[float]:
+    def _time(self, job: Job, runs: int, expected: float | None, sustain_s: float) -> list[float]:
+        """At least ``runs`` calls of ``job`` back to back, and on until ``sustain_s`` has passed,
+        while the deadline allows. Each call is timed from the end of the one before, so the
+        times add up to the block's wall time: their mean is the sustained time per batch."""
         timed: list[float] = []
-        for _ in range(runs):
+        begun = now = self.clock()
+        while len(timed) < runs or now - begun < sustain_s:
             guess = timed[-1] if timed else (expected or 0.0)
-            if self.clock() + guess > self.deadline:
+            if now + guess > self.deadline:
                 break
-            start = self.clock()
             job()
-            timed.append(self.clock() - start)
+            end = self.clock()
+            timed.append(end - now)
+            now = end
         return timed
 
     def trials(self, methods: Sequence[str]) -> tuple[BatchTrial, ...]:
@@ -384,6 +443,26 @@ class _Run:
                 f"machine): {extra} more repetitions, in rounds over the sizes"
             )
         return notes
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP held pending (delivered when the block ends) where this
+    thread can hold them: the main thread on POSIX; elsewhere nothing is held."""
+    import signal
+    import threading
+
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _spread(latencies: list[float]) -> float:
@@ -431,13 +510,17 @@ def run_batch_trials(
     repetitions: int = 5,
     clock: Callable[[], float] = time.perf_counter,
     on_progress: Callable[[str], None] | None = None,
+    keep_on_interrupt: bool = False,
 ) -> BatchTrials:
     """Time inserting batches of each size with each method into ``dsn``, within the budget.
 
     ``dsn`` is ``postgresql://...`` (or ``postgres://``; psycopg 3) or ``sqlite:///path``.
     Raises ``InputError`` for a malformed DSN or arguments, ``MeasurementError`` when the
-    database cannot be reached or fails; no message carries the DSN's password. Ctrl-C returns
-    what was measured with ``interrupted=True``; the trial table is dropped in every case.
+    database cannot be reached or fails; no message carries the DSN's password. Ctrl-C (a
+    ``KeyboardInterrupt``, or ``errors.Interrupted`` for SIGTERM and SIGHUP under ``tpx``) is
+    raised again once the trial table is dropped; with ``keep_on_interrupt`` it returns what was
+    measured, ``interrupted=True``, instead. The trial table is dropped in every case, with
+    further signals held off while it is (a second Ctrl-C does not leave it behind).
     """
     size_list, method_list = _checked(sizes, methods, time_budget_s, repetitions)
     parsed = parse_dsn(dsn)
@@ -446,24 +529,38 @@ def run_batch_trials(
     # Keep a little of the budget for dropping the table and closing the connection.
     deadline = start + time_budget_s - min(0.5, 0.1 * time_budget_s)
     run = _Run(clock, deadline, repetitions, on_progress, _rows(size_list[-1]))
+    run.block_s = SUSTAIN_SHARE * time_budget_s / (len(size_list) * len(method_list) * MAX_ROUNDS)
     backend: Backend | None = None
     interrupted = False
+    failed: Exception | None = None
     try:
         backend = _open(parsed, table, time_budget_s)
         backend.create()
         run.sizes(backend, size_list, method_list)
         run.refine(backend, size_list, method_list)
     except KeyboardInterrupt:
+        if not keep_on_interrupt:
+            raise  # after the finally below has dropped the table
         interrupted = True
     except Exception as exc:
         if backend is None or not isinstance(exc, backend.errors):
             raise
-        raise MeasurementError(
-            f"the database failed: {parsed.scrub(exc)}", source=parsed.target
-        ) from None
+        failed = exc
     finally:
         if backend is not None:
-            backend.close()
+            with _signals_held():
+                backend.close()
+            # Said at once when an interrupt ends the run (it carries no notes; a failure's
+            # message says it below).
+            left = getattr(backend, "left_behind", None)
+            if left and failed is None and on_progress is not None:
+                on_progress(left)
+    if failed is not None:
+        left = getattr(backend, "left_behind", None)
+        raise MeasurementError(
+            f"the database failed: {parsed.scrub(failed)}" + (f"; {left}" if left else ""),
+            source=parsed.target,
+        ) from None
     notes = (backend.notes if backend else []) + run.notes(time_budget_s, size_list)
     if interrupted:
         notes.append("interrupted (Ctrl-C): these are the trials measured before it")

@@ -30,7 +30,9 @@ class CallCost:
 
 @dataclass(frozen=True)
 class BatchTrial:
-    """One method at one batch size: a latency per timed repetition of one batch.
+    """One method at one batch size: a latency per timed repetition of one batch, repetitions
+    back to back (each timed from the end of the one before), so their mean is the sustained
+    time per batch.
 
     Each latency covers inserting ``batch_size`` rows and the commit that ends the batch (the
     commit is part of the fixed cost per batch, c0).
@@ -47,9 +49,10 @@ class BatchTrials:
 
     ``target`` is the DSN with any password masked (masked again here, whoever built it).
     ``row_bytes`` is the data sent per row (an 8-byte id, the payload, an 8-byte timestamp).
-    ``interrupted`` is True when Ctrl-C stopped the run: the trials are what was measured before
-    it. ``notes`` say what was skipped and why. ``settings`` are the server's settings that
-    decide what a commit waits for (PostgreSQL: ``synchronous_commit``, ``fsync``,
+    ``interrupted`` is True when Ctrl-C stopped a run asked to keep what it had measured
+    (``run_batch_trials(keep_on_interrupt=True)``; by default the interrupt is raised again).
+    ``notes`` say what was skipped and why. ``settings`` are the server's settings that decide
+    what a commit waits for (PostgreSQL: ``synchronous_commit``, ``fsync``,
     ``wal_sync_method``, ``commit_delay``; SQLite: ``journal_mode``, ``synchronous``), as read
     during the run, in that order; empty when they could not be read.
     """

@@ -5,7 +5,7 @@ assumptions)."""
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,27 +108,36 @@ def _from_trials(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> list
 def _fit_trials(
     method: str, trials: list[BatchTrial], ledger: Ledger
 ) -> tuple[CostFit, list[float]] | None:
-    """Fit the medians per size; if other work on the machine made them too noisy for a line,
-    fit the fastest repetition per size (the cost without interference) and say so."""
+    """Fit the mean time per batch of each size: a writer inserting back to back pays the mean,
+    slow commits included (X = b / mean T(b)), and the trial's blocks are long enough for it to
+    hold them in their proportion (``measure.batch_trials``). Not the median, which misses the
+    slow commits (right-skewed: a flush behind the disk's other work), nor the fastest run,
+    which is the cost without them: both overstate what production carries.
+
+    If other work on the machine bent the means off a line, the best line through them is kept
+    and the report says how far the means stray from it (the model is that uncertain)."""
     sizes = [float(t.batch_size) for t in trials]
-    medians = [statistics.median(t.latencies_s) for t in trials]
+    means = [math.fsum(t.latencies_s) / len(t.latencies_s) for t in trials]
     try:
-        return fit_cost_model(sizes, medians), medians
-    except FitError as exc:
-        first = exc.message
-    fastest = [min(t.latencies_s) for t in trials]
+        return fit_cost_model(sizes, means), means
+    except FitError:
+        pass
     try:
-        fit = fit_cost_model(sizes, fastest)
+        fit = fit_cost_model(sizes, means, require_line=False)
     except FitError as exc:
-        ledger.assume(f"{method}: no cost model", "skipped", f"{first}; fastest too: {exc.message}")
+        ledger.assume(f"{method}: no cost model", "skipped", exc.message)
         return None
-    ledger.assume(
-        f"{method}: fitted to the fastest repetition per size",
-        "min, not median",
-        f"the medians did not follow a line ({first}): other work on the machine "
-        "disturbed the trial; the fastest repetitions did",
+    stray = math.sqrt(
+        math.fsum((r / t) ** 2 for r, t in zip(fit.residuals_s, means, strict=True)) / len(means)
     )
-    return fit, fastest
+    ledger.assume(
+        f"{method}: means off a line",
+        f"±{stray:.0%}",
+        f"R² = {fit.r_squared:.2f} (nearly flat, or other work on the machine disturbed the "
+        f"trial): the mean times stray {stray:.0%} (root mean square) from the best line, kept; "
+        "its predictions are about as uncertain (a trial on a quieter machine narrows it)",
+    )
+    return fit, means
 
 
 def _from_measurements(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostModel:
