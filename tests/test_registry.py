@@ -112,8 +112,11 @@ def test_cli_help_and_errors(
     help_text = capsys.readouterr().out
     assert "--items N" in help_text and "items in flight" in help_text
     assert "a number of seconds" in help_text  # the duration kind's help, from one place
-    assert cli.main(["toy", "--items", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "--items: must be at least 1"
+    # the declaration's floor is checked as the flag is read, before the advisor runs
+    with pytest.raises(SystemExit) as info:
+        cli.main(["toy", "--items", "0"])
+    assert info.value.code == 2
+    assert "--items: '0' is out of range (at least 1)" in capsys.readouterr().err
 
 
 def test_mcp_tool(registered: registry.CommandUnit, tmp_path: Path) -> None:

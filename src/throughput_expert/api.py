@@ -706,7 +706,7 @@ def sweep(
     max_levels: Annotated[
         int | None,
         Arg(
-            "with concurrency auto: levels to measure at most (default 6)",
+            "with concurrency auto: readings at most (default 16; a level read again counts)",
             metavar="N",
             tool_bounds={"ge": 2, "le": MAX_TOOL_LEVELS},
         ),

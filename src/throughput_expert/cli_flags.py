@@ -99,7 +99,8 @@ def number_flag(
     base: type, name: str, bounds: Mapping[str, Any] | None = None
 ) -> Callable[[str], Any]:
     """The argparse ``type`` of a numeric flag: the number (``base``: int or float) within its
-    declared range (``FLAG_RANGES``; ``bounds``: ``ge``/``le`` from its declaration)."""
+    declared range (``FLAG_RANGES``; ``bounds``: the ``ge`` floor from its declaration; its
+    ``le`` is the MCP tool's budget and does not bind the command line)."""
     kind = FLAG_RANGES.get(name, "count")
 
     def parse(text: str) -> Any:
@@ -115,10 +116,11 @@ def number_flag(
                 number = gate(text, kind, source="flag")
         except InputError as exc:
             raise argparse.ArgumentTypeError(exc.message) from None
-        low, high = (bounds or {}).get("ge"), (bounds or {}).get("le")
-        if (low is not None and number < low) or (high is not None and number > high):
-            shown = f"{low if low is not None else ''} to {high if high is not None else ''}"
-            raise argparse.ArgumentTypeError(f"{text!r} is out of range (allowed: {shown})")
+        # the declaration's floor holds everywhere; its ceiling ("le") is an agent's budget
+        # (an MCP tool's), not a limit for someone at a terminal
+        low = (bounds or {}).get("ge")
+        if low is not None and number < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (at least {low:g})")
         return int(number) if base is int else float(number)
 
     parse.__name__ = "integer" if base is int else "number"  # argparse's "invalid <name> value"

@@ -89,6 +89,57 @@ def test_a_peak_sharper_than_the_usl_is_decided_by_the_measurement() -> None:
     assert "185 rps predicted at 10" in rec["rationale"]
 
 
+def test_repeated_levels_recommend_the_smallest_not_significantly_below_the_best() -> None:
+    # A searched sweep (benchmarks/advice_quality, sleeping workload): 11 and 12 were read three
+    # times each, ~1 % noise. 11 is 1 % under 12 — not significantly — 10 is 8 % under: the
+    # sweep recommends 11, with every level's mean and interval in the report.
+    readings = [
+        (1, 20.0), (3, 57.0), (3, 58.0), (9, 166.0), (27, 98.0), (12, 218.0), (10, 200.0),
+        (11, 216.0), (12, 221.0), (11, 214.0), (12, 216.0), (11, 217.0), (10, 202.0),
+    ]  # fmt: skip
+    levels = tuple(SweepLevel(n, x) for n, x in readings)
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    a = r["analysis"]
+    rec = r["recommendations"][0]
+    assert rec["optimization"] == "Run at concurrency 11"
+    assert rec["evidence_ids"] == ["measured-peak", "level-noise"]
+    assert "not significantly below" in rec["rationale"] and "t-test at 5 %" in rec["rationale"]
+    noise = a["noise"]
+    assert noise["best"] == 12 and noise["smallest_not_below"] == 11 and noise["df"] == 6
+    assert noise["test"].startswith("one-sided two-sample t-test at 5 %")
+    assert 0 < noise["relative_sd_pct"] < 2 and noise["confidence_pct"] == 95
+    assert a["measured_peak"]["level"] == 12
+    assert a["measured_peak"]["throughput_rps"] == pytest.approx(655 / 3, rel=1e-5)
+    eleven = [lv for lv in a["levels"] if lv["level"] == 11]
+    assert len(eleven) == 3 and eleven[0]["readings"] == 3
+    assert eleven[0]["ci_low_rps"] < eleven[0]["mean_rps"] < eleven[0]["ci_high_rps"]
+    evidence = {e["id"]: e for e in r["evidence"]}
+    assert evidence["level-noise"]["law"] == noise["test"]
+    assert r["summary"].startswith("7 levels (13 readings) (closed loop): best measured 218 rps")
+
+
+def test_a_plateau_within_the_noise_recommends_where_it_starts() -> None:
+    # No level above the best measured significantly less (no bracket), but 6 and 27 are within
+    # the noise of the best (9): throughput is flat from 6, which is recommended; 3 is far below.
+    readings = [(1, 80.0), (3, 240.0), (3, 236.0), (6, 410.0), (6, 405.0), (9, 415.0)]
+    readings += [(9, 409.0), (27, 408.0), (27, 417.0)]
+    levels = tuple(SweepLevel(n, x) for n, x in readings)
+    r = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()
+    assert r["analysis"]["measured_peak"] is None
+    rec = r["recommendations"][0]
+    assert rec["optimization"] == "Run at concurrency 6"
+    assert rec["evidence_ids"] == ["level-noise"]
+    assert "throughput is flat from 6 to the highest level measured (27)" in rec["rationale"]
+    assert "level-noise" in {e["id"] for e in r["evidence"]}
+
+
+def test_without_a_repeat_there_is_no_interval() -> None:
+    levels = tuple(SweepLevel(n, usl(n)) for n in (1, 2, 4, 8))
+    a = advise(SweepInputs(Sweep("concurrency", "closed", levels)), SETTINGS).to_dict()["analysis"]
+    assert a["noise"]["relative_sd_pct"] is None and a["noise"]["smallest_not_below"] is None
+    assert "ci_low_rps" not in a["levels"][0] and a["levels"][0]["readings"] == 1
+
+
 def test_a_best_lowest_level_is_a_peak_only_at_concurrency_1() -> None:
     falling = {4: 50.0, 8: 40.0, 16: 30.0}  # nothing measured below 4: no bracket
     r = advise(

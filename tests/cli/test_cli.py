@@ -268,7 +268,7 @@ def test_sweep_auto_finds_a_peak_from_the_current_directory(tmp_path: Path) -> N
     # A module in the working directory, found as `python -m` would. 20 ms parallel, a lock held
     # 1 ms + 0.5 ms per call in flight: n·(B + K·n) = P + B + K·n gives n* = 6.5 (X* ≈ 238/s).
     (tmp_path / "peaky.py").write_text(PEAKY)
-    argv = ["sweep", "--callable", "peaky:work", "--concurrency", "auto", "--max-levels", "5"]
+    argv = ["sweep", "--callable", "peaky:work", "--concurrency", "auto", "--max-levels", "7"]
     argv += ["--duration", "0.6s", "--warmup", "0.1s", "--save", "levels.json"]
     proc = subprocess.run(
         [sys.executable, "-m", "throughput_expert.cli", *argv],
@@ -281,8 +281,8 @@ def test_sweep_auto_finds_a_peak_from_the_current_directory(tmp_path: Path) -> N
     a = json.loads(proc.stdout)["analysis"]
     assert {1, 3, 9, 27} < {lv["level"] for lv in a["levels"]}  # the climb, then the fifth
     assert 4 <= a["measured_peak"]["level"] <= 9, a["levels"]
-    assert "the search stopped at max_levels 5" in a["notes"]
-    assert "level 5/5" in proc.stderr  # progress, off a terminal as plain lines
+    assert "the search stopped at max_levels 7" in a["notes"]
+    assert "level 7/7" in proc.stderr  # progress, off a terminal as plain lines
     assert (tmp_path / "levels.json").exists()
 
 

@@ -30,7 +30,6 @@ from throughput_expert.measure.runner import (
     run_sweep,
     sustained,
 )
-from throughput_expert.measure.search import PeakSearch
 from throughput_expert.model.progress import ProgressEvent
 from throughput_expert.render.progress import progress_printer
 
@@ -97,24 +96,6 @@ def test_contended_server_peak_is_where_the_construction_puts_it() -> None:
     assert rates[-1] < 0.6 * max(rates)  # well past the peak the curve is falling
     assert sweep.mode == "closed" and sweep.closed_loop_percentiles
     assert all(lv.errors == 0 for lv in sweep.levels)
-
-
-def test_peak_search_finds_the_contended_servers_peak_in_five_levels() -> None:
-    # The same server, n* = 5.3 (X* ≈ 215/s; 204/s at 5, 200/s at 6). The search climbs 1, 3, 9,
-    # 27 (X = 44, 128, 154, 65/s by the construction): 27 falls, so the peak is bracketed by 3
-    # and 27, and level 5 goes where the USL through the four peaks. The best level measured
-    # must be inside the construction's bracket [4, 8] and near X*.
-    with serve(contended()) as url:
-        sweep = run_sweep(
-            UrlDriver(url), concurrency=PeakSearch(max_levels=5), duration_s=1.0, warmup_s=0.3
-        )
-    order = [lv.level for lv in sweep.levels]
-    assert order[:4] == [1, 3, 9, 27] and len(order) == 5, order
-    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
-    assert 4 <= best.level <= 8, [(lv.level, lv.throughput_rps) for lv in sweep.levels]
-    assert best.throughput_rps == pytest.approx(215, rel=0.35)
-    assert sweep.notes[0] == "level 1 at concurrency 1: the first level"
-    assert "the search stopped at max_levels 5" in sweep.notes
 
 
 def test_plateau_server_reaches_workers_over_service_time_with_a_knee_at_workers() -> None:

@@ -12,9 +12,12 @@ from throughput_expert.advisors.usl_report import (
     SweepChoice,
     choose_level,
     measured_peak,
+    noise_record,
+    sweep_noise,
     usl_report,
 )
 from throughput_expert.errors import InputError
+from throughput_expert.laws.significance import LevelMean
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.analysis.sweep import LevelLatency, LevelRecord, SweepAnalysis
 from throughput_expert.model.settings import Settings
@@ -47,7 +50,11 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
             "stall is one slow sample instead of many: percentiles are understated "
             "(docs/formats.md §3.9); use an open-loop sweep (rates) for tail latency",
         )
-    levels = tuple(_level(lv, inputs.slo_s) for lv in sorted(sweep.levels, key=lambda x: x.level))
+    means = {} if sweep.mode == "open" else {m.level: m for m in sweep_noise(sweep).levels}
+    levels = tuple(
+        _level(lv, inputs.slo_s, means.get(lv.level))
+        for lv in sorted(sweep.levels, key=lambda x: x.level)
+    )
     # a Sweep built by a caller may hold a raw URL or command: masked here too
     analysis = SweepAnalysis(
         mode=sweep.mode,
@@ -68,7 +75,8 @@ def advise(inputs: SweepInputs, settings: Settings) -> Report:
             min_r_squared=settings.threshold("usl_min_r_squared"),
         )
         peak = measured_peak(sweep, ledger)
-        analysis = replace(analysis, usl=fitted.analysis, measured_peak=peak)
+        noise = noise_record(sweep, ledger)
+        analysis = replace(analysis, usl=fitted.analysis, measured_peak=peak, noise=noise)
         series = fitted.series | _latency_series(sweep)
         recs = _closed_recs(sweep, choose_level(sweep, fitted.analysis, peak))
     return Report(
@@ -97,7 +105,7 @@ def _sustained(lv: SweepLevel, slo_s: float | None) -> bool | None:
     return ok
 
 
-def _level(lv: SweepLevel, slo_s: float | None) -> LevelRecord:
+def _level(lv: SweepLevel, slo_s: float | None, mean: LevelMean | None) -> LevelRecord:
     lat = lv.latency
     return LevelRecord(
         level=float(lv.level),
@@ -116,6 +124,10 @@ def _level(lv: SweepLevel, slo_s: float | None) -> LevelRecord:
         duration=lv.duration_s,
         offered=lv.offered_rps,
         sustained=_sustained(lv, slo_s),
+        readings=None if mean is None else mean.readings,
+        mean=None if mean is None else mean.mean,
+        ci_low=None if mean is None else mean.low,
+        ci_high=None if mean is None else mean.high,
     )
 
 
@@ -199,10 +211,13 @@ def _closed_recs(sweep: Sweep, choice: SweepChoice) -> list[Recommendation]:
 
 
 def _summary(sweep: Sweep, a: SweepAnalysis, recs: list[Recommendation]) -> str:
-    best = max(sweep.levels, key=lambda lv: lv.throughput_rps)
+    means = sweep_noise(sweep)
+    best = means.best()
+    count = f"{len(means.levels)} levels"
+    if len(means.levels) < len(sweep.levels):
+        count += f" ({len(sweep.levels)} readings)"
     text = (
-        f"{len(sweep.levels)} levels ({sweep.mode} loop): best measured "
-        f"{fmt_count(best.throughput_rps)} rps at {best.level:g}"
+        f"{count} ({sweep.mode} loop): best measured {fmt_count(best.mean)} rps at {best.level:g}"
     )
     if sweep.mode == "open":
         hs = a.highest_sustained

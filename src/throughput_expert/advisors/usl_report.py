@@ -7,6 +7,11 @@ With fewer than 6 levels there are no coefficients: ``analysis.usl`` says how ma
 to measure and where, instead of printing numbers the data cannot support. A fit whose R² is
 below ``thresholds.usl_min_r_squared`` is shown but marked unreliable and recommends nothing:
 the measured best level decides instead (``measured_peak``).
+
+A level may be measured more than once (``tpx sweep --concurrency auto`` reads the best level and
+its neighbours again): each level is then its mean, with a confidence interval from the pooled
+noise (``laws.significance``), and when the peak is bracketed the sweep recommends the smallest
+level whose mean is not significantly below the best's (one-sided t-test at 5 %).
 """
 
 from __future__ import annotations
@@ -18,6 +23,13 @@ import numpy as np
 
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import FitError
+from throughput_expert.laws.significance import (
+    CONFIDENCE,
+    TEST_NAME,
+    LevelMean,
+    Noise,
+    estimate_noise,
+)
 from throughput_expert.laws.usl import (
     EXTRAPOLATION_FACTOR,
     TARGET_SHARE,
@@ -28,11 +40,22 @@ from throughput_expert.laws.usl import (
 )
 from throughput_expert.model import Series
 from throughput_expert.model.analysis.common import UslErrors, UslFitRecord
-from throughput_expert.model.analysis.sweep import MeasuredPeak
+from throughput_expert.model.analysis.sweep import MeasuredPeak, SweepNoise
 from throughput_expert.model.sweep import Sweep
 from throughput_expert.model.units import fmt_count
 
-__all__ = ["SweepChoice", "UslReport", "choose_level", "measured_peak", "usl_report"]
+__all__ = [
+    "NOISE_EVIDENCE",
+    "SweepChoice",
+    "UslReport",
+    "choose_level",
+    "measured_peak",
+    "noise_record",
+    "sweep_noise",
+    "usl_report",
+]
+
+NOISE_EVIDENCE = "level-noise"
 
 
 @dataclass(frozen=True)
@@ -164,34 +187,92 @@ def _curve(fit: UslFit) -> tuple[tuple[float, float], ...]:
     return tuple((float(a), float(b)) for a, b in zip(n, fit.predict(n), strict=True))
 
 
+def sweep_noise(sweep: Sweep) -> Noise:
+    """Each level's mean over its readings and the pooled noise (repeats, and the sub-window
+    rates of a reading when the runner gave them)."""
+    readings = [(lv.level, lv.throughput_rps) for lv in sweep.levels]
+    windows = {
+        i: tuple(rates)
+        for i, lv in enumerate(sweep.levels)
+        if len(rates := getattr(lv, "window_rates", ()) or ()) > 1
+    }
+    return estimate_noise(readings, windows)
+
+
 def measured_peak(sweep: Sweep, ledger: Ledger) -> MeasuredPeak | None:
-    """The best level when both of its neighbours measured less: the peak is bracketed by
-    measurements, whatever any fit says. None when throughput was still rising at the top."""
+    """The best level (by its mean over repeats) when both of its neighbours measured less: the
+    peak is bracketed by measurements, whatever any fit says. None when throughput was still
+    rising at the top."""
     if sweep.mode == "open":
         return None
-    levels = sorted(sweep.levels, key=lambda lv: lv.level)
+    noise = sweep_noise(sweep)
+    if noise.known:  # what choose_level decides by, once the peak is bracketed or flat
+        _prove_noise(sweep, noise, ledger)
+    levels = noise.levels
     if len(levels) < 3:  # none at all when the first level was stopped or interrupted
         return None
-    i = max(range(len(levels)), key=lambda k: levels[k].throughput_rps)
+    i = levels.index(noise.best())
     if i == len(levels) - 1 or (i == 0 and levels[0].level > 1):
         return None  # still rising at the top, or nothing measured below a best above 1
     best, above = levels[i], levels[i + 1]
     below = levels[i - 1] if i > 0 else None
+    repeated = any(m.readings > 1 for m in levels)
     eid = ledger.prove(
         "measured-peak",
         f"throughput peaked at {sweep.level_kind} {best.level:g} among the levels measured: "
-        f"{fmt_count(best.throughput_rps)} rps, against {fmt_count(above.throughput_rps)} at "
-        f"{above.level:g}"
-        + ("" if below is None else f" and {fmt_count(below.throughput_rps)} at {below.level:g}"),
+        f"{fmt_count(best.mean)} rps, against {fmt_count(above.mean)} at {above.level:g}"
+        + ("" if below is None else f" and {fmt_count(below.mean)} at {below.level:g}")
+        + (" (means over each level's readings)" if repeated else ""),
         "measurement",
-        {f"{lv.level:g}": lv.throughput_rps for lv in levels},
+        {f"{m.level:g}": m.mean for m in levels},
         best.level,
     )
     return MeasuredPeak(
         level=float(best.level),
-        throughput=best.throughput_rps,
+        throughput=best.mean,
         between=(1.0 if below is None else float(below.level), float(above.level)),
         evidence=eid,
+    )
+
+
+def noise_record(sweep: Sweep, ledger: Ledger) -> SweepNoise | None:
+    """The closed-loop sweep's noise and the level it recommends (None in open loop)."""
+    if sweep.mode == "open" or not sweep.levels:
+        return None
+    noise = sweep_noise(sweep)
+    chosen = noise.smallest_not_below()
+    return SweepNoise(
+        relative_sd=noise.relative_sd,
+        df=noise.df,
+        confidence=CONFIDENCE,
+        test=TEST_NAME,
+        best=noise.best().level,
+        smallest_not_below=None if chosen is None else chosen.level,
+        evidence=_prove_noise(sweep, noise, ledger) if noise.known else None,
+    )
+
+
+def _prove_noise(sweep: Sweep, noise: Noise, ledger: Ledger) -> str:
+    best = noise.best()
+    chosen = noise.smallest_not_below() or best
+    assert noise.relative_sd is not None
+    return ledger.prove(
+        NOISE_EVIDENCE,
+        f"the smallest {sweep.level_kind} whose throughput is not significantly below the best "
+        f"({best.level:g}: {fmt_count(best.mean)} rps) is {chosen.level:g}: "
+        f"{fmt_count(chosen.mean)} rps; one reading's noise is ±{noise.relative_sd:.1%} "
+        f"(pooled, {noise.df} degrees of freedom)",
+        TEST_NAME,
+        {
+            f"{m.level:g}": {"mean_rps": m.mean, "readings": m.readings, "se_rps": m.se}
+            for m in noise.levels
+        },
+        {
+            "smallest_not_below": chosen.level,
+            "best": best.level,
+            "relative_sd": noise.relative_sd,
+            "df": noise.df,
+        },
     )
 
 
@@ -210,7 +291,13 @@ class SweepChoice:
 def choose_level(sweep: Sweep, usl: UslFitRecord, peak: MeasuredPeak | None) -> SweepChoice:
     """The one decision both ``sweep`` and ``optimize-concurrency --sweep`` make: the USL's
     recommended level when the fit is available, reliable and does not underestimate a peak
-    the measurements bracket; else the measured best level (``peak``); else none."""
+    the measurements bracket; else the measured best level (``peak``); else none. When the
+    measurements bracket the peak and the noise is known (a level read twice), the measurement
+    decides: the smallest level not significantly below the best."""
+    noise = sweep_noise(sweep)
+    chosen = noise.smallest_not_below()
+    if chosen is not None and (peak is not None or chosen.level < noise.levels[-1].level):
+        return _not_below(noise, chosen, peak)
     if not usl.available or usl.reliable is False or usl.recommended_concurrency is None:
         if not usl.available:
             why = f"No USL fit: {usl.why or 'no USL fit'}"
@@ -251,7 +338,34 @@ def _at_measured_peak(sweep: Sweep, peak: MeasuredPeak, more: str) -> SweepChoic
     return SweepChoice(int(peak.level), "measured", peak.throughput, why, (peak.evidence,))
 
 
+def _not_below(noise: Noise, chosen: LevelMean, peak: MeasuredPeak | None) -> SweepChoice:
+    """The smallest level not significantly below the best, once the peak is bracketed or the
+    curve has flattened (a level below the top is within the noise of the best)."""
+    best = noise.best()
+    if chosen is best:
+        more = "every lower level measured is significantly below it"
+    else:
+        more = (
+            f"{chosen.level:g} measured {fmt_count(chosen.mean)} rps, not significantly below "
+            f"{fmt_count(best.mean)} at {best.level:g}"
+        )
+    if peak is not None:
+        shape = f"the best is bracketed: {peak.between[0]:g} and {peak.between[1]:g} measured less"
+    else:
+        shape = (
+            f"no peak is bracketed, but throughput is flat from {chosen.level:g} to the highest "
+            f"level measured ({noise.levels[-1].level:g}) within the noise"
+        )
+    why = (
+        f"The smallest level whose throughput is not significantly below the best ({TEST_NAME}): "
+        f"{more}; {shape}."
+    )
+    ids = (peak.evidence, NOISE_EVIDENCE) if peak is not None else (NOISE_EVIDENCE,)
+    return SweepChoice(int(chosen.level), "measured", chosen.mean, why, ids)
+
+
 def measured_at(sweep: Sweep, level: float) -> float | None:
-    """The best throughput measured at ``level`` (None when that level was not measured)."""
+    """The mean throughput measured at ``level`` over its readings (None when that level was not
+    measured)."""
     found = [lv.throughput_rps for lv in sweep.levels if lv.level == level]
-    return max(found) if found else None
+    return sum(found) / len(found) if found else None

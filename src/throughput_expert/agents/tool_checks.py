@@ -32,8 +32,15 @@ def sweep(arguments: dict[str, Any], confine: Confine) -> dict[str, Any]:
     levels = arguments.get("concurrency")
     if isinstance(levels, list) and len(levels) > MAX_TOOL_LEVELS:
         raise InputError(f"at most {MAX_TOOL_LEVELS} levels", source=Parameter("concurrency"))
+    budget: dict[
+        str, int
+    ] = {}  # an agent's auto search keeps its 8-reading budget (the CLI's default is 16)
+    auto = isinstance(levels, str) and levels.strip().lower() == "auto"
+    if auto and arguments.get("max_levels") is None:
+        budget["max_levels"] = MAX_TOOL_LEVELS
     return {
         **arguments,
+        **budget,
         "duration": f"{seconds}s",
         "warmup": f"{min(1.0, seconds / 2)}s",
         "max_requests": 1_000_000,

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import math
 import signal
 import time
@@ -153,8 +152,9 @@ def run_sweep(
     finished, notes = context.run(next_level, error_threshold)
     if isinstance(concurrency, PeakSearch):
         measured = [(lv.level, lv.throughput_rps) for lv in finished]
-        if concurrency.next_level(measured) is None:  # finished, not stopped or interrupted
-            notes.append(concurrency.why_stopped(measured))
+        windows = _windows(finished)
+        if concurrency.next_level(measured, windows) is None:  # finished, not stopped
+            notes.append(concurrency.why_stopped(measured, windows))
     context.end(notes[-1] if notes else "")
     notes += _mode_notes(mode, finished, slo_s)
     return Sweep(
@@ -202,10 +202,15 @@ def _listed(levels: list[float]) -> NextLevel:
     return next_level
 
 
+def _windows(finished: list[SweepLevel]) -> dict[int, tuple[float, ...]]:
+    """Each reading's sub-window throughputs (by its index), for the search's noise estimate."""
+    return {i: lv.window_rates for i, lv in enumerate(finished) if len(lv.window_rates) > 1}
+
+
 def _searching(search: PeakSearch) -> NextLevel:
     def next_level(finished: list[SweepLevel]) -> tuple[float, str | None] | None:
         measured = [(lv.level, lv.throughput_rps) for lv in finished]
-        step = search.next_level(measured)
+        step = search.next_level(measured, _windows(finished))
         if step is None:
             return None
         level, why = step
@@ -371,14 +376,9 @@ def _from_tally(tally: Tally, level: float, mode: SweepMode) -> SweepLevel:
         requests=tally.done,
         duration_s=window,
         offered_rps=level if mode == "open" else None,
+        window_rates=tuple(tally.window_rates),  # the level's own noise, for the peak search
     )
-    if tally.window_rates and _HAS_WINDOW_RATES:  # the level's own noise, for the peak search
-        extra: dict[str, Any] = {"window_rates": tally.window_rates}
-        return dataclasses.replace(record, **extra)
     return record
-
-
-_HAS_WINDOW_RATES = any(f.name == "window_rates" for f in dataclasses.fields(SweepLevel))
 
 
 def _from_result(result: LevelResult, level: float) -> SweepLevel:

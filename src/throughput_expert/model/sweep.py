@@ -1,4 +1,5 @@
-"""A load sweep: throughput (and latency) measured at rising load levels.
+"""A load sweep: throughput (and latency) measured at rising load levels; a level may be measured
+more than once (its readings are repeats: the noise is estimated from them).
 
 ``level`` is ``concurrency`` (work in flight: threads, connections, virtual users) or
 ``instances`` (scale-out units). Its file forms are in docs/formats.md §5.1 (``sources/sweep.py``).
@@ -29,6 +30,9 @@ class SweepLevel:
     requests: int | None = None
     duration_s: float | None = None
     offered_rps: float | None = None
+    # the throughput of k equal sub-windows of the measured window, when the runner gives them:
+    # a noise estimate from one reading (laws/significance.py)
+    window_rates: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

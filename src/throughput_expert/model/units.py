@@ -9,7 +9,7 @@ import math
 
 __all__ = ["fmt_bytes", "fmt_count", "fmt_duration", "fmt_factor", "fmt_pct", "fmt_rate"]
 
-_SI = ((1e9, "G"), (1e6, "M"), (1e3, "K"))
+_SI = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
 
 
 def _sig(value: float, digits: int = 3) -> str:
@@ -20,7 +20,16 @@ def _sig(value: float, digits: int = 3) -> str:
         return f"{value:g}"
     text = f"{value:.{digits}g}"
     if "e" in text:
-        text = f"{value:.0f}"
+        # written out: a large count keeps its digits (up to a thousand trillion, past every
+        # physical range the readers allow), a tiny one its first significant digits
+        if abs(value) < 1e-9:
+            return "0"  # float noise (1.1e-14 of a share summed from parts): zero to the eye
+        if abs(value) >= 1e15:
+            return text  # beyond any rate or count tpx reads: only from a bug
+        if abs(value) >= 1:
+            return f"{value:.0f}"
+        decimals = digits - 1 - math.floor(math.log10(abs(value)))
+        return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return text
 
 

@@ -276,6 +276,8 @@ def num(value: Any) -> str:
         text = f"{value:.4g}"
         if "e" not in text or value == 0:
             return text
+        if abs(value) < 1e-9:  # a coefficient fitted to nothing (σ = 4.9e-324): zero to the eye
+            return "≈ 0"
         decimals = 3 - math.floor(math.log10(abs(value)))  # 4 significant digits, written out
         return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     if isinstance(value, Mapping):

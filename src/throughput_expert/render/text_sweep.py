@@ -8,7 +8,7 @@ from rich.console import Console
 from throughput_expert.model.analysis.sweep import LevelRecord, SweepAnalysis
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import heading, line, table
+from throughput_expert.render.text_common import KEEP, Col, grid, heading, line
 from throughput_expert.render.text_concurrency import (
     asymptote_note,
     recommended_note,
@@ -34,10 +34,14 @@ def _levels(out: Console, a: SweepAnalysis) -> None:
     heading(out, f"Levels ({a.mode} loop{who})")
     open_loop = a.mode == "open"
     cols = ["offered", "achieved", "sustained"] if open_loop else [a.level_kind, "throughput"]
-    rows = table(*cols, "p50", "p99", "max", "errors", "requests")
-    for lv in a.levels:
-        rows.add_row(*_first(lv, open_loop), *_latency(lv), *_counts(lv))
-    out.print(rows)
+    ci = any(lv.ci_low is not None for lv in a.levels)
+    cols += ["mean (95 % CI)"] if ci else []
+    names = [*cols, "p50", "p99", "max", "errors", "requests"]
+    rows = [
+        [*_first(lv, open_loop), *([_ci(lv)] if ci else []), *_latency(lv), *_counts(lv)]
+        for lv in a.levels
+    ]
+    grid(out, [Col(name, keep=1 if name == "requests" else KEEP) for name in names], rows)
     if open_loop:
         best = a.highest_sustained
         line(
@@ -53,8 +57,21 @@ def _levels(out: Console, a: SweepAnalysis) -> None:
             f"  measured peak: {fmt_count(peak.throughput)} rps at {peak.level:g} "
             f"(less at {low:g} and at {high:g})",
         )
+    if (noise := a.noise) is not None and noise.relative_sd is not None:
+        chosen = "-" if noise.smallest_not_below is None else f"{noise.smallest_not_below:g}"
+        line(
+            out,
+            f"  noise: ±{noise.relative_sd:.1%} a reading ({noise.df} degrees of freedom); "
+            f"smallest level not significantly below the best ({noise.best:g}): {chosen}",
+        )
     for note in a.notes:
         line(out, f"  - {note}")
+
+
+def _ci(lv: LevelRecord) -> str:
+    if lv.mean is None or lv.ci_low is None or lv.ci_high is None:
+        return "-"
+    return f"{fmt_count(lv.mean)} ({fmt_count(lv.ci_low)}–{fmt_count(lv.ci_high)})"
 
 
 def _first(lv: LevelRecord, open_loop: bool) -> list[str]:

@@ -13,7 +13,7 @@ from throughput_expert.model.analysis.common import UslFitRecord
 from throughput_expert.model.record import item, measure
 from throughput_expert.model.sweep import LevelKind, SweepMode
 
-__all__ = ["LevelLatency", "LevelRecord", "MeasuredPeak", "SweepAnalysis"]
+__all__ = ["LevelLatency", "LevelRecord", "MeasuredPeak", "SweepAnalysis", "SweepNoise"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +47,41 @@ class LevelRecord:
         omit_none=True,
         doc="open loop: achieved at least 99 % of the offered rate (and the p99 within the SLO)",
     )
+    readings: int | None = item(
+        omit_none=True, doc="closed loop: how many times this level was measured (repeats)"
+    )
+    mean: float | None = measure(
+        "rps", omit_none=True, doc="closed loop: the mean throughput over this level's readings"
+    )
+    ci_low: float | None = measure(
+        "rps",
+        omit_none=True,
+        doc="closed loop: the lower bound of the mean's 95 % confidence interval (written when "
+        "the noise is known: a level read twice, or sub-windows)",
+    )
+    ci_high: float | None = measure(
+        "rps", omit_none=True, doc="closed loop: the upper bound of the mean's 95 % interval"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepNoise:
+    """The measurement noise of a closed-loop sweep and the level it recommends by it: the
+    smallest whose mean throughput is not significantly below the best level's."""
+
+    relative_sd: float | None = measure(
+        "pct",
+        doc="the pooled relative noise of one reading (standard deviation over mean); null when "
+        "no level was read twice and no sub-window was given",
+    )
+    df: int = item(doc="the degrees of freedom of the pooled noise")
+    confidence: float = measure("pct", doc="of each level's interval")
+    test: str = item(doc="the test that decides 'significantly below the best'")
+    best: float = item(doc="the level with the highest mean throughput")
+    smallest_not_below: float | None = item(
+        doc="the smallest level not significantly below the best; null when the noise is unknown"
+    )
+    evidence: str | None = item(doc="the evidence id (null when the noise is unknown)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +111,9 @@ class SweepAnalysis:
     usl: UslFitRecord | None = item(omit_none=True, doc="closed loop only")
     measured_peak: MeasuredPeak | None = item(
         default=None, doc="closed loop: null when throughput still rose at the top"
+    )
+    noise: SweepNoise | None = item(
+        default=None, omit_none=True, doc="closed loop: the noise and the level it recommends"
     )
     highest_sustained: float | None = measure(
         "rps", default=None, doc="open loop: null when no rate was sustained (or closed loop)"
