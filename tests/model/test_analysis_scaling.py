@@ -172,7 +172,9 @@ def test_sections_and_figures_read_the_loaded_record(tmp_path: Path) -> None:
         ("Target", "6K rps", ""),
     ]
     mixed = _text(load(ScalingAnalysis, cases["mixed"]["analysis"], source="report"))
-    assert "Findings" in mixed and "from edges 1); used calls_per_request" in " ".join(mixed.split())
+    assert "Findings" in mixed and "from edges 1); used calls_per_request" in " ".join(
+        mixed.split()
+    )
     assert "lost: no utilization" in mixed
     usl = load(ScalingAnalysis, cases["usl-infeasible"]["analysis"], source="report")
     assert "NOT feasible as planned" in _text(usl)
