@@ -10,7 +10,12 @@ path), then times, side by side alternating, `load_profile` against the bare flo
   `rsplit(" ", 1)` of each line, goal <= 3x;
 - pprof (gzipped, one Sample message per sample): gunzip of the file; the ratio is reported.
 
-    python benchmarks/profiles.py [--runs N] [--samples N]
+Then the memory of a streamed read: a ~350 MB collapsed file (1,000 distinct stacks repeated,
+one line per sample as some tools write it) read by `load_profile` in a fresh process, whose
+peak RSS (VmHWM of `/proc/self/status`: Linux) is printed beside a bare interpreter's and the goal:
+peak RSS < 100 MiB, i.e. memory grows with the distinct stacks, not with the lines.
+
+    python benchmarks/profiles.py [--runs N] [--samples N] [--stream-mb N]
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +39,18 @@ from throughput_expert.sources.profiles import load_profile
 FUNCTIONS = 300
 STACKS = 5_000
 GOALS = {"speedscope": 2.0, "cpuprofile": 2.0, "collapsed": 3.0, "pprof": None}
+STREAM_STACKS = 1_000
+STREAM_GOAL_MIB = 100
+# The child's own peak: VmHWM is reset by execve, where ru_maxrss keeps the parent's peak.
+PEAK_RSS = """
+import sys
+if sys.argv[1] != "-":
+    from throughput_expert.sources.profiles import load_profile
+    profile = load_profile(sys.argv[1])
+    assert len(profile.stacks) <= {stacks}
+with open("/proc/self/status") as fh:
+    print(next(line.split()[1] for line in fh if line.startswith("VmHWM:")))
+"""
 
 
 def make_stacks(rng: np.random.Generator) -> list[list[int]]:
@@ -215,10 +234,61 @@ def report(
     print(f"{name:<11} {size:>9} {floor_name:<20} {times}  {verdict}")
 
 
+def write_big_collapsed(path: Path, megabytes: int) -> int:
+    """About ``megabytes`` MB of py-spy-like folded lines drawn from ``STREAM_STACKS`` distinct
+    stacks, counts 1-3; returns the number of lines."""
+    draw = random.Random(11)
+    stacks = [
+        ";".join(
+            f"fn{draw.randrange(300)} (mod{draw.randrange(40)}.py:{draw.randrange(1, 500)})"
+            for _ in range(draw.randint(6, 24))
+        )
+        for _ in range(STREAM_STACKS)
+    ]
+    size = lines = 0
+    with path.open("w") as fh:
+        while size < megabytes * 1_000_000:
+            block = "".join(
+                f"{stacks[draw.randrange(STREAM_STACKS)]} {draw.randint(1, 3)}\n"
+                for _ in range(10_000)
+            )
+            fh.write(block)
+            size += len(block)
+            lines += 10_000
+    return lines
+
+
+def peak_rss_mib(path: str) -> float:
+    """Peak RSS of a fresh interpreter that reads ``path`` with ``load_profile`` (``-``: that
+    reads nothing)."""
+    code = PEAK_RSS.format(stacks=STREAM_STACKS)
+    out = subprocess.run(
+        [sys.executable, "-c", code, path], check=True, capture_output=True, text=True
+    )
+    return int(out.stdout.split()[-1]) / 1024  # VmHWM is in KiB
+
+
+def report_stream(folder: Path, megabytes: int) -> None:
+    path = folder / "big.collapsed.txt"
+    lines = write_big_collapsed(path, megabytes)
+    bare = peak_rss_mib("-")
+    start = time.perf_counter()
+    peak = peak_rss_mib(str(path))
+    took = time.perf_counter() - start
+    size = path.stat().st_size / 1e6
+    verdict = "met" if peak < STREAM_GOAL_MIB else "not met"
+    print(
+        f"streamed collapsed: {size:.0f} MB, {lines:,} lines, {STREAM_STACKS:,} distinct stacks: "
+        f"peak RSS {peak:.0f} MiB (bare interpreter {bare:.0f} MiB), whole process {took:.2f} s"
+    )
+    print(f"goal peak RSS < {STREAM_GOAL_MIB} MiB: {verdict}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=1_000_000)
+    parser.add_argument("--stream-mb", type=int, default=350, help="size of the streamed file")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     stacks = make_stacks(rng)
@@ -240,6 +310,9 @@ def main() -> int:
         print(f"{'format':<11} {'size':>9} {'floor':<20} {'floor s':>8} {'load s':>8} ratio  goal")
         for name, (path, floor, floor_name) in files.items():
             report(name, path, floor, floor_name, runs)
+        for path, _, _ in files.values():
+            path.unlink()
+        report_stream(folder, args.stream_mb)
     return 0
 
 

@@ -13,6 +13,9 @@ stream without one is cut at the limit). Nothing is decompressed (``Accept-Encod
 identity``). Redirects are not followed: the answer carries ``Location`` and the caller, who
 knows which credentials it holds, decides.
 
+A body that ends before its ``Content-Length`` is an ``http.client.IncompleteRead`` (http.client
+itself returns what came, silently).
+
 Errors: ``Refused`` for what retrying cannot fix (an answer too large, too many headers or a
 line over 64 KiB, a TLS failure, a request that is not valid HTTP), with a message that never
 holds a header value; ``OSError``
@@ -121,6 +124,8 @@ def get(
                 body += chunk
                 if len(body) > max_body_bytes:
                     raise Refused(f"the answer is larger than {_size(max_body_bytes)}")
+            if response.length:  # http.client ends a body cut short of its length silently
+                raise http.client.IncompleteRead(bytes(body), response.length)
             return Answer(response.status, None, bytes(body))
         finally:
             response.close()

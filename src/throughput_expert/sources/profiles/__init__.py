@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
@@ -21,13 +22,14 @@ from typing import Any
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.profile import Frame, FrameKind, Measures, Profile
-from throughput_expert.sources.files import read_bytes, read_json
+from throughput_expert.sources.files import read_bytes, read_head, read_json
 
 __all__ = [
     "FORMATS",
     "UNKNOWN_FORMAT",
     "ProfileFile",
     "ProfileFormat",
+    "checked",
     "detect_format",
     "load_profile",
 ]
@@ -41,6 +43,10 @@ HEAD_BYTES = 1 << 20
 # py-spy samples every thread at every tick with --idle: threads within this share of the
 # busiest one's sample count are taken as sampled at every tick.
 IDLE_EVEN_SHARE = 0.9
+# What a recording's numbers may be: weights summing below 2^63 (an int64 count or time in any
+# unit), a duration and a sampling period of at most a year.
+MAX_TOTAL_WEIGHT = 2.0**63
+MAX_SECONDS = 365.25 * 86400
 
 StackKey = tuple[tuple[int, ...], str | None]
 FILE_KINDS: Mapping[str, FrameKind] = {
@@ -66,8 +72,7 @@ def load_profile(path: str | PathLike[str], *, measures: Measures | None = None)
     ``measures`` overrides what the values are taken to measure, for formats that do not say
     (e.g. ``"gil"`` for a py-spy ``--gil`` recording, ``"wall"`` for ``--idle``).
     """
-    file = ProfileFile(read_bytes(path), str(path))
-    profile = detect_format(file).read(file)
+    profile = _read_file(path)
     if measures is None or measures == profile.measures:
         return profile
     return dataclasses.replace(
@@ -75,6 +80,32 @@ def load_profile(path: str | PathLike[str], *, measures: Measures | None = None)
         measures=measures,
         idle_included=profile.idle_included or measures == "wall",
         notes=(*profile.notes, f"values taken to measure {measures}, as the caller said"),
+    )
+
+
+def _read_file(path: str | PathLike[str]) -> Profile:
+    """Detect from the file's head; collapsed stacks are read as a stream (no size cap), every
+    other format whole (up to ``MAX_FILE_BYTES``). A pipe is read whole: it cannot be read
+    twice."""
+    source = str(path)
+    if not os.path.isfile(path):  # a pipe or a device is read once, whole, as it comes
+        file = ProfileFile(read_bytes(path), source)
+        return detect_format(file).read(file)
+    head = read_head(path, HEAD_BYTES + 1)
+    if len(head) > HEAD_BYTES and _streams(ProfileFile(head, source)):
+        from throughput_expert.sources.profiles import collapsed
+
+        return checked(collapsed.read_collapsed_file(path, source))
+    file = ProfileFile(head if len(head) <= HEAD_BYTES else read_bytes(path), source)
+    return detect_format(file).read(file)
+
+
+def _streams(probe: ProfileFile) -> bool:
+    """Whether a file whose head is ``probe`` is collapsed stacks: the formats tried before
+    collapsed in ``FORMATS`` are told by their head (gzip's magic, a JSON object, a dump's
+    header), so the head decides as the whole file would."""
+    return (
+        not probe.is_gzip and not probe.is_json and not _is_jstack(probe) and _is_collapsed(probe)
     )
 
 
@@ -204,13 +235,40 @@ def _is_pprof(file: ProfileFile) -> bool:
     return not file.is_json and pprof.looks_like_pprof(file.data)
 
 
+def checked(profile: Profile) -> Profile:
+    """``profile`` if its numbers are within what a recording can hold, else ``InputError``:
+    every weight finite and non-negative, their sum below 2^63 (a count or a time in any unit,
+    as int64 holds it), the duration and the sampling period from 0 to a year. Every reader's
+    profile passes here, so nothing downstream meets inf, NaN or an absurd magnitude."""
+    source = profile.source.source
+    total = check_weights(list(profile.weights), source, "weights")
+    if not total < MAX_TOTAL_WEIGHT:
+        raise InputError(
+            f"the weights sum to {total:.3g} {profile.unit}: beyond 2^63", source=source
+        )
+    for name, value in (
+        ("duration", profile.duration_s),
+        ("sampling period", profile.sample_period_s),
+    ):
+        if value is not None and not 0 <= value <= MAX_SECONDS:
+            raise InputError(
+                f"the {name} is {value:.3g} s: not from 0 to a year ({MAX_SECONDS:g} s)",
+                source=source,
+            )
+    return profile
+
+
+def _checked(read: Callable[[ProfileFile], Profile]) -> Callable[[ProfileFile], Profile]:
+    return lambda file: checked(read(file))
+
+
 FORMATS: tuple[ProfileFormat, ...] = (
-    ProfileFormat("pprof, gzipped", _is_gzip, _read_pprof),
-    ProfileFormat("speedscope JSON", _is_speedscope, _read_speedscope),
-    ProfileFormat("Chrome/Node .cpuprofile", _is_cpuprofile, _read_cpuprofile),
-    ProfileFormat("Java thread dump (jstack)", _is_jstack, _read_jstack),
-    ProfileFormat("collapsed stacks", _is_collapsed, _read_collapsed),
-    ProfileFormat("pprof", _is_pprof, _read_pprof),
+    ProfileFormat("pprof, gzipped", _is_gzip, _checked(_read_pprof)),
+    ProfileFormat("speedscope JSON", _is_speedscope, _checked(_read_speedscope)),
+    ProfileFormat("Chrome/Node .cpuprofile", _is_cpuprofile, _checked(_read_cpuprofile)),
+    ProfileFormat("Java thread dump (jstack)", _is_jstack, _checked(_read_jstack)),
+    ProfileFormat("collapsed stacks", _is_collapsed, _checked(_read_collapsed)),
+    ProfileFormat("pprof", _is_pprof, _checked(_read_pprof)),
 )
 
 

@@ -8,21 +8,28 @@ One line per stack, ``root;...;leaf COUNT``. Producers add their own marks, read
   ``_[j]``/``_[1]`` (compiled), ``_[0]`` (interpreted), ``_[i]`` (inlined); Java class names
   written with ``/`` become dotted;
 - ``stackcollapse-perf.pl``: the first frame is ``comm`` or ``comm-pid/tid``, kept as a frame.
+
+Some tools write one line per sample, so a file can hold millions of repeats of a few thousand
+stacks. A file is read as a stream of chunks (``read_collapsed_file``; ``load_profile`` does so
+for any file larger than its head): identical lines are counted as they come and folded into
+per-stack totals, so memory follows the distinct stacks, not the lines, and no size cap
+applies. A count is a finite number from 0 to 2^63, its length checked before conversion.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from os import PathLike
 
 from throughput_expert.errors import InputError
 from throughput_expert.model.profile import Frame, FrameKind, Measures, Profile
 from throughput_expert.model.records import InputRef
+from throughput_expert.sources.files import read_chunks
 from throughput_expert.sources.profiles import StackTable, kind_from_file, pyspy_mode
 
-__all__ = ["looks_collapsed", "parse_frame", "read_collapsed"]
+__all__ = ["looks_collapsed", "parse_frame", "read_collapsed", "read_collapsed_file"]
 
 PYSPY_FRAME = re.compile(r"(.*) \(([^()]*?)(?::(\d+))?\)")
 PYSPY_THREAD = re.compile(r"thread \((\d+)\)(?:: (.*))?")
@@ -38,6 +45,16 @@ JAVA_SLASHED = re.compile(r"(?:[a-z_$][\w$]*/)+[A-Z$][\w$]*\.[\w$<>]+")
 JAVA_DOTTED = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z$][\w$]*\.[\w$<>]+")
 PROBE_LINES = 5
 UTF8_BOM = b"\xef\xbb\xbf"
+# Distinct lines counted before they are parsed and merged by stack (bounds memory between
+# folds), and the most distinct stacks (and characters of them) one profile may hold (bounds
+# memory in all).
+FOLD_LINES = 1 << 16
+MAX_STACKS = 1_000_000
+MAX_STACK_TEXT = 256 << 20
+# A count is a sample count or a weight: finite, 0 <= count < 2^63 (what an int64 holds).
+MAX_COUNT = 2.0**63
+COUNT_TEXT = "2^63"
+MAX_COUNT_CHARS = 40
 
 
 def looks_collapsed(head: str) -> bool:
@@ -57,11 +74,23 @@ def looks_collapsed(head: str) -> bool:
 
 def read_collapsed(data: bytes | str, source: str) -> Profile:
     """A ``Profile`` from folded-stack text (bytes or str); identical stacks are summed."""
+    raw = data.encode() if isinstance(data, str) else data
+    return _read((raw,), source, lambda line: _line_number(_lines((raw,)), line))
+
+
+def read_collapsed_file(path: str | PathLike[str], source: str) -> Profile:
+    """A ``Profile`` from a folded-stack file read as a stream: memory grows with the distinct
+    lines and stacks, not with the file's size."""
+    return _read(
+        read_chunks(path), source, lambda line: _line_number(_lines(read_chunks(path)), line)
+    )
+
+
+def _read(chunks: Iterable[bytes], source: str, locate: Callable[[bytes], int]) -> Profile:
     table = StackTable()
     frame_ids: dict[str, int] = {}
     pyspy = False
-    raw = data.encode() if isinstance(data, str) else data.removeprefix(UTF8_BOM)
-    for line, n in _line_counts(raw, source).items():
+    for line, n in _stack_counts(chunks, source, locate).items():
         frames = line.split(";") if line else []
         thread = _thread(frames, table)
         pyspy = pyspy or thread.startswith("py-spy:")
@@ -71,50 +100,104 @@ def read_collapsed(data: bytes | str, source: str) -> Profile:
     return _profile(table, source, pyspy or _has_python(table))
 
 
-def _line_counts(data: bytes, source: str) -> dict[str, float]:
+def _lines(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """The lines of a byte stream (a UTF-8 BOM dropped), a list per chunk."""
+    rest = b""
+    first = True
+    for chunk in chunks:
+        if first:
+            chunk, first = chunk.removeprefix(UTF8_BOM), False
+        lines = (rest + chunk if rest else chunk).split(b"\n")
+        rest = lines.pop()
+        yield lines
+    yield [rest]
+
+
+def _stack_counts(
+    chunks: Iterable[bytes], source: str, locate: Callable[[bytes], int]
+) -> dict[str, float]:
     """Each distinct stack with its summed count.
 
     Identical lines are counted first, in C, on bytes; only distinct lines are decoded and
-    parsed, which keeps a million-line file near the cost of splitting it.
+    parsed, which keeps a million-line file near the cost of splitting it. The counted lines
+    are folded into the stacks' totals whenever ``FOLD_LINES`` distinct ones are held, so
+    memory holds the distinct stacks and one chunk, whatever the file's length; the distinct
+    stacks themselves are capped (``MAX_STACKS``, ``MAX_STACK_TEXT``).
     """
-    totals: dict[str, float] = {}
-    for raw, times in Counter(data.split(b"\n")).items():
-        line = _decode(raw, data, source)
+    totals = _Totals()
+    pending: Counter[bytes] = Counter()
+    for lines in _lines(chunks):
+        pending.update(lines)
+        if len(pending) >= FOLD_LINES:
+            _fold(pending, totals, source, locate)
+    _fold(pending, totals, source, locate)
+    return totals
+
+
+class _Totals(dict[str, float]):
+    """Summed counts by stack text, and the characters of the distinct stacks."""
+
+    text = 0
+
+
+def _fold(
+    pending: Counter[bytes],
+    totals: _Totals,
+    source: str,
+    locate: Callable[[bytes], int],
+) -> None:
+    for raw, times in pending.items():
+        line = _decode(raw, source, locate)
         stack, sep, number = line.rstrip().rpartition(" ")
         count = _count(number) if sep else None
         if count is None:
             if not line.strip():
                 continue
             raise InputError(
-                "expected 'frame;frame;... COUNT' with a non-negative count",
+                f"expected 'frame;frame;... COUNT' with a non-negative count below {COUNT_TEXT}",
                 source=source,
-                field=f"line {_line_number(data, raw)}",
+                field=f"line {locate(raw)}",
             )
-        totals[stack] = totals.get(stack, 0.0) + count * times
-    return totals
+        known = totals.get(stack)
+        if known is None:
+            totals.text += len(stack)
+        totals[stack] = (known or 0.0) + count * times
+    pending.clear()
+    if len(totals) > MAX_STACKS or totals.text > MAX_STACK_TEXT:
+        raise InputError(
+            f"more than {MAX_STACKS:,} distinct stacks or {MAX_STACK_TEXT >> 20} MiB of their "
+            "text: record a shorter or coarser profile",
+            source=source,
+        )
 
 
-def _decode(raw: bytes, data: bytes, source: str) -> str:
+def _decode(raw: bytes, source: str, locate: Callable[[bytes], int]) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        where = f"line {_line_number(data, raw)}"
-        raise InputError("not UTF-8 text", source=source, field=where) from None
+        raise InputError("not UTF-8 text", source=source, field=f"line {locate(raw)}") from None
 
 
 def _count(raw: str) -> float | None:
+    """A line's count: a finite number from 0 to 2^63 (a sample count fits an int64), or None.
+    The length is checked before conversion: a thousand-digit count is refused unread."""
+    if len(raw) > MAX_COUNT_CHARS:
+        return None
     try:
-        value = float(int(raw))
+        value = float(raw)
     except ValueError:
-        try:
-            value = float(raw)
-        except ValueError:
-            return None
-    return value if math.isfinite(value) and value >= 0 else None
+        return None
+    return value if 0 <= value < MAX_COUNT else None
 
 
-def _line_number(data: bytes, line: bytes) -> int:
-    return data.split(b"\n").index(line) + 1
+def _line_number(lines: Iterable[list[bytes]], line: bytes) -> int:
+    """The 1-based number of the first line equal to ``line`` (a second pass, on errors only)."""
+    seen = 0
+    for part in lines:
+        if line in part:
+            return seen + part.index(line) + 1
+        seen += len(part)
+    return seen
 
 
 def _thread(frames: list[str], table: StackTable) -> str:

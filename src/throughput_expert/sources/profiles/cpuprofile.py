@@ -22,6 +22,7 @@ ROOT = "(root)"
 IDLE = "(idle)"
 # V8 ticks every 1000 µs by default (node --cpu-prof-interval).
 DEFAULT_NOTE = "V8 samples the JS thread on a wall clock; (idle) marks time with nothing to run"
+MAX_DELTA_US = 365.25 * 86400 * 1e6  # a time between two samples: at most a year
 
 
 def read_cpuprofile(doc: Mapping[str, object], source: str) -> Profile:
@@ -165,8 +166,12 @@ def _array(values: object, source: str, where: str) -> np.ndarray:
 
 def _float_array(values: object, source: str) -> np.ndarray:
     array = _array(values, source, "timeDeltas").astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        raise InputError("must hold finite numbers", source=source, field="timeDeltas")
+    if len(array) and not float(np.abs(array).max()) <= MAX_DELTA_US:  # NaN fails too
+        raise InputError(
+            "must hold finite microseconds within ±1 year (3.2e13)",
+            source=source,
+            field="timeDeltas",
+        )
     return array
 
 

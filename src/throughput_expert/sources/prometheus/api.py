@@ -21,6 +21,7 @@ from typing import Any
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, ServiceMetrics
+from throughput_expert.safe_text import terminal_safe
 from throughput_expert.sources.series import RATE_HINT, FloatArray, Series
 from throughput_expert.sources.signals import (
     FRACTION_SIGNALS,
@@ -46,6 +47,15 @@ _APP = ("service_rps", "service_latency", "service_errors_rps", "concurrency")
 _DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
 _WINDOW = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
 _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+# What a series may hold: Prometheus answers at most 11,000 points a series; a saved file is
+# allowed far more, but not an unbounded array. Timestamps are Unix seconds up to 1e10 (the
+# year 2286); values within ±2^63; a number is at most 40 characters before it is converted.
+MAX_POINTS = 10_000_000
+MAX_TIMESTAMP_S = 1e10
+MAX_VALUE = 2.0**63
+MAX_NUMBER_CHARS = 40
+MAX_WINDOW_S = 365 * 86400.0  # Prometheus's 1y
 
 Points = list[tuple[Mapping[str, str], FloatArray]]
 
@@ -84,9 +94,10 @@ def _result(doc: object, source: str, at: str) -> tuple[str, Points]:
     if not isinstance(doc, dict):
         raise InputError("expected an API response object", source=source, field=at or "response")
     if doc.get("status") == "error":
-        kind, text = doc.get("errorType", "error"), doc.get("error", "no error text")
+        error = terminal_safe(str(doc.get("errorType", "error")), 40)
+        text = terminal_safe(str(doc.get("error", "no error text")), 200)
         raise InputError(
-            f"the server answered {kind}: {text}", source=source, field=at + "errorType"
+            f"the server answered {error}: {text}", source=source, field=at + "errorType"
         )
     if doc.get("status") != "success":
         raise InputError("status must be 'success' or 'error'", source=source, field=at + "status")
@@ -94,7 +105,7 @@ def _result(doc: object, source: str, at: str) -> tuple[str, Points]:
     kind = data.get("resultType") if isinstance(data, dict) else None
     if kind not in ("vector", "matrix"):
         raise InputError(
-            f"a {kind!r} result holds no series: query a vector or a matrix",
+            f"a {terminal_safe(repr(kind), 40)} result holds no series: query a vector or a matrix",
             source=source,
             field=at + "data.resultType",
         )
@@ -114,7 +125,7 @@ def _item(item: object, kind: str, source: str, at: str) -> tuple[Mapping[str, s
         raise InputError("label values must be strings", source=source, field=f"{at}.metric")
     pairs = [item.get("value")] if kind == "vector" else item.get("values")
     try:
-        return labels, _pairs(pairs)
+        tv = _pairs(pairs)
     except (TypeError, ValueError, OverflowError):
         what = (
             'value is [time, "number"]'
@@ -122,6 +133,8 @@ def _item(item: object, kind: str, source: str, at: str) -> tuple[Mapping[str, s
             else 'values are [[time, "number"], ...]'
         )
         raise InputError(f"a series' {what}", source=source, field=at) from None
+    _check_range(tv, source, at)
+    return labels, tv
 
 
 def _pairs(pairs: object) -> FloatArray:
@@ -130,12 +143,42 @@ def _pairs(pairs: object) -> FloatArray:
 
     if not isinstance(pairs, list) or set(map(len, pairs)) - {2}:
         raise ValueError("not a list of pairs")
+    if len(pairs) > MAX_POINTS:
+        raise ValueError("too many points")
     flat = list(chain.from_iterable(pairs))
     stamps = np.array(flat[0::2], dtype=np.float64)
-    values = np.array([float(v) for v in flat[1::2] if isinstance(v, str)], dtype=np.float64)
-    if values.shape != stamps.shape:
+    texts = flat[1::2]
+    if set(map(type, texts)) - {str}:
         raise ValueError("values must be strings")
+    # a number longer than any float needs is out of range: not converted, refused as inf
+    values = np.array(
+        [float(v) if len(v) <= MAX_NUMBER_CHARS else math.inf for v in texts], dtype=np.float64
+    )
     return np.stack([stamps, values])
+
+
+def _check_range(tv: FloatArray, source: str, at: str) -> None:
+    """Timestamps are Unix seconds from 0 to ``MAX_TIMESTAMP_S``; values are finite within
+    ±2^63 (what a counter as an int64 holds), NaN standing for a gap (Prometheus's staleness
+    marker)."""
+    import numpy as np  # lazy: only a range query builds arrays
+
+    stamps, values = tv
+    if stamps.size and not (
+        np.isfinite(stamps).all()
+        and float(stamps.min()) >= 0
+        and float(stamps.max()) <= MAX_TIMESTAMP_S
+    ):
+        raise InputError(
+            f"timestamps must be Unix seconds from 0 to {MAX_TIMESTAMP_S:.0e} (year 2286)",
+            source=source,
+            field=at,
+        )
+    known = values[~np.isnan(values)]
+    if known.size and not float(np.abs(known).max()) < MAX_VALUE:
+        raise InputError(
+            "sample values must be finite, within ±2^63 (NaN for a gap)", source=source, field=at
+        )
 
 
 def _raw_series(points: Points, source: str) -> list[Series]:
@@ -271,10 +314,18 @@ def _window_s(window: object, source: str) -> float | None:
     text = str(window)
     if isinstance(window, int | float) and not isinstance(window, bool):
         seconds = float(window)
-    elif isinstance(window, str) and _WINDOW.fullmatch(window):
-        seconds = float(sum(int(n) * _UNIT_S[u] for n, u in _DURATION.findall(window)))
+    elif isinstance(window, str) and len(window) <= MAX_NUMBER_CHARS and _WINDOW.fullmatch(window):
+        seconds = math.fsum(int(n) * _UNIT_S[u] for n, u in _DURATION.findall(window))
     else:
-        raise InputError(f"{text!r} is not a duration such as 5m", source=source, field="window")
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise InputError(f"{text!r} is not a positive duration", source=source, field="window")
+        raise InputError(
+            f"{terminal_safe(repr(text), 40)} is not a duration such as 5m",
+            source=source,
+            field="window",
+        )
+    if not 0 < seconds <= MAX_WINDOW_S:  # NaN fails too
+        raise InputError(
+            f"{terminal_safe(repr(text), 40)} is not a positive duration up to 1y (365d)",
+            source=source,
+            field="window",
+        )
     return seconds

@@ -12,11 +12,17 @@ The server and the files are not trusted:
   never sent there, and the answer never silently comes from a server the user did not name
   (use that address as the server if it is trusted). Without credentials, a redirect to
   another origin is followed. https -> http is never followed.
-- **A total deadline.** Each try, redirects included, must finish within ``timeout_s``
-  (``http_get``: every read is one ``recv`` with the time left as its timeout). Worst case for
-  one query: ``(retries + 1) * timeout_s + backoff_s * (2 ** retries - 1)`` seconds, name
-  resolution aside. Headers beyond 64 KiB and bodies beyond ``max_body_bytes`` (64 MiB) are
+- **Deadlines.** Each try, redirects included, must finish within ``timeout_s``
+  (``http_get``: every read is one ``recv`` with the time left as its timeout), and all the
+  queries of one ``collect`` (``HttpPrometheus.deadline``) within ``total_s``: a server that is
+  slow, trickles bytes or does not answer costs at most ``total_s`` for a whole ``collect``,
+  not that for each of its queries (name resolution aside). Both default to the environment's
+  ``TPX_PROMETHEUS_TIMEOUT`` and ``TPX_PROMETHEUS_TOTAL_TIMEOUT`` (seconds), else 10 s and
+  120 s.
+- **Bounded answers.** Headers beyond 64 KiB and bodies beyond ``max_body_bytes`` (64 MiB) are
   refused, not buffered.
+- **The server's text is shown escaped.** What a server says (an HTTP body, an error) is
+  quoted through ``terminal_safe``: a carriage return shows as ``\\r``, never moves the cursor.
 - **Secrets are checked when read and never shown.** A token is one line of printable ASCII; a
   basic-auth user has no ``:`` and neither user nor password a control character; a bad one is
   an ``InputError`` naming the file, variable or flag, never the value. Every secret is
@@ -28,23 +34,32 @@ The server and the files are not trusted:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import math
 import os
 import re
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from throughput_expert import redact
 from throughput_expert.errors import InputError, MeasurementError, Parameter
+from throughput_expert.safe_text import terminal_safe
 from throughput_expert.sources import http_get
 from throughput_expert.sources.http_get import Origin, Refused
 
-__all__ = ["MAX_REDIRECTS", "HttpPrometheus"]
+__all__ = ["MAX_REDIRECTS", "TIMEOUT_ENV", "TOTAL_TIMEOUT_ENV", "HttpPrometheus"]
 
 MAX_REDIRECTS = 5
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_TOTAL_S = 120.0
+TIMEOUT_ENV = "TPX_PROMETHEUS_TIMEOUT"
+TOTAL_TIMEOUT_ENV = "TPX_PROMETHEUS_TOTAL_TIMEOUT"
+MAX_TIMEOUT_S = 86_400.0
+SHOWN_CHARS = 80  # characters of a server's text quoted in a message
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -72,7 +87,8 @@ class HttpPrometheus:
         bearer_token_file: str | None = None,
         basic_auth: tuple[str, str] | None = None,
         ca_file: str | None = None,
-        timeout_s: float = 10.0,
+        timeout_s: float | None = None,
+        total_s: float | None = None,
         retries: int = 3,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
@@ -100,16 +116,25 @@ class HttpPrometheus:
             self._headers["Authorization"] = value
         self._secrets = tuple(s for s in secrets if len(s) >= 3)
         self._context = _tls_context(ca_file)
-        self.timeout_s, self.retries, self.backoff_s, self._sleep = (
-            timeout_s,
-            retries,
-            backoff_s,
-            sleep,
-        )
+        self.timeout_s = _seconds(timeout_s, TIMEOUT_ENV, DEFAULT_TIMEOUT_S)
+        self.total_s = _seconds(total_s, TOTAL_TIMEOUT_ENV, DEFAULT_TOTAL_S)
+        self.retries, self.backoff_s, self._sleep = retries, backoff_s, sleep
         self.max_body_bytes = max_body_bytes
+        self._started: float | None = None  # set within ``deadline()``: total_s runs from it
 
     def __repr__(self) -> str:
         return f"HttpPrometheus({self.server!r})"
+
+    @contextlib.contextmanager
+    def deadline(self) -> Iterator[None]:
+        """Every query made within the block shares one total deadline, ``total_s`` from now
+        (``collect`` runs its queries so); a query outside one has its own."""
+        outer = self._started
+        self._started = time.monotonic() if outer is None else outer
+        try:
+            yield
+        finally:
+            self._started = outer
 
     def query(self, promql: str, at: float | None) -> object:
         params = {"query": promql, "timeout": f"{self.timeout_s:g}"}
@@ -118,33 +143,49 @@ class HttpPrometheus:
         return self._get(f"{self._path}/api/v1/query?{urllib.parse.urlencode(params)}", promql)
 
     def _get(self, target: str, promql: str) -> object:
+        started = time.monotonic() if self._started is None else self._started
+        end = started + self.total_s
         problem = "no attempt"
+        tries = 0
         for attempt in range(self.retries + 1):
-            if attempt:
-                self._sleep(self.backoff_s * 2 ** (attempt - 1))
+            wait = self.backoff_s * 2 ** (attempt - 1) if attempt else 0.0
+            if time.monotonic() + wait >= end:
+                problem = f"{problem}; the total deadline of {self.total_s:g} s has passed"
+                break
+            if wait:
+                self._sleep(wait)
+            tries += 1
             try:
-                answer = self._try(target)
+                answer = self._try(target, end)
             except Refused as exc:
                 raise self._error(exc.message, promql) from None
             except TimeoutError:
+                if time.monotonic() >= end:
+                    problem = f"no complete answer within the total deadline of {self.total_s:g} s"
+                    break
                 problem = f"no complete answer within {self.timeout_s:g} s"
                 continue
             except OSError as exc:
-                problem = f"cannot reach the server ({_printable(exc.strerror or str(exc))})"
+                problem = f"cannot reach the server ({_shown(exc.strerror or str(exc))})"
                 continue
             except http.client.HTTPException as exc:
-                why = _printable(str(exc)) or type(exc).__name__
+                why = _shown(_http_problem(exc))
                 problem = f"not a well-formed HTTP answer ({why})"
                 continue
             if answer.status >= 500 and attempt < self.retries:
-                problem = f"HTTP {answer.status}"
+                problem = f"HTTP {answer.status}: {_body_text(answer.body)}"
                 continue
             return self._decode(answer.status, answer.body, promql)
-        raise self._error(f"{problem}, {self.retries + 1} tries", promql)
+        if tries == 0:
+            raise self._error(
+                f"no try: the total deadline of {self.total_s:g} s has passed", promql
+            )
+        raise self._error(f"{problem}, {tries} {'try' if tries == 1 else 'tries'}", promql)
 
-    def _try(self, target: str) -> http_get.Answer:
-        """One try: the request and its redirects, all within one deadline."""
-        deadline = time.monotonic() + self.timeout_s
+    def _try(self, target: str, end: float) -> http_get.Answer:
+        """One try: the request and its redirects, all within one deadline (``timeout_s``, or
+        less when the total deadline ``end`` comes first)."""
+        deadline = min(time.monotonic() + self.timeout_s, end)
         origin = self._origin
         for _ in range(MAX_REDIRECTS + 1):
             answer = http_get.get(
@@ -198,12 +239,11 @@ class HttpPrometheus:
             )
         try:
             doc = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, deep nesting
             doc = None
         if isinstance(doc, dict) and doc.get("status") in ("success", "error"):
             return doc
-        text = _printable(body[:80].decode("utf-8", "replace"))
-        why = "is the URL the server's root?" if status < 500 else text
+        why = "is the URL the server's root?" if status < 500 else _body_text(body)
         raise self._error(f"HTTP {status}: not a Prometheus API answer: {why}", promql)
 
     def _error(self, message: str, promql: str) -> MeasurementError:
@@ -312,10 +352,42 @@ def _checked(token: str, *, source: str, what: str) -> str:
     return token
 
 
-def _printable(text: str, limit: int = 80) -> str:
-    """``text`` on one line of at most ``limit`` characters, control characters escaped."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text).strip()
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+def _shown(text: str) -> str:
+    """A server's or the system's text, quoted in one line: escaped, cut (``terminal_safe``)."""
+    return terminal_safe(text.strip(), SHOWN_CHARS)
+
+
+def _body_text(body: bytes) -> str:
+    """The start of an answer's body, as text safe to show (an empty body says so)."""
+    text = body[: SHOWN_CHARS * 4].decode("utf-8", "replace").strip()
+    return _shown(text) if text else "(an empty body)"
+
+
+def _http_problem(exc: http.client.HTTPException) -> str:
+    """What was wrong with an answer, without echoing a partial body (``IncompleteRead``'s
+    text holds the bytes read)."""
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"cut off after {len(exc.partial)} bytes"
+    return str(exc) or type(exc).__name__
+
+
+def _seconds(value: float | None, env: str, default: float) -> float:
+    """A timeout: ``value`` if given, else the environment variable ``env``, else ``default``;
+    a positive, finite number of seconds up to a day."""
+    source: str = Parameter("timeout_s") if value is not None else env
+    if value is None:
+        text = os.environ.get(env, "").strip()
+        if not text:
+            return default
+        try:
+            value = float(text) if len(text) <= 40 else math.nan
+        except ValueError:
+            value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_S):
+        raise InputError(
+            f"a timeout must be seconds from 0 to {MAX_TIMEOUT_S:g} (a day)", source=source
+        )
+    return value
 
 
 def _tls_context(ca_file: str | None) -> ssl.SSLContext | None:

@@ -14,6 +14,7 @@ Secrets (bearer token, basic-auth password) live only in request headers: the ex
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -29,8 +30,9 @@ from typing import Any, Protocol
 from throughput_expert.errors import InputError, MeasurementError, Parameter
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.outputs import write_atomically
+from throughput_expert.safe_text import terminal_safe
 from throughput_expert.sources.prometheus.api import EXPORT_FORMAT, load_api_document
-from throughput_expert.sources.prometheus.http import HttpPrometheus
+from throughput_expert.sources.prometheus.http import SHOWN_CHARS, HttpPrometheus
 
 __all__ = [
     "Export",
@@ -56,6 +58,9 @@ _UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y"
 _QUANTILE = re.compile(r"^\s*(?:histogram_quantile|quantile_over_time)\s*\(\s*([0-9.]+)")
 _LATENCY_BY_Q = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
 _ONLY_NAN = "only NaN values (0/0: no events in the window)"
+MAX_WINDOW_CHARS = 40  # a duration, a time or a quantile longer than this is not read
+MAX_WINDOW_S = 365 * 86400.0  # Prometheus's 1y
+MAX_AT_S = 1e10
 
 
 class PrometheusSource(Protocol):
@@ -174,10 +179,15 @@ def _latency_name(promql: str) -> str:
     found = _QUANTILE.match(promql)
     if not found:
         return "service_latency_mean_s"
-    key = _LATENCY_BY_Q.get(float(found.group(1)))
+    try:
+        quantile = float(found.group(1)) if len(found.group(1)) <= MAX_WINDOW_CHARS else None
+    except ValueError:
+        quantile = None
+    key = _LATENCY_BY_Q.get(quantile) if quantile is not None else None
     if key is None:
         raise InputError(
-            f"quantile {found.group(1)} has no signal: use 0.5, 0.9, 0.95 or 0.99",
+            f"quantile {terminal_safe(found.group(1), 40)} has no signal: use 0.5, 0.9, 0.95 "
+            "or 0.99",
             source=Parameter("latency_query"),
         )
     return f"service_latency_{key}_s"
@@ -188,31 +198,45 @@ def _escape(value: str) -> str:
 
 
 def window_seconds(window: str) -> float:
-    """A Prometheus duration (``5m``, ``1h30m``) in seconds."""
-    if not _DURATION.fullmatch(window):
+    """A Prometheus duration (``5m``, ``1h30m``) in seconds, from 1 ms to a year (``1y``); the
+    text's length is checked before its numbers are read."""
+    if len(window) > MAX_WINDOW_CHARS or not _DURATION.fullmatch(window):
         raise InputError(
-            f"{window!r} is not a Prometheus duration such as 5m", source=Parameter("window")
+            f"{terminal_safe(repr(window), 40)} is not a Prometheus duration such as 5m",
+            source=Parameter("window"),
         )
-    return float(
-        sum(int(n) * _UNIT_S[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", window))
+    seconds = math.fsum(
+        int(n) * _UNIT_S[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", window)
     )
+    if not 0 < seconds <= MAX_WINDOW_S:
+        raise InputError(
+            f"{window} is not a positive duration up to 1y (365d)", source=Parameter("window")
+        )
+    return seconds
 
 
 def parse_at(text: str) -> float:
-    """``--at``: Unix seconds, or an ISO 8601 / RFC 3339 time (without an offset: UTC)."""
+    """``--at``: Unix seconds, or an ISO 8601 / RFC 3339 time (without an offset: UTC); from
+    0 to ``MAX_AT_S`` (the year 2286)."""
+    shown = terminal_safe(repr(text), 40)
     try:
-        return float(text)
+        at = float(text) if len(text) <= MAX_WINDOW_CHARS else math.nan
     except ValueError:
-        pass
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        try:
+            moment = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise InputError(
+                f"{shown} is neither Unix seconds nor an ISO 8601 time", source=Parameter("at")
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        at = moment.timestamp()
+    if not 0 <= at <= MAX_AT_S:  # NaN fails too
         raise InputError(
-            f"{text!r} is neither Unix seconds nor an ISO 8601 time", source=Parameter("at")
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp()
+            f"{shown} is not a time from 1970 to 2286 (Unix seconds 0 to {MAX_AT_S:.0e})",
+            source=Parameter("at"),
+        )
+    return at
 
 
 # --- the export -----------------------------------------------------------------------------
@@ -321,7 +345,35 @@ def collect(
     clock: Callable[[], float] = time.time,
     labels: Mapping[str, str] | None = None,
 ) -> Export:
-    """Run every signal's query at one instant ``at`` (default: now) over ``window``."""
+    """Run every signal's query at one instant ``at`` (default: now) over ``window``; a source
+    with a total deadline (``HttpPrometheus.deadline``) gives all of them one."""
+    deadline = getattr(source, "deadline", None)
+    with deadline() if callable(deadline) else contextlib.nullcontext():
+        return _collect(
+            source,
+            window=window,
+            at=at,
+            instance=instance,
+            service_query=service_query,
+            latency_query=latency_query,
+            queries=queries,
+            clock=clock,
+            labels=labels,
+        )
+
+
+def _collect(
+    source: PrometheusSource,
+    *,
+    window: str,
+    at: float | None,
+    instance: str | None,
+    service_query: str | None,
+    latency_query: str | None,
+    queries: Mapping[str, str | Sequence[str]] | None,
+    clock: Callable[[], float],
+    labels: Mapping[str, str] | None,
+) -> Export:
     window_s = window_seconds(window)
     at_s = clock() if at is None else at
     plan = plan_queries(
@@ -357,7 +409,7 @@ def scrape_interval(
     doc = source.query(promql, at)
     if isinstance(doc, dict) and doc.get("status") == "error":
         raise MeasurementError(_server_error(doc), source=source.server, field=promql)
-    values = _values(doc)
+    values = [v for v in _values(doc) if math.isfinite(v) and v >= 0]
     if not values:
         return None, f"unknown: {promql} returned no samples, so the window was not checked"
     count = min(values)
@@ -392,7 +444,7 @@ def _one(source: PrometheusSource, promql: str, at: float, flag: str | None) -> 
         doc = source.query(promql, at)
     except MeasurementError as exc:
         return QueryResult(promql, None, exc.message)
-    warnings = tuple(str(w) for w in doc.get("warnings") or ()) if isinstance(doc, dict) else ()
+    warnings = _warnings(doc)
     if isinstance(doc, dict) and doc.get("status") == "error":
         if flag:
             raise InputError(_server_error(doc), source=flag, field=promql)
@@ -410,9 +462,19 @@ def _one(source: PrometheusSource, promql: str, at: float, flag: str | None) -> 
 
 
 def _server_error(doc: Mapping[str, Any]) -> str:
-    return (
-        f"the server answered {doc.get('errorType', 'error')}: {doc.get('error', 'no error text')}"
-    )
+    """The server's error, its text escaped and cut (``terminal_safe``): a carriage return in
+    it shows as ``\\r`` and cannot overwrite the line a user reads."""
+    kind = terminal_safe(str(doc.get("errorType", "error")), 40)
+    text = terminal_safe(str(doc.get("error", "no error text")), SHOWN_CHARS)
+    return f"the server answered {kind}: {text}"
+
+
+def _warnings(doc: object) -> tuple[str, ...]:
+    """The server's warnings (a partial answer, say), escaped and cut, at most ten."""
+    raw = doc.get("warnings") if isinstance(doc, dict) else None
+    if not isinstance(raw, list):
+        return ()
+    return tuple(terminal_safe(str(w), SHOWN_CHARS) for w in raw[:10])
 
 
 def _is_series(doc: object) -> bool:
@@ -423,16 +485,22 @@ def _is_series(doc: object) -> bool:
 
 
 def _values(doc: object) -> list[float]:
-    """Every sample value of a vector or matrix answer (unparsable ones skipped)."""
+    """Every sample value of a vector or matrix answer (unparsable ones skipped: a wrong shape
+    or a value out of range is the reader's to name, when the export is read)."""
     if not _is_series(doc):
         return []
     assert isinstance(doc, dict)
+    result = doc["data"].get("result")
     out: list[float] = []
-    for item in doc["data"].get("result") or ():
-        pairs = [item.get("value")] if "value" in item else item.get("values") or []
-        for pair in pairs:
+    for item in result if isinstance(result, list) else ():
+        if not isinstance(item, dict):
+            continue
+        pairs = [item.get("value")] if "value" in item else item.get("values")
+        for pair in pairs if isinstance(pairs, list) else ():
             try:
-                out.append(float(pair[1]))
-            except (TypeError, ValueError, IndexError):
+                text = pair[1]
+                # a number longer than a float needs is out of range: the export's reader says so
+                out.append(float(text) if len(text) <= 40 else math.inf)
+            except (TypeError, ValueError, IndexError, KeyError):
                 continue
     return out

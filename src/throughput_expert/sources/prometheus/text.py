@@ -40,6 +40,8 @@ _SNIFF = re.compile(r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*+(?:\{.*\})?|\{.*\})[ \t]++[-+.
 _MS = re.compile(r"-?+[0-9]++")
 _EOF = re.compile(r"^# EOF\r*+$", re.MULTILINE)
 _SHOWN = 40  # characters of an offending text quoted in a message
+_NUMBER_CHARS = 40  # no float needs more: a longer number is refused before conversion
+_MAX_TIMESTAMP_S = 1e10
 _TYPES: Mapping[str, MetricKind] = {
     "counter": "counter",
     "gauge": "gauge",
@@ -200,18 +202,26 @@ def _unescape(text: str) -> str:
 
 
 def _value(text: str, name: str) -> float:
-    if not _VALUE.fullmatch(text):
-        raise ValueError(f"{_cut(name)}: {_cut(text)!r} is not a number")
-    return float(text)
+    """A sample value: a float, ``+Inf``, ``-Inf`` or ``NaN`` as the format allows; digits
+    beyond float range are refused (their length checked before conversion)."""
+    if len(text) > _NUMBER_CHARS or not _VALUE.fullmatch(text):
+        raise ValueError(f"{_cut(name)}: {_cut(text)!r} is not a number within float range")
+    value = float(text)
+    if math.isinf(value) and text.lstrip("+-")[:1].isdigit():
+        raise ValueError(f"{_cut(name)}: {_cut(text)!r} is beyond float range (±1.8e308)")
+    return value
 
 
 def _timestamp(text: str, openmetrics: bool) -> float:
-    """Seconds: OpenMetrics writes seconds (a float), the 0.0.4 format integer milliseconds."""
-    if not (_VALUE if openmetrics else _MS).fullmatch(text):
+    """Seconds: OpenMetrics writes seconds (a float), the 0.0.4 format integer milliseconds;
+    from 0 to ``_MAX_TIMESTAMP_S`` (the year 2286)."""
+    if len(text) > _NUMBER_CHARS or not (_VALUE if openmetrics else _MS).fullmatch(text):
         raise ValueError(f"{_cut(text)!r} is not a timestamp")
     stamp = float(text) if openmetrics else float(text) / 1000.0
-    if not math.isfinite(stamp):
-        raise ValueError(f"{_cut(text)!r} is not a timestamp")
+    if not (math.isfinite(stamp) and 0 <= stamp <= _MAX_TIMESTAMP_S):
+        raise ValueError(
+            f"timestamp {_cut(text)!r} is not Unix time from 0 to {_MAX_TIMESTAMP_S:.0e} s"
+        )
     return stamp
 
 
