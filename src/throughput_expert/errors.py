@@ -90,7 +90,8 @@ class ThroughputError(Exception):
         if self.field:
             parts.append(self.field)
         parts.append(self._filled(spell))
-        return ": ".join(p.replace("\n", " ") for p in parts)
+        # each part capped: a field path built from a file's keys can be megabytes long
+        return ": ".join(_capped(p.replace("\n", " ")) for p in parts)
 
     def one_line(self) -> str:
         """``SOURCE: FIELD: what is wrong`` (FIELD omitted when there is none), on one line."""
@@ -98,6 +99,13 @@ class ThroughputError(Exception):
 
     def __str__(self) -> str:
         return self.one_line()
+
+
+_PART_LIMIT = 600  # characters of one part of an error line (source, field, message)
+
+
+def _capped(part: str) -> str:
+    return part if len(part) <= _PART_LIMIT else part[: _PART_LIMIT - 1] + "…"
 
 
 class InputError(ThroughputError):

@@ -214,18 +214,18 @@ def test_cpu_cores_flag_over_the_bound(tmp_path: Path) -> None:
         *("--latency-slo", "200ms"),
     )
     assert proc.returncode == 2
-    assert proc.stderr == (
-        "--cpu-cores: 100000000 is more than any one host has (at most 100,000)\n"
-    )
+    (line,) = proc.stderr.splitlines()
+    assert "--cpu-cores: " in line and "100000000" in line
+    assert "allowed: 1 to 100,000: more than any one host has" in line
     assert time.monotonic() - started < 30
     proc = run_tpx(
         "optimize-concurrency",
         *("--workload-type", "io", "--current-thread-pool", "100000000", "--cpu-cores", "8"),
     )
     assert proc.returncode == 2
-    assert proc.stderr == (
-        "--current-thread-pool: 100000000 is more than any one service runs (at most 16,777,216)\n"
-    )
+    (line,) = proc.stderr.splitlines()
+    assert "--current-thread-pool: " in line and "100000000" in line
+    assert "allowed: 1 to 16,777,216: more than any one service runs" in line
 
 
 @pytest.mark.parametrize(
@@ -292,3 +292,39 @@ def test_a_flag_names_its_kind_of_count() -> None:
     assert caught.value.one_line() == (
         "--cpu-cores: 100001 is more than any one host has (at most 100,000)"
     )
+
+
+# --- a need beyond every bound is capped, never an int() of inf ----------------------------------
+
+
+def test_a_vanishing_throughput_plans_to_the_bound_not_to_inf(tmp_path: Path) -> None:
+    """1e-300 rps today and 1e12 rps wanted: the instances asked for are held to the bound on
+    a count of instances (the plan then says the target is not reached)."""
+    path = tmp_path / "m.json"
+    path.write_text(
+        '{"format": "tpx-metrics", "version": 1, "throughput_rps": 1e-300, '
+        '"target_rps": 1e12, "utilization": {"cpu": 0.5}}'
+    )
+    proc = run_tpx("analyze", "--metrics", str(path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize("capacity", ["1.0e-300", "0.000001"])
+def test_a_vanishing_capacity_needs_more_instances_than_the_bound(
+    tmp_path: Path, capacity: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(
+        "system: s\nentry_rate: 10\ncomponents:\n"
+        f"  - {{name: a, kind: service, capacity_per_instance: {capacity}}}\n"
+        f"  - {{name: db, kind: database, read_share: 0.5, capacity_per_instance: {capacity}}}\n"
+    )
+    proc = run_tpx(
+        "scaling-plan", "--target-rps", "1e12", "--current-architecture", str(path),
+        "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    for component in doc["analysis"]["components"]:
+        assert component["instances_needed"] is None or component["instances_needed"] <= 100_001

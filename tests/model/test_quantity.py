@@ -411,7 +411,7 @@ def test_any_python_value_gives_a_float_or_input_error(value: object) -> None:
     _only_input_errors(value)
 
 
-@given(st.floats(min_value=0.0, allow_nan=False, allow_infinity=False))
+@given(st.floats(min_value=0.0, max_value=quantity.RANGES["duration"].high * 1000))
 def test_milliseconds_round_trip(x: float) -> None:
     assert parse_duration(f"{x}ms") == pytest.approx(x / 1000)
     assert parse_duration(f"{x}ms") == x / 1000  # exact factors: correctly rounded
@@ -421,3 +421,97 @@ def test_milliseconds_round_trip(x: float) -> None:
 def test_separated_integers_round_trip(n: int) -> None:
     assert parse_count(f"{n:,}") == float(n)
     assert parse_count(f"{n:_}") == float(n)
+
+
+# The numeric gate: one range per kind of quantity, named in the message.
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "allowed"),
+    [
+        (parse_rate, "1e300", "0 to 1e+12 /s"),
+        (parse_rate, "2T", None),  # not a unit: unreadable, not out of range
+        (parse_duration, "1e300s", "0 to 31,557,600 s"),
+        (parse_duration, "9000 h", "0 to 31,557,600 s"),
+        (parse_duration, "400 days", None),
+        (parse_bandwidth, "1e20 GB/s", "0 to 1e+15 B/s"),
+        (parse_count, "1e19", "0 to 9.22e+18"),
+    ],
+)
+def test_values_beyond_their_range_are_refused(parse: Parser, text: object, allowed: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse(text, source="m.json", field="f")
+    line = str(caught.value)
+    assert line.startswith("m.json: f: ")
+    if allowed is not None:
+        assert f"allowed: {allowed}" in line
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [("12.5", "rate", 12.5), (3, "cores", 3.0), ("  0 ", "duration", 0.0), (-0.0, "count", 0.0)],
+)
+def test_gate_reads_numbers_within_range(value: object, kind: str, expected: float) -> None:
+    assert quantity.gate(value, kind, source="s", field="f") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        (float("inf"), "rate", "is too large (allowed: 0 to 1e+12 /s"),
+        (1e400, "rate", "is too large"),
+        ("1e400", "duration", "is too large"),
+        (float("nan"), "count", "is not a number"),
+        ("NaN", "count", "is not a number"),
+        ("nan", "percent", "is not a number"),
+        (-1, "rate", "is below the range (allowed: 0 to"),
+        (0, "cores", "is below the range (allowed: 1 to 100,000)"),
+        (100_001, "cores", "is above the range (allowed: 1 to 100,000: more than any one host"),
+        (1e308, "cores", "is above the range"),
+        (2**63, "count", "is above the range"),
+        (10**400, "count", "is too large"),
+        ("9" * 400, "count", "a number of 400 characters"),
+        ("9" * 5000, "count", "a number of 5,000 characters"),
+        ("12 apples", "count", "not a number"),
+        (True, "count", "expected a number"),
+        ([1], "count", "expected a number, got a value of type list"),
+        ({"a": 1}, "rate", "expected a number, got a value of type dict"),
+        (None, "rate", "expected a number, got None"),
+        ("\ud800", "rate", "not a number"),
+    ],
+)
+def test_gate_refuses_with_source_field_and_range(value: object, kind: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        quantity.gate(value, kind, source="run.csv", field="line 3: requests")
+    line = str(caught.value)
+    assert line.startswith("run.csv: line 3: requests: ")
+    assert message in line
+    assert "\n" not in line
+
+
+def test_milliseconds_beyond_a_year_are_refused() -> None:
+    with pytest.raises(InputError, match=r"allowed: 0 to 31,557,600 s"):
+        parse_duration(1e13, default_unit="ms")
+
+
+def test_gate_int_wants_whole_numbers() -> None:
+    assert quantity.gate_int("12", "count") == 12
+    assert quantity.gate_int(12.0, "workers") == 12
+    with pytest.raises(InputError, match=r"expected a whole number, got 2\.5"):
+        quantity.gate_int(2.5, "count")
+
+
+@given(st.one_of(st.floats(), st.integers(), st.text(max_size=8), st.none(), st.booleans()))
+def test_gate_gives_a_finite_value_in_range_or_an_input_error(value: object) -> None:
+    for kind, bound in quantity.RANGES.items():
+        try:
+            number = quantity.gate(value, kind)
+        except InputError as error:
+            assert "\n" not in str(error)
+        else:
+            assert bound.low <= number <= bound.high
+
+
+def test_a_long_quantity_text_is_refused_before_it_is_read() -> None:
+    with pytest.raises(InputError, match="too long for a rate"):
+        parse_rate("1" * 1_000_000)

@@ -266,8 +266,10 @@ def fit_call_cost(sizes: Sequence[float], values_s: Sequence[float]) -> CallCost
     return CallCostFit(c0, c1, float(np.sqrt(np.mean(relative * relative))), note)
 
 
-def _rounded_ms(residuals: FloatArray) -> str:
-    return ", ".join(f"{r * 1e3:+.3g}" for r in residuals)
+def _rounded_ms(residuals: FloatArray, shown: int = 10) -> str:
+    """The residuals in ms for a message: the first ``shown``, then how many more."""
+    text = ", ".join(f"{r * 1e3:+.3g}" for r in residuals[:shown])
+    return text if len(residuals) <= shown else f"{text}, … ({len(residuals) - shown} more)"
 
 
 def fit_cost_model(

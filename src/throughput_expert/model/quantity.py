@@ -27,10 +27,15 @@ from throughput_expert.redact import secret_key
 __all__ = [
     "COUNT_BOUNDS",
     "DurationUnit",
+    "Range",
     "check_count",
     "check_keys",
     "did_you_mean",
     "disagree",
+    "echo",
+    "gate",
+    "gate_int",
+    "in_range",
     "parse_bandwidth",
     "parse_bytes",
     "parse_count",
@@ -204,7 +209,7 @@ _BANDWIDTH = _Kind(
 
 def parse_rate(value: Quantity, *, source: str = "input", field: str = "") -> float:
     """Events per second from "10K", "2.5M rps", "600/min", "3,600 per hour" or a number."""
-    return _parse(value, _RATE, source, field)
+    return in_range(_parse(value, _RATE, source, field), "rate", value, source=source, field=field)
 
 
 def parse_count(value: Quantity, *, source: str = "input", field: str = "") -> float:
@@ -213,7 +218,10 @@ def parse_count(value: Quantity, *, source: str = "input", field: str = "") -> f
     A count of cores, workers or instances (by the last word of ``field``: ``cores``,
     ``components[2].max_instances``) is also held to its bound (``COUNT_BOUNDS``).
     """
-    return check_count(_parse(value, _COUNT, source, field), value, source=source, field=field)
+    number = in_range(
+        _parse(value, _COUNT, source, field), "count", value, source=source, field=field
+    )
+    return check_count(number, value, source=source, field=field)
 
 
 # Counts that size work — a loop, a pool, a series, an array: above these a value is a typo or
@@ -253,14 +261,131 @@ def check_count(
     raise InputError(f"{shown} is {why} (at most {limit:,})", source=source, field=field)
 
 
+# -- the numeric gate: every raw number a reader takes in passes here once ---------------------
+#
+# A reader turns each raw value (a JSON number, a CSV cell, a word of a tool's output, a YAML
+# scalar) into a model value with ``gate`` (a float) or ``gate_int`` (a whole number), naming the
+# quantity's kind; the parse_* functions above hold their results to the same ranges. A value
+# outside its kind's range is refused with the source, the field and the range, so nothing
+# downstream of a reader can see inf, NaN, or a number no system has (a rate of 1e300/s, a
+# duration of a million years), and no law or loop sized by input can be asked for unbounded
+# work. The ranges are physical bounds with room to spare, not fits to any data.
+
+_YEAR_S = 365.25 * 86_400
+_COUNT_MAX = math.nextafter(2.0**63, 0.0)  # the largest float below 2**63: fits in an int64
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a kind of quantity can take: ``low..high`` in SI units, and why."""
+
+    low: float
+    high: float
+    unit: str = ""
+    why: str = ""
+
+    def text(self) -> str:
+        """How the range reads in a message: ``0 to 1e+12 /s``."""
+        return f"{_bound(self.low)} to {_bound(self.high)}{self.unit}"
+
+
+RANGES: Mapping[str, Range] = {
+    "rate": Range(0.0, 1e12, " /s", "a trillion events a second is beyond any one system"),
+    "duration": Range(0.0, _YEAR_S, " s", "a year: no measurement or latency runs longer"),
+    "percent": Range(0.0, 100.0, " %"),
+    "fraction": Range(0.0, 1.0),
+    "count": Range(0.0, _COUNT_MAX, "", "a count that fits in 64 bits"),
+    "level": Range(1.0, float(1 << 24), "", "more concurrent clients than any load test runs"),
+    "cores": Range(1.0, float(_CORE_BOUND[0]), "", "more than any one host has"),
+    "batch": Range(1.0, float(1 << 24), "", "more items than any one batch holds"),
+    "workers": Range(1.0, float(_WORKER_BOUND[0]), "", "more than any one service runs"),
+    "bytes": Range(0.0, _COUNT_MAX, " B"),
+    "bandwidth": Range(0.0, 1e15, " B/s", "8 Pbit/s is beyond any link"),
+    "ratio": Range(0.0, 1e6, "", "a speedup or factor of a million is not a measurement"),
+    "timestamp": Range(0.0, 32_503_680_000.0, " s", "unix seconds before the year 3000"),
+}
+
+# A number written out longer than this is refused before it is converted: int() of more than
+# 4,300 digits raises ValueError, float() of a 1 MB digit string costs time, and no value in any
+# range above needs more than 17 significant digits, a sign, a point and an exponent.
+MAX_NUMBER_CHARS = 100
+
+
+def gate(value: object, kind: str, *, source: str = "input", field: str = "") -> float:
+    """A raw number (a JSON or YAML number, or text such as a CSV cell: "12.5", "1e3") as a
+    float within ``RANGES[kind]``; anything else (not a number, a boolean, NaN, inf, a number
+    too long or outside the range) is an ``InputError`` naming ``source``, ``field`` and the
+    range. Units are the caller's: ``value`` is already in the kind's SI unit."""
+    bound = RANGES[kind]
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise InputError(
+                f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS}; "
+                f"allowed: {bound.text()})",
+                source=source,
+                field=field,
+            )
+        try:
+            number = float(text)
+        except ValueError:
+            raise InputError(
+                f"not a number: {_shown(value, field)}", source=source, field=field
+            ) from None
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(
+            f"expected a number, got {_shown(value, field)}", source=source, field=field
+        )
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+    return in_range(number, kind, value, source=source, field=field)
+
+
+def gate_int(value: object, kind: str, *, source: str = "input", field: str = "") -> int:
+    """``gate``, and the value must be a whole number (``3`` or ``3.0``, not ``2.5``)."""
+    number = gate(value, kind, source=source, field=field)
+    if number != math.floor(number):
+        raise InputError(
+            f"expected a whole number, got {_number(number)}", source=source, field=field
+        )
+    return int(number)
+
+
+def in_range(
+    number: float, kind: str, value: object = None, *, source: str = "input", field: str = ""
+) -> float:
+    """``number`` when it is finite and within ``RANGES[kind]``, else an ``InputError`` naming the
+    range (``value``: what the user wrote, shown in the message)."""
+    bound = RANGES[kind]
+    if math.isfinite(number) and bound.low <= number <= bound.high:
+        return number + 0.0  # turns -0.0 into 0.0
+    shown = _shown(number if value is None else value, field)
+    if math.isnan(number):
+        problem = "is not a number"
+    elif number < bound.low:
+        problem = "is below the range"
+    else:
+        problem = "is too large" if math.isinf(number) else "is above the range"
+    why = f": {bound.why}" if bound.why and number > bound.high else ""
+    raise InputError(
+        f"{shown} {problem} (allowed: {bound.text()}{why})", source=source, field=field
+    )
+
+
 def parse_bytes(value: Quantity, *, source: str = "input", field: str = "") -> float:
     """Bytes from "512MB" (1000-based), "4GiB" (1024-based), "100 B" or a bare number of bytes."""
-    return _parse(value, _BYTES, source, field)
+    return in_range(
+        _parse(value, _BYTES, source, field), "bytes", value, source=source, field=field
+    )
 
 
 def parse_bandwidth(value: Quantity, *, source: str = "input", field: str = "") -> float:
     """Bytes per second from "2.5 GB/s", "100 MiB/s", "1 Gbit/s", "100 Mbps" (bits / 8)."""
-    return _parse(value, _BANDWIDTH, source, field)
+    number = _parse(value, _BANDWIDTH, source, field)
+    return in_range(number, "bandwidth", value, source=source, field=field)
 
 
 def parse_duration(
@@ -285,7 +410,8 @@ def parse_duration(
             source=source,
             field=field,
         )
-    return _scale(number, unit or default_unit or "s", _DURATION, value, source, field)
+    seconds = _scale(number, unit or default_unit or "s", _DURATION, value, source, field)
+    return in_range(seconds, "duration", value, source=source, field=field)
 
 
 def parse_fraction(value: Quantity, *, key: str, source: str = "input", field: str = "") -> float:
@@ -321,8 +447,8 @@ def check_keys(doc: Mapping[Any, object], allowed: Collection[str], source: str,
     known one: ``SOURCE: PATHKEY: unknown key (did you mean 'x'?)``, else the known keys."""
     for key in doc:
         if key not in allowed:
-            hint = did_you_mean(str(key), allowed)
-            raise InputError(f"unknown key{hint}", source=source, field=path + str(key))
+            hint = did_you_mean(str(key)[:100], allowed)
+            raise InputError(f"unknown key{hint}", source=source, field=path + _truncated(str(key)))
 
 
 def disagree(a: float, b: float, tolerance: float) -> bool:
@@ -362,6 +488,13 @@ def _tokenize(value: object, kind: _Kind, source: str, field: str) -> tuple[floa
 
 
 def _split(text: str, kind: _Kind, source: str, field: str) -> tuple[float, str]:
+    if len(text) > 2 * MAX_NUMBER_CHARS and len(text.strip()) > 2 * MAX_NUMBER_CHARS:
+        raise InputError(
+            f"{_shown(text, field)} is {len(text.strip()):,} characters: too long for "
+            f"{kind.name} (at most {2 * MAX_NUMBER_CHARS})",
+            source=source,
+            field=field,
+        )
     match = _QUANTITY.fullmatch(text.strip())
     if match is None:
         _unreadable(text, kind, source, field)
@@ -405,6 +538,14 @@ def _unreadable(value: object, kind: _Kind, source: str, field: str, detail: str
     )
 
 
+def echo(value: object, limit: int = _SHOWN_CHARS) -> str:
+    """Outside text quoted for a message: control characters escaped, cut to ``limit``
+    characters (a 2 MB key or name is not copied into an error line)."""
+    from throughput_expert.safe_text import terminal_safe
+
+    return repr(terminal_safe(str(value), limit))
+
+
 def _shown(value: object, field: str = "") -> str:
     """The offending value for a message: quoted, truncated text, or what else it is; never
     the value of a key that looks secret (``db_password``, ``api_key``)."""
@@ -422,6 +563,11 @@ def _shown(value: object, field: str = "") -> str:
 def _truncated(text: str) -> str:
     text = "".join(c if c.isprintable() else "\ufffd" for c in text[: _SHOWN_CHARS + 1])
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def _bound(x: float) -> str:
+    """A range's end as people read it: ``100,000``, ``31,557,600``, ``1e+12``."""
+    return f"{int(x):,}" if x == math.floor(x) and abs(x) < 1e10 else f"{x:.3g}"
 
 
 def _number(x: float) -> str:

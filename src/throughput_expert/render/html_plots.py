@@ -133,8 +133,16 @@ def _style() -> Iterator[None]:
             source=Parameter("format"),
         ) from exc
 
+    import warnings
+
     # matplotlib types rc keys as a Literal; ours are checked by matplotlib when set
-    with matplotlib.rc_context(cast("dict[Any, Any]", _STYLE)):  # restores the caller's rc after
+    with (
+        matplotlib.rc_context(cast("dict[Any, Any]", _STYLE)),  # restores the caller's rc after
+        warnings.catch_warnings(),
+    ):
+        # a layout matplotlib cannot fit (extreme values) still draws; its warning would reach
+        # stderr on a successful run
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
         yield
 
 

@@ -19,17 +19,23 @@ from throughput_expert.model import InputRef, Resource
 from throughput_expert.model.architecture import KINDS, Architecture, Component, Edge
 from throughput_expert.model.quantity import (
     check_keys,
+    echo,
+    gate,
     parse_bytes,
     parse_count,
     parse_duration,
     parse_fraction,
     parse_rate,
 )
+from throughput_expert.safe_text import terminal_safe
 from throughput_expert.sources.yaml_safe import read_yaml_file
 
-__all__ = ["MAX_BYTES", "architecture_from_doc", "load_architecture"]
+__all__ = ["MAX_BYTES", "MAX_COMPONENTS", "architecture_from_doc", "load_architecture"]
 
 MAX_BYTES = 1 << 20
+# Components bound the scaling plan's work (one plan, fan-out and queue check each): a system
+# drawn as more than this many components is not one architecture file's.
+MAX_COMPONENTS = 1_000
 _TOP = ("system", "entry_rate", "entry_rate_rps", "cost_unit", "components", "$schema")
 _COMPONENT = (
     "name",
@@ -77,11 +83,19 @@ def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> 
         raise InputError(
             "expected a non-empty list of components", source=source, field="components"
         )
+    if len(raw) > MAX_COMPONENTS:
+        raise InputError(
+            f"{len(raw):,} components: at most {MAX_COMPONENTS:,} in one architecture",
+            source=source,
+            field="components",
+        )
     components = [_component(c, source, f"components[{i}]", folder) for i, c in enumerate(raw)]
     names = [c.name for c in components]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"component {dup!r} is defined twice", source=source, field="components")
+        raise InputError(
+            f"component {echo(dup)} is defined twice", source=source, field="components"
+        )
     edges = _edges(raw, names, source)
     rate = doc.get("entry_rate", doc.get("entry_rate_rps"))
     if rate is None:
@@ -90,6 +104,9 @@ def architecture_from_doc(doc: Mapping[str, Any], source: str, folder: Path) -> 
             source=source,
             field="entry_rate",
         )
+    for key in ("system", "cost_unit"):
+        if isinstance(doc.get(key), dict | list):
+            raise InputError("expected text", source=source, field=key)
     return Architecture(
         system=str(doc.get("system", Path(source).stem)),
         entry_rate_rps=parse_rate(rate, source=source, field="entry_rate"),
@@ -107,11 +124,11 @@ def _component(doc: object, source: str, field: str, folder: Path) -> Component:
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise InputError("every component needs a name", source=source, field=f"{field}.name")
-    field = f"components.{name}"
+    field = f"components.{_name(name)}"
     kind = doc.get("kind")
     if kind not in KINDS:
         raise InputError(
-            f"unknown kind {kind!r} (known: {', '.join(KINDS)})",
+            f"unknown kind {echo(kind)} (known: {', '.join(KINDS)})",
             source=source,
             field=f"{field}.kind",
         )
@@ -128,7 +145,7 @@ def _component(doc: object, source: str, field: str, folder: Path) -> Component:
         read_share=r.fraction("read_share"),
         utilization=_utilization(r),
         memory_grows_with_rate=r.flag("memory_grows_with_rate") or False,
-        capacity_per_instance_rps=r.num("capacity_per_instance", parse_rate),
+        capacity_per_instance_rps=r.positive("capacity_per_instance", parse_rate),
         service_time_s=r.duration("service_time"),
         concurrency_per_instance=r.whole("concurrency") or 1,
         stateless=r.flag("stateless"),
@@ -138,7 +155,7 @@ def _component(doc: object, source: str, field: str, folder: Path) -> Component:
         consumes=r.text("consumes"),
         sigma=_coefficient(scaling, "sigma", source, field),
         kappa=_coefficient(scaling, "kappa", source, field),
-        sweep=str(folder / doc["sweep"]) if doc.get("sweep") else None,
+        sweep=str(folder / r.path("sweep")) if doc.get("sweep") else None,
         unit_cost=r.num("unit_cost", parse_count),
         acceptable_delay_s=r.duration("acceptable_delay"),
         prometheus={str(k): str(v) for k, v in r.mapping("prometheus").items()},
@@ -159,6 +176,16 @@ class _Reader:
             if value is None
             else cast(float, parse(value, source=self.source, field=self._where(key)))
         )
+
+    def positive(self, key: str, parse: Any) -> float | None:
+        value = self.num(key, parse)
+        if value is not None and value <= 0:
+            raise InputError(
+                "must be above 0 (an instance that carries nothing cannot be scaled out)",
+                source=self.source,
+                field=self._where(key),
+            )
+        return value
 
     def whole(self, key: str) -> int | None:
         value = self.num(key, parse_count)
@@ -192,7 +219,17 @@ class _Reader:
 
     def text(self, key: str) -> str | None:
         value = self.doc.get(key)
-        return None if value is None else str(value)
+        if value is None:
+            return None
+        if isinstance(value, dict | list):
+            raise InputError("expected text", source=self.source, field=self._where(key))
+        return str(value)
+
+    def path(self, key: str) -> str:
+        value = self.doc.get(key)
+        if not isinstance(value, str) or "\x00" in value:
+            raise InputError("expected a file path", source=self.source, field=self._where(key))
+        return value
 
     def mapping(self, key: str) -> Mapping[str, Any]:
         value = self.doc.get(key) or {}
@@ -218,11 +255,9 @@ def _coefficient(doc: Mapping[str, Any], key: str, source: str, field: str) -> f
     value = doc.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InputError("expected a number >= 0", source=source, field=f"{field}.scaling.{key}")
-    if key == "sigma" and value > 1:
-        raise InputError("sigma is at most 1", source=source, field=f"{field}.scaling.sigma")
-    return float(value)
+    # σ and κ of the USL are fractions: σ the serial share, κ the cost of each pair's coherency
+    # as a share of one request's work (κ > 1 would halve throughput at two servers already).
+    return gate(value, "fraction", source=source, field=f"{field}.scaling.{key}")
 
 
 def _edges(raw: list[Any], names: list[str], source: str) -> tuple[Edge, ...]:
@@ -233,33 +268,77 @@ def _edges(raw: list[Any], names: list[str], source: str) -> tuple[Edge, ...]:
             raise InputError(
                 "expected a mapping of callee: calls per call",
                 source=source,
-                field=f"components.{doc['name']}.calls",
+                field=f"components.{_name(doc['name'])}.calls",
             )
         for callee, n in calls.items():
-            field = f"components.{doc['name']}.calls.{callee}"
+            field = f"components.{_name(doc['name'])}.calls.{_name(str(callee))}"
             if callee not in names:
-                raise InputError(f"unknown component {callee!r}", source=source, field=field)
+                raise InputError(f"unknown component {echo(callee)}", source=source, field=field)
             edges.append(Edge(doc["name"], str(callee), parse_count(n, source=source, field=field)))
-    _check_acyclic(edges, source)
+    consumes = {}
+    for doc in raw:
+        queue = doc.get("consumes")
+        if queue is None:
+            continue
+        field = f"components.{_name(doc['name'])}.consumes"
+        if not isinstance(queue, str) or queue not in names:
+            raise InputError(
+                f"unknown component {_shown_name(queue)} (consumes names a queue among the "
+                "components)",
+                source=source,
+                field=field,
+            )
+        consumes[str(doc["name"])] = queue
+    _check_acyclic(edges, consumes, source)
     return tuple(edges)
 
 
-def _check_acyclic(edges: list[Edge], source: str) -> None:
-    graph: dict[str, list[str]] = {}
+def _name(name: str) -> str:
+    """A component's name in a field path: escaped and cut (a name of megabytes is no path)."""
+    return terminal_safe(name, 60)
+
+
+def _shown_name(value: object) -> str:
+    return repr(value[:40]) if isinstance(value, str) else f"of type {type(value).__name__}"
+
+
+def _check_acyclic(edges: list[Edge], consumes: Mapping[str, str], source: str) -> None:
+    """Refuse a cycle through calls and ``consumes`` (what a component's rate is derived from:
+    its callers, else the queue it consumes), named ``a -> b -> a``. Iterative: a chain of
+    thousands of components costs no recursion."""
+    graph: dict[str, list[tuple[str, str]]] = {}
     for e in edges:
-        graph.setdefault(e.caller, []).append(e.callee)
-    state: dict[str, int] = {}
+        graph.setdefault(e.caller, []).append((e.callee, "calls"))
+    for consumer, queue in consumes.items():
+        graph.setdefault(queue, []).append((consumer, "consumes"))
+    done: set[str] = set()
+    for root in graph:
+        if root in done:
+            continue
+        path, on_path = [root], {root: 0}
+        stack = [iter(graph.get(root, []))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                finished = path.pop()
+                on_path.pop(finished)
+                done.add(finished)
+                stack.pop()
+                continue
+            node, how = step
+            if node in on_path:
+                cycle = _cycle([*path[on_path[node] :], node])
+                what = "a consumes cycle" if how == "consumes" else "a fan-out cycle"
+                raise InputError(f"{what}: {cycle}", source=source, field=how)
+            if node in done:
+                continue
+            on_path[node] = len(path)
+            path.append(node)
+            stack.append(iter(graph.get(node, [])))
 
-    def visit(node: str, path: list[str]) -> None:
-        if state.get(node) == 1:
-            cycle = " -> ".join([*path[path.index(node) :], node])
-            raise InputError(f"a fan-out cycle: {cycle}", source=source, field="calls")
-        if state.get(node) == 2:
-            return
-        state[node] = 1
-        for nxt in graph.get(node, []):
-            visit(nxt, [*path, node])
-        state[node] = 2
 
-    for node in list(graph):
-        visit(node, [])
+def _cycle(names: list[str]) -> str:
+    """``a -> b -> a``; a long cycle shows its first and last names and how many between."""
+    if len(names) > 8:
+        names = [*names[:4], f"... ({len(names) - 7} more)", *names[-3:]]
+    return " -> ".join(names)

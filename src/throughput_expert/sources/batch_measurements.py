@@ -11,12 +11,16 @@ import math
 from os import PathLike
 
 from throughput_expert.errors import InputError
+from throughput_expert.model.quantity import MAX_NUMBER_CHARS, RANGES, gate, in_range
 from throughput_expert.model.trials import CallCost
 from throughput_expert.sources.files import read_text
 
-__all__ = ["call_costs_from_text", "load_batch_measurements", "load_call_costs"]
+__all__ = ["MAX_ROWS", "call_costs_from_text", "load_batch_measurements", "load_call_costs"]
 
 _OPTIONAL = ("cpu_ms", "disk_ms")
+# Rows bound the fit's work and the report's size; more timed batches than this are not one
+# trial (a trial times each batch size a few dozen times).
+MAX_ROWS = 100_000
 
 
 def load_batch_measurements(path: str | PathLike[str]) -> list[tuple[float, float]]:
@@ -48,6 +52,11 @@ def call_costs_from_text(text: str, source: str) -> list[CallCost]:
         for name in ("batch_size", "latency_ms", *_OPTIONAL)
         if name in header
     }
+    if len(rows) - 1 > MAX_ROWS:
+        raise InputError(
+            f"{len(rows) - 1:,} rows: at most {MAX_ROWS:,} timed batches in one file",
+            source=source,
+        )
     out = [_row(r, at, source, n) for n, r in enumerate(rows[1:], start=2)]
     if len(out) < 2:
         raise InputError("needs at least two measurements", source=source)
@@ -55,14 +64,25 @@ def call_costs_from_text(text: str, source: str) -> list[CallCost]:
 
 
 def _number(row: list[str], at: int, name: str, source: str, line: int) -> float:
+    """A cell, its length checked before it is read (``MAX_NUMBER_CHARS``) and held below the
+    numeric gate's bound: a batch of at most 2**24 items, a time in ms of at most a year
+    (``model.quantity.RANGES``). Signs and zeros are ``_row``'s to judge."""
+    if at >= len(row):
+        raise InputError(f"{name}: expected a number", source=source, field=f"line {line}")
+    text = row[at].strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        gate(text, "count", source=source, field=f"line {line}: {name}")  # the length message
     try:
-        value = float(row[at])
-    except (IndexError, ValueError):
+        value = float(text)
+    except ValueError:
         raise InputError(
             f"{name}: expected a number", source=source, field=f"line {line}"
         ) from None
     if not math.isfinite(value):
         raise InputError(f"{name}: expected a finite number", source=source, field=f"line {line}")
+    kind, scale = ("batch", 1.0) if name == "batch_size" else ("duration", 1e3)  # ms -> s
+    if value / scale > RANGES[kind].high:
+        in_range(value / scale, kind, text, source=source, field=f"line {line}: {name}")
     return value
 
 

@@ -7,6 +7,7 @@ bare number under a bare key is a fraction 0-1. Unknown keys are errors (they ar
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency, Resource, Saturation, ServiceMetrics
 from throughput_expert.model.quantity import (
     check_keys,
+    echo,
     parse_count,
     parse_duration,
     parse_fraction,
@@ -146,7 +148,30 @@ def _latency(value: object, reader: _Reader) -> Latency:
             doc[key], source=reader.source, field=f"latency_ms.{key}", default_unit="ms"
         )
 
-    return Latency(*(ms(k) for k in _LATENCY_KEYS))
+    values = {k: ms(k) for k in _LATENCY_KEYS}
+    _check_order(values, reader.source)
+    return Latency(*values.values())
+
+
+def _check_order(values: Mapping[str, float | None], source: str) -> None:
+    """Percentiles rise with their rank and none passes the maximum (a law of any distribution,
+    not a threshold): p99 below p50 is a typo or two sources mixed, never a measurement."""
+    known = [(k, v) for k, v in values.items() if v is not None and k != "mean"]  # rank order
+    for (low, a), (high, b) in itertools.pairwise(known):
+        if b < a:
+            raise InputError(
+                f"{high} ({b * 1e3:g} ms) is below {low} ({a * 1e3:g} ms): a higher percentile "
+                "is never lower",
+                source=source,
+                field=f"latency_ms.{high}",
+            )
+    mean, most = values.get("mean"), values.get("max")
+    if mean is not None and most is not None and mean > most:
+        raise InputError(
+            f"mean ({mean * 1e3:g} ms) is above max ({most * 1e3:g} ms)",
+            source=source,
+            field="latency_ms.mean",
+        )
 
 
 def _utilization(value: object, reader: _Reader) -> dict[Resource, float]:
@@ -228,7 +253,9 @@ def _system_type(value: object, source: str) -> str | None:
     if value not in _SYSTEM_TYPES:
         known = ", ".join(_SYSTEM_TYPES)
         raise InputError(
-            f"unknown system type {value!r} (known: {known})", source=source, field="system_type"
+            f"unknown system type {echo(value)} (known: {known})",
+            source=source,
+            field="system_type",
         )
     return str(value)
 

@@ -6,6 +6,7 @@ fixes replace those of the same name). The file is read like ``--defaults``
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from os import PathLike
@@ -13,6 +14,7 @@ from typing import Any, cast, get_args
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import BottleneckType, Level
+from throughput_expert.model.quantity import echo
 from throughput_expert.model.settings import (
     Category,
     Fix,
@@ -68,7 +70,7 @@ def parse_rules(doc: object, source: str, categories: Mapping[str, Category]) ->
         category = str(row.get("category"))
         if category not in categories:
             raise InputError(
-                f"unknown category {category!r} (known: {', '.join(categories)})",
+                f"unknown category {echo(category)} (known: {', '.join(categories)})",
                 source=source,
                 field=f"{field}.category",
             )
@@ -108,7 +110,7 @@ def _fix(raw: object, name: str, source: str, field: str) -> Fix:
     for i, runtime in enumerate(runtimes):
         if runtime not in RUNTIMES:
             raise InputError(
-                f"unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)})",
+                f"unknown runtime {echo(runtime)} (known: {', '.join(RUNTIMES)})",
                 source=source,
                 field=f"{field}.runtimes[{i}]",
             )
@@ -137,7 +139,7 @@ def parse_states(
         category, bottleneck = row.get("category"), row.get("bottleneck")
         if category is not None and category not in categories:
             raise InputError(
-                f"unknown category {category!r}", source=source, field=f"{field}.category"
+                f"unknown category {echo(category)}", source=source, field=f"{field}.category"
             )
         if bottleneck is not None and bottleneck not in _TYPES:
             raise InputError(
@@ -160,7 +162,7 @@ def parse_states(
         state = str(row.get("state"))
         if state not in states:
             raise InputError(
-                f"unknown state {state!r} (known: {', '.join(states)})",
+                f"unknown state {echo(state)} (known: {', '.join(states)})",
                 source=source,
                 field=f"{field}.state",
             )
@@ -171,7 +173,7 @@ def parse_states(
         for key, value in (("runtime", runtime), ("called_from", caller)):
             if value is not None and value not in _FRAME_RUNTIMES:
                 raise InputError(
-                    f"unknown frame kind {value!r} (known: {', '.join(_FRAME_RUNTIMES)})",
+                    f"unknown frame kind {echo(value)} (known: {', '.join(_FRAME_RUNTIMES)})",
                     source=source,
                     field=f"{field}.{key}",
                 )
@@ -206,15 +208,28 @@ def add_user_rules(settings: Settings, path: str | PathLike[str]) -> Settings:
     )
 
 
+_MAX_PATTERN = 1_000  # characters: a frame rule matches a name, not a document
+
+
 def _pattern(row: Mapping[str, Any], key: str, source: str, field: str) -> re.Pattern[str] | None:
     text = row.get(key)
     if text is None:
         return None
-    try:
-        return re.compile(str(text))
-    except re.error as exc:
+    if not isinstance(text, str | int | float) or isinstance(text, bool):
+        raise InputError("expected a regular expression", source=source, field=f"{field}.{key}")
+    if len(str(text)) > _MAX_PATTERN:
         raise InputError(
-            f"bad regular expression: {exc}", source=source, field=f"{field}.{key}"
+            f"a regular expression of {len(str(text)):,} characters (at most {_MAX_PATTERN:,})",
+            source=source,
+            field=f"{field}.{key}",
+        )
+    try:
+        with warnings.catch_warnings():  # "possible nested set": a FutureWarning, not a line
+            warnings.simplefilter("ignore")
+            return re.compile(str(text))
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        raise InputError(
+            f"bad regular expression: {echo(str(exc), 120)}", source=source, field=f"{field}.{key}"
         ) from None
 
 

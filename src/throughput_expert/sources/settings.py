@@ -27,7 +27,7 @@ from typing import Any, cast, get_args
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import RESOURCES, BottleneckType, Level, Resource
-from throughput_expert.model.quantity import check_keys, did_you_mean, parse_fraction
+from throughput_expert.model.quantity import check_keys, did_you_mean, echo, gate, parse_fraction
 from throughput_expert.model.settings import (
     SIGNAL_TRIGGERS,
     Benchmark,
@@ -232,6 +232,7 @@ def _settings(
         value = _key(_mapping(raw, section, source), section, key)
         return _number(value, f"{section}.{key}", source, low=low, high=high)
 
+    raw = {**raw, "thread_pools": _thread_pools(_mapping(raw, "thread_pools", source), source)}
     return Settings(
         saturation_targets=_targets(_mapping(raw, "saturation_targets", source), source),
         thresholds=_numbers(_mapping(raw, "thresholds", source), "thresholds", source),
@@ -242,6 +243,25 @@ def _settings(
         raw=raw,
         sources=sources,
     )
+
+
+# The numeric gate's kind of each thread_pools setting (model.quantity.RANGES); the advisors read
+# them through Settings.setting, so they are checked here, once.
+_POOL_KINDS = {
+    "io_multiplier_when_unknown": "workers",
+    "async_wait_compute_ratio": "ratio",
+    "async_pool_threshold": "workers",
+}
+
+
+def _thread_pools(doc: Mapping[str, Any], source: str) -> dict[str, float]:
+    out = {}
+    for key, value in doc.items():
+        field = f"thread_pools.{key}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError("expected a number", source=source, field=field)
+        out[str(key)] = gate(value, _POOL_KINDS.get(str(key), "count"), source=source, field=field)
+    return out
 
 
 def _key(section: Mapping[str, Any], name: str, key: str) -> object:
@@ -262,13 +282,16 @@ def _mapping(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]
 def _number(value: object, field: str, source: str, low: float = 0.0, high: float = inf) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value < inf:
         raise InputError(f"expected a finite number >= {low:g}", source=source, field=field)
-    if value > high:
+    # the numeric gate's widest range first (an int of 400 digits has no float to show): no
+    # setting is a number beyond 64 bits, and one that multiplies a rate must not reach inf
+    number = gate(value, "count", source=source, field=field)
+    if number > high:
         raise InputError(
-            f"{value:g} is more than {high:g} (a curve's points size its work)",
+            f"{number:g} is more than {high:g} (a curve's points size its work)",
             source=source,
             field=field,
         )
-    return float(value)
+    return number
 
 
 def _numbers(doc: Mapping[str, Any], prefix: str, source: str) -> dict[str, float]:
@@ -321,7 +344,7 @@ def _play(doc: object, index: int, source: str, triggers: tuple[str, ...]) -> Pl
     for i, trigger in enumerate(when):
         if str(trigger) not in triggers:
             raise InputError(
-                f"unknown trigger {str(trigger)!r}{did_you_mean(str(trigger), triggers)}",
+                f"unknown trigger {echo(trigger)}{did_you_mean(str(trigger), triggers)}",
                 source=source,
                 field=f"{field}.when[{i}]",
             )

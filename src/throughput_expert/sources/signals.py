@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import InputRef, Latency, Resource, Saturation, ServiceMetrics
+from throughput_expert.model.quantity import RANGES, in_range
 from throughput_expert.sources.series import (
     Series,
     SeriesIndex,
@@ -403,4 +404,18 @@ class _Checker:
         if not -self.tolerance <= value <= upper + self.tolerance:
             what = "a fraction in 0..1" if upper == 1.0 else "not negative"
             raise InputError(f"{name} = {value!r} must be {what}", source=self.source, field=name)
+        kind = _kind(name)
+        if value > RANGES[kind].high:  # the numeric gate: no 1e300 rps leaves a reader
+            in_range(value, kind, source=self.source, field=name)
         return min(max(value, 0.0), upper)
+
+
+def _kind(name: str) -> str:
+    """The numeric gate's kind of a signal (``model.quantity.RANGES``) by its name's unit."""
+    if name.endswith(("_rps", "_rate")):
+        return "rate"
+    if name.endswith("_s"):
+        return "duration"
+    if name == "cpu_cores":
+        return "cores"
+    return "count"

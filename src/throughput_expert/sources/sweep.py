@@ -15,21 +15,32 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
 
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.model import InputRef, Latency
+from throughput_expert.model.quantity import echo, gate, in_range
 from throughput_expert.model.sweep import LevelKind, Sweep, SweepLevel
 from throughput_expert.outputs import write_atomically
 from throughput_expert.redact import redact_text
 from throughput_expert.sources.files import read_json, read_text
 
-__all__ = ["FORMAT", "is_sweep_file", "load_sweep", "save_sweep", "sweep_to_json"]
+__all__ = [
+    "FORMAT",
+    "MAX_LEVELS",
+    "check_levels",
+    "gate_level",
+    "is_sweep_file",
+    "load_sweep",
+    "save_sweep",
+    "sweep_to_json",
+]
 
 FORMAT = "tpx-sweep"
+# A sweep steps its load a few dozen times; its levels bound the fit's and the report's work.
+MAX_LEVELS = 1_000
 VERSION = 1
 _LEVEL_KINDS: tuple[LevelKind, ...] = ("concurrency", "instances")
 _LATENCY_KEYS = ("mean", "p50", "p90", "p95", "p99", "p999", "max")
@@ -79,13 +90,14 @@ def _from_csv(text: str, source: str) -> Sweep:
     kind = header[0]
     if kind not in _LEVEL_KINDS:
         raise InputError(
-            f"the first column must be 'concurrency' or 'instances', not {kind!r}",
+            f"the first column must be 'concurrency' or 'instances', not {echo(kind)}",
             source=source,
             field="header",
         )
     tp = "throughput_rps" if "throughput_rps" in header else "throughput"
     if tp not in header:
         raise InputError("no throughput_rps column", source=source, field="header")
+    check_levels(len(rows) - 1, source)
     levels = tuple(
         _csv_level(dict(zip(header, r, strict=False)), kind, tp, source, i + 2)
         for i, r in enumerate(rows[1:])
@@ -122,7 +134,7 @@ def _from_json(doc: object, source: str) -> Sweep:
         raise InputError(f'not a sweep file: expected "format": "{FORMAT}"', source=source)
     if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
         raise InputError(
-            f"unsupported version {doc.get('version')!r} (this tpx reads {VERSION})",
+            f"unsupported version {echo(doc.get('version'))} (this tpx reads {VERSION})",
             source=source,
             field="version",
         )
@@ -132,6 +144,7 @@ def _from_json(doc: object, source: str) -> Sweep:
     raw = doc.get("levels")
     if not isinstance(raw, list) or not raw:
         raise InputError("expected a non-empty list", source=source, field="levels")
+    check_levels(len(raw), source)
     levels = tuple(_json_level(x, source, f"levels[{i}]") for i, x in enumerate(raw))
     given = doc.get("source")
     src: Mapping[str, Any] = given if isinstance(given, dict) else {}
@@ -196,15 +209,57 @@ def _level(
 ) -> SweepLevel:
     if level < 1:
         raise InputError(f"a level must be >= 1, got {level:g}", source=source, field=field)
-    return SweepLevel(level, throughput, latency, _int(errors), _int(requests), duration, offered)
+    swept = SweepLevel(level, throughput, latency, _int(errors), _int(requests), duration, offered)
+    return gate_level(swept, source, field)
+
+
+def gate_level(level: SweepLevel, source: str, field: str = "") -> SweepLevel:
+    """``level`` when every value in it is within its quantity's range (the numeric gate, for
+    what a tool's own arithmetic made: a rate from a count over a span, a mean of samples),
+    else an InputError naming the value: no inf, NaN or 300-digit rate leaves a reader."""
+    where = f"{field}: " if field else ""
+    in_range(level.level, "level", source=source, field=f"{where}level")
+    in_range(level.throughput_rps, "rate", source=source, field=f"{where}throughput")
+    for name in ("errors", "requests"):
+        value = getattr(level, name)
+        if value is not None:
+            in_range(value, "count", source=source, field=f"{where}{name}")
+    for name, kind in (("duration_s", "duration"), ("offered_rps", "rate")):
+        value = getattr(level, name)
+        if value is not None:
+            in_range(value, kind, source=source, field=f"{where}{name}")
+    for key, value in level.latency.known().items():
+        in_range(value, "duration", source=source, field=f"{where}latency.{key}")
+    return level
+
+
+def check_levels(count: int, source: str) -> None:
+    """Refuse more than ``MAX_LEVELS`` levels: they bound the USL fit's and the report's work."""
+    if count > MAX_LEVELS:
+        raise InputError(
+            f"{count:,} levels: at most {MAX_LEVELS:,} in one sweep", source=source, field="levels"
+        )
+
+
+# The numeric gate's kind of each column or key (model.quantity.RANGES); latencies in ms are
+# held to a duration once in seconds, by gate_level.
+_KINDS = {
+    "concurrency": "level",
+    "instances": "level",
+    "level": "level",
+    "throughput": "rate",
+    "throughput_rps": "rate",
+    "offered_rps": "rate",
+    "duration_s": "duration",
+}
+
+
+def _kind(field: str) -> str:
+    return _KINDS.get(field.rsplit(" ", 1)[-1].rsplit(".", 1)[-1], "count")
 
 
 def _number(text: str, source: str, field: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"not a number: {text[:20]!r}", source=source, field=field) from None
-    return _check(value, source, field)
+    return gate(text, _kind(field), source=source, field=field)
 
 
 def _opt(value: object, source: str, field: str) -> float | None:
@@ -212,15 +267,7 @@ def _opt(value: object, source: str, field: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError("expected a number", source=source, field=field)
-    return _check(float(value), source, field)
-
-
-def _check(value: float, source: str, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"expected a finite number >= 0, got {value!r}", source=source, field=field
-        )
-    return value
+    return gate(value, _kind(field), source=source, field=field)
 
 
 def _ms(value: float | None) -> float | None:

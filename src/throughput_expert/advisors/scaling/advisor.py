@@ -14,7 +14,6 @@ target the plan is infeasible and says so with the store's numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -26,6 +25,7 @@ from throughput_expert.advisors.scaling.parts import (
     capacity,
     fanouts,
     fixed,
+    instances_for,
     instances_needed,
     scales_out,
     strategy,
@@ -226,7 +226,7 @@ def _record(
 
 
 def _min_replicas(c: Component, cap: Capacity, now: float) -> int:
-    return max(1, math.ceil(now / cap.per_instance_rps - 1e-9))
+    return instances_for(now, cap.per_instance_rps)
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,8 @@ def _store(c: Component, then: float, cap: Capacity) -> _Store | None:
     return _Store(
         reads_at_target=reads,
         writes_at_target=writes,
-        write_primaries_needed=max(1, math.ceil(writes / cap.per_instance_rps - 1e-9)),
-        read_replicas_needed=max(0, math.ceil(reads / cap.per_instance_rps - 1e-9)),
+        write_primaries_needed=instances_for(writes, cap.per_instance_rps),
+        read_replicas_needed=instances_for(reads, cap.per_instance_rps, least=0),
     )
 
 

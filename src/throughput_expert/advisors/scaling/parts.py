@@ -21,7 +21,7 @@ from throughput_expert.laws.utilization import rate_at_utilization, throughput_a
 from throughput_expert.model import Resource
 from throughput_expert.model.analysis.scaling import AutoscalingPolicy
 from throughput_expert.model.architecture import Architecture, Component
-from throughput_expert.model.quantity import disagree
+from throughput_expert.model.quantity import disagree, in_range
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.units import fmt_count, fmt_pct
 
@@ -52,15 +52,37 @@ def fanouts(arch: Architecture, settings: Settings, ledger: Ledger) -> dict[str,
     derived: dict[str, float] = {}
 
     consumed = {c.name: c.consumes for c in arch.components if c.consumes}
+    where = arch.source.source if arch.source else "architecture"
 
     def of(name: str) -> float:
-        if name not in derived:
-            ins = callers.get(name, [])
-            queue = consumed.get(name)
+        # Depth first without recursion (a chain of a thousand components costs no stack): a
+        # component is derived once the ones it is derived from are.
+        stack, expanded = [name], set()
+        while stack:
+            top = stack[-1]
+            if top in derived:
+                stack.pop()
+                continue
+            ins = callers.get(top, [])
+            queue = consumed.get(top)
+            needs = [c for c, _ in ins] if ins else [queue] if queue else []
+            missing = [n for n in needs if n not in derived]
+            if missing:
+                if top in expanded:  # the reader refuses cycles; an Architecture built by hand
+                    raise InputError(
+                        f"a fan-out cycle through {top!r}", source=where, field="calls"
+                    )
+                expanded.add(top)
+                stack.extend(missing)
+                continue
             if ins:
-                derived[name] = sum(of(c) * n for c, n in ins)
+                value = math.fsum(derived[c] * n for c, n in ins)
             else:  # a consumer gets what its queue gets; an entry component gets every request
-                derived[name] = of(queue) if queue else 1.0
+                value = derived[queue] if queue else 1.0
+            derived[top] = in_range(
+                value, "count", source=where, field=f"components.{top}: calls per entry request"
+            )
+            stack.pop()
         return derived[name]
 
     out = {}
@@ -211,6 +233,14 @@ def _why_fixed(c: Component) -> str:
     return "stateful and not partitionable (more instances do not add capacity)"
 
 
+def instances_for(rate: float, per_instance: float, least: int = 1) -> int:
+    """ceil(rate / per_instance), at least ``least``; past the bound on a count of instances
+    (``_MAX_N``: a capacity of 0, or so small the ratio is astronomic) one over it, never an
+    int() of inf."""
+    ratio = rate / per_instance if per_instance > 0 else math.inf
+    return _MAX_N + 1 if not ratio <= _MAX_N else max(least, math.ceil(ratio - 1e-9))
+
+
 def instances_needed(
     c: Component, cap1: float, demand: float, usl: tuple[float, float] | None, ledger: Ledger
 ) -> Scaled:
@@ -218,7 +248,7 @@ def instances_needed(
     total(N) = n0 · cap1 · rel(N) / rel(n0), measured at today's n0 instances."""
     limit = c.max_instances or _MAX_N
     if usl is None:
-        linear = max(1, math.ceil(demand / cap1 - 1e-9))
+        linear = instances_for(demand, cap1)  # past the bound: _capped says not reachable
         ledger.prove(
             f"instances-{c.name}",
             f"{c.name} needs {linear} instances",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
 from throughput_expert.laws.batching import smallest_batch_for
+from throughput_expert.model.quantity import COUNT_BOUNDS
 from throughput_expert.model.system import Change, SystemModel
 
 __all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "batch_delay", "plan", "sized_change"]
@@ -64,6 +65,9 @@ class Plan:
 def _at(model: SystemModel, target: float) -> Projection:
     p = project(model)
     return project(model, min(target, p.ceiling))
+
+
+_MAX_COUNT = COUNT_BOUNDS["instances"][0]
 
 
 def plan(model: SystemModel, target: float) -> Plan:
@@ -206,7 +210,7 @@ def _candidates(model: SystemModel, now: Projection, target: float) -> list[Chan
     need = target / rate
     if limit == WORKERS:
         if model.workers is not None:
-            per_instance = math.ceil(model.workers * need)
+            per_instance = _times(model.workers, need)
             out.append(Change("workers", per_instance, what=f"{per_instance} workers per instance"))
         out.append(_instances(model, need))
         batch = _batch_for_workers(model, target)
@@ -223,13 +227,29 @@ def _candidates(model: SystemModel, now: Projection, target: float) -> list[Chan
     if station.scope == "per_instance":
         out.append(_instances(model, need))
         if station.servers is not None:
-            servers = math.ceil(station.servers * need)
+            servers = _times(station.servers, need)
             out.append(Change("servers", servers, limit, what=f"{servers} {limit} per instance"))
     return [c for c in out if c is not None]
 
 
+def _times(count: float, need: float, slack: float = 0.0) -> int:
+    """ceil(count × need − slack), held to the bound on a count of instances, workers or
+    servers (``COUNT_BOUNDS``): a need that is astronomically large, or infinite (a rate of
+    1e-300/s today), asks for the bound, and the plan then says the target is not reached
+    instead of sizing a loop or an int() by it."""
+    wanted = count * need - slack
+    if not math.isfinite(wanted) or wanted > _MAX_COUNT:
+        return _MAX_COUNT
+    return math.ceil(wanted)
+
+
+def _need(target: float, rate: float) -> float:
+    """target / rate: how many times today's limit must grow (inf for a limit of 0)."""
+    return target / rate if rate > 0 else math.inf
+
+
 def _instances(model: SystemModel, need: float) -> Change:
-    wanted = math.ceil(model.instances * need - 1e-9)
+    wanted = _times(model.instances, need, 1e-9)
     if model.max_instances is not None:
         wanted = min(wanted, model.max_instances)
     return Change("instances", max(wanted, model.instances), what=f"{wanted} instances")
@@ -300,9 +320,9 @@ def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
         if name == WORKERS or getattr(model.station(name), "scope", "") == "per_instance"
     ]
     if kind == "instances" and per_instance:
-        return _instances(model, target / min(per_instance))
+        return _instances(model, _need(target, min(per_instance)))
     if kind == "workers" and model.workers is not None and WORKERS in now.limits:
-        workers = math.ceil(model.workers * target / now.limits[WORKERS] - 1e-9)
+        workers = _times(model.workers, _need(target, now.limits[WORKERS]), 1e-9)
         return Change("workers", workers, what=f"{workers} workers per instance")
     if kind == "servers":
         stations = [
@@ -312,7 +332,7 @@ def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
         ]
         if stations:
             s = min(stations, key=lambda s: now.limits[s.name])
-            servers = math.ceil((s.servers or 1) * target / now.limits[s.name] - 1e-9)
+            servers = _times(s.servers or 1, _need(target, now.limits[s.name]), 1e-9)
             return Change("servers", servers, s.name, what=f"{servers} {s.name} per instance")
     return None
 

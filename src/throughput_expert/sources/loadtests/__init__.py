@@ -47,8 +47,8 @@ from throughput_expert.model.units import fmt_count
 from throughput_expert.redact import redact_text
 from throughput_expert.sources.files import MAX_FILE_BYTES, read_bytes, read_json
 from throughput_expert.sources.loadtests import gatling, jmeter, k6, k6_lines, locust, vegeta, wrk
-from throughput_expert.sources.loadtests._common import Imported, error_share
-from throughput_expert.sources.sweep import save_sweep
+from throughput_expert.sources.loadtests._common import Imported, error_share, gate_level
+from throughput_expert.sources.sweep import check_levels, save_sweep
 
 __all__ = [
     "DEFAULT_ERROR_THRESHOLD",
@@ -119,7 +119,11 @@ def import_to_sweep(
 def parse_result(data: bytes, source: str, history: str | None = None) -> Imported:
     """One file's levels from its bytes; ``history`` is a Locust stats file's history text."""
     file = ResultFile(_decode(_gunzip(data, source), source), source, history)
-    return detect_format(file).read(file)
+    imported = detect_format(file).read(file)
+    check_levels(len(imported.levels), source)
+    for i, level in enumerate(imported.levels):  # the numeric gate, once, for every tool
+        gate_level(level, source, f"level {i + 1}" if len(imported.levels) > 1 else "")
+    return imported
 
 
 @dataclass

@@ -22,7 +22,9 @@ from datetime import datetime
 
 from throughput_expert.errors import InputError
 from throughput_expert.model import Latency
+from throughput_expert.model.quantity import gate, gate_int, in_range
 from throughput_expert.model.sweep import SweepLevel, SweepMode
+from throughput_expert.sources.sweep import gate_level
 
 __all__ = [
     "CO_NOTE",
@@ -32,12 +34,14 @@ __all__ = [
     "epoch_s",
     "error_share",
     "finite",
+    "gate_level",
     "json_number",
     "latency_ms",
     "names",
     "nearest_rank",
     "number",
     "summarize_ms",
+    "whole",
 ]
 
 CO_NOTE = "closed loop: percentiles are prone to coordinated omission (docs/formats.md §3.9)"
@@ -71,37 +75,37 @@ def names(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({v.strip() for v in values if v.strip()}))
 
 
-def finite(value: float, source: str, field: str) -> float:
-    """``value`` if it is a finite number >= 0, else an InputError naming the field."""
-    if not math.isfinite(value) or value < 0:
-        raise InputError(
-            f"expected a finite number >= 0, got {value!r}", source=source, field=field
-        )
-    return value
+def finite(value: float, source: str, field: str, kind: str = "count") -> float:
+    """``value`` if it is finite and within ``kind``'s range (``model.quantity.RANGES``; a
+    count by default: 0 to 2**63), else an InputError naming the field and the range."""
+    return in_range(value, kind, source=source, field=field)
 
 
-def number(text: str, source: str, field: str) -> float:
-    """A number written as text (a CSV cell, a word of tool output)."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise InputError(f"not a number: {text[:20]!r}", source=source, field=field) from None
-    return finite(value, source, field)
+def number(text: str, source: str, field: str, kind: str = "count") -> float:
+    """A number written as text (a CSV cell, a word of tool output), through the numeric gate:
+    its length checked before it is read, then held to ``kind``'s range."""
+    return gate(text, kind, source=source, field=field)
 
 
-def json_number(value: object, source: str, field: str) -> float | None:
-    """A JSON number (None when absent); booleans, strings and negatives are refused."""
+def whole(text: str, source: str, field: str) -> int:
+    """A count written as text (``12345``), length-checked before ``int()`` (which raises past
+    4,300 digits) and held below 2**63."""
+    return gate_int(text, "count", source=source, field=field)
+
+
+def json_number(value: object, source: str, field: str, kind: str = "count") -> float | None:
+    """A JSON number (None when absent); booleans, strings, negatives, inf and values beyond
+    ``kind``'s range are refused."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError("expected a number", source=source, field=field)
-    return finite(float(value), source, field)
+    return gate(value, kind, source=source, field=field)
 
 
 def check_level(level: float, source: str, field: str) -> float:
-    if not math.isfinite(level) or level < 1:
-        raise InputError(f"a load level must be >= 1, got {level:g}", source=source, field=field)
-    return level
+    """A load level (VUs, users, threads, connections): a whole-ish number 1 to 2**24."""
+    return in_range(level, "level", source=source, field=field)
 
 
 def latency_ms(values: Mapping[str, float | None]) -> Latency:

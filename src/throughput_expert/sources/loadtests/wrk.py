@@ -29,6 +29,7 @@ from throughput_expert.sources.loadtests._common import (
     latency_ms,
     names,
     number,
+    whole,
 )
 
 __all__ = ["looks_like", "parse"]
@@ -101,16 +102,23 @@ def _line(run: _Run, block: _Block, line: str, where: str) -> None:
     elif (m := _RATE_FLAG.search(line)) is not None and run.target is None:
         run.offered = _count(m.group(1), run.source, where)
     elif (m := _THREADS.match(line)) is not None:
-        run.connections = check_level(float(m.group(2)), run.source, where)
+        run.connections = check_level(number(m.group(2), run.source, where), run.source, where)
     elif line.startswith("Thread calibration:"):
         run.wrk2 = True
     elif (m := _LATENCY.match(line)) is not None:
         run.mean_ms = _ms(m.group(1), run.source, where)
         run.max_ms = _ms(m.group(3), run.source, where)
     elif (m := _PERCENT.match(line)) is not None:
-        block.percent[float(m.group(1))] = _ms(m.group(2), run.source, where)
+        block.percent[number(m.group(1), run.source, where, "percent")] = _ms(
+            m.group(2), run.source, where
+        )
     elif (m := _SPECTRUM.match(line)) is not None:
-        block.spectrum.append((float(m.group(2)), number(m.group(1), run.source, where)))
+        block.spectrum.append(
+            (
+                number(m.group(2), run.source, where, "fraction"),
+                number(m.group(1), run.source, where),
+            )
+        )
     elif (m := _HDR_MAX.match(line)) is not None:
         block.max_ms = number(m.group(1), run.source, where)
     else:
@@ -119,12 +127,12 @@ def _line(run: _Run, block: _Block, line: str, where: str) -> None:
 
 def _totals(run: _Run, line: str, where: str) -> None:
     if (m := _REQUESTS.match(line)) is not None:
-        run.requests = int(m.group(1))
+        run.requests = whole(m.group(1), run.source, where)
         run.duration_s = _ms(m.group(2), run.source, where) / 1e3
     elif (m := _NON_2XX.match(line)) is not None:
-        run.non_2xx = int(m.group(1))
+        run.non_2xx = whole(m.group(1), run.source, where)
     elif (m := _SOCKET.match(line)) is not None:
-        run.socket = tuple(int(g) for g in m.groups())
+        run.socket = tuple(whole(g, run.source, where) for g in m.groups())
     elif (m := _RPS.match(line)) is not None:
         run.rps = _count(m.group(1), run.source, where)
 
@@ -133,14 +141,14 @@ def _ms(text: str, source: str, where: str) -> float:
     m = _DURATION.match(text)
     if m is None:
         raise InputError(f"not a duration: {text[:20]!r}", source=source, field=where)
-    return finite(float(m.group(1)) * _TIME_UNITS[m.group(2)], source, where)
+    return finite(number(m.group(1), source, where) * _TIME_UNITS[m.group(2)], source, where)
 
 
 def _count(text: str, source: str, where: str) -> float:
     m = _COUNT.match(text)
     if m is None:
         raise InputError(f"not a count: {text[:20]!r}", source=source, field=where)
-    return finite(float(m.group(1)) * _COUNT_UNITS[m.group(2)], source, where)
+    return finite(number(m.group(1), source, where) * _COUNT_UNITS[m.group(2)], source, where)
 
 
 def _imported(run: _Run) -> Imported:

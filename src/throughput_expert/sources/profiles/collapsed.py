@@ -229,7 +229,10 @@ def parse_frame(text: str) -> Frame:
     match = PYSPY_FRAME.fullmatch(text)
     if match and ("." in match.group(2) or match.group(2).startswith("<")):
         name, file, line = match.groups()
-        return Frame(name, file, int(line) if line else None, kind_from_file(file))
+        # a line number past 18 digits is no line of any file: kept out (int() of 5,000 digits
+        # would raise)
+        number = int(line) if line and len(line) <= 18 else None
+        return Frame(name, file, number, kind_from_file(file))
     kind: FrameKind = "unknown"
     if text[-4:] in SUFFIX_KINDS:
         kind, text = SUFFIX_KINDS[text[-4:]], text[:-4]
