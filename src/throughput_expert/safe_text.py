@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["DEFAULT_LIMIT", "terminal_safe", "unicode_safe"]
+__all__ = ["DEFAULT_LIMIT", "page_safe", "terminal_safe", "unicode_safe"]
 
 DEFAULT_LIMIT = 200  # characters of outside text shown in one message
 
@@ -67,3 +67,15 @@ def unicode_safe(text: str) -> str:
     except UnicodeEncodeError:
         return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
     return text
+
+
+def page_safe(text: str) -> str:
+    """``text`` for an HTML page: lone surrogates as U+FFFD, control characters (an ESC, a CR
+    from a file or server; not a newline or tab) shown escaped — they are not allowed in HTML and
+    would reach a terminal if the page's text is copied or piped. HTML escaping is the caller's."""
+    text = unicode_safe(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        _escaped(c) if c not in "\n\t" and unicodedata.category(c) == "Cc" else c for c in text
+    )

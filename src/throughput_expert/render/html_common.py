@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from throughput_expert.model.units import fmt_bytes, fmt_count, fmt_duration, fmt_pct, fmt_rate
-from throughput_expert.safe_text import unicode_safe
+from throughput_expert.safe_text import page_safe
 
 __all__ = [
     "Figure",
@@ -37,7 +37,7 @@ Figure = tuple[str, str, str]  # a key figure of the page: label, value, note (p
 
 def esc(text: object) -> str:
     """Text made safe for HTML content and attribute values (lone surrogates replaced)."""
-    return html.escape(unicode_safe(str(text)), quote=True)
+    return html.escape(page_safe(str(text)), quote=True)
 
 
 #: resources, bottleneck types and other names the reports use as values, in words
@@ -173,7 +173,7 @@ _IN_PROSE_RE = re.compile(r"(?<![\w./:-])(" + "|".join(map(re.escape, _IN_PROSE)
 def prose(text: object) -> str:
     """Outside text as HTML: escaped, resource keys in words (``disk_io`` -> "disk I/O"),
     every other identifier (``io_uring``, ``memory_grows_with_rate``) set as code."""
-    plain = _IN_PROSE_RE.sub(lambda m: _lower_first(_IN_PROSE[m.group(1)]), unicode_safe(str(text)))
+    plain = _IN_PROSE_RE.sub(lambda m: _lower_first(_IN_PROSE[m.group(1)]), page_safe(str(text)))
     out: list[str] = []
     last = 0
     for m in _IDENT.finditer(plain):
