@@ -249,7 +249,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     name, (example, argv) = args.which, DEMOS[args.which]
     with resources.as_file(resources.files("throughput_expert").joinpath(example)) as path:
         command = [a.format(file=path) for a in argv]
-        sys.stderr.write(f"tpx demo: tpx {' '.join(command)}\n")
+        # the command to rerun, the file on its own line (a path does not fold at 80 columns)
+        shown = " ".join("FILE" if a == "{file}" else a for a in argv)
+        sys.stderr.write(f"tpx demo: tpx {shown}\n  FILE: {path}\n")
         common = [
             f"--{k}={getattr(args, k)}"
             for k in ("format", "output", "defaults", "width")
