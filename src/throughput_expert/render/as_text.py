@@ -26,6 +26,7 @@ from throughput_expert.render.text_common import (
     DIM,
     GOOD,
     KEEP,
+    MAX_ROWS,
     WIDTH,
     Col,
     console,
@@ -35,6 +36,7 @@ from throughput_expert.render.text_common import (
     humanize,
     label,
     line,
+    more_line,
     num,
     safe,
     text_width,
@@ -173,7 +175,7 @@ def _recommendations(
     planned = "steps" in plan
     if recs:
         heading(out, "Recommendations")
-    for i, r in enumerate(recs, 1):
+    for i, r in enumerate(recs[:MAX_ROWS], 1):
         if i > 1:
             out.print()
         pct = r.get("expected_improvement_pct")
@@ -191,6 +193,7 @@ def _recommendations(
         line(out, f"    {rationale}")
         for code in (r.get("example") or "").splitlines():
             _code(out, code)
+    more_line(out, min(len(recs), MAX_ROWS), len(recs), "recommendations")
     rest = [
         (_HORIZONS[key], item)
         for key in _HORIZONS
@@ -248,13 +251,14 @@ def _evidence(out: Console, evidence: Sequence[Mapping[str, Any]]) -> None:
         return
     heading(out, "Evidence (claim; law, from its inputs)")
     before = None
-    for n, e in enumerate(evidence, 1):
+    for n, e in enumerate(evidence[:MAX_ROWS], 1):
         line(out, f"{n:>2}. {e['claim']}")
         inputs = e.get("inputs") or {}
         source = humanize(inputs) if isinstance(inputs, Mapping) else ""
         law = "the same law" if e["law"] == before else e["law"]
         before = e["law"]
         line(out, f"    {law}" + (f"; from {source}" if source else ""), style=DIM, hang=2)
+    more_line(out, min(len(evidence), MAX_ROWS), len(evidence), "pieces of evidence")
 
 
 def _assumptions(out: Console, assumptions: Sequence[Mapping[str, Any]]) -> None:

@@ -461,3 +461,14 @@ def findings(out: Console, found: Sequence[Finding], notes: Sequence[str] = ()) 
         line(out, f"  - {f.what}" + (f" ({values})" if values else "") + used)
     for note in notes:
         line(out, f"  - {note}")
+
+
+# A terminal reader does not read a thousand rows: lists longer than this show their first rows
+# and say how many more the JSON report holds (and rendering stays bounded for huge reports).
+MAX_ROWS = 60
+
+
+def more_line(out: Console, shown: int, total: int, what: str) -> None:
+    """The line under a list cut at ``shown`` of ``total``."""
+    if total > shown:
+        line(out, f"  … {total - shown} more {what} in the JSON report", style=DIM)

@@ -12,6 +12,7 @@ from throughput_expert.render.text_common import (
     DIM,
     GOOD,
     KEEP,
+    MAX_ROWS,
     Cell,
     Col,
     findings,
@@ -19,6 +20,7 @@ from throughput_expert.render.text_common import (
     heading,
     label,
     line,
+    more_line,
     num,
 )
 
@@ -48,7 +50,8 @@ def _components(out: Console, a: ScalingAnalysis) -> None:
         Col("strategy", "left", KEEP, wrap=True, min_width=14),
     )
     rows: list[list[Cell]] = []
-    for c in a.components:
+    shown = a.components[:MAX_ROWS]
+    for c in shown:
         per = c.capacity_per_instance
         rows.append(
             [
@@ -63,7 +66,8 @@ def _components(out: Console, a: ScalingAnalysis) -> None:
             ]
         )
     grid(out, cols, rows)
-    for c in a.components:
+    more_line(out, len(shown), len(a.components), "components")
+    for c in shown:
         if c.why:
             line(out, f"  - {c.name}: {c.why}")
 
