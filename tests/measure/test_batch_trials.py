@@ -84,12 +84,14 @@ def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
         # and in the rounds where the runs spread widely (refine(): said in the notes)
         assert all(len(t.latencies_s) >= 5 and min(t.latencies_s) > 0 for t in trials), method
         # Robust under load (other work on a shared machine moves single runs by a millisecond):
-        # per row, a batch of 100 costs far less than a batch of 1, whatever the noise; a batch of
-        # 100 separate statements costs more than one statement (its c1 is a round trip per row).
+        # per row, a batch of 100 costs far less than a batch of 1, whatever the noise -- except
+        # 100 separate statements over a socket: each pays its round trip, and one commit on a
+        # fast disk costs about as much as a round trip, so only "more than one statement" holds.
         by_size = {t.batch_size: min(t.latencies_s) for t in trials}
-        assert by_size[100] / 100 < by_size[1] / 3, method
         if method == "single" and result.dialect == "postgresql":  # SQLite: no round trips
-            assert by_size[100] > by_size[1], method
+            assert by_size[100] > 10 * by_size[1], method
+        else:
+            assert by_size[100] / 100 < by_size[1] / 3, method
 
 
 def closed_port() -> int:
