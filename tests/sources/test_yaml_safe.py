@@ -180,3 +180,50 @@ def test_the_packaged_data_reads_the_same_with_the_fast_loader() -> None:
     for stage, f in files:
         text = f.read_text("utf-8")
         assert _load_packaged(text, f.name) == load_yaml(text, f.name), (stage, f.name)
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def loader_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both loaders: libyaml's (where PyYAML has it) and the pure-Python one used without it."""
+    import throughput_expert.sources.yaml_safe as yaml_safe
+
+    if request.param == "pure-python":
+        monkeypatch.setattr(yaml_safe, "_FAST", False)
+    elif not yaml_safe._FAST:
+        pytest.skip("this PyYAML has no libyaml")
+    return str(request.param)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "first"),
+    [
+        ("cores: 8\nmemory: 4\ncores: 16\n", "line 3", "line 1"),
+        ("components:\n  - name: a\n    cores: 1\n    cores: 2\n", "line 4", "line 3"),
+        ("{1: a, 1.0: b}\n", "line 1", "line 1"),  # the same key written two ways
+        ('a: 1\n"a": 2\n', "line 2", "line 1"),
+    ],
+)
+def test_a_key_written_twice_is_refused_with_both_lines(
+    loader_kind: str, text: str, line: str, first: str
+) -> None:
+    # PyYAML keeps the last value silently: a component's first "cores" vanished without a word
+    with pytest.raises(InputError) as err:
+        load_yaml(text, "arch.yaml")
+    assert err.value.field == line
+    assert "twice" in str(err.value) and f"first at {first}" in str(err.value)
+
+
+def test_repeated_values_and_distinct_keys_still_load(loader_kind: str) -> None:
+    assert load_yaml("a: [1, 1]\nb: {a: 1}\nc: {a: 2}\n", "x.yaml") == {
+        "a": [1, 1],
+        "b": {"a": 1},
+        "c": {"a": 2},
+    }
+
+
+def test_the_value_cap_holds_without_libyaml_too(loader_kind: str) -> None:
+    from throughput_expert.sources.yaml_safe import MAX_NODES
+
+    with pytest.raises(InputError, match=f"more than {MAX_NODES:,} values"):
+        load_yaml("[" + ",".join(["1"] * (MAX_NODES + 10)) + "]", "big.yaml")
+    assert len(load_yaml("[" + ",".join(["1"] * 1000) + "]", "ok.yaml")) == 1000  # type: ignore[arg-type]

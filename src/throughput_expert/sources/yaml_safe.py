@@ -4,7 +4,8 @@ PyYAML's ``SafeLoader`` builds only plain data (no Python objects), but it still
 aliases: a "billion laughs" of a few hundred bytes (anchors whose aliases repeat each other)
 becomes billions of list items and exhausts memory. So this loader refuses anchors and aliases
 outright (``&name`` / ``*name``: no settings or architecture file needs them), nesting deeper
-than ``MAX_DEPTH`` (the composer recurses per level), and more than one document. Every
+than ``MAX_DEPTH`` (the composer recurses per level), more than ``MAX_NODES`` values, a key
+written twice in one mapping, and more than one document. Every
 failure, including what PyYAML reports as ``ValueError`` (a date like 2020-02-30, an integer of
 more than 4300 digits), is one ``InputError`` naming the file and the line. The size cap is the
 caller's: ``read_yaml_file`` reads no more than ``limit`` bytes.
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from throughput_expert.errors import InputError
+from throughput_expert.model.quantity import echo
 from throughput_expert.sources.files import read_text
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "load_yaml", "read_yaml_file"]
@@ -35,6 +37,7 @@ class _PlainDataLoader(yaml.SafeLoader):
         super().__init__(text)
         self.name = source
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -50,6 +53,9 @@ class _PlainDataLoader(yaml.SafeLoader):
             raise InputError(
                 f"nested deeper than {MAX_DEPTH} levels", source=self.name, field=_line(event)
             )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _too_many(self.name, event)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -58,6 +64,40 @@ class _PlainDataLoader(yaml.SafeLoader):
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         return _built(super().construct_object, node, deep, self.name)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        _no_repeated_keys(self, node, self.name)
+        return super().construct_mapping(node, deep)
+
+
+def _too_many(source: str, event: object) -> InputError:
+    return InputError(
+        f"more than {MAX_NODES:,} values: no settings or architecture file holds so many "
+        "(building them would cost seconds)",
+        source=source,
+        field=_line(event),
+    )
+
+
+def _no_repeated_keys(loader: Any, node: Any, source: str) -> None:
+    """A key written twice in one mapping: YAML forbids it, PyYAML keeps the last silently, so
+    the first value (say, a component's ``cores``) would vanish without a word."""
+    seen: dict[object, Any] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node)
+        try:
+            first = seen.setdefault(key, key_node)
+        except TypeError:  # unhashable: SafeConstructor names it
+            continue
+        if first is not key_node:
+            raise InputError(
+                f"the key {echo(key)} appears twice in one mapping (first at {_line(first)}): "
+                "YAML keeps only one of them; remove or rename the other",
+                source=source,
+                field=_line(key_node),
+            )
 
 
 def _built(construct: Any, node: Any, deep: bool, source: str) -> Any:
@@ -88,6 +128,10 @@ class _FastLoader(yaml.CSafeLoader if _FAST else yaml.SafeLoader):  # type: igno
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         return _built(super().construct_object, node, deep, self.name)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        _no_repeated_keys(self, node, self.name)
+        return super().construct_mapping(node, deep)
+
 
 def _scan(text: str, source: str) -> None:
     """Refuse anchors, aliases and nesting past ``MAX_DEPTH`` from libyaml's events (a flat
@@ -97,12 +141,7 @@ def _scan(text: str, source: str) -> None:
         if isinstance(event, yaml.NodeEvent):
             nodes += 1
             if nodes > MAX_NODES:
-                raise InputError(
-                    f"more than {MAX_NODES:,} values: no settings or architecture file holds "
-                    "so many (building them would cost seconds)",
-                    source=source,
-                    field=_line(event),
-                )
+                raise _too_many(source, event)
             if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
                 which = "an alias" if isinstance(event, yaml.AliasEvent) else "an anchor"
                 raise InputError(
