@@ -230,3 +230,24 @@ def test_bad_flags(kw: dict[str, Any], source: str) -> None:
     with pytest.raises(InputError) as err:
         optimize_concurrency("io", 4, **{"cpu_cores": 8, **kw})
     assert err.value.source == source
+
+
+@pytest.mark.parametrize("rate_flag", ["arrival_rate", "target_throughput"])
+def test_a_rate_and_time_that_no_pool_holds_name_the_inputs(rate_flag: str) -> None:
+    # 1e12 rps for a year each: 3e19 in flight, each value plausible alone, no system together;
+    # once this reached the queueing law as "servers: an integer of 65 bits"
+    with pytest.raises(InputError) as err:
+        optimize_concurrency(
+            "io", 4, cpu_cores=8, wait_time=31_536_000.0, compute_time="1ms", **{rate_flag: 1e12}
+        )
+    assert err.value.source == rate_flag
+    message = str(err.value)
+    assert "in flight" in message and "16,777,216" in message and "bits" not in message
+
+
+def test_a_rate_just_inside_the_bound_is_sized() -> None:
+    # 16,000 in flight: a big pool, still a pool
+    report = optimize_concurrency(
+        "io", 4, cpu_cores=10_000, wait_time="1s", compute_time="1ms", arrival_rate=16_000
+    )
+    assert report.recommendations

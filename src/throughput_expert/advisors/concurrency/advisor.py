@@ -58,9 +58,9 @@ from throughput_expert.model.analysis.concurrency import (
     PoolName,
     Workload,
 )
-from throughput_expert.model.quantity import check_count
+from throughput_expert.model.quantity import COUNT_BOUNDS, check_count
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.units import fmt_count, fmt_pct
+from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
 __all__ = ["advise"]
 
@@ -151,6 +151,32 @@ def _check(i: ConcurrencyInputs) -> None:
             "a latency SLO needs {arrival_rate} (or {target_throughput})",
             mentions=("arrival_rate", "target_throughput"),
             source=Parameter("latency_slo"),
+        )
+    _check_in_flight(i)
+
+
+def _check_in_flight(i: ConcurrencyInputs) -> None:
+    """A rate and a time per request that put more requests in flight (Little's law) than any
+    pool holds: each is plausible alone, together they describe no system, and every pool size
+    and queue computed from them would be beyond the laws' bounds."""
+    hold = service_time(i)
+    if hold is None:
+        return
+    limit, why = COUNT_BOUNDS["workers"]
+    for name, rate in (("arrival_rate", i.arrival_rps), ("target_throughput", i.target_rps)):
+        if rate is None or rate * hold <= limit:
+            continue
+        times = " + ".join(
+            "{" + flag + "}"
+            for flag, value in (("wait_time", i.wait_s), ("compute_time", i.compute_s))
+            if value is not None
+        )
+        raise InputError(
+            f"{fmt_count(rate)} rps holding each request {fmt_duration(hold)} keeps "
+            f"{rate * hold:.3g} requests in flight (Little's law: {{{name}}} × ({times})), "
+            f"{why} (at most {limit:,}): check the rate and the times",
+            mentions=(name, "wait_time", "compute_time"),
+            source=Parameter(name),
         )
 
 
