@@ -364,3 +364,19 @@ def test_save_is_not_written_when_the_command_ends_in_an_error(tmp_path: Path) -
 def test_a_lone_surrogate_is_written_as_utf8(tmp_path: Path) -> None:
     write_atomically(tmp_path / "out.txt", "odd \ud800 text\n")
     assert (tmp_path / "out.txt").read_text(encoding="utf-8") == "odd \ufffd text\n"
+
+
+def test_a_nested_block_leaves_the_outer_blocks_paths_to_it(tmp_path: Path) -> None:
+    # the library stages its own save inside the command line's block: the command's failure
+    # after the library call returned must still leave nothing
+    from throughput_expert.outputs import deferred, write_atomically
+
+    saved, other = tmp_path / "saved.json", tmp_path / "other.json"
+    with pytest.raises(RuntimeError), deferred([saved]):
+        with deferred([saved, other]):
+            write_atomically(saved, "{}\n", source="--save")
+            write_atomically(other, "{}\n", source="save")
+        assert other.exists() and not saved.exists()  # the inner block's own path is in place
+        raise RuntimeError("the command fails after the library call")
+    assert not saved.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.json"]  # no temporary left

@@ -129,33 +129,37 @@ def analyze(
     computed from the evidence, an implementation plan, evidence, assumptions and inputs.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+    from throughput_expert.outputs import deferred
     from throughput_expert.sources.batch_measurements import load_call_costs
     from throughput_expert.sources.sentence import sink_of
     from throughput_expert.sources.settings import load_settings
 
     settings = load_settings(defaults)
     files, given = _files_or_loaded(metrics)
-    loaded = _host_metrics(files, interval, service, prometheus, observe, settings, given)
-    inputs = AnalyzeInputs(
-        metrics=loaded,
-        current_rps=None
-        if current_rps is None
-        else parse_rate(current_rps, source=Parameter("current_rps")),
-        target_rps=None
-        if target_rps is None
-        else parse_rate(target_rps, source=Parameter("target_rps")),
-        system_type=system_type,
-        service=service,
-        sink=sink_of(loaded.architecture),
-        trials=()
-        if batch_trials is None
-        else tuple(
-            load_call_costs(batch_trials)
-            if isinstance(batch_trials, str | PathLike)
-            else batch_trials
-        ),
-    )
-    return advise(inputs, settings)
+    # the Prometheus export is saved only once the analysis stands: a call that raises writes
+    # nothing (as the command line stages --save until exit 0)
+    with deferred([prometheus.save] if prometheus and prometheus.save else []):
+        loaded = _host_metrics(files, interval, service, prometheus, observe, settings, given)
+        inputs = AnalyzeInputs(
+            metrics=loaded,
+            current_rps=None
+            if current_rps is None
+            else parse_rate(current_rps, source=Parameter("current_rps")),
+            target_rps=None
+            if target_rps is None
+            else parse_rate(target_rps, source=Parameter("target_rps")),
+            system_type=system_type,
+            service=service,
+            sink=sink_of(loaded.architecture),
+            trials=()
+            if batch_trials is None
+            else tuple(
+                load_call_costs(batch_trials)
+                if isinstance(batch_trials, str | PathLike)
+                else batch_trials
+            ),
+        )
+        return advise(inputs, settings)
 
 
 def _host_metrics(
@@ -773,8 +777,9 @@ def sweep(
     start; the highest rate sustained within ``slo``). ``from_files`` reads results users
     already have (k6, Locust, wrk/wrk2, JMeter, Gatling, vegeta). Targets must be on loopback
     unless ``allow_remote``; every level is bounded in time and requests. ``save`` writes the
-    sweep file (atomically), even after Ctrl-C, SIGTERM or SIGHUP (the levels finished before
-    it; ``measure.runner.interrupted_by()`` then names the signal).
+    sweep file (atomically) once the analysis stands (a call that raises writes nothing), even
+    after Ctrl-C, SIGTERM or SIGHUP (the levels finished before it;
+    ``measure.runner.interrupted_by()`` then names the signal).
     """
     from throughput_expert.advisors.sweep import SweepInputs, advise
     from throughput_expert.sources.settings import load_settings
@@ -789,14 +794,8 @@ def sweep(
             )
         if isinstance(from_files, Sweep):  # levels the caller already holds
             measured = from_files
-            if save is not None:
-                from throughput_expert.sources.sweep import save_sweep
-
-                save_sweep(measured, save)
         else:
-            measured = _imported(
-                [str(p) for p in from_files], _opt_str(save), error_threshold, merge=merge
-            )
+            measured = _imported([str(p) for p in from_files], error_threshold, merge=merge)
     else:
         measured = _measure(
             url,
@@ -826,26 +825,24 @@ def sweep(
             raise MeasurementError(
                 "no level finished" + (f": {why[0]}" if why else ""), source="sweep"
             )
-        if save is not None:
-            from throughput_expert.sources.sweep import save_sweep
+    report = advise(SweepInputs(measured, slo_s), load_settings(defaults))
+    if save is not None:  # only once the analysis stands: a failed call writes nothing
+        from throughput_expert.sources.sweep import save_sweep
 
-            save_sweep(measured, save)
-    return advise(SweepInputs(measured, slo_s), load_settings(defaults))
+        save_sweep(measured, save)
+    return report
 
 
-def _imported(files: list[str], save: str | None, error_threshold: float, *, merge: bool) -> Sweep:
+def _imported(files: list[str], error_threshold: float, *, merge: bool) -> Sweep:
     """A tpx sweep file as it is, or load-test results users already have (a level whose error
     share passes ``error_threshold`` kept apart as failed; different targets only with
     ``merge``)."""
     from throughput_expert.sources.loadtests import import_to_sweep
-    from throughput_expert.sources.sweep import is_sweep_file, load_sweep, save_sweep
+    from throughput_expert.sources.sweep import is_sweep_file, load_sweep
 
     if len(files) == 1 and is_sweep_file(files[0]):
-        loaded = load_sweep(files[0])
-        if save is not None:
-            save_sweep(loaded, save)
-        return loaded
-    return import_to_sweep(files, save=save, error_threshold=error_threshold, merge=merge)
+        return load_sweep(files[0])
+    return import_to_sweep(files, save=None, error_threshold=error_threshold, merge=merge)
 
 
 def _levels(value: Sequence[int] | str | None) -> Sequence[int] | Literal["auto"] | None:
@@ -873,10 +870,6 @@ def _rates(value: Sequence[Quantity] | str | None) -> list[float] | None:
         [x.strip() for x in value.split(",") if x.strip()] if isinstance(value, str) else value
     )
     return [parse_rate(x, source=Parameter("rates")) for x in items]
-
-
-def _opt_str(value: PathArg | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _search(

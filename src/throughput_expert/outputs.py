@@ -57,9 +57,13 @@ def deferred(paths: Iterable[str | PathLike[str]]) -> Iterator[Staged]:
     """Within the block, ``write_atomically`` to one of ``paths`` writes the whole temporary
     file but renames it into place only when the block ends without an exception (and
     ``keep`` is still set); otherwise (an error, an interrupt) the staged files are removed and
-    the targets are left as they were."""
-    staged: dict[str, list[tuple[str, str, str, str]]] = {_key(p): [] for p in paths}
-    token = _STAGED.set(staged)
+    the targets are left as they were. Nested (a library call that stages its own ``save``
+    inside the command line's block), a path the outer block stages is left to it."""
+    outer = _STAGED.get() or {}
+    staged: dict[str, list[tuple[str, str, str, str]]] = {
+        key: [] for key in map(_key, paths) if key not in outer
+    }
+    token = _STAGED.set({**outer, **staged})
     handle = Staged()
     try:
         yield handle

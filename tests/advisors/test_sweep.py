@@ -188,6 +188,22 @@ def test_from_a_saved_sweep_file(tmp_path: Path) -> None:
     assert (tmp_path / "again.json").exists()
 
 
+@pytest.mark.parametrize("already", [False, True])
+def test_a_library_call_that_fails_writes_no_sweep_file(tmp_path: Path, already: bool) -> None:
+    # the command line stages --save until exit 0; the library call wrote the sweep file before
+    # the analysis (here: unreadable defaults) could fail, leaving a file for a call that raised
+    path = tmp_path / "s.csv"
+    path.write_text("concurrency,throughput_rps\n1,100\n2,190\n4,350\n8,600\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("targets: [1, 2\n")
+    out = tmp_path / "saved.json"
+    if already:
+        out.write_text("kept\n")
+    with pytest.raises(InputError):
+        sweep(from_files=[path], save=out, defaults=bad)
+    assert (out.read_text() == "kept\n") if already else not out.exists()
+
+
 @pytest.mark.parametrize(
     ("kw", "words"),
     [
