@@ -193,6 +193,17 @@ def prometheus_flags(p: argparse.ArgumentParser, *, service_queries: bool) -> No
     )
     g.add_argument("--prometheus-token-file", metavar="PATH", help="bearer token from a file")
     g.add_argument("--prometheus-ca", metavar="FILE", help="a CA bundle to verify the server")
+    g.add_argument(
+        "--prometheus-timeout",
+        metavar="T",
+        help="give up on a query try after T (default 10s, or $TPX_PROMETHEUS_TIMEOUT)",
+    )
+    g.add_argument(
+        "--prometheus-total-timeout",
+        metavar="T",
+        help="give up on the server after T for all queries (default 120s, or "
+        "$TPX_PROMETHEUS_TOTAL_TIMEOUT)",
+    )
 
 
 def observe_flags(p: argparse.ArgumentParser) -> None:
@@ -422,4 +433,6 @@ def _prometheus(args: argparse.Namespace) -> Any:
         token_env=args.prometheus_token_env,
         token_file=args.prometheus_token_file,
         ca_file=args.prometheus_ca,
+        timeout=args.prometheus_timeout,
+        total_timeout=args.prometheus_total_timeout,
     )

@@ -33,6 +33,8 @@ class PrometheusOptions:
     token_env: str | None = None
     token_file: str | None = None
     ca_file: str | None = None
+    timeout: str | float | None = None  # each try of a query (else TPX_PROMETHEUS_TIMEOUT, 10 s)
+    total_timeout: str | float | None = None  # all queries (else ..._TOTAL_TIMEOUT, 120 s)
 
 
 def prometheus_metrics(
@@ -115,6 +117,8 @@ def _server(
         bearer_token_env=options.token_env,
         bearer_token_file=options.token_file,
         ca_file=options.ca_file,
+        timeout_s=_timeout(options.timeout, "prometheus_timeout"),
+        total_s=_timeout(options.total_timeout, "prometheus_total_timeout"),
     )
     queries = queries_from_mapping(settings.raw["prometheus_queries"], source="prometheus_queries")
     return source, queries
@@ -141,3 +145,20 @@ def observe_metrics(
     if save is not None:
         save_metrics(metrics, save)
     return metrics
+
+
+def _timeout(value: str | float | None, name: str) -> float | None:
+    """A timeout given as seconds or text ("30s", "2m"); None leaves the environment's or the
+    default; up to a day."""
+    if value is None:
+        return None
+    from throughput_expert.errors import InputError, Parameter
+    from throughput_expert.model.quantity import parse_duration
+    from throughput_expert.sources.prometheus.http import MAX_TIMEOUT_S
+
+    seconds = parse_duration(value, source=Parameter(name), default_unit="s")
+    if not 0 < seconds <= MAX_TIMEOUT_S:
+        raise InputError(
+            f"must be above zero and at most {MAX_TIMEOUT_S:g} s (a day)", source=Parameter(name)
+        )
+    return seconds

@@ -225,6 +225,34 @@ def test_a_bad_timeout_in_the_environment_is_one_line(value: str) -> None:
     assert "TPX_PROMETHEUS_TIMEOUT: a timeout must be seconds from 0 to 86400" in line
 
 
+def test_the_flags_set_the_timeouts_over_the_environment() -> None:
+    # env says 30 s a try; --prometheus-timeout 0.4s wins, --prometheus-total-timeout 1.5s too
+    env = {**os.environ, "TPX_PROMETHEUS_TIMEOUT": "30", "TPX_PROMETHEUS_TOTAL_TIMEOUT": "300"}
+    with prometheus(healthy, delay_s=5) as url:
+        started = time.monotonic()
+        proc = run_tpx(
+            "analyze",
+            "--prometheus",
+            url,
+            "--prometheus-timeout",
+            "0.4s",
+            "--prometheus-total-timeout",
+            "1.5s",
+            env=env,
+            timeout=120,
+        )
+        took = time.monotonic() - started
+    line = one_line(proc.returncode, proc.stderr)
+    assert "within 0.4 s" in line and "total deadline of 1.5 s" in line
+    assert took < 30  # the environment's 30 s a try would have been waited at least once
+
+
+@pytest.mark.parametrize("value", ["0", "-1s", "nan", "1e300", "2 days", "x" * 50])
+def test_a_bad_timeout_flag_is_one_line(value: str) -> None:
+    proc = run_tpx("analyze", "--prometheus", "http://127.0.0.1:9", f"--prometheus-timeout={value}")
+    assert one_line(proc.returncode, proc.stderr).startswith("--prometheus-timeout: ")
+
+
 def test_the_total_deadline_is_per_collect_not_per_source() -> None:
     # a long-lived source (an agent, an architecture of components) collects again and again
     with prometheus(healthy) as url:
@@ -235,3 +263,20 @@ def test_the_total_deadline_is_per_collect_not_per_source() -> None:
         third = source.query("up", None)
     assert not first.missing and not second.missing
     assert isinstance(third, dict) and third["status"] == "success"
+
+
+def test_a_library_analyze_that_fails_saves_no_export(tmp_path: Path) -> None:
+    # the command line stages --save until exit 0; the library call saved the export as soon as
+    # it was collected, before a bad argument could end the call
+    from throughput_expert import analyze
+    from throughput_expert.errors import InputError
+    from throughput_expert.live import PrometheusOptions
+
+    out = tmp_path / "export.json"
+    with prometheus(healthy) as url:
+        options = PrometheusOptions(url=url, save=str(out), timeout=5)
+        with pytest.raises(InputError):
+            analyze(prometheus=options, target_rps="fast")
+        assert not out.exists() and not list(tmp_path.iterdir())
+        analyze(prometheus=options)  # the same call that stands saves it
+    assert json.loads(out.read_text())
