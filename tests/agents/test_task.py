@@ -18,6 +18,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.sources.sentence import read_sentence
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def staged(tmp_path: Path, name: str, effect: str = "e1") -> Path:
@@ -195,6 +196,33 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("output_json_path", [None, "out/answer.json"])
+def test_a_task_named_by_a_relative_path_is_answered_where_it_says(
+    tmp_path: Path, output_json_path: str | None
+) -> None:
+    # `tpx task examples/babysitter/task.json` wrote examples/babysitter/examples/babysitter/
+    # result.json: the folder was resolved against the task's folder twice
+    folder = tmp_path / "runs" / "one"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "babysitter" / "task.json", folder / "task.json")
+    if output_json_path is not None:
+        doc = json.loads((folder / "task.json").read_text())
+        doc["io"] = {"outputJsonPath": output_json_path}
+        (folder / "task.json").write_text(json.dumps(doc))
+        (folder / "out").mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "throughput_expert.cli", "task", "runs/one/task.json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    answer = folder / (output_json_path or "result.json")
+    assert json.loads(answer.read_text())["command"] == "task"
+    assert not (folder / "runs").exists()
 
 
 def test_watch_serves_pending_tasks_for_this_agent(tmp_path: Path) -> None:

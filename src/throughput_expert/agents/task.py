@@ -222,10 +222,10 @@ def _writable(confine: Confine, raw: str, field: str, base: Path) -> Path:
     a symbolic link planted as the result file is then refused by the writer (written through
     only with ``--follow-symlinks``, and only when it, too, leads inside the workspace)."""
     confine.resolve(raw, field=field, base=base)
-    folder, name = os.path.split(os.path.join(os.fspath(base), raw))
+    folder, name = os.path.split(raw)  # the folder as written, resolved against base once
     if name in ("", ".", ".."):
         raise InputError(f"{raw!r} names a folder, not a file", source=confine.source, field=field)
-    return confine.resolve(folder, field=field, base=base) / name
+    return confine.resolve(folder or ".", field=field, base=base) / name
 
 
 def _run_dir(path: Path) -> Path:
