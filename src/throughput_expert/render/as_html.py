@@ -21,7 +21,7 @@ from typing import Any
 
 from throughput_expert.model import Report
 from throughput_expert.render import html_details, html_plots, html_summary
-from throughput_expert.render.as_json import JSONRenderer
+from throughput_expert.render.as_json import json_text
 from throughput_expert.render.base import Renderer
 from throughput_expert.render.html_common import esc, prose
 from throughput_expert.render.html_style import CSS
@@ -36,8 +36,8 @@ class HTMLRenderer(Renderer):
     name = "html"
 
     def render(self, report: Report) -> str:
-        data = JSONRenderer().render(report)
         doc = report.to_dict()
+        data = json_text(doc)  # what the JSON renderer writes, without a second to_dict
         title = f"tpx {doc['command']}"
         body = "".join(
             (

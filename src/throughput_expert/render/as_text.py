@@ -202,8 +202,9 @@ def _recommendations(
     ]
     if rest:
         heading(out, "Also in the plan")
-        for when, item in rest:
+        for when, item in rest[:MAX_ROWS]:
             line(out, f"  - {when}: {item}")
+        more_line(out, min(len(rest), MAX_ROWS), len(rest), "steps")
 
 
 # a plan step's rationale repeats the plan table's row before its reason: "Step 1 of the plan:

@@ -17,9 +17,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from throughput_expert.model.units import fmt_bytes, fmt_count, fmt_duration, fmt_pct, fmt_rate
+from throughput_expert.render.text_common import MAX_ROWS
 from throughput_expert.safe_text import page_safe
 
 __all__ = [
+    "MAX_ROWS",
     "Figure",
     "bottleneck_figure",
     "dig",
@@ -27,12 +29,24 @@ __all__ = [
     "evidence_links",
     "has_unit",
     "label",
+    "more_rows",
     "prose",
     "value_html",
     "words",
 ]
 
 Figure = tuple[str, str, str]  # a key figure of the page: label, value, note (plain text)
+
+
+def more_rows(shown: int, total: int, what: str) -> str:
+    """The line under a table or list cut at ``shown`` of ``total`` (``MAX_ROWS``, as the text
+    shows): how many more the report's JSON, embedded in the page, holds; empty when none."""
+    if total <= shown:
+        return ""
+    return (
+        f'<p class="more">… {total - shown:,} more {esc(what)} in the report\'s JSON '
+        "(embedded in this page)</p>"
+    )
 
 
 def esc(text: object) -> str:
@@ -228,9 +242,11 @@ def value_html(key: str, value: Any) -> str:
     if isinstance(value, int | float):
         return esc(_number(key, value))
     if isinstance(value, list):
-        return ", ".join(
-            esc(_number(key, v)) if isinstance(v, int | float) else prose(v) for v in value
+        shown = ", ".join(
+            esc(_number(key, v)) if isinstance(v, int | float) else prose(v)
+            for v in value[:MAX_ROWS]
         )
+        return shown + _more_values(len(value))
     if key in _NAMED:
         return esc(words(value))
     if key in _CODE:
@@ -285,7 +301,13 @@ def _unit_of(key: str, value: float) -> str:
 
 def evidence_links(ids: list[Any]) -> str:
     """Links to the evidence entries (a closed ``<details>`` opens on the link)."""
-    return ", ".join(f'<a href="#ev-{esc(i)}"><code>{esc(i)}</code></a>' for i in ids)
+    shown = ", ".join(f'<a href="#ev-{esc(i)}"><code>{esc(i)}</code></a>' for i in ids[:MAX_ROWS])
+    return shown + _more_values(len(ids))
+
+
+def _more_values(total: int) -> str:
+    """ ", … N more" after a list of values cut at ``MAX_ROWS``."""
+    return f", … {total - MAX_ROWS:,} more" if total > MAX_ROWS else ""
 
 
 def bottleneck_figure(kind: str | None, place: str | None, component: str | None) -> Figure:

@@ -10,6 +10,10 @@ a mapping of scalars is a two-column table, a list of records a table with one r
 ``WIDE`` columns, one card per record, so nothing scrolls sideways), anything deeper a
 sub-heading. Keys are words, names of resources are words, numbers are in the unit their key
 names, and outside text is escaped.
+
+Bounded work: a table, a list or a row of cards shows its first ``MAX_ROWS`` entries (as the text
+does) and says how many more the embedded JSON holds, so a plan of 1,000 components renders in
+about the time of one of 60.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import Any
 
 from throughput_expert.model.units import fmt_factor, fmt_rate
 from throughput_expert.render.html_common import (
+    MAX_ROWS,
     esc,
     has_unit,
     label,
+    more_rows,
     prose,
     value_html,
     words,
@@ -160,9 +166,11 @@ def _tree(key: str, value: JSON, depth: int) -> str:
             out += f"<{h}>{esc(label(k))}</{h}>{_tree(k, v, depth + 1)}"
         return out
     if isinstance(value, list) and value and not all(_scalar(v) for v in value):
-        return "<ul>" + "".join(f"<li>{_tree(key, v, depth + 1)}</li>" for v in value) + "</ul>"
+        items = "".join(f"<li>{_tree(key, v, depth + 1)}</li>" for v in value[:MAX_ROWS])
+        return f"<ul>{items}</ul>{more_rows(min(len(value), MAX_ROWS), len(value), 'items')}"
     if isinstance(value, list) and len(value) > 1 and key != "evidence_ids":
-        return "<ul>" + "".join(f"<li>{_cell(key, v)}</li>" for v in value) + "</ul>"
+        items = "".join(f"<li>{_cell(key, v)}</li>" for v in value[:MAX_ROWS])
+        return f"<ul>{items}</ul>{more_rows(min(len(value), MAX_ROWS), len(value), 'items')}"
     return f"<p>{_cell(key, value)}</p>"
 
 
@@ -206,21 +214,23 @@ def _cell(key: str, value: JSON) -> str:
 
 
 def _kv_table(parent: str, flat: Mapping[str, JSON]) -> str:
+    shown = list(flat.items())[:MAX_ROWS]
     rows = "".join(
         f"<tr><th>{esc(label(k))}</th><td>{_cell(_unit_key(parent, k), v)}</td></tr>"
-        for k, v in flat.items()
+        for k, v in shown
     )
-    return f'<table class="kv">{rows}</table>'
+    return f'<table class="kv">{rows}</table>{more_rows(len(shown), len(flat), "entries")}'
 
 
 def _record_table(parent: str, records: Mapping[str, JSON] | Sequence[JSON]) -> str:
     """One row per record; past ``WIDE`` columns, one card per record (nothing scrolls)."""
     named = isinstance(records, Mapping)
     rows: list[tuple[str, Mapping[str, JSON]]] = (
-        [(str(k), v) for k, v in records.items()]
+        [(str(k), v) for k, v in list(records.items())[:MAX_ROWS]]
         if isinstance(records, Mapping)
-        else [("", r) for r in records]
+        else [("", r) for r in records[:MAX_ROWS]]
     )
+    more = more_rows(len(rows), len(records), "rows")
     columns: list[str] = []
     for _, r in rows:
         columns += [k for k in r if k not in columns and _shown(r.get(k))]
@@ -233,7 +243,7 @@ def _record_table(parent: str, records: Mapping[str, JSON] | Sequence[JSON]) -> 
             + "</div>"
             for name, r in rows
         )
-        return f'<div class="cards">{cards}</div>'
+        return f'<div class="cards">{cards}</div>{more}'
     head = ("<th></th>" if named else "") + "".join(f"<th>{esc(label(c))}</th>" for c in columns)
     body = "".join(
         "<tr>"
@@ -242,7 +252,7 @@ def _record_table(parent: str, records: Mapping[str, JSON] | Sequence[JSON]) -> 
         + "</tr>"
         for name, r in rows
     )
-    return f'<table class="grid"><tr>{head}</tr>{body}</table>'
+    return f'<table class="grid"><tr>{head}</tr>{body}</table>{more}'
 
 
 def _shown(v: JSON) -> bool:
@@ -262,10 +272,11 @@ def evidence(items: Sequence[Mapping[str, JSON]]) -> str:
         f'<td class="law">{prose(e["law"])}</td>'
         f"<td>{_pairs('inputs', e.get('inputs'))}</td>"
         f"<td>{_pairs('result', e.get('result'))}</td></tr>"
-        for e in items
+        for e in items[:MAX_ROWS]
     )
     head = "<tr><th>Id</th><th>Claim</th><th>Law</th><th>Inputs</th><th>Result</th></tr>"
-    table = f'<table class="grid evidence">{head}{rows}</table>'
+    more = more_rows(min(len(items), MAX_ROWS), len(items), "pieces of evidence")
+    table = f'<table class="grid evidence">{head}{rows}</table>{more}'
     return _details("evidence", f"Evidence: the laws applied ({len(items)})", table)
 
 
@@ -274,10 +285,11 @@ def _pairs(parent: str, value: JSON) -> str:
     if isinstance(value, Mapping):
         if not value:
             return "–"
+        shown = list(value.items())[:MAX_ROWS]
         return "".join(
             f'<div class="pair">{esc(label(k))} {_cell(_unit_key(parent, k), v)}</div>'
-            for k, v in value.items()
-        )
+            for k, v in shown
+        ) + more_rows(len(shown), len(value), "entries")
     return _cell(parent, value)
 
 
@@ -287,9 +299,12 @@ def assumptions(items: Sequence[Mapping[str, JSON]]) -> str:
     rows = "".join(
         f"<tr><th>{prose(a['what'])}</th><td>{_cell('value', a.get('value'))}</td>"
         f"<td>{prose(a['why'])}</td></tr>"
-        for a in items
+        for a in items[:MAX_ROWS]
     )
-    table = f'<table class="grid"><tr><th>What</th><th>Value</th><th>Why</th></tr>{rows}</table>'
+    more = more_rows(min(len(items), MAX_ROWS), len(items), "assumptions")
+    table = (
+        f'<table class="grid"><tr><th>What</th><th>Value</th><th>Why</th></tr>{rows}</table>{more}'
+    )
     return _details("assumptions", f"Assumptions ({len(items)})", table)
 
 
@@ -299,10 +314,12 @@ def inputs(items: Sequence[Mapping[str, JSON]]) -> str:
     rows = "".join(
         f"<tr><td><code>{esc(i['source'])}</code></td><td>{esc(words(i['kind']))}</td>"
         f"<td>{prose(i.get('detail', ''))}</td></tr>"
-        for i in items
+        for i in items[:MAX_ROWS]
     )
+    more = more_rows(min(len(items), MAX_ROWS), len(items), "inputs")
     table = (
         f'<table class="grid"><tr><th>Source</th><th>Kind</th><th>Detail</th></tr>{rows}</table>'
+        + more
     )
     return _details("inputs", f"Inputs read ({len(items)})", table)
 

@@ -103,7 +103,7 @@ def charts(doc: Mapping[str, JSON]) -> list[Chart]:
         names = list(series)
         for name in names[:MAX_GENERIC_CHARTS]:
             out.append(replace(_generic(name, series.pop(name)), series=(name,)))
-        if len(names) > MAX_GENERIC_CHARTS and out:  # bounded work: a chart costs ~0.1 s
+        if len(names) > MAX_GENERIC_CHARTS and out:  # bounded work
             more = len(names) - MAX_GENERIC_CHARTS
             note = f"{more} more curves are not drawn; all are in the report's JSON (in this page)"
             last = out[-1]
@@ -111,9 +111,11 @@ def charts(doc: Mapping[str, JSON]) -> list[Chart]:
     return [_unique(c, i) for i, c in enumerate(out)]
 
 
-# Curves drawn one chart each (a series no builder takes): a page of 1,000 components would
-# otherwise draw 1,000 charts (~0.1 s of CPU each); the rest stay in the embedded JSON.
-MAX_GENERIC_CHARTS = 24
+# Curves drawn one chart each (a series no builder takes; a command's report has at most 3):
+# each costs ~0.1 s of CPU, so a saved report of hundreds would take minutes; past this many the
+# rest stay in the embedded JSON. Curves of one kind (utilization by resource, load by component)
+# share one chart of at most one line per colour, whatever their number.
+MAX_GENERIC_CHARTS = 6
 
 
 def _build(
@@ -275,7 +277,7 @@ def _headroom(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     resources = dig(a, "headroom", "resources") or {}
     if not resources:
         return None
-    keys = list(resources)
+    keys = list(resources)[:MAX_BARS]
     names = [words(n) for n in keys]
     busy = [resources[n].get("utilization_pct") or 0 for n in keys]
     fig, (ax,) = _figure(height=0.45 * len(names) + 1.6)
@@ -294,6 +296,7 @@ def _headroom(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
     ceiling = dig(a, "headroom", "ceiling_rps")
     binding = dig(a, "headroom", "binding_resource")
     caption = f"ceiling {fmt_rate(ceiling)} at {words(binding)}'s target" if ceiling else ""
+    caption = f"{caption} {_more_bars(len(resources))}".strip()
     return _chart("headroom", "Utilization against its saturation target", fig, caption)
 
 
@@ -334,13 +337,13 @@ def _utilization(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | No
     names = [n for n in series if n.startswith("utilization_")]
     if not names:
         return None
+    drawn, rest = _take(series, names, [f"utilization_{r}" for r in _busiest(a)])
     fig, (ax,) = _figure(height=3.8)
     top = 0.0
     targets: dict[float, list[tuple[str, str]]] = {}
     today: list[tuple[float, str]] = []
     now = dig(a, "current_throughput", "rps")
-    for color, name in zip(PALETTE, names, strict=False):
-        s = series.pop(name)
+    for color, (name, s) in zip(PALETTE, drawn, strict=False):
         resource = name.removeprefix("utilization_")
         _line(ax, s, words(resource), color)
         target = dig(a, "headroom", "resources", resource, "target_pct")
@@ -355,7 +358,19 @@ def _utilization(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | No
     ax.set_ylim(0, min(max(top * 1.05, 100.0), 120.0))
     ax.set_xlim(left=0)
     _axes(ax, None, "throughput (rps)", "utilization (%)")
-    return _chart("utilization", "Utilization by resource as load grows", fig)
+    caption = _more_curves(rest, "the busiest resources")
+    return _chart("utilization", "Utilization by resource as load grows", fig, caption)
+
+
+def _busiest(a: Mapping[str, JSON]) -> list[str]:
+    """The resources of the headroom table, busiest first."""
+    resources = dig(a, "headroom", "resources") or {}
+
+    def busy(name: str) -> float:
+        value = resources[name].get("utilization_pct") if isinstance(resources, Mapping) else None
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    return sorted(resources, key=busy, reverse=True) if isinstance(resources, Mapping) else []
 
 
 #: one dash pattern per distinct target line, so lines at nearby heights stay apart
@@ -395,11 +410,13 @@ def _load_vs_capacity(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart
     names = [n for n in series if n.startswith("load_vs_capacity_")]
     if not names:
         return None
-    fig, (ax,) = _figure(height=3.8)
-    for color, name in zip(PALETTE, names, strict=False):
-        _line(ax, series.pop(name), name.removeprefix("load_vs_capacity_"), color)
-    _hline(ax, 100, "today's capacity", "#374151", (0, (4, 3)))
     order: Sequence[Mapping[str, JSON]] = a.get("saturation_order") or []
+    first = [f"load_vs_capacity_{step.get('component')}" for step in order]
+    drawn, rest = _take(series, names, first)
+    fig, (ax,) = _figure(height=3.8)
+    for color, (name, s) in zip(PALETTE, drawn, strict=False):
+        _line(ax, s, name.removeprefix("load_vs_capacity_"), color)
+    _hline(ax, 100, "today's capacity", "#374151", (0, (4, 3)))
     for i, step in enumerate(order[:3]):
         at = step.get("saturates_at_entry_rps")
         text = f"{i + 1}. {step.get('component')} saturates at {fmt_rate(at)}"
@@ -410,7 +427,34 @@ def _load_vs_capacity(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
     _axes(ax, None, "entry rate (rps)", "% of today's capacity")
-    return _chart("load_vs_capacity", "Load against today's capacity, by component", fig)
+    caption = _more_curves(rest, "the components that saturate first")
+    title = "Load against today's capacity, by component"
+    return _chart("load_vs_capacity", title, fig, caption)
+
+
+def _take(
+    series: dict[str, Series], names: Sequence[str], first: Sequence[str]
+) -> tuple[list[tuple[str, Series]], int]:
+    """Every series of ``names`` taken from ``series`` (none is left to a chart of its own); the
+    ones to draw, one per colour: all when they fit, else those named in ``first`` (the
+    analysis's order: first to saturate, busiest) before the rest; and how many are not drawn."""
+    taken = {n: series.pop(n) for n in names}
+    if len(names) > len(PALETTE):
+        ahead = [n for n in dict.fromkeys(first) if n in taken]
+        early = set(ahead)
+        names = ahead + [n for n in names if n not in early]
+    drawn = [(n, taken[n]) for n in names[: len(PALETTE)]]
+    return drawn, len(taken) - len(drawn)
+
+
+def _more_curves(rest: int, which: str) -> str:
+    """The caption of a chart that draws one curve per colour and leaves ``rest`` out."""
+    if not rest:
+        return ""
+    return (
+        f"{len(PALETTE)} curves drawn ({which}); {rest:,} more are in the report's JSON "
+        "(in this page)"
+    )
 
 
 def _usl(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
@@ -514,9 +558,10 @@ def _batching(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
 
 
 def _categories(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | None:
-    cats: Sequence[Mapping[str, JSON]] = a.get("categories") or []
-    if not cats:
+    every: Sequence[Mapping[str, JSON]] = a.get("categories") or []
+    if not every:
         return None
+    cats = every[:MAX_BARS]
     fig, (ax,) = _figure(height=0.42 * len(cats) + 1.3)
     names = [str(c.get("label")) for c in cats]
     shares = [c.get("share_pct") or 0 for c in cats]
@@ -528,7 +573,21 @@ def _categories(a: Mapping[str, JSON], series: dict[str, Series]) -> Chart | Non
     ax.set_xlim(0, max([1.0, *shares]) * 1.2)
     ax.grid(axis="y", visible=False)
     _axes(ax, None, "share of samples (%)", "", numeric="x")
-    return _chart("categories", "Where the time goes (blue: on CPU, orange: waiting)", fig)
+    title = "Where the time goes (blue: on CPU, orange: waiting)"
+    return _chart("categories", title, fig, _more_bars(len(every)))
+
+
+# Bars in one bar chart (its height grows with each): a report has a few resources and a dozen
+# categories; a saved report edited to hold thousands draws the first ones.
+MAX_BARS = 30
+
+
+def _more_bars(total: int) -> str:
+    if total <= MAX_BARS:
+        return ""
+    return (
+        f"{total - MAX_BARS:,} more bars are not drawn; all are in the report's JSON (in this page)"
+    )
 
 
 def _generic(name: str, s: Series) -> Chart:

@@ -75,6 +75,7 @@ table.grid th, table.grid td { border-bottom: 1px solid var(--line); padding: 4p
 table.grid tr:first-child th { background: var(--soft); }
 table.kv th { font-weight: 500; color: var(--muted); padding-right: 18px; }
 .na { color: var(--muted); }
+.more { color: var(--muted); font-style: italic; }
 .ev:target { background: #fefce8; }
 footer { margin-top: 30px; font-size: 12px; color: var(--muted); }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px;

@@ -16,11 +16,13 @@ from throughput_expert.model.report_json import plan_from_dict
 from throughput_expert.model.units import fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.base import analysis_record
 from throughput_expert.render.html_common import (
+    MAX_ROWS,
     Figure,
     bottleneck_figure,
     dig,
     esc,
     evidence_links,
+    more_rows,
     prose,
     words,
 )
@@ -193,8 +195,9 @@ def _gain(pct: float | None) -> str:
 def recommendations(recs: Sequence[Mapping[str, JSON]]) -> str:
     if not recs:
         return ""
-    items = "".join(_recommendation(r) for r in recs)
-    return f'<section><h2>Recommendations</h2><ol class="recs">{items}</ol></section>'
+    items = "".join(_recommendation(r) for r in recs[:MAX_ROWS])
+    more = more_rows(min(len(recs), MAX_ROWS), len(recs), "recommendations")
+    return f'<section><h2>Recommendations</h2><ol class="recs">{items}</ol>{more}</section>'
 
 
 def _recommendation(r: Mapping[str, JSON]) -> str:
@@ -224,8 +227,10 @@ def plan(doc: Mapping[str, Any]) -> str:
         return ""
     cols = "".join(
         f"<div><h3>{esc(title)}</h3><ul>"
-        + "".join(f"<li>{prose(s)}</li>" for s in doc.get(key, []))
-        + "</ul></div>"
+        + "".join(f"<li>{prose(s)}</li>" for s in doc[key][:MAX_ROWS])
+        + "</ul>"
+        + more_rows(min(len(doc[key]), MAX_ROWS), len(doc[key]), "steps")
+        + "</div>"
         for key, title in horizons
         if doc.get(key)
     )

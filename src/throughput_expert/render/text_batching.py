@@ -7,7 +7,17 @@ from rich.console import Console
 from throughput_expert.model.analysis.batching import BatchingAnalysis
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_factor, fmt_pct, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import BAD, GOOD, KEEP, Col, grid, heading, line, num
+from throughput_expert.render.text_common import (
+    BAD,
+    GOOD,
+    KEEP,
+    MAX_VALUES,
+    Col,
+    grid,
+    heading,
+    line,
+    num,
+)
 
 __all__ = ["SECTIONS", "figures"]
 
@@ -22,7 +32,11 @@ def _design(out: Console, a: BatchingAnalysis) -> None:
     if m.fit is not None:
         fit = m.fit
         # below a nanosecond a residual is rounding noise of an exact line: shown as 0
-        residuals = ", ".join(fmt_duration(r if abs(r) >= 1e-9 else 0.0) for r in fit.residuals)
+        residuals = ", ".join(
+            fmt_duration(r if abs(r) >= 1e-9 else 0.0) for r in fit.residuals[:MAX_VALUES]
+        )
+        if len(fit.residuals) > MAX_VALUES:
+            residuals += f", … {len(fit.residuals) - MAX_VALUES:,} more"
         line(
             out,
             f"  fit: R² {num(fit.r_squared)} over {fit.points} points; residuals: {residuals}"

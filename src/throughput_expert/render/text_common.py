@@ -283,8 +283,15 @@ def num(value: Any) -> str:
     if isinstance(value, Mapping):
         return humanize(value)
     if isinstance(value, list | tuple):
-        return ", ".join(num(v) for v in value)
+        shown = ", ".join(num(v) for v in value[:MAX_VALUES])
+        more = len(value) - MAX_VALUES
+        return f"{shown}, … {more:,} more" if more > 0 else shown
     return str(value)
+
+
+# Values of one list shown inline (an evidence input of 100,000 batch sizes): the first ones,
+# then how many more; the JSON report holds them all.
+MAX_VALUES = 20
 
 
 def gain(fraction: float) -> str:
@@ -404,16 +411,18 @@ def grid(
     cols: Sequence[Col],
     rows: Sequence[Sequence[Cell]],
     dropped_note: bool = True,
+    what: str = "rows",
 ) -> list[str]:
     """Print a light table fitted to the width: numbers never split, text columns wrap at
     words, and when even that cannot fit, the least important columns are left out (their
-    headers are returned and, with ``dropped_note``, named under the table)."""
+    headers are returned and, with ``dropped_note``, named under the table). Past ``MAX_ROWS``
+    rows the first are shown and a line says how many more ``what`` the JSON report holds."""
     from rich import box
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
-    cells = [[_text(c) for c in row] for row in rows]
+    cells = [[_text(c) for c in row] for row in rows[:MAX_ROWS]]
     room = width() - INDENT
     shown = list(range(len(cols)))
     while True:
@@ -439,6 +448,7 @@ def grid(
     for r in cells:
         table.add_row(*(Text(_fill(r[i][0], wraps.get(i)), style=r[i][1] or "") for i in shown))
     out.print(Padding(table, (0, 0, 0, INDENT)))
+    more_line(out, len(cells), len(rows), what)
     left_out = [cols[i].header for i in range(len(cols)) if i not in shown]
     if left_out and dropped_note:
         line(
@@ -459,8 +469,14 @@ def findings(out: Console, found: Sequence[Finding], notes: Sequence[str] = ()) 
         values = humanize(f.values)
         used = f"; used {f.used}" if f.used else ""
         line(out, f"  - {f.what}" + (f" ({values})" if values else "") + used)
-    for note in notes:
-        line(out, f"  - {note}")
+    bullets(out, notes, "notes")
+
+
+def bullets(out: Console, items: Sequence[str], what: str) -> None:
+    """One ``- item`` line each, the first ``MAX_ROWS``, then how many more the JSON holds."""
+    for item in items[:MAX_ROWS]:
+        line(out, f"  - {item}")
+    more_line(out, min(len(items), MAX_ROWS), len(items), what)
 
 
 # A terminal reader does not read a thousand rows: lists longer than this show their first rows

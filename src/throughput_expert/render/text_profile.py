@@ -13,6 +13,7 @@ from throughput_expert.render.text_common import (
     BAD,
     KEEP,
     Col,
+    bullets,
     grid,
     heading,
     label,
@@ -48,8 +49,7 @@ def _profile(out: Console, r: BottleneckAnalysis) -> None:
         line(out, f"  a sample means {p.sample_means}")
     if r.on_cpu is not None:
         line(out, f"  on CPU {fmt_pct(r.on_cpu)}, waiting {fmt_pct(1 - r.on_cpu)}")
-    for note in p.notes:
-        line(out, f"  - {note}")
+    bullets(out, p.notes, "notes")
 
 
 def _categories(out: Console, r: BottleneckAnalysis) -> None:
@@ -157,7 +157,7 @@ def _threads(out: Console, r: BottleneckAnalysis) -> None:
                 states or "-",
             ]
         )
-    grid(out, cols, rows)
+    grid(out, cols, rows, what="threads")
 
 
 def _gil(out: Console, r: BottleneckAnalysis) -> None:

@@ -92,7 +92,7 @@ def _queue(c: ComponentRecord) -> Cell | None:
 def _order(out: Console, a: ScalingAnalysis) -> None:
     heading(out, "What breaks next")
     line(out, "  the entry rate at which today's instances reach their targets", style=DIM)
-    for i, row in enumerate(a.saturation_order, 1):
+    for i, row in enumerate(a.saturation_order[:MAX_ROWS], 1):
         mark = "" if row.before_target else " (beyond the target)"
         line(
             out,
@@ -100,6 +100,8 @@ def _order(out: Console, a: ScalingAnalysis) -> None:
             f"{label(row.binding or 'no binding limit')}{mark}",
             style=BAD if row.before_target else None,
         )
+    shown = min(len(a.saturation_order), MAX_ROWS)
+    more_line(out, shown, len(a.saturation_order), "components")
 
 
 def _totals(out: Console, a: ScalingAnalysis) -> None:

@@ -8,7 +8,7 @@ from rich.console import Console
 from throughput_expert.model.analysis.sweep import LevelRecord, SweepAnalysis
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_rate
 from throughput_expert.render.html_common import Figure
-from throughput_expert.render.text_common import KEEP, Col, grid, heading, line
+from throughput_expert.render.text_common import KEEP, Col, bullets, grid, heading, line
 from throughput_expert.render.text_concurrency import (
     asymptote_note,
     recommended_note,
@@ -41,7 +41,8 @@ def _levels(out: Console, a: SweepAnalysis) -> None:
         [*_first(lv, open_loop), *([_ci(lv)] if ci else []), *_latency(lv), *_counts(lv)]
         for lv in a.levels
     ]
-    grid(out, [Col(name, keep=1 if name == "requests" else KEEP) for name in names], rows)
+    shown = [Col(name, keep=1 if name == "requests" else KEEP) for name in names]
+    grid(out, shown, rows, what="levels")
     if open_loop:
         best = a.highest_sustained
         line(
@@ -64,8 +65,7 @@ def _levels(out: Console, a: SweepAnalysis) -> None:
             f"  noise: ±{noise.relative_sd:.1%} a reading ({noise.df} degrees of freedom); "
             f"smallest level not significantly below the best ({noise.best:g}): {chosen}",
         )
-    for note in a.notes:
-        line(out, f"  - {note}")
+    bullets(out, a.notes, "notes")
 
 
 def _ci(lv: LevelRecord) -> str:

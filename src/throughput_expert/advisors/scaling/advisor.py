@@ -31,7 +31,6 @@ from throughput_expert.advisors.scaling.parts import (
     strategy,
 )
 from throughput_expert.advisors.scaling.recs import recommendations, summary
-from throughput_expert.advisors.usl_report import usl_report
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.utilization import forced_flow
 from throughput_expert.model import Report, Series
@@ -127,6 +126,8 @@ def _usl(
     sweep = sweeps.get(c.name)
     if sweep is None:
         return None
+    from throughput_expert.advisors.usl_report import usl_report  # numpy, scipy: with a sweep
+
     fit = usl_report(sweep, ledger, label="instances", min_r_squared=min_r_squared).reliable_fit
     return (fit.sigma, fit.kappa) if fit is not None else None
 

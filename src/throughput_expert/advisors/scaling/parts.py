@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import concurrency
-from throughput_expert.laws.usl import usl_peak_concurrency, usl_throughput
 from throughput_expert.laws.utilization import rate_at_utilization, throughput_at_utilization
 from throughput_expert.model import Resource
 from throughput_expert.model.analysis.scaling import AutoscalingPolicy
@@ -174,6 +173,8 @@ def _from_utilization(c: Component, demand_now: float, s: Settings, ledger: Ledg
 
 def relative(n: float, sigma: float, kappa: float) -> float:
     """USL capacity of n instances relative to one: n / (1 + σ(n−1) + κn(n−1))."""
+    from throughput_expert.laws.usl import usl_throughput  # scipy: only a plan with a USL
+
     return usl_throughput(float(n), sigma, kappa, 1.0)
 
 
@@ -257,6 +258,8 @@ def instances_needed(
             linear,
         )
         return _capped(c, linear, linear * cap1, limit, None, None)
+    from throughput_expert.laws.usl import usl_peak_concurrency
+
     sigma, kappa = usl
     base = c.instances * cap1 / relative(c.instances, sigma, kappa)
     peak = usl_peak_concurrency(sigma, kappa) if kappa > 0 else None

@@ -10,6 +10,7 @@ callee store cannot carry more is priced by the entry rate the pair can carry: t
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
@@ -55,29 +56,74 @@ def recommendations(
 
 def capped_by(plans: list[ComponentPlan], arch: Architecture) -> dict[str, list[ComponentPlan]]:
     """For each component, the components it calls (directly or further down) that cannot add
-    instances and cannot carry the target: whatever it scales to, they cap it."""
-    callees: dict[str, list[str]] = {}
-    for e in arch.edges:
-        callees.setdefault(e.caller, []).append(e.callee)
+    instances and cannot carry the target: whatever it scales to, they cap it.
+
+    Bounded work: each component's set of such callees is the union of its callees' (each
+    computed once, callees before callers), not a walk of everything below each component."""
     stuck = {
         p.component.name: p
         for p in plans
         if not scales_out(p.component) and p.scaled is not None and not p.scaled.feasible
     }
+    if not stuck:
+        return {}
+    callees: dict[str, list[str]] = {}
+    for e in arch.edges:
+        callees.setdefault(e.caller, []).append(e.callee)
+    below = _stuck_below(callees, set(stuck))
     out: dict[str, list[ComponentPlan]] = {}
     for p in plans:
-        seen: set[str] = set()
-        todo = list(callees.get(p.component.name, []))
-        while todo:
-            name = todo.pop()
-            if name in seen or name == p.component.name:
-                continue
-            seen.add(name)
-            todo.extend(callees.get(name, []))
-        found = [stuck[n] for n in sorted(seen) if n in stuck]
+        name = p.component.name
+        found = [stuck[n] for n in sorted(below.get(name, ())) if n != name]
         if found:
-            out[p.component.name] = found
+            out[name] = found
     return out
+
+
+def _stuck_below(callees: Mapping[str, list[str]], stuck: set[str]) -> dict[str, frozenset[str]]:
+    """For each caller, the ``stuck`` components reachable through its calls. The calls form a
+    DAG (the architecture refuses a cycle); should one hold a cycle anyway, its members are
+    walked one by one (``_walk``)."""
+    below: dict[str, frozenset[str]] = {}
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    cyclic = False
+    for root in callees:
+        if state.get(root) == 2:
+            continue
+        stack = [(root, iter(callees.get(root, ())))]
+        state[root] = 1
+        while stack:
+            name, rest = stack[-1]
+            nxt = next(rest, None)
+            if nxt is None:
+                stack.pop()
+                found: set[str] = set()
+                for c in callees.get(name, ()):
+                    if c in stuck:
+                        found.add(c)
+                    found |= below.get(c, frozenset())
+                below[name] = frozenset(found)
+                state[name] = 2
+            elif state.get(nxt) is None:
+                state[nxt] = 1
+                stack.append((nxt, iter(callees.get(nxt, ()))))
+            elif state[nxt] == 1:
+                cyclic = True
+    if cyclic:
+        return {name: _walk(callees, name, stuck) for name in callees}
+    return below
+
+
+def _walk(callees: Mapping[str, list[str]], start: str, stuck: set[str]) -> frozenset[str]:
+    seen: set[str] = set()
+    todo = list(callees.get(start, []))
+    while todo:
+        name = todo.pop()
+        if name in seen or name == start:
+            continue
+        seen.add(name)
+        todo.extend(callees.get(name, []))
+    return frozenset(seen & stuck)
 
 
 def entry_cap(p: ComponentPlan) -> float:
@@ -110,22 +156,29 @@ def system_gains(plans: list[ComponentPlan]) -> dict[str, tuple[float | None, st
     base = min(today.values())
     out: dict[str, tuple[float | None, str]] = {}
     done: set[str] = set()
+    # the lowest cap (ties: the first component) as steps are taken, kept in a heap whose
+    # entries a step replaces (today's cap -> the planned one): not a scan of all per step
+    index = {n: i for i, n in enumerate(today)}
+    heap = [(value, index[n], n, False) for n, value in today.items()]
+    heapq.heapify(heap)
     for name in sorted(planned, key=lambda n: today.get(n, float("inf"))):
         if name not in today:
             continue
         done.add(name)
-        caps = {n: planned[n] if n in done else today[n] for n in today}
-        limit = min(caps, key=lambda n: caps[n])
-        gain = caps[limit] / base - 1 if base > 0 else 0.0
+        heapq.heappush(heap, (planned[name], index[name], name, True))
+        while heap[0][2] in done and not heap[0][3]:  # today's cap of a scaled component
+            heapq.heappop(heap)
+        cap, _, limit, _ = heap[0]
+        gain = cap / base - 1 if base > 0 else 0.0
         if gain > 1e-9:
-            note = f" The system then carries {fmt_count(caps[limit])} rps at the entry"
+            note = f" The system then carries {fmt_count(cap)} rps at the entry"
             note += "." if limit in done else f", until {limit} saturates."
             out[name] = (gain * 100, note)
         else:
             out[name] = (
                 None,
                 f" Alone it lifts nothing: {limit} caps the system at "
-                f"{fmt_count(caps[limit])} rps at the entry too (scale it as well).",
+                f"{fmt_count(cap)} rps at the entry too (scale it as well).",
             )
     return out
 
@@ -369,7 +422,7 @@ def summary(
         if p.record.instances_needed and p.record.instances_needed != p.component.instances
     ]
     text = f"To go from {fmt_count(arch.entry_rate_rps)} to {fmt_count(target)} rps"
-    text += ": " + (", ".join(changes) if changes else "no instance changes")
+    text += ": " + (_few(changes, ", ", "components") if changes else "no instance changes")
     if order:
         first = order[0]
         text += (
@@ -378,7 +431,7 @@ def summary(
         )
     blocked = [_blocked(p, arch) for p in plans if p.record.feasible is False]
     if blocked:
-        text += f"; the target is not reachable as planned: {'; '.join(blocked)}"
+        text += f"; the target is not reachable as planned: {_few(blocked, '; ', 'components')}"
     short = [
         f"{p.component.name} needs ≥ {p.record.partitions_needed} partitions (has "
         f"{p.record.partitions})"
@@ -386,8 +439,21 @@ def summary(
         if p.record.partitions_enough is False
     ]
     if short:
-        text += "; " + "; ".join(short)
+        text += "; " + _few(short, "; ", "queues short of partitions")
     return text + "."
+
+
+# The summary is one sentence: a plan of 1,000 components names the first few of each list and
+# says how many more; the analysis (and the recommendations) hold every one.
+SUMMARY_NAMES = 5
+
+
+def _few(items: list[str], sep: str, what: str) -> str:
+    """The first ``SUMMARY_NAMES`` of ``items`` joined by ``sep``, and "and N more WHAT"."""
+    if len(items) <= SUMMARY_NAMES:
+        return sep.join(items)
+    more = len(items) - SUMMARY_NAMES
+    return f"{sep.join(items[:SUMMARY_NAMES])}{sep}and {more:,} more {what}"
 
 
 def _blocked(p: ComponentPlan, arch: Architecture) -> str:
