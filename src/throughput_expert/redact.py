@@ -171,6 +171,8 @@ def redact_text(text: str) -> str:
     ``redact.scrub``. A password holding spaces in a URL is beyond it: percent-encode them."""
     text = _URL.sub(lambda m: redact_url(m.group(0)), text)
     text = _HEADER.sub(_header, text)
+    if "=" not in text and "-u" not in text and "--" not in text:
+        return text  # no word ``_word`` would change (a note, most targets): no word loop
     words = list(_WORD.finditer(text))
     out, at = [], 0
     for i, word in enumerate(words):

@@ -153,3 +153,20 @@ def test_trial_means_off_a_line_keep_the_best_line_and_say_how_far_off() -> None
     assert r["analysis"]["cost_model"]["source"] == "trial: postgresql copy"
     said = [x for x in r["assumptions"] if x["what"] == "copy: means off a line"]
     assert len(said) == 1 and str(said[0]["value"]).startswith("±")
+
+
+def test_a_large_measurements_file_is_fitted_whole_and_reported_in_part(tmp_path: Path) -> None:
+    # 3,000 rows: every one fitted; the report keeps the first 1,000 residuals and inputs (a
+    # 70,000-row file made a 4 MB report of them)
+    path = tmp_path / "m.csv"
+    rows = [
+        (b, 2.0 + 0.01 * b + (0.05 if i % 2 else -0.05))
+        for i, b in enumerate([1, 10, 100, 1000] * 750)
+    ]
+    path.write_text("batch_size,latency_ms\n" + "".join(f"{b},{t:.4f}\n" for b, t in rows))
+    r = design_batching("database-insert", target_throughput=50_000, measurements=path).to_dict()
+    fit = r["analysis"]["cost_model"]["fit"]
+    assert fit["points"] == 3000 and len(fit["residuals_ms"]) == 1000
+    assert abs(r["analysis"]["cost_model"]["c1_ms"] - 0.01) < 1e-3
+    cited = next(e for e in r["evidence"] if e["id"] == "cost-model")["inputs"]
+    assert cited["points"] == 3000 and len(cited["batch_sizes"]) == 1000

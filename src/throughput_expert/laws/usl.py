@@ -18,7 +18,6 @@ from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import least_squares, nnls  # type: ignore[import-untyped]
 
 from throughput_expert.errors import FitError, InputError
 
@@ -221,6 +220,8 @@ def _starts(n: FloatArray, x: FloatArray) -> list[FloatArray]:
     # λ0: the best per-unit rate at the smallest level. σ0, κ0: Gunther's linearisation with λ0
     # fixed, λ0·N/X − 1 = σ(N − 1) + κN(N − 1), solved by non-negative least squares; then a
     # few spread-out starts so a poor linearisation cannot trap the fit in a local minimum.
+    from scipy.optimize import nnls  # type: ignore[import-untyped]  # 0.5 s: only when fitting
+
     lam0 = float(np.max(x[n == n.min()] / n.min()))
     design = np.column_stack([n - 1, n * (n - 1)])
     (sigma0, kappa0), _ = nnls(design, lam0 * n / x - 1)
@@ -231,6 +232,8 @@ def _starts(n: FloatArray, x: FloatArray) -> list[FloatArray]:
 
 
 def _least_squares(n: FloatArray, x: FloatArray, start: FloatArray) -> FloatArray:
+    from scipy.optimize import least_squares
+
     result = least_squares(
         lambda p: _curve(n, p[0], p[1], p[2]) - x,
         start,

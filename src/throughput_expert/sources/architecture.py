@@ -261,6 +261,7 @@ def _coefficient(doc: Mapping[str, Any], key: str, source: str, field: str) -> f
 
 
 def _edges(raw: list[Any], names: list[str], source: str) -> tuple[Edge, ...]:
+    known = set(names)  # a callee looked up per edge: not a scan of the list each time
     edges = []
     for doc in raw:
         calls = doc.get("calls") or {}
@@ -272,7 +273,7 @@ def _edges(raw: list[Any], names: list[str], source: str) -> tuple[Edge, ...]:
             )
         for callee, n in calls.items():
             field = f"components.{_name(doc['name'])}.calls.{_name(str(callee))}"
-            if callee not in names:
+            if not isinstance(callee, str) or callee not in known:
                 raise InputError(f"unknown component {echo(callee)}", source=source, field=field)
             edges.append(Edge(doc["name"], str(callee), parse_count(n, source=source, field=field)))
     consumes = {}
@@ -281,7 +282,7 @@ def _edges(raw: list[Any], names: list[str], source: str) -> tuple[Edge, ...]:
         if queue is None:
             continue
         field = f"components.{_name(doc['name'])}.consumes"
-        if not isinstance(queue, str) or queue not in names:
+        if not isinstance(queue, str) or queue not in known:
             raise InputError(
                 f"unknown component {_shown_name(queue)} (consumes names a queue among the "
                 "components)",

@@ -34,7 +34,9 @@ class CostFitRecord:
     points: int = item(doc="batch latencies fitted")
     r_squared: float
     residual_std_error: float | None = measure("ms")
-    residuals: tuple[float, ...] = measure("ms", doc="measured minus fitted, per point")
+    residuals: tuple[float, ...] = measure(
+        "ms", doc="measured minus fitted, per point (the first 1,000 of them)"
+    )
     note: str | None = item(doc="a caveat about the fit")
 
 
