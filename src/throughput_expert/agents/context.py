@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from throughput_expert.agents.confine import Confine, Refused
+from throughput_expert.agents.inline import few_documents
 from throughput_expert.errors import InputError
 from throughput_expert.model import Resource
 from throughput_expert.model.quantity import parse_count, parse_fraction, parse_rate
@@ -63,6 +64,9 @@ _UNIT = r"(?:[a-zA-Z]++/\w++|rps|qps|tps|[a-z]++ per \w++)"
 _FROM_TO = re.compile(rf"from (?P<a>{_NUMBER}) to (?P<b>{_NUMBER}(?: ?{_UNIT})?)")
 _TO = re.compile(rf"\bto (?P<b>{_NUMBER} ?(?:[a-zA-Z]++/\w++|rps|qps|tps))")
 _ARCHITECTURE_FILE = (".yaml", ".yml", ".json")
+# An architecture in words ("Single consumer, PostgreSQL sink") is read clause by clause at
+# about 2 s a megabyte (measured): 10,000 characters, far past any description, cost 20 ms.
+MAX_SENTENCE = 10_000
 
 
 def normalize_key(key: str) -> str:
@@ -178,6 +182,7 @@ def _known(u: Understood, key: str, value: Any, base: Path, confine: Confine, fi
         _project(u, key, value)
     elif key in _FILE_KEYS:
         paths = value if isinstance(value, list) else [value]
+        few_documents(paths, "context", key)
         found = [
             _path(confine, p, field if len(paths) == 1 else f"{field}[{i}]", base)
             for i, p in enumerate(paths)
@@ -242,7 +247,7 @@ def _path(confine: Confine, raw: Any, field: str, base: Path) -> Path:
     workspace); when nothing is there and the path is relative, against each of the workspace's
     other roots in turn (the run folder), the first that holds it. Always inside ``confine``."""
     found = confine.resolve(raw, field=field, base=base)
-    if found.exists() or not isinstance(raw, str) or os.path.isabs(raw):
+    if _exists(found) or not isinstance(raw, str) or os.path.isabs(raw):
         return found
     for root in confine.roots:
         if root != Path(os.path.realpath(base)):
@@ -250,9 +255,19 @@ def _path(confine: Confine, raw: Any, field: str, base: Path) -> Path:
                 other = confine.resolve(raw, field=field, base=root)
             except Refused:
                 continue
-            if other.exists():
+            if _exists(other):
                 return other
     return found
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path``; a name the system refuses (longer than it allows: a
+    component past 255 bytes) is nothing there, and its reader says why."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _utilization(u: Understood, value: Any) -> None:
@@ -276,7 +291,13 @@ def _architecture(u: Understood, value: Any, base: Path, confine: Confine, field
     elif isinstance(value, str) and value.strip().endswith(_ARCHITECTURE_FILE):
         u.architecture_file = _path(confine, value.strip(), field, base)
     else:
-        u.architecture_text = _text(value)
+        text = _text(value)
+        if len(text) > MAX_SENTENCE:
+            raise InputError(
+                f"a sentence of {len(text):,} characters: at most {MAX_SENTENCE:,} are read "
+                "(describe a larger system in an architecture file)"
+            )
+        u.architecture_text = text
 
 
 def _text(value: Any) -> str:

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     from throughput_expert.model.trials import CallCost
 
 __all__ = [
+    "MAX_DOCUMENTS",
     "MAX_INLINE_BYTES",
     "architecture",
     "call_costs",
+    "few_documents",
     "is_inline",
     "metrics",
     "profile",
@@ -47,6 +49,11 @@ __all__ = [
 ]
 
 MAX_INLINE_BYTES = 64 << 20  # per argument: what one tool call may make the server parse
+# Documents (files, objects, texts) one list may name: each costs its reader's fixed work
+# (parse, detect the format, merge) of about a millisecond whatever its size, so a megabyte of
+# tiny objects would be seconds of work; a hundred is more than one question needs (a
+# Prometheus range is one document, a sweep's levels are one).
+MAX_DOCUMENTS = 100
 _ROW_KEYS = ("batch_size", "latency_ms", "cpu_ms", "disk_ms")
 _LEVEL_KINDS = ("concurrency", "instances")
 
@@ -65,6 +72,16 @@ def is_inline(value: object) -> bool:
 
         return looks_collapsed(value)
     return False
+
+
+def few_documents(items: Sequence[object], argument: str, field: str = "") -> None:
+    """Refuse a list of more than ``MAX_DOCUMENTS`` documents, before any is read."""
+    if len(items) > MAX_DOCUMENTS:
+        raise InputError(
+            f"{len(items):,} documents: at most {MAX_DOCUMENTS} (merge them into fewer files)",
+            source=argument,
+            field=field,
+        )
 
 
 def metrics(

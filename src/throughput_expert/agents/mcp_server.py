@@ -12,7 +12,10 @@ written here. Every tool carries annotations: read-only, idempotent and closed-w
 
 Data: every data argument takes a path or the data itself (``agents/inline.py``): a metrics
 object or Prometheus query result, a profile's text, sweep levels, batch measurements, an
-architecture object; inline data is read by the same readers as files, with a size cap.
+architecture object; inline data is read by the same readers as files, with a size cap. A
+list argument's schema carries its reader's limit (``maxItems``: 100 documents, 1,000 sweep
+levels, 100,000 batch rows, 1,000 instructions), so the SDK refuses a longer list with one
+error before checking its items; the tool itself refuses more than 100 documents too.
 
 Files: every path argument of every tool must resolve (links followed, ``..`` removed) inside
 the server's roots, ``tpx mcp --root DIR`` (repeatable; default: the folder the server started
@@ -25,7 +28,8 @@ Errors: a ``ThroughputError`` becomes a tool error (``isError``) whose text is i
 they are the API's parameters, by name; a parameter the tool does not offer is marked "not a
 tool argument" (never a command-line flag). Anything else is a bug: the SDK answers
 ``Error executing tool NAME`` and logs the traceback on the server's stderr, never to the
-client.
+client. Text the input carried into an answer (a service's name, a task's key) is written with
+any lone surrogate in it as U+FFFD: no UTF-8 answer can hold one (``writable``).
 
 The prompt ``throughput-optimization-expert`` (``agents/data/prompt.md``) tells an LLM when to
 call which tool: with it, any MCP client becomes the seed's agent backed by these tools.
@@ -40,8 +44,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import operator
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +62,8 @@ from throughput_expert.agents import inline
 from throughput_expert.agents.confine import Confine, real_folders
 from throughput_expert.errors import InputError, Parameter, ThroughputError
 from throughput_expert.params import DURATION_HELP, RATE_HELP, UNSET, Param, parameters
+from throughput_expert.sources.batch_measurements import MAX_ROWS
+from throughput_expert.sources.sweep import MAX_LEVELS
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -99,15 +107,22 @@ _SWEEP_DOC = (
     "a tpx sweep object, or the sweep CSV's text"
 )
 _ROWS_DOC = "rows [{batch_size, latency_ms, cpu_ms?, disk_ms?}] or the CSV's text"
+# Lists carry their readers' limits in the schema: the SDK refuses a longer one at once, one
+# error, instead of checking every item of it (a megabyte of wrong items is seconds of errors).
+_DOCUMENTS = Annotated[list[str | dict[str, Any]], Field(max_length=inline.MAX_DOCUMENTS)]
+_PATHS = Annotated[list[str], Field(max_length=inline.MAX_DOCUMENTS)]
+_LEVELS = Annotated[list[dict[str, Any]], Field(max_length=MAX_LEVELS)]
+_ROWS = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
+MAX_INSTRUCTIONS = 1_000  # sentences a person wrote for one task: far past any real one
 _INLINE: Mapping[str, tuple[Any, str]] = {
-    "metrics": (list[str | dict[str, Any]] | dict[str, Any], _METRICS_DOC),
+    "metrics": (_DOCUMENTS | dict[str, Any], _METRICS_DOC),
     "utilization": (str | dict[str, Any], "a tpx metrics JSON object"),
-    "profiles": (list[str | dict[str, Any]], _PROFILE_DOC),
+    "profiles": (_DOCUMENTS, _PROFILE_DOC),
     "gil_profile": (str | dict[str, Any], _PROFILE_DOC),
-    "sweep": (str | list[dict[str, Any]] | dict[str, Any], _SWEEP_DOC),
-    "from_files": (list[str] | list[dict[str, Any]] | dict[str, Any], _SWEEP_DOC),
-    "measurements": (str | list[dict[str, Any]], _ROWS_DOC),
-    "batch_trials": (str | list[dict[str, Any]], _ROWS_DOC),
+    "sweep": (str | _LEVELS | dict[str, Any], _SWEEP_DOC),
+    "from_files": (_PATHS | _LEVELS | dict[str, Any], _SWEEP_DOC),
+    "measurements": (str | _ROWS, _ROWS_DOC),
+    "batch_trials": (str | _ROWS, _ROWS_DOC),
     "current_architecture": (
         str | dict[str, Any],
         "an architecture object {system, entry_rate, components: [{name, kind, instances, "
@@ -237,6 +252,7 @@ def _read_data(tool: str, arguments: dict[str, Any], files: Mapping[str, str]) -
         value = out.get(key)
         if value is None:
             continue
+        _few_documents(key, kind, value)
         if key not in _INLINE:
             out[key] = _paths(tool, key, kind, value)
         elif key == "metrics":
@@ -269,6 +285,16 @@ def _read_data(tool: str, arguments: dict[str, Any], files: Mapping[str, str]) -
     if host is not None:
         out["metrics"] = [*out.get("metrics", []), host]
     return out
+
+
+def _few_documents(key: str, kind: str, value: object) -> None:
+    """A list of documents (files, objects, texts) holds at most ``inline.MAX_DOCUMENTS``;
+    inline sweep levels are one document."""
+    if kind != "files" or not isinstance(value, list):
+        return
+    if key in ("sweep", "from_files") and not _paths_only(value):
+        return
+    inline.few_documents(value, Parameter(key))
 
 
 def _is_data(value: object) -> bool:
@@ -368,7 +394,7 @@ def task_schema() -> dict[str, Any]:
 
 def fit_usl(
     sweep: Annotated[
-        str | list[dict[str, Any]] | dict[str, Any],
+        str | _LEVELS | dict[str, Any],
         Field(
             description=f"the sweep: {FILE} (CSV concurrency,throughput_rps,... or tpx sweep "
             f"JSON, one row per load level), or the data inline: {_SWEEP_DOC}"
@@ -409,7 +435,7 @@ def task(
         ),
     ] = None,
     instructions: Annotated[
-        list[str] | str | None,
+        Annotated[list[str], Field(max_length=MAX_INSTRUCTIONS)] | str | None,
         Field(
             description="what to do: 'Identify throughput bottlenecks', 'Recommend "
             "parallelization strategy', 'Design batching approach', 'Estimate scaling "
@@ -502,16 +528,46 @@ def one_line_errors(tool: Callable[P, dict[str, Any]]) -> Callable[P, Any]:
     @functools.wraps(tool)
     def call(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any] | CallToolResult:
         try:
-            return tool(*args, **kwargs)
+            return writable(tool(*args, **kwargs))
         except ThroughputError as err:
             from throughput_expert.redact import scrub
 
             line = err.spelled(spell)
             if not err.names_parameter and err.source == command:  # the command, as this tool
                 line = name + line[len(command) :]
-            return error_result(scrub(line))
+            return error_result(writable(scrub(line)))
 
     return call
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@overload
+def writable(value: str) -> str: ...
+@overload
+def writable(value: dict[str, Any]) -> dict[str, Any]: ...
+def writable(value: Any) -> Any:
+    """``value`` with every lone surrogate in its text (and keys) as U+FFFD: text copied from
+    the input may hold one (``"\\ud800"`` is valid JSON, in an argument or a file), and no
+    UTF-8 answer can carry it; the SDK's encoder would fail after the tool succeeded."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return _replace_surrogates(value)
+    except (TypeError, ValueError, RecursionError):
+        return value  # not text's doing: the SDK writes it as it can
+    return value
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_surrogates(v) for v in value]
+    return value
 
 
 def error_result(line: str) -> CallToolResult:

@@ -30,6 +30,8 @@ __all__ = ["fit_to_schema"]
 
 _FILES = ("artifacts", "files", "outputs", "paths")
 _MAX_VIOLATIONS = 20
+_SIMPLE_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+_MAX_SCHEMA_VALUES = 5_000  # at ~70 µs a value to check: under half a second
 _NOT_RUN = (
     "'{keyword}' not checked: regular expressions from a task file are never run "
     "(a hostile one can backtrack for hours)"
@@ -59,6 +61,9 @@ def _violations(doc: dict[str, Any], schema: Mapping[str, Any]) -> list[str]:
 
     from throughput_expert.redact import redact_url
 
+    unchecked = _uncheckable(schema)
+    if unchecked:
+        return [f"(schema): {unchecked}"]
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -86,6 +91,38 @@ def _violations(doc: dict[str, Any], schema: Mapping[str, Any]) -> list[str]:
     lines = [f"{'/'.join(map(str, e.path)) or '(top)'}: {_line(e.message)}" for e in errors]
     notes = [f"(schema): {_NOT_RUN.format(keyword=k)}" for k in sorted(skipped)]
     return broken + notes + lines
+
+
+def _uncheckable(schema: Mapping[str, Any]) -> str | None:
+    """Why the schema is not checked at all, before ``jsonschema`` spends minutes on it:
+
+    - more than ``_MAX_SCHEMA_VALUES`` values: checking it against the metaschema costs about
+      70 µs a value (measured; every subschema resolves the metaschema's dynamic references);
+    - a ``type`` list longer than the seven simple types (it must list them without repeats):
+      the metaschema's ``uniqueItems`` compares every pair of a list of objects, hours for a
+      list of 20,000.
+    """
+    todo: list[Any] = [schema]
+    values = 0
+    while todo:
+        node = todo.pop()
+        values += 1
+        if values > _MAX_SCHEMA_VALUES:
+            return (
+                f"more than {_MAX_SCHEMA_VALUES:,} values: too large to check "
+                "(an output's shape needs far fewer)"
+            )
+        if isinstance(node, Mapping):
+            kinds = node.get("type")
+            if isinstance(kinds, list) and len(kinds) > len(_SIMPLE_TYPES):
+                return (
+                    f"not a valid JSON Schema (draft 2020-12): type: a list of {len(kinds):,} "
+                    f"items (there are {len(_SIMPLE_TYPES)} types: {', '.join(_SIMPLE_TYPES)})"
+                )
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return None
 
 
 def _line(text: str, limit: int = 300) -> str:

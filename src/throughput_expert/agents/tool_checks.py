@@ -60,6 +60,12 @@ def _loopback_only(url: str) -> None:
     except ValueError:  # not a URL: the API refuses it in its own words
         return
     if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            parts.hostname.encode("idna")  # as the resolver encodes it
+        except UnicodeError:
+            raise InputError(
+                f"{parts.hostname!r} is not a host name", source=Parameter("url")
+            ) from None
         check_loopback(
             parts.hostname,
             port or (443 if parts.scheme == "https" else 80),
