@@ -62,6 +62,11 @@ def test_a_number_flag_out_of_range_is_one_line(
     ("argv", "flag"),
     [
         (["sweep", "--url", "http://127.0.0.1:99999/", "--concurrency", "1"], "--url"),
+        # host names the resolver's IDNA step refuses (an empty label, one of 64 characters),
+        # with and without --allow-remote: a UnicodeError escaped as an internal error
+        (["sweep", "--url", "http://x..y/", "--concurrency", "1"], "--url"),
+        (["sweep", "--url", f"http://{'a' * 64}.com/", "--concurrency", "1"], "--url"),
+        (["sweep", "--url", "http://x..y/", "--concurrency", "1", "--allow-remote"], "--url"),
         ([*SWEEP, "--duration", "1e300s"], "--duration"),
         ([*SWEEP, "--warmup", "1e300s"], "--warmup"),
         ([*CONCURRENCY, "--cpu-cores", "2", "--wait-time", "1e300s"], "--wait-time"),

@@ -342,3 +342,14 @@ def test_the_recommended_concurrency_is_found_in_bounded_work(sigma: float, kapp
         return
     assert usl_throughput(n, sigma, kappa, 1.0) >= TARGET_SHARE * peak * (1 - 1e-12)
     assert n == 1 or usl_throughput(n - 1, sigma, kappa, 1.0) < TARGET_SHARE * peak
+
+
+def test_throughputs_spanning_more_than_twelve_orders_are_no_curve() -> None:
+    # 1e12 and 5e-324 in turn: X / max X rounded to zero and numpy's "array must not contain
+    # infs or NaNs" became the fit's message
+    from throughput_expert.laws.usl import fit_usl
+
+    with pytest.raises(FitError) as err:
+        fit_usl(list(range(1, 30)), [1e12 if i % 2 else 5e-324 for i in range(29)])
+    assert "span more than 1e+12" in str(err.value) and "NaN" not in str(err.value)
+    fit_usl([1, 2, 4, 8, 16, 32], [1e-3, 2e-3, 3.9e-3, 7.5e-3, 14e-3, 25e-3])  # tiny, one system

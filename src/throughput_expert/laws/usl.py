@@ -370,6 +370,22 @@ def _r_squared(rss: float, x: FloatArray) -> float:
     return 1.0 if rss <= 1e-12 * float(x @ x) else 0.0
 
 
+MAX_SPAN = 1e12  # highest over lowest throughput of one sweep: more is no system's curve
+
+
+def _check_span(n: FloatArray, x: FloatArray, scale: float) -> None:
+    """Refuse throughputs spanning more than ``MAX_SPAN``: the least squares (on X / max X)
+    would divide by a value that rounds to zero."""
+    low = int(np.argmin(x))
+    if not x[low] * MAX_SPAN >= scale:
+        raise FitError(
+            f"throughputs span more than {MAX_SPAN:.0e} ({float(x[low]):.3g} rps at level "
+            f"{float(n[low]):g}, {scale:.3g} at the highest): not one system's curve; check "
+            "the units and the levels",
+            source=_SOURCE,
+        )
+
+
 def _solve(n: FloatArray, unit: FloatArray) -> FloatArray:
     try:
         return _best_coefficients(n, unit)
@@ -404,6 +420,7 @@ def fit_usl(levels: Sequence[float], throughputs: Sequence[float]) -> UslFit:
     # Fitted on X / max X, so λ is of order 1 and the tolerances are relative; dividing every
     # residual by one constant leaves the least-squares minimiser unchanged.
     scale, top = float(x.max()), float(n.max())
+    _check_span(n, x, scale)
     p = _solve(n, x / scale)
     sigma, kappa, lam = float(p[0]), float(p[1]), float(p[2]) * scale
     r_squared, rse, errors = _quality(n, x / scale, p)

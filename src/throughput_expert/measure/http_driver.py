@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from throughput_expert.errors import InputError, MeasurementError, Parameter
+from throughput_expert.model.quantity import echo
 from throughput_expert.redact import basic_auth_value, redact_url
 
 __all__ = ["UrlDriver", "check_loopback"]
@@ -72,12 +73,16 @@ def check_loopback(
 ) -> None:
     """Raise ``InputError`` unless every address ``host`` resolves to is loopback; its message
     ends with ``remedy`` (a front door without ``allow_remote`` says what holds instead)."""
+    try:
+        host.encode("idna")  # what the resolver does first: an empty or 64-character label fails
+    except UnicodeError:
+        raise InputError(f"{echo(host)} is not a host name", source=source) from None
     if allow_remote:
         return
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise InputError(f"cannot resolve {host!r}: {exc}", source=source) from None
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"cannot resolve {echo(host)}: {exc}", source=source) from None
     addresses = {str(info[4][0]).split("%")[0] for info in infos}
     remote = sorted(a for a in addresses if not ipaddress.ip_address(a).is_loopback)
     if remote or not addresses:

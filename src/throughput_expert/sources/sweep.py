@@ -79,11 +79,15 @@ def load_sweep(path: str | PathLike[str]) -> Sweep:
 
 
 def _from_csv(text: str, source: str) -> Sweep:
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                if len(rows) > MAX_LEVELS + 1:  # the header and one level too many: stop here
+                    break
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", source=source) from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise InputError("a sweep CSV needs a header and at least one row", source=source)
     header = [h.strip().lower() for h in rows[0]]
@@ -237,7 +241,9 @@ def check_levels(count: int, source: str) -> None:
     """Refuse more than ``MAX_LEVELS`` levels: they bound the USL fit's and the report's work."""
     if count > MAX_LEVELS:
         raise InputError(
-            f"{count:,} levels: at most {MAX_LEVELS:,} in one sweep", source=source, field="levels"
+            f"more than {MAX_LEVELS:,} levels: at most {MAX_LEVELS:,} in one sweep",
+            source=source,
+            field="levels",
         )
 
 

@@ -73,8 +73,9 @@ def sample_states(profile: Profile, settings: Settings) -> SampleStates:
     sites: list[int | None] = []
     by_state: dict[str, float] = defaultdict(float)
     by_thread: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    memo: dict[tuple[int, str | None], str | None] = {}
     for stack, weight, thread in zip(profile.stacks, profile.weights, profile.threads, strict=True):
-        state = _state(stack, frames, plain, caller_rules, settings)
+        state = _state(stack, frames, plain, caller_rules, memo)
         states.append(state)
         sites.append(_site(stack, frames, user))
         by_state[state] += weight
@@ -118,15 +119,20 @@ def _state(
     frames: tuple[Frame, ...],
     plain: list[str | None],
     caller_rules: list[StateRule],
-    settings: Settings,
+    memo: dict[tuple[int, str | None], str | None],
 ) -> str:
+    """The state of one stack, from its leaf up. A frame's state under a caller rule depends on
+    the frame and its caller's kind only: ``memo`` keeps it per (frame, caller kind), so a
+    profile of many stacks matches each distinct pair once, not each occurrence."""
     found: str | None = None
     for pos in range(len(stack) - 1, -1, -1):
         i = stack[pos]
         state = plain[i]
         if caller_rules and (found is None or state is None):
-            caller = _caller_kind(stack, pos, frames)
-            state = _frame_state(frames[i], caller_rules, caller) or state
+            key = (i, _caller_kind(stack, pos, frames))
+            if key not in memo:
+                memo[key] = _frame_state(frames[i], caller_rules, key[1])
+            state = memo[key] or state
         if state is None:
             if frames[i].kind in _NATIVE:
                 continue  # a native frame no rule names: part of the chain, or native work
