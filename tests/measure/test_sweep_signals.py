@@ -21,6 +21,12 @@ def _workload(tmp_path: Path) -> None:
     (tmp_path / "tpx_signal_workload.py").write_text(WORKLOAD)
 
 
+def _default_hangup() -> None:
+    """SIGHUP as a terminal's child has it: a runner started under ``nohup`` passes it down
+    ignored, and tpx rightly leaves an ignored SIGHUP ignored."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _sweep_until(tmp_path: Path, marker: str, sig: signal.Signals) -> tuple[int, str, str]:
     """Run a 4-level sweep, send ``sig`` once stderr shows ``marker``; exit code, out, err."""
     proc = subprocess.Popen(
@@ -30,7 +36,7 @@ def _sweep_until(tmp_path: Path, marker: str, sig: signal.Signals) -> tuple[int,
             "--format", "json", "--save", "sweep.json",
         ],
         cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        text=True, preexec_fn=_default_hangup,
     )  # fmt: skip
     assert proc.stderr is not None and proc.stdout is not None
     seen = []

@@ -291,7 +291,7 @@ def _architecture(u: Understood, value: Any, base: Path, confine: Confine, field
     elif isinstance(value, str) and value.strip().endswith(_ARCHITECTURE_FILE):
         u.architecture_file = _path(confine, value.strip(), field, base)
     else:
-        text = _text(value)
+        text = " ".join(_text(value).split())  # runs of whitespace count as one space
         if len(text) > MAX_SENTENCE:
             raise InputError(
                 f"a sentence of {len(text):,} characters: at most {MAX_SENTENCE:,} are read "
