@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+from _shared import find_tpx  # benchmarks/_shared.py
 
 GOAL_RATIO = 2.0
 HOSTS = 5
@@ -124,17 +123,6 @@ def build_response(path: Path, seed: int = 7) -> int:
     return points
 
 
-def find_tpx() -> str:
-    """The `tpx` console script beside this interpreter (no pyenv shim in the timing), else PATH."""
-    beside = Path(sys.executable).parent / "tpx"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("tpx")
-    if found is None:
-        sys.exit("benchmarks/ingest.py: `tpx` not found; install the package: pip install -e .")
-    return found
-
-
 def wall_time(command: Sequence[str]) -> float:
     """Seconds one run of `command` takes, start to exit; fails loudly if the command fails."""
     start = time.perf_counter()
@@ -163,7 +151,7 @@ def alternate(first: Sequence[str], second: Sequence[str], runs: int) -> tuple[f
 
 def run(folder: Path, runs: int) -> None:
     """Build the file in `folder`, time both whole processes, print the verdict."""
-    tpx = find_tpx()
+    tpx = find_tpx("ingest.py")
     path = folder / "query_range_node_exporter.json"
     start = time.perf_counter()
     points = build_response(path)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _shared import field, find_tpx, varint  # benchmarks/_shared.py
 
 GOAL_S = 2.0
 SIZE = 1_000_000  # bytes: just under 1 MB (and under the architecture's 1 MiB cap)
@@ -51,16 +51,6 @@ class Case:
     path: Path
     argv: list[str]
     formats: tuple[str, ...] = FORMATS
-
-
-def find_tpx() -> str:
-    beside = Path(sys.executable).parent / "tpx"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("tpx")
-    if found is None:
-        sys.exit("benchmarks/large_inputs.py: `tpx` not found; install it: pip install -e .")
-    return found
 
 
 def fill(
@@ -294,21 +284,6 @@ def cpuprofile(folder: Path) -> Path:
     return path
 
 
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def pb(number: int, value: int | bytes) -> bytes:
-    if isinstance(value, int):
-        return varint(number << 3) + varint(value)
-    return varint(number << 3 | 2) + varint(len(value)) + value
-
-
 def pprof(folder: Path) -> Path:
     """A gzipped Go pprof of just under 1 MB compressed: distinct deep stacks (location ids
     drawn at random, so the file does not compress away)."""
@@ -317,18 +292,22 @@ def pprof(folder: Path) -> Path:
     strings = ["", "samples", "count", "cpu", "nanoseconds"]
     strings += [f"main.f{i}" for i in range(functions)] + ["main.go"]
     file_index = len(strings) - 1
-    head = [pb(1, pb(1, 1) + pb(2, 2)), pb(1, pb(1, 3) + pb(2, 4))]
+    head = [field(1, field(1, 1) + field(2, 2)), field(1, field(1, 3) + field(2, 4))]
     for fn in range(functions):
-        head.append(pb(5, pb(1, fn + 1) + pb(2, 5 + fn) + pb(4, file_index)))
-        head.append(pb(4, pb(1, fn + 1) + pb(4, pb(1, fn + 1) + pb(2, fn + 10))))
-    tail = [pb(6, s.encode()) for s in strings]
-    tail += [pb(11, pb(1, 3) + pb(2, 4)), pb(12, 10_000_000)]
+        head.append(field(5, field(1, fn + 1) + field(2, 5 + fn) + field(4, file_index)))
+        head.append(field(4, field(1, fn + 1) + field(4, field(1, fn + 1) + field(2, fn + 10))))
+    tail = [field(6, s.encode()) for s in strings]
+    tail += [field(11, field(1, 3) + field(2, 4)), field(12, 10_000_000)]
     rng = np.random.default_rng(4)
 
     def build(count: int) -> bytes:
         locations = rng.integers(1, functions + 1, size=(count, 40)).tolist()
         samples = [
-            pb(2, pb(1, b"".join(varint(x) for x in row)) + pb(2, varint(1) + varint(10_000_000)))
+            field(
+                2,
+                field(1, b"".join(varint(x) for x in row))
+                + field(2, varint(1) + varint(10_000_000)),
+            )
             for row in locations
         ]
         return gzip.compress(b"".join(head + samples + tail), compresslevel=6)
@@ -962,7 +941,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="write the inputs here and keep them")
     parser.add_argument("--tpx", help="the tpx to time (default: the one beside this Python)")
     args = parser.parse_args()
-    tpx = args.tpx or find_tpx()
+    tpx = args.tpx or find_tpx("large_inputs.py")
     with tempfile.TemporaryDirectory(prefix="tpx-large-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

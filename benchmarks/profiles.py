@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _shared import field, varint  # benchmarks/_shared.py
 
 from throughput_expert.sources.profiles import load_profile
 
@@ -158,21 +159,6 @@ def write_collapsed(path: Path, stacks: list[list[int]], picks: np.ndarray) -> N
     text = [";".join(f"fn{f} (mod{f % 40}.py:{f})" for f in s) for s in stacks]
     with path.open("w") as fh:
         fh.writelines(f"{text[i]} 1\n" for i in picks.tolist())
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def field(number: int, value: int | bytes) -> bytes:
-    if isinstance(value, int):
-        return varint(number << 3) + varint(value)
-    return varint(number << 3 | 2) + varint(len(value)) + value
 
 
 def write_pprof(path: Path, stacks: list[list[int]], picks: np.ndarray) -> None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,20 +22,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _shared import find_tpx  # benchmarks/_shared.py
+
 GOAL_RATIO = 3.0
 GOAL_ANALYZE_S = 0.250
 EXAMPLE = "message-consumer.json"
-
-
-def find_tpx() -> str:
-    """The `tpx` console script beside this interpreter (no pyenv shim in the timing), else PATH."""
-    beside = Path(sys.executable).parent / "tpx"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("tpx")
-    if found is None:
-        sys.exit("benchmarks/startup.py: `tpx` not found; install the package: pip install -e .")
-    return found
 
 
 def wall_time(command: Sequence[str]) -> float:
@@ -85,7 +74,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="measured runs of each (>= 7)")
     args = parser.parse_args()
     runs = max(args.runs, 7)
-    tpx = find_tpx()
+    tpx = find_tpx("startup.py")
     bare = [sys.executable, "-c", "pass"]
     helps = [tpx, "--help"]
     analyze = [tpx, "analyze", "--metrics", example_metrics()]
