@@ -85,11 +85,13 @@ def assert_batching_shape(result: BatchTrials, methods: list[str]) -> None:
         assert all(len(t.latencies_s) >= 5 and min(t.latencies_s) > 0 for t in trials), method
         # Robust under load (other work on a shared machine moves single runs by a millisecond):
         # per row, a batch of 100 costs far less than a batch of 1, whatever the noise -- except
-        # 100 separate statements over a socket: each pays its round trip, and one commit on a
-        # fast disk costs about as much as a round trip, so only "more than one statement" holds.
+        # 100 separate statements over a socket: each pays its round trip (30 us to 120 us
+        # here), one commit costs from about one round trip to ten (the disk's flush), so all
+        # that holds is: more than one statement, and per row less than a statement and a commit.
         by_size = {t.batch_size: min(t.latencies_s) for t in trials}
         if method == "single" and result.dialect == "postgresql":  # SQLite: no round trips
-            assert by_size[100] > 10 * by_size[1], method
+            assert by_size[1] < by_size[100], method
+            assert by_size[100] / 100 < by_size[1], method
         else:
             assert by_size[100] / 100 < by_size[1] / 3, method
 
