@@ -274,6 +274,42 @@ def test_a_key_the_schema_requires_that_tpx_cannot_fill_fails_the_run(
     assert not (run / "tasks" / effect_of(run) / "tpx-value.json").exists()
 
 
+def test_a_result_that_violates_the_output_schema_fails_the_run(
+    babysitter: str, project: Path
+) -> None:
+    prompt = json.loads((EXAMPLES / "task.json").read_text())["prompt"]
+    prompt["outputSchema"] = {
+        "type": "object",
+        "required": ["summary"],
+        "properties": {"summary": {"type": "number"}},  # tpx's summary is a sentence
+    }
+    run = create(babysitter, project, "generic-agent.mjs", {"agentName": AGENT, "prompt": prompt})
+    effect = effect_of(run)
+    (line,) = watch_once(babysitter, project).stderr.splitlines()
+    assert line.startswith(f"tpx: posted error for .a5c/runs/{run.name}/tasks/{effect}: ")
+    assert sdk(babysitter, project, "run:iterate", str(run))["status"] == "failed"
+    error = failure(babysitter, project, run)
+    assert error["name"] == "OutputSchemaError"
+    assert "outputSchema: the result does not satisfy it: summary: " in error["message"]
+    assert "is not of type 'number'" in error["message"]
+    assert not (run / "tasks" / effect / "tpx-value.json").exists()  # never posted as ok
+
+
+def test_a_task_for_tpx_it_cannot_read_fails_the_run(babysitter: str, project: Path) -> None:
+    """Addressed to this agent but with no prompt tpx can read: the run fails with the reason
+    instead of waiting for ever."""
+    run = create(babysitter, project, "generic-agent.mjs", {"agentName": AGENT, "prompt": 42})
+    effect = effect_of(run)
+    proc = watch_once(babysitter, project)
+    assert proc.returncode == 0
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"tpx: posted error for .a5c/runs/{run.name}/tasks/{effect}: "), line
+    assert sdk(babysitter, project, "run:iterate", str(run))["status"] == "failed"
+    error = failure(babysitter, project, run)
+    assert error["name"] == "InputError"
+    assert "no agent prompt: expected agent.prompt or inputs.prompt" in error["message"]
+
+
 def test_only_project_context_gets_an_honest_answer_or_a_named_error(
     babysitter: str, project: Path
 ) -> None:
@@ -291,13 +327,23 @@ def test_only_project_context_gets_an_honest_answer_or_a_named_error(
     }
     run = create(babysitter, project, "generic-agent.mjs", {"agentName": AGENT, "prompt": prompt})
     watch_once(babysitter, project)
-    status = sdk(babysitter, project, "run:iterate", str(run))["status"]
-    if status == "completed":
-        model = output(run)["answer"]["model"]
-        assert model  # real content, not an empty stand-in
-    else:
-        assert status == "failed"
-        assert "model" in failure(babysitter, project, run)["message"]
+    assert sdk(babysitter, project, "run:iterate", str(run))["status"] == "completed"
+    answer = output(run)["answer"]
+    # the model the schema requires is the parameterized answer, not an empty stand-in
+    pools = {f["id"]: f for f in answer["model"]["formulas"]}
+    assert pools["pool_io"]["formula"] == "threads = cores × (1 + W / C)"
+    assert pools["pool_io"]["unknowns"] == ["cores", "W", "C"]  # not this machine's cores
+    assert "cores of the system advised unknown" in answer["summary"]
+    steps = answer["analysis"]["parameterized"]["measurement_plan"]
+    assert any(c.startswith("tpx observe") for step in steps for c in step["run"])
+
+    # contention points need a profile of the running service: named, with the command
+    prompt["outputSchema"]["required"].append("contentionPoints")
+    run = create(babysitter, project, "generic-agent.mjs", {"agentName": AGENT, "prompt": prompt})
+    watch_once(babysitter, project)
+    assert sdk(babysitter, project, "run:iterate", str(run))["status"] == "failed"
+    message = failure(babysitter, project, run)["message"]
+    assert "contentionPoints needs a profile" in message and "tpx find-bottleneck" in message
 
 
 def test_tasks_for_other_agents_are_left_alone(babysitter: str, project: Path) -> None:
@@ -316,6 +362,10 @@ def test_tasks_for_other_agents_are_left_alone(babysitter: str, project: Path) -
     )
     assert proc.returncode == 2 and "addressed to 'api-reviewer'" in proc.stderr
     assert proc.stderr.count("\n") == 1 and journal(run) == head
+    # --agent NAME serves that name instead
+    proc = watch_once(babysitter, project, "--agent", "api-reviewer")
+    assert proc.returncode == 0 and "(posted ok)" in proc.stderr, proc.stderr
+    assert sdk(babysitter, project, "run:iterate", str(run))["status"] == "completed"
 
 
 # --- without the CLI ------------------------------------------------------------------------
@@ -381,13 +431,15 @@ def test_ctrl_c_waits_for_the_post_to_finish(slow_cli: tuple[Path, Path]) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a shell's foreground job
     )
     try:
         deadline = time.monotonic() + 90
         while not (run / "posting").exists():
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)  # in the middle of task:post
+        # in the middle of task:post, Ctrl-C as a terminal sends it: to the whole group
+        os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -105,6 +105,18 @@ def test_internal_refs_still_resolve() -> None:
     ]
 
 
+def test_a_long_value_is_cut_so_what_is_wrong_with_it_stays_in_the_line() -> None:
+    summary = "Bottleneck: disk I/O at 80 %; today's ceiling " + "and more words " * 40
+    schema = {"properties": {"summary": {"type": "number"}, "n": {"enum": [1, 2]}}}
+    out = fit_to_schema({"summary": summary, "n": "x" * 500}, schema, Path("r.json"))
+    second, first = out["schema_violations"]  # sorted by path: n, summary
+    assert first.startswith('summary: "Bottleneck: disk I/O at 80 %; today')
+    assert first.endswith("… is not of type 'number'") and len(first) < 120
+    assert second.startswith("n: 'xxx") and second.endswith("… is not one of [1, 2]")
+    short = fit_to_schema({"summary": "text"}, schema, Path("r.json"))
+    assert short["schema_violations"] == ["summary: 'text' is not of type 'number'"]
+
+
 def test_credentials_in_a_ref_are_not_echoed() -> None:
     schema = {"properties": {"summary": {"$ref": "http://me:pa55word@127.0.0.2:9/s.json"}}}
     out = fit_to_schema({"summary": "s"}, schema, Path("r.json"))

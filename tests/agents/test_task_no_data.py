@@ -250,3 +250,24 @@ def test_contention_points_from_thread_dumps(tmp_path: Path) -> None:
     assert first["kind"] == "bottleneck" and "orders.Inventory.reserve" in first["what"]
     assert first["share_pct"] == 75.0  # 9 of 12 thread observations wait for the lock
     assert "held by worker-1" in first["reason"]
+
+
+def test_numbers_no_reader_takes_are_said_not_passed_over(tmp_path: Path) -> None:
+    """A task whose only numbers are in words tpx cannot read is not "without measurements":
+    the summary names them, analysis.task.unread says why."""
+    path = tmp_path / "tasks" / "e1" / "input.json"
+    path.parent.mkdir(parents=True)
+    context = {"currentThroughput": "ten thousand-ish", "cores": -3, "projectName": "orders"}
+    path.write_text(json.dumps({"prompt": {"task": "Speed it up", "context": context}}))
+    _, r = run_task(path)
+    assert r["summary"].startswith(
+        "The task holds no measurements tpx can read (current_throughput, cores: not read, "
+        "see analysis.task.unread): parameterized answer"
+    )
+    unread = r["analysis"]["task"]["unread"]
+    assert any(n.startswith('current_throughput: cannot read "ten thousand-ish"') for n in unread)
+    assert any(n.startswith("cores: -3 is negative") for n in unread)
+    # a key it does not read is not a measurement it failed to read
+    path.write_text(json.dumps({"prompt": {"task": "Speed it up", "context": {"team": "x"}}}))
+    _, r = run_task(path)
+    assert r["summary"].startswith("The task holds no measurements (no throughput,")

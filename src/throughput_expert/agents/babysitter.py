@@ -30,6 +30,7 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,6 +50,7 @@ from throughput_expert.agents.task import (
 )
 from throughput_expert.errors import InputError, ThroughputError
 from throughput_expert.outputs import write_atomically
+from throughput_expert.sources.files import read_json, read_text
 
 __all__ = [
     "ERROR_FILE",
@@ -283,10 +285,12 @@ def serve_effect(
     """Answer the run's effect and post the answer; returns what was posted.
 
     ``watching``: the effect was found by listing (``tpx task --watch``): one addressed to
-    another agent, or to none, is ``skipped`` untouched, and a task.json that cannot be read
-    raises (whose it is cannot be told: nothing is posted). Served by name (``tpx task RUN
-    EFFECT``), a task for another agent is refused (``InputError``, nothing posted) and one
-    that cannot be read is posted as an error. ``AlreadyResolved`` when the CLI says the effect
+    another agent, or to none, is ``skipped`` untouched; a task.json tpx cannot read is posted
+    as an error when it names this agent (``agent.name``, ``agentName``, ``inputs.agentName``:
+    the run fails with the reason instead of waiting), else it raises (whose it is cannot be
+    told: nothing is posted). Served by name (``tpx task RUN EFFECT``), a task for another
+    agent is refused (``InputError``, nothing posted) and one that cannot be read is posted as
+    an error. ``AlreadyResolved`` when the CLI says the effect
     is no longer requested."""
     folder = _run_folder(run)
     if not _EFFECT_ID.fullmatch(effect):
@@ -305,9 +309,11 @@ def serve_effect(
     try:
         task = read_task(path)
     except ThroughputError as exc:
-        if watching:
-            raise
-        error = _error(exc)
+        if watching and (addressee := _addressee(path)) != agent:
+            if addressee is not None:
+                return Outcome("skipped", folder, effect)  # another agent's, left alone
+            raise  # whose it is cannot be told: not ours to fail
+        error = _error(exc)  # ours (or asked for by name): the run fails with the reason
     else:
         if task.agent_name != agent:
             if watching:
@@ -370,6 +376,25 @@ def serve_effect(
             )
             outcome = Outcome("error", folder, effect, failed, message)
     return replace(outcome, interrupted=bool(caught))
+
+
+def _addressee(path: Path) -> str | None:
+    """The agent a task.json names (``agent.name``, ``agentName`` or ``inputs.agentName``)
+    when ``read_task`` refuses the rest of it; ``None`` when even that cannot be read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # a FIFO would block: never opened
+        doc = read_json(read_text(path), str(path))
+    except (OSError, ThroughputError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, Mapping):
+        return None
+    agent, inputs = doc.get("agent"), doc.get("inputs")
+    for holder, key in ((agent, "name"), (doc, "agentName"), (inputs, "agentName")):
+        name = holder.get(key) if isinstance(holder, Mapping) else None
+        if isinstance(name, str) and name:
+            return name
+    return None
 
 
 def _error(exc: ThroughputError) -> tuple[str, str]:

@@ -97,6 +97,8 @@ class Understood:
     """problems the task reports (``concurrencyIssues``, ``knownIssues``): reported, not measured"""
     read: dict[str, Any] = field(default_factory=dict)
     unread: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """keys this worker reads whose value it could not read (``unread`` says why)"""
 
 
 def understand(prompt: Mapping[str, Any], base: Path, confine: Confine | None = None) -> Understood:
@@ -147,6 +149,7 @@ def _read(u: Understood, raw_key: str, value: Any, base: Path, confine: Confine)
         raise  # a path the task may not name refuses the task, it is not a note
     except InputError as exc:
         u.unread.append(f"{key}: {exc.message}")
+        u.refused.append(key)
 
 
 def _remember(value: Any, depth: int = 0) -> None:

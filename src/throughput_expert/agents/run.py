@@ -188,6 +188,13 @@ def _without_data(
 
     wanted = topics(prompt, u) or list(TOPICS[1:])  # nothing specific: every topic
     why = "the task holds no measurements (no throughput, utilization or metrics file)"
+    if u.refused:  # it held some, in words no reader takes: said, not passed over
+        names = [k if len(k) <= 40 else k[:39] + "…" for k in u.refused[:3]]
+        more = f" and {len(u.refused) - 3} more" if len(u.refused) > 3 else ""
+        why = (
+            f"the task holds no measurements tpx can read ({', '.join(names)}{more}: "
+            "not read, see analysis.task.unread)"
+        )
     section = _parameterized(u, parts, ["analyze", *wanted], defaults, why)
     given = Given(u, parts, ServiceMetrics(service=u.service), confine, base, defaults)
     asked = ["analyze", *[w for w in wanted if w != "bottleneck"]]

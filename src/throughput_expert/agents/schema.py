@@ -88,7 +88,7 @@ def _violations(doc: dict[str, Any], schema: Mapping[str, Any]) -> list[str]:
     except RecursionError:
         broken.append("(schema): refers to itself without end (validation stopped there)")
     errors.sort(key=lambda e: [str(p) for p in e.path])
-    lines = [f"{'/'.join(map(str, e.path)) or '(top)'}: {_line(e.message)}" for e in errors]
+    lines = [f"{'/'.join(map(str, e.path)) or '(top)'}: {_message(e)}" for e in errors]
     notes = [f"(schema): {_NOT_RUN.format(keyword=k)}" for k in sorted(skipped)]
     return broken + notes + lines
 
@@ -123,6 +123,19 @@ def _uncheckable(schema: Mapping[str, Any]) -> str | None:
         elif isinstance(node, list):
             todo.extend(node)
     return None
+
+
+def _message(error: Any, shown: int = 80) -> str:
+    """The validator's message, one line; the value it quotes first (``'...' is not of type
+    'number'``) cut to ``shown`` characters, so what is wrong with it stays in the line."""
+    text = " ".join(str(error.message).split())
+    try:
+        quoted = " ".join(repr(error.instance).split())
+    except Exception:  # a value whose repr fails: the message as it is
+        return _line(text)
+    if len(quoted) > shown and text.startswith(quoted):
+        text = quoted[:shown] + "…" + text[len(quoted) :]
+    return _line(text)
 
 
 def _line(text: str, limit: int = 300) -> str:
