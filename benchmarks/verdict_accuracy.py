@@ -9,8 +9,10 @@ A recording is right when all of them match.
 
     python benchmarks/verdict_accuracy.py [--runtime go] [--verbose]
 
-Prints one line per recording (expected vs given), the share right per runtime and overall, and
-``goal 100 %: met|not met``. Missing manifests (a runtime not recorded yet) are skipped and said.
+Prints per recording ok or MISS, then the expected and the given verdict (type / category /
+component / state; a miss or --verbose key by key, marking what differs), the share right per
+runtime and overall, and ``goal 100 %: met|not met``. Missing manifests (a runtime not recorded
+yet) are skipped and said.
 """
 
 from __future__ import annotations
@@ -89,10 +91,17 @@ def judge(runtime: str, folder: Path, entry: dict[str, Any]) -> Outcome:
     return Outcome(runtime, entry["file"], expected, given, tuple(wrong))
 
 
+def _line(verdict: dict[str, Any]) -> str:
+    """type / category / component / state, as one line ("-" where not given)."""
+    return " / ".join(str(verdict.get(key) or "-") for key in KEYS)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", choices=RUNTIMES, help="only this runtime's recordings")
-    parser.add_argument("--verbose", action="store_true", help="print right verdicts in full too")
+    parser.add_argument(
+        "--verbose", action="store_true", help="right verdicts key by key too, as misses are"
+    )
     args = parser.parse_args()
     entries, missing = manifests(args.runtime)
     for runtime in missing:
@@ -107,7 +116,10 @@ def main() -> int:
         print(f"{mark} {o.runtime}/{o.file}")
         if o.error:
             print(f"       error: {o.error}")
-        elif not o.right or args.verbose:
+        elif o.right and not args.verbose:
+            print(f"       expected {_line(o.expected)}")
+            print(f"       given    {_line(o.given)}")
+        else:
             for key in KEYS:
                 if key in o.expected:
                     flag = " <-" if key in o.wrong else ""

@@ -157,6 +157,20 @@ RUNS: tuple[Run, ...] = (
         ),
     ),
     Run(
+        "idle_loop",
+        "an asyncio loop waits for a connection nobody makes (epoll_wait) beside a busy thread",
+        (
+            Recording(
+                "idle.native",
+                ("--idle", "--native"),
+                expected=expect("cpu", "compute", "rolling_hash", "running"),
+            ),
+            Recording(
+                "idle", ("--idle",), expected=expect("cpu", "compute", "rolling_hash", "running")
+            ),
+        ),
+    ),
+    Run(
         "main_join",
         "the main thread joins 2 threads hashing 1 MiB buffers (hashlib releases the GIL)",
         (

@@ -155,6 +155,19 @@ def test_gil_estimate_splits_running_waiting_and_blocked() -> None:
     assert shares["compute"] == pytest.approx(20.0)
     assert shares["blocked"] == pytest.approx(59.5)
     assert r["analysis"]["bottleneck"]["component"] == "waiter (t.py)"
+    read = {f["function"]: f["read_as"] for f in r["analysis"]["gil"]["functions"]}
+    assert read == {"crunch (t.py)": "GIL wait", "waiter (t.py)": "blocked in a C call"}
+
+
+def test_a_function_holding_the_gil_every_time_is_read_as_holding_it() -> None:
+    """Seen 50 times, holding the GIL 50 times: it runs Python (it read 'blocked in a C call')."""
+    idle = profile(
+        {"1|run@t.py;crunch@t.py": 50, "2|run@t.py;waiter@t.py": 50}, measures="wall", idle=True
+    )
+    gil = profile({"1|run@t.py;crunch@t.py": 50}, measures="gil")
+    r = run(idle, gil_profile=gil)
+    read = {f["function"]: f["read_as"] for f in r["analysis"]["gil"]["functions"]}
+    assert read["crunch (t.py)"] == "holding the GIL"
 
 
 def test_threads_breakdown() -> None:

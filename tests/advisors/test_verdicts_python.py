@@ -96,6 +96,35 @@ def test_benign_waits_are_not_the_bottleneck() -> None:
     assert busy["states_pct"]["running"] > 95
 
 
+@pytest.mark.parametrize(
+    "file", ["idle_loop.idle.native.speedscope.json", "idle_loop.idle.speedscope.json"]
+)
+def test_an_event_loop_with_nothing_to_do_is_idle(file: str) -> None:
+    """The asyncio loop waits in epoll_wait (--native) or EpollSelector.select (Python frames)
+    for a connection nobody makes: idle, not a network wait, and not the bottleneck (it is half
+    of the samples, more than the busy thread's running ones)."""
+    r = verdict(file, threads=True)
+    a = r["analysis"]
+    frames = {f.name for f in load_profile(CORPUS / file).frames}
+    assert ("epoll_wait" in frames) == ("native" in file)
+    loop = next(t for t in a["threads"] if t["name"] == "MainThread")
+    assert loop["states_pct"] == {"idle": 100.0} and loop["on_cpu_pct"] == 0
+    assert not any(s["state"] == "io_network" for s in a["states"])
+    b = a["bottleneck"]
+    assert (b["type"], b["category"], b["state"]) == ("cpu", "compute", "running")
+    assert b["component"].startswith("rolling_hash")
+
+
+def test_threads_waiting_for_a_lock_are_not_on_cpu() -> None:
+    """--threads on the lock recording: each request thread waits for the lock most of the
+    time and is on CPU for almost none of it (it read 'on CPU 100 %')."""
+    a = verdict("lock_contention.idle.native.speedscope.json", threads=True)["analysis"]
+    workers = [t for t in a["threads"] if t["name"].startswith("request-")]
+    assert len(workers) >= 6
+    for t in workers:
+        assert t["state"] == "lock_wait" and t["on_cpu_pct"] < 5, t
+
+
 def test_gil_wait_is_not_a_user_lock() -> None:
     r = verdict("gil_contention.idle.native.speedscope.json")
     b = r["analysis"]["bottleneck"]

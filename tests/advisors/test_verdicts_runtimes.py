@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from throughput_expert import find_bottleneck
 from throughput_expert.advisors.bottleneck.kinds import kind_verdict, profile_runtime
@@ -36,6 +37,50 @@ def census(path: Path) -> Any:
     verdict = kind_verdict(load_profile(path), load_settings(), Ledger())
     assert verdict is not None and verdict.census is not None
     return verdict.census
+
+
+ENTRIES = [
+    (runtime, entry)
+    for runtime in ("go", "node", "jvm")
+    for entry in yaml.safe_load((CORPUS / runtime / "manifest.yaml").read_text())["recordings"]
+]
+
+
+@pytest.mark.parametrize(
+    ("runtime", "entry"), ENTRIES, ids=[f"{r}/{e['file']}" for r, e in ENTRIES]
+)
+def test_manifest_verdicts(runtime: str, entry: dict[str, Any]) -> None:
+    """Each recording's verdict is the one its manifest expects (what verdict_accuracy scores)."""
+    b = report(CORPUS / runtime / entry["file"])["analysis"]["bottleneck"]
+    want = entry["expected"]
+    assert (b["type"], b["category"]) == (want["type"], want["category"]), b["reason"]
+    if want.get("component"):
+        assert want["component"] in (b["component"] or ""), b["component"]
+    if want.get("state"):
+        assert b["state"] == want["state"]
+
+
+def test_go_cpu_component_is_the_programs_own_line() -> None:
+    """On-CPU encoding/json is charged to the line of the program that calls it (as a Python
+    profile's is), not to one of the library's own lines holding a few % of it."""
+    b = report(GO / "lockjson.cpu.pb.gz")["analysis"]["bottleneck"]
+    assert b["category"] == "serialization"
+    assert b["component"].startswith("main.handle (go/lockjson.go:")
+    assert b["component_share_pct"] > 0.9 * b["share_pct"]
+
+
+def test_goroutine_report_tables_agree_with_the_census() -> None:
+    """The thread-state table of a goroutine snapshot: the 31 goroutines parked in
+    sync.Mutex.Lock wait for a lock at main.handle (runtime.gopark at the leaf is the wait's
+    machinery, not idleness), and the report says what a sample of a snapshot means."""
+    a = report(GO / "lockjson.goroutine.pb.gz")["analysis"]
+    assert "does not say" not in a["profile"]["sample_means"]
+    assert "not time" in a["profile"]["sample_means"]
+    states = {s["state"]: s for s in a["states"]}
+    assert states["lock_wait"]["share_pct"] == pytest.approx(100 * 31 / 131, rel=1e-3)
+    assert states["lock_wait"]["top_site"].startswith("main.handle (")
+    assert states["idle"]["top_site"].startswith("main.idleWorker (")
+    assert states["running"]["share_pct"] < 1
 
 
 def test_goroutine_profile_is_a_census_not_cpu() -> None:
@@ -106,6 +151,23 @@ def test_node_gc_churn_is_memory_not_compute() -> None:
     assert "reuse" in first["optimization"]
 
 
+def test_jvm_gc_threads_are_allocation_churn_not_compute() -> None:
+    """A perf recording of a JVM whose G1 threads take most of the CPU: GC work for what the
+    Java code allocates, charged to that code (it read 'compute, mostly at
+    G1ParScanThreadState::trim_queue_to_threshold'); collapsed stacks do not say they are CPU
+    time, so the churn is not priced."""
+    r = report(CORPUS / "jvm" / "alloc_churn.perf.collapsed.txt")
+    b = r["analysis"]["bottleneck"]
+    assert (b["type"], b["category"]) == ("memory", "gc_alloc")
+    assert b["component"] == "corpus.AllocChurn.buildRows"
+    gc = next(e for e in r["evidence"] if e["id"] == "gc-churn")
+    assert gc["result"]["share"] >= 0.5
+    cats = {c["category"]: c["share_pct"] for c in r["analysis"]["categories"]}
+    assert cats["gc_alloc"] > 50 and cats.get("compute", 0) < 25
+    first = r["recommendations"][0]
+    assert "Allocate less" in first["optimization"] and first["expected_improvement_pct"] is None
+
+
 def test_node_without_churn_is_left_to_the_sample_verdict() -> None:
     profile = load_profile(CORPUS / "node" / "json_stringify.cpuprofile")
     assert profile_runtime(profile) == "node"
@@ -123,6 +185,7 @@ def test_node_without_churn_is_left_to_the_sample_verdict() -> None:
         CORPUS / "node" / "alloc_churn.cpuprofile",
         CORPUS / "node" / "json_stringify.cpuprofile",
         CORPUS / "jvm" / "lock_contention.jstack.txt",
+        CORPUS / "jvm" / "alloc_churn.perf.collapsed.txt",
     ],
     ids=lambda p: p.name,
 )

@@ -455,7 +455,11 @@ def _counts(text: str) -> str:
 def _pyspy_error(pid: int, shown: str, text: str, started: bool) -> InputError | MeasurementError:
     """py-spy's failure as one line naming what to do."""
     source = Parameter("command" if started else "pid")
-    if "Permission Denied" in text or "Operation not permitted" in text:
+    lowered = text.lower()
+    # py-spy 0.4.3 says "Permission Denied: Try running again with elevated permissions" when
+    # it may not attach, and "Failed to get process executable name ... Permission denied (os
+    # error 13)" when it may not even read /proc/PID/exe: both are a missing permission
+    if "permission denied" in lowered or "operation not permitted" in lowered:
         return InputError(
             f"py-spy may not read pid {pid} ({shown}): permission denied; {PERMISSION_HELP}",
             source=source,

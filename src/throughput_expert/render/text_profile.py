@@ -177,7 +177,7 @@ def _gil(out: Console, r: BottleneckAnalysis) -> None:
 def _utilization(out: Console, r: BottleneckAnalysis) -> None:
     if not r.utilization:
         return
-    heading(out, "Host utilization")
+    heading(out, "Utilization measured")
     for resource, busy in r.utilization.items():
         line(out, f"  {label(resource)}: {fmt_pct(busy)}")
 

@@ -52,6 +52,23 @@ def test_unknown_formats(tmp_path: Path, content: bytes) -> None:
     assert err.value.one_line() == f"{path}: {UNKNOWN_FORMAT}"
 
 
+def test_async_profiler_threads_at_the_root_are_collapsed_stacks(tmp_path: Path) -> None:
+    """async-profiler -t starts every line with its thread frame, ``[name tid=N]``: read as
+    collapsed stacks (it was refused as an unknown format, a line starting as JSON does); a
+    JSON array with a count-like tail is still not one."""
+    path = tmp_path / "ap.txt"
+    path.write_text(
+        "[request-0 tid=5361];java/lang/Thread.run_[j];corpus/AllocChurn.buildRows_[j] 6\n"
+        "[GC Thread#0 tid=5384];start_thread;G1ParScanThreadState::trim_queue_to_threshold 9\n"
+    )
+    p = load_profile(path)
+    assert p.format == "collapsed" and p.total() == 15
+    assert p.thread_names == {"5361": "request-0", "5384": "GC Thread#0"}
+    path.write_text('["a", "b"] 3\n')
+    with pytest.raises(InputError):
+        load_profile(path)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="No such file"):
         load_profile(tmp_path / "nope")

@@ -254,6 +254,8 @@ def _basis(p: Profile) -> str:
         return "active wall time (idle and sleeping threads left out)"
     if p.measures == "gil":
         return "GIL-holding samples"
+    if p.measures == "unknown":
+        return "the samples (the file does not say whether on-CPU or wall-clock)"
     return f"{p.measures} samples"
 
 
@@ -664,8 +666,8 @@ def _threads(p: Profile, stats: ProfileStats, settings: Settings) -> tuple[Threa
 
 
 SAMPLE_MEANS = {
-    "cpu": "on-CPU time: a sample of a thread running (py-spy without --idle drops the samples "
-    "of waiting threads); shares are of CPU time",
+    "cpu": "on-CPU time: a sample of a thread running (waiting threads leave no sample: a "
+    "pprof CPU profile, perf, py-spy without --idle); shares are of CPU time",
     "wall": "wall-clock time: every thread at every tick, running or waiting (py-spy --idle); "
     "shares are of the threads' time, and only running samples are CPU",
     "gil": "GIL-holding time: only the thread holding the GIL at each tick (py-spy --gil)",
@@ -673,6 +675,10 @@ SAMPLE_MEANS = {
     "block-delay": "time goroutines blocked (Go block profile): lock, channel and select waits",
     "contentions": "how many times a lock was contended",
     "alloc": "allocations (bytes or objects), not time: never priced as CPU",
+    "unknown": "what the file does not say: collapsed stacks do not tell on-CPU from "
+    "wall-clock samples",
+    "snapshot": "one goroutine or thread at one instant (a Go goroutine profile, a Java thread "
+    "dump): a count of who waits where, not time; never priced as CPU",
 }
 
 

@@ -78,8 +78,12 @@ def gil_estimate(
             _move(by_category, cats, holding, rest, "blocked")
             components.setdefault("blocked", {})[key] = rest
         moved, blocked = moved + waiting, blocked + rest
-        read_as: Literal["GIL wait", "blocked in a C call"] = (
-            "GIL wait" if waiting >= rest and waiting > 0 else "blocked in a C call"
+        read_as: Literal["GIL wait", "blocked in a C call", "holding the GIL"] = (
+            "holding the GIL"
+            if waiting <= 0 and rest <= 0
+            else "GIL wait"
+            if waiting >= rest and waiting > 0
+            else "blocked in a C call"
         )
         rows.append(
             GilFunction(

@@ -14,8 +14,9 @@ JVM thread dumps. Each is read for what it measures, and never priced as CPU tim
   depends on the concurrency, which the profile does not record.
 - **Heap and allocs profiles** (bytes): allocation hot spots, pointing at GC cost; not priced,
   as a heap profile has no time in it: the report says what to measure (a CPU profile's GC share).
-- **Node/V8 CPU profiles** with a large ``(garbage collector)`` share: allocation churn (the GC
-  works for the JavaScript that allocates), priced by Amdahl on the measured GC share.
+- **Node/V8 and JVM CPU profiles** with a large GC share (V8's ``(garbage collector)``,
+  HotSpot's GC threads): allocation churn (the GC works for the code that allocates), priced by
+  Amdahl on the measured GC share when the samples are known to be time.
 
 ``kind_verdict`` returns None for other on-CPU and wall-clock sample profiles: ``advisor.advise``
 reads them by thread state and category.
@@ -26,9 +27,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.bottleneck.profile_stats import function_name
+from throughput_expert.advisors.bottleneck.states import matches
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.laws.amdahl import amdahl_improvement_pct
 from throughput_expert.model import BottleneckType, Recommendation
@@ -157,8 +159,11 @@ def kind_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdict 
         return _waits_verdict(p, _go_groups(p), settings, ledger)
     if p.measures == "alloc":
         return _alloc_verdict(p, settings, ledger)
-    if p.measures in ("cpu", "wall") and profile_runtime(p) == "node":
-        return _js_gc_verdict(p, settings, ledger)
+    runtime = profile_runtime(p)
+    if p.measures in ("cpu", "wall") and runtime == "node":
+        return _gc_churn_verdict(p, settings, ledger, "node")
+    if p.measures in ("cpu", "wall", "unknown") and runtime == "jvm":
+        return _gc_churn_verdict(p, settings, ledger, "jvm")
     return None
 
 
@@ -510,9 +515,14 @@ _RULE_KINDS = {
 # --- Node: GC churn ------------------------------------------------------------------------------
 
 
-def _js_gc_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdict | None:
+_Key = tuple[str, str | None]
+
+
+def _js_gc_split(p: Profile) -> tuple[float, float, dict[_Key, float]]:
+    """V8 logs GC as its own root ``(garbage collector)``; ``(idle)`` and ``(program)`` are not
+    the program's work; the rest is charged to its deepest JavaScript frame."""
     gc = idle = 0.0
-    self_by: dict[tuple[str, str | None], float] = defaultdict(float)
+    self_by: dict[_Key, float] = defaultdict(float)
     for stack, weight in zip(p.stacks, p.weights, strict=True):
         leaf = p.frames[stack[-1]] if stack else None
         name = leaf.name if leaf is not None else ""
@@ -524,15 +534,45 @@ def _js_gc_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdic
             js = [p.frames[i] for i in stack if p.frames[i].file]
             frame = js[-1] if js else leaf
             self_by[(frame.name, frame.file)] += weight
+    return gc, idle, dict(self_by)
+
+
+def _jvm_gc_split(p: Profile, settings: Settings) -> tuple[float, float, dict[_Key, float]]:
+    """HotSpot collects on its own GC threads (G1, Parallel, ZGC, Shenandoah: C++ frames the
+    ``gc_alloc`` rules of categories.yaml name), and a Java thread pays the allocation slow path
+    under the Java frame that allocates. GC time is every sample with such a frame; the Java
+    time is charged to each sample's deepest application frame (not the JDK's), and where
+    allocation slow paths were sampled, to the frames that called them."""
+    rules = [r for r in settings.rules if r.category == "gc_alloc"]
+    is_gc = [any(matches(r, f) for r in rules) for f in p.frames]
+    own = [f.kind in ("java", "jit") and not JAVA_LIBRARY.search(f.name) for f in p.frames]
+    gc = idle = 0.0
+    running: dict[_Key, float] = defaultdict(float)
+    allocating: dict[_Key, float] = defaultdict(float)
+    for stack, weight in zip(p.stacks, p.weights, strict=True):
+        caller = next((p.frames[i] for i in reversed(stack) if own[i]), None)
+        gc_frame = any(is_gc[i] for i in stack)
+        if gc_frame:
+            gc += weight
+        if caller is not None:
+            (allocating if gc_frame else running)[(caller.name, caller.file)] += weight
+    return gc, idle, dict(allocating or running)
+
+
+def _gc_churn_verdict(
+    p: Profile, settings: Settings, ledger: Ledger, runtime: str
+) -> KindVerdict | None:
+    gc, idle, self_by = _js_gc_split(p) if runtime == "node" else _jvm_gc_split(p, settings)
     active = p.total() - idle
     if active <= 0 or gc / active < GC_CHURN_SHARE or not self_by:
         return None
     share = gc / active
     caller = max(self_by, key=lambda k: self_by[k])
     component = function_name(caller)
+    code = "JavaScript" if runtime == "node" else "Java code"
     eid = ledger.prove(
         "gc-churn",
-        f"the garbage collector takes {fmt_pct(share)} of the active time; the JavaScript "
+        f"the garbage collector takes {fmt_pct(share)} of the active time; the {code} "
         f"around it runs mostly in {component}",
         "sampling: the share of samples estimates the share of time",
         {"gc_weight": gc, "active_weight": active, "unit": p.unit, "threshold": GC_CHURN_SHARE},
@@ -541,17 +581,30 @@ def _js_gc_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdic
     ledger.assume(
         "GC share that means allocation churn",
         GC_CHURN_SHARE,
-        "V8 logs GC as its own root, so the allocating code is not on the GC's stack: at or "
-        "above this share of active time the JavaScript that runs (and allocates) is read as "
-        "the cause; a steadily allocating service spends a few percent in young-generation GC",
+        (
+            "V8 logs GC as its own root"
+            if runtime == "node"
+            else "the JVM collects on its own GC threads"
+        )
+        + ", so the allocating code is not on the GC's stack: at or above this share of "
+        f"active time the {code} that runs (and allocates) is read as the cause; a steadily "
+        "allocating service spends a few percent in young-generation GC",
     )
     reason = (
         f"allocation churn: {fmt_pct(share)} of the active time is the garbage collector, "
-        f"collecting what the JavaScript allocates (most JS time in {component}); "
+        f"collecting what the {code} allocates (most of its time in {component}); "
         "not compute"
     )
     recs: list[tuple[Recommendation, str]] = []
-    fix = fix_for(settings, "gc_alloc", "node")
+    fix = fix_for(settings, "gc_alloc", runtime)
+    if p.measures == "unknown" and fix is not None and fix.speedup is not None:
+        # collapsed stacks do not say whether a sample is CPU or wall-clock time: no price
+        fix = replace(
+            fix,
+            speedup=None,
+            source="the file does not say whether its samples are CPU time (async-profiler "
+            "-e cpu, perf's cpu-clock are): GC's share is not priced",
+        )
     if fix is not None and fix.speedup is None:
         rationale = (
             f"{fmt_pct(share)} of active time is GC, collecting what {component} allocates; how "
@@ -575,7 +628,7 @@ def _js_gc_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdic
             {"p": share, "s": fix.speedup},
             {"improvement_pct": gain},
         )
-        _assume_fix(ledger, fix, "node")
+        _assume_fix(ledger, fix, runtime)
         rationale = (
             f"{fmt_pct(share)} of active time is GC; allocating {fix.speedup:g}x less "
             f"in {component} cuts it about as much: +{gain:.3g} % by Amdahl's law."
@@ -597,7 +650,11 @@ def _js_gc_verdict(p: Profile, settings: Settings, ledger: Ledger) -> KindVerdic
         (eid,),
         state="running",
         component_share=self_by[caller] / active,
-        basis="active wall time ((idle) and (program) left out)",
+        basis=(
+            "active wall time ((idle) and (program) left out)"
+            if runtime == "node"
+            else "the samples of every thread"
+        ),
     )
     return KindVerdict(bottleneck, tuple(recs))
 

@@ -39,6 +39,9 @@ IDLE = "idle"
 SLEEP = "sleep"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
 _NATIVE = ("native", "unknown", "kernel")
+_GO_PARK = re.compile(r"^runtime\.(gopark|goparkunlock)$")
+_GO_LIBRARY_DIRS = re.compile(r"/pkg/mod/|(^|/)vendor/")
+_JAVA_LIBRARY = re.compile(r"^(java|javax|jdk|sun|com\.sun)\.")
 _LIBRARY_DIRS = re.compile(r"(^|/)(site-packages|dist-packages|lib/python\d[\d.]*|lib64/python\d)/")
 _STDLIB = frozenset(sys.stdlib_module_names)
 RUNTIME_KINDS = {  # a rule's runtime -> the frame kinds it matches
@@ -134,13 +137,19 @@ def _state(
                 memo[key] = _frame_state(frames[i], caller_rules, key[1])
             state = memo[key] or state
         if state is None:
-            if frames[i].kind in _NATIVE:
-                continue  # a native frame no rule names: part of the chain, or native work
+            if frames[i].kind in _NATIVE or _go_park(frames[i]):
+                # a native frame no rule names, or where a goroutine parks (runtime.gopark
+                # under sync.Mutex.Lock or a channel receive): part of the chain
+                continue
             break
         if state == IDLE:
             return IDLE
         found = found or state
     return found or RUNNING
+
+
+def _go_park(frame: Frame) -> bool:
+    return frame.kind == "go" and _GO_PARK.match(frame.name) is not None
 
 
 def _caller_kind(stack: tuple[int, ...], pos: int, frames: tuple[Frame, ...]) -> str | None:
@@ -186,7 +195,23 @@ def is_library(file: str | None) -> bool:
 
 
 def _is_user(frame: Frame) -> bool:
-    return frame.kind == "python" and not is_library(frame.file)
+    """A frame of the program's own code: not the runtime, its standard library, nor an
+    installed package (Python site-packages, Go's module cache, node_modules, the JDK)."""
+    if frame.kind == "python":
+        return not is_library(frame.file)
+    path = (frame.file or "").replace("\\", "/")
+    if frame.kind == "go":
+        # the package is the name up to the first dot after its last slash; the standard
+        # library's first path element has no dot (encoding/json, sync, runtime), main's is main
+        package = frame.name.split("/")[-1].split(".", 1)[0]
+        first = frame.name.split("/", 1)[0] if "/" in frame.name else package
+        own = first == "main" or "." in first
+        return own and not _GO_LIBRARY_DIRS.search(path)
+    if frame.kind == "js":
+        return bool(path) and not path.startswith("node:") and "/node_modules/" not in path
+    if frame.kind in ("java", "jit"):
+        return not frame.name.startswith("(") and not _JAVA_LIBRARY.match(frame.name)
+    return False
 
 
 def _site(stack: tuple[int, ...], frames: tuple[Frame, ...], user: list[bool]) -> int | None:

@@ -145,7 +145,9 @@ class GilFunction:
     idle_samples: float = item(doc="its self weight in the --idle recording")
     gil_samples: float = item(doc="its self weight in the --gil recording")
     gil_held: float = measure("pct", doc="of its samples it holds the GIL")
-    read_as: Literal["GIL wait", "blocked in a C call"] = item()
+    read_as: Literal["GIL wait", "blocked in a C call", "holding the GIL"] = item(
+        doc="what its samples off the GIL are read as; holding the GIL: it held it in all"
+    )
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,20 @@ def looks_collapsed(head: str) -> bool:
         if not line.strip():
             continue
         stack, sep, count = line.rstrip().rpartition(" ")
-        if not sep or _count(count) is None or stack.lstrip()[:1] in ("{", "["):
+        if not sep or _count(count) is None or not _stack_start(stack.lstrip()):
             return False
         seen += 1
         if seen >= PROBE_LINES:
             break
     return seen > 0
+
+
+def _stack_start(stack: str) -> bool:
+    """A stack does not start as JSON does, unless with async-profiler's thread frame
+    (``[main tid=42];...``, its ``-t`` option)."""
+    if stack[:1] == "{":
+        return False
+    return stack[:1] != "[" or ASYNC_THREAD.fullmatch(stack.split(";", 1)[0]) is not None
 
 
 def read_collapsed(data: bytes | str, source: str) -> Profile:
