@@ -284,11 +284,16 @@ def write_trial_csv(path: str, rows: list[TrialRow], columns: list[str]) -> None
 
 
 def fit_columns(rows: list[TrialRow]) -> dict[str, Any]:
-    """Each column's line T(b) = c0 + c1·b by the tool's own fit (``laws/batching``): the fit,
-    or the reason it is refused (a string)."""
-    from throughput_expert.errors import FitError
-    from throughput_expert.laws.batching import fit_cost_model
+    """Each column's line T(b) = c0 + c1·b judged as `tpx analyze --batch-trials` judges it
+    (``laws/batching.fit_call_cost``, kept when its relative error is at most the settings'
+    ``thresholds.trial_max_relative_error``): the fit, or the reason it is refused (a string).
+    Not R²: a line that is nearly flat (the cost paid per call) explains little of the variation
+    between sizes yet fits within a few per cent, and the tool keeps it."""
+    from throughput_expert.errors import ThroughputError
+    from throughput_expert.laws.batching import fit_call_cost
+    from throughput_expert.sources.settings import load_settings
 
+    limit = load_settings().threshold("trial_max_relative_error")
     values = trial_columns(rows)
     sizes = [float(r.batch) for r in rows]
     out: dict[str, Any] = {}
@@ -297,13 +302,18 @@ def fit_columns(rows: list[TrialRow]) -> dict[str, Any]:
             out[column] = "zero at some size (nothing counted in its windows)"
             continue
         try:
-            out[column] = fit_cost_model(sizes, [v / 1e3 for v in values[column]])
-        except FitError as exc:
+            fit = fit_call_cost(sizes, [v / 1e3 for v in values[column]])
+        except ThroughputError as exc:
+            out[column] = f"refused by the tool's fit ({exc})"
+            continue
+        if fit.relative_error > limit:
             out[column] = (
-                f"refused by the tool's fit ({exc}); every size within "
-                f"{flat_spread(sizes, values[column]):.0%} of one flat line (as much per call at "
-                "every size)"
+                f"refused by the tool: {fit.relative_error:.0%} from the best line T(b) = "
+                f"{us(fit.c0_s)} + {us(fit.c1_s)}·b, over thresholds.trial_max_relative_error "
+                f"{limit:.0%}"
             )
+            continue
+        out[column] = fit
     return out
 
 
@@ -351,7 +361,8 @@ def show_trial(windows: list[TrialRow], rows: list[TrialRow]) -> list[str]:
             continue
         keep.append(column)
         print(
-            f"  {column}: T(b) = {us(fit.c0_s)} + {us(fit.c1_s)}·b (R² {fit.r_squared:.3f}): "
+            f"  {column}: T(b) = {us(fit.c0_s)} + {us(fit.c1_s)}·b (relative error "
+            f"{fit.relative_error:.1%}): "
             f"per-call share at batch 1 {fit.c0_s / (fit.c0_s + fit.c1_s):.3f}"
         )
     # for the diagnosis, not the CSV: the call's time less its time waiting for a CPU
@@ -373,16 +384,6 @@ def show_trial(windows: list[TrialRow], rows: list[TrialRow]) -> list[str]:
         print("  without latency_ms the tool takes no trial: analyzed without it")
         return []
     return keep
-
-
-def flat_spread(sizes: list[float], values: list[float]) -> float:
-    """The largest relative distance of a row from the weighted least-squares line with no slope
-    (the same cost per call at every size)."""
-    w = [1 / (v * v) for v in values if v > 0]
-    if not w:
-        return math.nan
-    level = sum(wi * v for wi, v in zip(w, values, strict=False)) / sum(w)
-    return max(abs(v - level) / v for v in values if v > 0)
 
 
 # --- printing helpers -------------------------------------------------------------------

@@ -84,9 +84,55 @@ def test_seed_with_its_postgresql_sink_plans_batching_then_consumers() -> None:
     # at 100 %: 4 instances' CPU, 4 / 45 us = 88.9K
     assert plan["steps"][-1]["capacity_rps"] == pytest.approx(4 / 45e-6, rel=1e-5)
     assert r["summary"].split("First: ")[1].startswith("batch writes")
+    # what the shared database's disk can take: 70 % / (8 + 72/23 µs per item) = 62.9K
+    takes = 0.7 / (8e-6 + 72e-6 / 23)
+    assert f"the shared disk_io {disk:.3g} % (it takes up to {takes / 1e3:.3g}K rps" in r["summary"]
     # no other recommendation makes a planned change again, and none projects less than today
     assert not any("Micro-batch" in x["optimization"] for x in recs)
     assert all((x["expected_improvement_pct"] or 1) > 0 for x in recs)
+
+
+def test_the_seed_report_says_what_its_plan_would_be_under_the_other_reading() -> None:
+    """The disk's scope is a reading: the report takes the sink's (shared) and shows the plan if
+    it is each consumer's own: disk 8.75K and the worker 7K per instance, 8 instances carry 56K
+    (the plan without a sink, below), where batching the sink's commits would cut nothing."""
+    r = run(SEED, sink=Sink("PostgreSQL", "database"))
+    other = {a["what"]: a for a in r["assumptions"]}["if the disk is each instance's own instead"]
+    alone = run(SEED)["implementation_plan"]["steps"]
+    assert other["value"] == ", then ".join(s["what"] for s in alone) == "8 instances"
+    assert "reaches 50K rps" in other["why"] and "PostgreSQL" in other["why"]
+    assert [s["what"] for s in r["implementation_plan"]["steps"]] != ["8 instances"]
+    # no sink: no second reading to show
+    assert not any(a["what"].startswith("if the disk") for a in run(SEED)["assumptions"])
+
+
+def test_cpu_past_its_target_with_no_profile_and_no_target_leads_with_a_priced_change() -> None:
+    # issue 14: analyze at 85 % CPU with no profile led with "swap a hot library" priced +100 %
+    # from an illustrative halving. 1K rps at 85 %: the CPU's 70 % carries 824; with no target
+    # the plan is for today's rate: 2 instances (1,647 at the target), the CPU at 42.5 %
+    m = ServiceMetrics(service="api", throughput_rps=1000.0, utilization={"cpu": 0.85})
+    r = run(m)
+    plan = r["implementation_plan"]
+    assert plan["target_rps"] == pytest.approx(1000)
+    assert [(s["change"], s["value"]) for s in plan["steps"]] == [("instances", 2)]
+    assert plan["steps"][0]["utilization_pct"]["cpu"] == pytest.approx(42.5)
+    first = r["recommendations"][0]
+    assert first["evidence_ids"] == ["plan-step-1"]
+    assert first["expected_improvement_pct"] == pytest.approx(100.0)
+    assert "(today's rate)" in r["summary"] and "First: scale horizontally" in r["summary"]
+    library = next(x for x in r["recommendations"] if "hot library" in x["optimization"])
+    assert library["expected_improvement_pct"] is None
+    # no cores in the metrics: the CPU is one server of unknown size, so a bigger instance is
+    # a multiple of today's (not "2 cpu", fewer than a host of 8 cores has)
+    bigger = next(x for x in r["recommendations"] if x.get("change") == "servers")
+    assert "(2× the cpu per instance)" in bigger["rationale"]
+    eight = run(m.with_(cores=8.0))
+    bigger = next(x for x in eight["recommendations"] if x.get("change") == "servers")
+    assert "(10 cpu per instance)" in bigger["rationale"]  # 8 x 1,000 / 824 = 9.7 -> 10
+    # within its target today: no plan, nothing priced without a target
+    calm = run(m.with_(utilization={"cpu": 0.5}))
+    assert "steps" not in calm["implementation_plan"]
+    assert all(x["expected_improvement_pct"] is None for x in calm["recommendations"])
 
 
 def test_seed_without_a_sink_reads_the_disk_as_each_instances_own() -> None:

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from throughput_expert.advisors.analyze import AnalyzeInputs, advise
+from throughput_expert.advisors.system import apply, project
+from throughput_expert.advisors.system.build import from_metrics
+from throughput_expert.advisors.system.project import servers_of
 from throughput_expert.model import ServiceMetrics
-from throughput_expert.model.system import Sink
+from throughput_expert.model.system import Change, Sink, SystemModel
 from throughput_expert.sources.settings import load_settings
 
 SETTINGS = load_settings()
@@ -41,15 +45,20 @@ services = st.builds(
 @settings(max_examples=1000, deadline=None)
 @given(
     m=services,
-    factor=st.floats(0.5, 20.0),
+    factor=st.one_of(st.none(), st.floats(0.5, 20.0)),
     sink=st.one_of(
         st.none(), st.sampled_from([Sink("PostgreSQL", "database"), Sink("Kafka", "queue")])
     ),
 )
-def test_analyze_reports_add_up(m: ServiceMetrics, factor: float, sink: Sink | None) -> None:
+def test_analyze_reports_add_up(m: ServiceMetrics, factor: float | None, sink: Sink | None) -> None:
     assert m.throughput_rps is not None
-    target = m.throughput_rps * factor
-    doc = advise(AnalyzeInputs(metrics=m, target_rps=target, sink=sink), SETTINGS).to_dict()
+    asked = None if factor is None else m.throughput_rps * factor
+    doc = advise(AnalyzeInputs(metrics=m, target_rps=asked, sink=sink), SETTINGS).to_dict()
+    # without a target, a plan only when today's rate is past a limit's target: then for it
+    target = m.throughput_rps if asked is None else asked
+    if asked is None and "steps" in doc["implementation_plan"]:
+        assert doc["implementation_plan"]["target_rps"] == pytest.approx(target, rel=1e-5)
+        assert doc["implementation_plan"]["ceiling_today_rps"] < target * (1 + 1e-5)
     recs = doc["recommendations"]
     gains = [
         r["expected_improvement_pct"] for r in recs if r["expected_improvement_pct"] is not None
@@ -92,3 +101,47 @@ def test_analyze_reports_add_up(m: ServiceMetrics, factor: float, sink: Sink | N
         assert action.rstrip(".").lower() == first["optimization"].rstrip(".").lower()
         step_recs = [r for r in recs if any(i.startswith("plan-step-") for i in r["evidence_ids"])]
         assert len(step_recs) == len(steps) and len(set(kinds)) >= 1
+    _gains_are_the_solvers(doc, m, sink)
+
+
+def _gains_are_the_solvers(doc: dict[str, object], m: ServiceMetrics, sink: Sink | None) -> None:
+    """Every quantified gain, solved again here: the model built from the same metrics, the
+    recommendation's change (the plan's steps in turn; any other play on today's model) applied,
+    the solver's ceiling over today's. Scale-out never multiplies a shared station."""
+    recs = doc["recommendations"]
+    assert isinstance(recs, list)
+    quantified = [r for r in recs if r["expected_improvement_pct"] is not None]
+    built = from_metrics(m, SETTINGS, sink)
+    if built is None:
+        assert not quantified
+        return
+    model = built[0]
+    today = project(model).ceiling
+    evidence = {e["id"]: e for e in doc["evidence"]}  # type: ignore[attr-defined]
+    plan = doc["implementation_plan"]
+    assert isinstance(plan, dict)
+    cur = model
+    for i, s in enumerate(plan.get("steps", []), 1):
+        cur = apply(cur, Change(s["change"], s["value"], s["station"]))
+        after = project(cur).ceiling
+        assert s["ceiling_rps"] == pytest.approx(after, rel=1e-5)
+        rec = next(r for r in recs if r["evidence_ids"] == [f"plan-step-{i}"])
+        assert rec["expected_improvement_pct"] == pytest.approx((after / today - 1) * 100, rel=1e-4)
+        _shared_not_multiplied(model, cur)
+    for r in quantified:
+        alone = [i for i in r["evidence_ids"] if i.startswith("alone-")]
+        if not alone:
+            assert any(i.startswith("plan-step-") for i in r["evidence_ids"]), r
+            continue
+        change = evidence[alone[0]]["inputs"]
+        changed = apply(model, Change(change["change"], change["value"], change["station"]))
+        after = project(changed).ceiling
+        assert r["expected_improvement_pct"] == pytest.approx((after / today - 1) * 100, rel=1e-4)
+        _shared_not_multiplied(model, changed)
+
+
+def _shared_not_multiplied(before: SystemModel, after: SystemModel) -> None:
+    for st_ in before.stations:
+        if st_.scope == "shared":
+            now = after.station(st_.name)
+            assert now is not None and servers_of(after, now) == servers_of(before, st_)

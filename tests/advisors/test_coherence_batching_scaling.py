@@ -18,9 +18,12 @@ from typing import Any
 import pytest
 from tests.support import check_report
 
-from throughput_expert import design_batching, scaling_plan
+from throughput_expert import analyze, design_batching, scaling_plan
 from throughput_expert.advisors.batching import BatchingInputs, advise
+from throughput_expert.laws.batching import fit_call_cost
+from throughput_expert.model import ServiceMetrics
 from throughput_expert.model.trials import BatchTrial, BatchTrials
+from throughput_expert.render import renderer_for
 from throughput_expert.sources.settings import load_settings
 
 # --- design-batching ----------------------------------------------------------------------------
@@ -151,6 +154,42 @@ def test_the_saturation_target_comes_from_the_settings(tmp_path: Path) -> None:
     assert a["utilization_at_target_pct"] == pytest.approx(50)
 
 
+# a batch trial measured on a busy machine (benchmarks/plan_accuracy): R² 0.892, 17 % off its line
+TRIAL = (
+    "batch_size,latency_ms\n1,1.129\n2,1.388\n5,1.361\n13,2.228\n50,3.014\n200,6.254\n1000,19.155\n"
+)
+
+
+def test_a_trial_file_analyze_plans_with_design_batching_takes_too(tmp_path: Path) -> None:
+    # design-batching --measurements refused it (R² < 0.9) while analyze --batch-trials, on the
+    # same file, planned with it: both judge the line by its relative error now, the same line
+    path = tmp_path / "trial.csv"
+    path.write_text(TRIAL)
+    line = fit_call_cost(
+        [1, 2, 5, 13, 50, 200, 1000],
+        [1.129e-3, 1.388e-3, 1.361e-3, 2.228e-3, 3.014e-3, 6.254e-3, 19.155e-3],
+    )
+    assert line.relative_error == pytest.approx(0.171, abs=0.001)
+    doc = design_batching("database-insert", target_throughput=2718, measurements=path).to_dict()
+    check_report(doc)
+    model = doc["analysis"]["cost_model"]
+    assert model["c0_ms"] == pytest.approx(line.c0_s * 1e3, rel=1e-4)  # ms
+    assert model["c1_ms"] == pytest.approx(line.c1_s * 1e3, rel=1e-4)
+    assert {a["what"]: a["value"] for a in doc["assumptions"]}["measurements off a line"] == "±17%"
+    metrics = ServiceMetrics(
+        service="pipeline",
+        throughput_rps=680.0,
+        workers=1,
+        utilization={"cpu": 0.75, "disk_io": 0.19},
+        architecture="1 consumer, PostgreSQL sink",
+    )
+    used = {
+        a["what"]: a["why"] for a in analyze(metrics, batch_trials=path).to_dict()["assumptions"]
+    }
+    assert used["worker's share paid per call"].startswith("measured")
+    assert f"c0 = {line.c0_s * 1e6:.4g} µs per call" in used["worker's share paid per call"]
+
+
 # --- scaling-plan -------------------------------------------------------------------------------
 
 
@@ -266,10 +305,26 @@ def test_the_shared_database_is_not_multiplied_and_caps_the_plan(tmp_path: Path)
     recs = doc["recommendations"]
     # the store first: the consumers' scale-out carries nothing more until it is scaled
     assert recs[0]["optimization"] == "Scale postgres vertically (5.71× capacity) or partition it"
+    # its disk binds: the cheapest lift, fewer commits per item, comes first (what analyze plans)
+    assert "Options: fewer commits per item (batch the callers' writes" in recs[0]["rationale"]
     scale = next(r for r in recs if r["optimization"].startswith("Scale consumer"))
     assert scale["expected_improvement_pct"] is None  # not +300 %: postgres caps it at 8.75K
     assert "postgres" in scale["rationale"]
     assert not any(r["optimization"].startswith("Scale postgres from") for r in recs)
+
+
+def test_what_the_architecture_does_not_say_is_not_shown_as_a_number(tmp_path: Path) -> None:
+    # no unit_cost anywhere: no cost (it was "cost now 0"); the queue's partitions unset: the
+    # consumers' need, not "None partitions, 4 needed"
+    path = tmp_path / "arch.yaml"
+    path.write_text(SEED.replace("DISK", "80%"))
+    report = scaling_plan(path, target_rps=50_000)
+    totals = report.to_dict()["analysis"]["totals"]
+    assert "cost_now" not in totals or totals["cost_now"] is None
+    text = renderer_for("text", 120).render(report)
+    assert "cost" not in text.lower()
+    assert "None" not in text
+    assert "partitions not given, at least 4 needed" in text
 
 
 def test_a_store_with_room_lets_the_consumers_scale(tmp_path: Path) -> None:

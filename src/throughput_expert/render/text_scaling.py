@@ -84,6 +84,8 @@ def _instances(c: ComponentRecord) -> Cell:
 def _queue(c: ComponentRecord) -> Cell | None:
     if c.partitions_needed is None:
         return None
+    if c.partitions is None:  # not in the architecture: what the consumers need, said
+        return f"partitions not given, at least {c.partitions_needed} needed"
     if c.partitions_enough:
         return (f"{c.partitions} partitions, {c.partitions_needed} needed", GOOD)
     return (f"{c.partitions} partitions, too few: {c.partitions_needed} needed", BAD)

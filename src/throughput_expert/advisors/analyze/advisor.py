@@ -86,7 +86,8 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
     model, planned = plan_for(m, x, target, inputs.sink, settings, ledger, inputs.trials)
     steps = step_recommendations(planned, situation.triggers, settings) if planned else ()
     kinds = frozenset(p.change for p, _ in steps if p.change)
-    chosen = steps + recommend(situation, settings, price_for(model, target, ledger), kinds)
+    goal = planned[1].target if planned else target  # the plan's rate: today's when no target
+    chosen = steps + recommend(situation, settings, price_for(model, goal, ledger), kinds)
     _standing_assumptions(m, settings, ledger)
     system_type = inputs.system_type or m.system_type
     analysis = AnalyzeAnalysis(

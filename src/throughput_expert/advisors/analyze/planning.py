@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from throughput_expert.advisors.analyze.playbook import Price
 from throughput_expert.advisors.ledger import Ledger
@@ -52,12 +53,53 @@ def plan_for(
     for a in assumed:
         ledger.assume(a.what, a.value, a.why)
     if target is None or target <= 0:
-        return model, None
+        if project(model).ceiling >= x * (1 - 1e-9):
+            return model, None
+        # no target, but today's rate is past a limit's saturation target: the plan carries
+        # today's rate with every limit back within its target
+        target = x
+        ledger.assume(
+            "the plan's rate",
+            x,
+            "no target was given and today's rate is past the ceiling at the saturation "
+            "targets: the plan brings every limit back within its target at today's rate",
+        )
     found = plan(model, target)
+    if sink is not None:
+        _other_reading(model, found, sink, ledger)
     ids = tuple(
         _prove(i, step.change, step.projection, ledger) for i, step in enumerate(found.steps, 1)
     )
     return model, (model, found, ids)
+
+
+def _other_reading(model: SystemModel, found: Plan, sink: Sink, ledger: Ledger) -> None:
+    """The scope of a disk measured beside a sink is a reading, not a measurement: the plan
+    under the other one (the disk each instance's own, its demand not the sink's commits, so
+    scaling out multiplies it and batching the sink's writes does not cut it), said beside
+    the reading taken so that a reader who knows better sees what would change."""
+    disk = model.station("disk_io")
+    if disk is None or disk.scope != "shared":
+        return
+    own = replace(disk, scope="per_instance", demand=disk.demand * model.instances, per_call=0.0)
+    other = plan(model.with_station(own), found.target)
+    ledger.assume(
+        "if the disk is each instance's own instead",
+        _steps_text(other),
+        f"the other reading of disk_io beside the {sink.name} sink: the consumer's own disk, "
+        "not the sink's commits, so more instances add to it and batching the writes does not "
+        "cut it; the solver's plan on that model"
+        + (" is the same; it" if _steps_text(other) == _steps_text(found) else "")
+        + (
+            f" reaches {fmt_count(other.target)} rps at the saturation targets"
+            if other.reaches_target
+            else f" stops at {fmt_count(other.final.ceiling)} rps, capped by {other.cap}"
+        ),
+    )
+
+
+def _steps_text(p: Plan) -> str:
+    return ", then ".join(s.change.what for s in p.steps) or "no change"
 
 
 def _prove(i: int, change: Change, after: Projection, ledger: Ledger) -> str:

@@ -24,7 +24,7 @@ def summarize(
     recs: tuple[Recommendation, ...],
     planned: Planned | None = None,
 ) -> str:
-    parts = [_verdict(v, h), _ceiling(x, h, s), _target(target, h), _plan(planned)]
+    parts = [_verdict(v, h), _ceiling(x, h, s), _target(target, h), _plan(planned, target)]
     text = "; ".join(p for p in parts if p)
     if recs:
         first = recs[0].optimization
@@ -32,8 +32,9 @@ def summarize(
     return text + "."
 
 
-def _plan(planned: Planned | None) -> str:
-    """The plan's outcome: the target reached in n steps, or what caps it."""
+def _plan(planned: Planned | None, target: float | None = None) -> str:
+    """The plan's outcome: the target (without one, today's rate) reached in n steps, or what
+    caps it."""
     if planned is None:
         return ""
     model, p, _ = planned
@@ -43,12 +44,19 @@ def _plan(planned: Planned | None) -> str:
         n = len(p.steps)
         shared = {st.name for st in model.stations if st.scope == "shared"}
         used = ", ".join(
-            ("the shared " if k in shared else "") + f"{k} {fmt_pct(u)}"
+            ("the shared " if k in shared else "")
+            + f"{k} {fmt_pct(u)}"
+            + (
+                f" (it takes up to {fmt_count(p.final.limits[k])} rps at its target)"
+                if k in shared and k in p.final.limits
+                else ""
+            )
             for k, u in p.final.utilization.items()
         )
         steps = ", then ".join(st.change.what for st in p.steps)
+        goal = f"{fmt_count(p.target)} rps" + (" (today's rate)" if target is None else "")
         return (
-            f"the plan reaches {fmt_count(p.target)} rps in {n} step{'s' * (n > 1)} ({steps}), "
+            f"the plan reaches {goal} in {n} step{'s' * (n > 1)} ({steps}), "
             f"every limit within its target there ({used})"
         )
     return f"the plan reaches {fmt_count(p.final.ceiling)} rps at most, capped by {p.cap}" + (

@@ -13,7 +13,12 @@ from typing import Any
 from throughput_expert.advisors.batching.inputs import BatchingInputs
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import FitError, InputError, Parameter
-from throughput_expert.laws.batching import CostFit, fit_cost_model, split_single_item
+from throughput_expert.laws.batching import (
+    CostFit,
+    fit_call_cost,
+    fit_cost_model,
+    split_single_item,
+)
 from throughput_expert.model.analysis.batching import CostFitRecord, CostModelRecord
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.trials import BatchTrial
@@ -55,7 +60,8 @@ def cost_models(i: BatchingInputs, settings: Settings, ledger: Ledger) -> list[C
     if i.trials is not None:
         return _from_trials(i, cheaper, ledger)
     if i.measurements:
-        return [_from_measurements(i, cheaper, ledger)]
+        limit = settings.threshold("trial_max_relative_error")
+        return [_from_measurements(i, cheaper, ledger, limit)]
     if i.fixed_overhead_s is not None or i.per_item_s is not None:
         return [_from_flags(i, cheaper, ledger)]
     if i.current_latency_s is None:
@@ -145,16 +151,40 @@ def _fit_trials(
     return fit, means
 
 
-def _from_measurements(i: BatchingInputs, cheaper: str | None, ledger: Ledger) -> CostModel:
+def _from_measurements(
+    i: BatchingInputs, cheaper: str | None, ledger: Ledger, max_error: float
+) -> CostModel:
+    """The line through the measured latencies. One whose R² is low is still kept when it is
+    within ``max_error`` of the points (relative error: the criterion ``analyze
+    --batch-trials`` applies to the same file, so the two commands take the same trials); the
+    report says how far off it is."""
     assert i.measurements
     sizes = [s for s, _ in i.measurements]
     latencies = [t for _, t in i.measurements]
+    source = i.measurements_source or Parameter("measurements")
     try:
         fit = fit_cost_model(sizes, latencies)
     except FitError as exc:
-        raise InputError(
-            exc.message, source=i.measurements_source or Parameter("measurements")
-        ) from None
+        try:
+            loose = fit_cost_model(sizes, latencies, require_line=False)
+            error = fit_call_cost(sizes, latencies).relative_error
+        except FitError:
+            raise InputError(exc.message, source=source) from None
+        if error > max_error:
+            raise InputError(
+                f"{exc.message}; {error:.0%} from the best line, over "
+                f"thresholds.trial_max_relative_error ({max_error:.0%})",
+                source=source,
+            ) from None
+        ledger.assume(
+            "measurements off a line",
+            f"±{error:.0%}",
+            f"R² = {loose.r_squared:.2f}, but the latencies stray {error:.0%} (root mean square "
+            f"of the relative residuals) from the best line, within "
+            f"thresholds.trial_max_relative_error ({max_error:.0%}): kept, as analyze's batch "
+            "trials keep it; its predictions are about as uncertain",
+        )
+        fit = loose
     _prove_fit("cost-model", "the measurements", fit, sizes, latencies, ledger)
     return CostModel(fit.c0_s, fit.c1_s, "measurements", None, fit, cheaper)
 

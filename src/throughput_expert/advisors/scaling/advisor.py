@@ -301,7 +301,12 @@ def _saturation_order(plans: list[ComponentPlan], target: float) -> tuple[Satura
 def _totals(plans: list[ComponentPlan], order: tuple[SaturationStep, ...]) -> ScalingTotals:
     planned = [p for p in plans if p.scaled is not None]
     after = [p.scaled.instances for p in planned if p.scaled and p.scaled.instances]
-    costs = [(p.record.cost_now, p.record.cost_at_target) for p in planned]
+    # components with a unit_cost only: none given, no cost (not a total of 0)
+    costs = [
+        (p.record.cost_now, p.record.cost_at_target)
+        for p in planned
+        if p.record.cost_now is not None
+    ]
     return ScalingTotals(
         instances_now=sum(p.component.instances for p in planned),
         instances_at_target=sum(after) if len(after) == len(planned) else None,

@@ -311,7 +311,12 @@ def _vertical(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | N
         text = f"Raise {c.name}'s quota {factor:.3g}× (an external dependency caps the target)"
         return Recommendation(text, None, "high", "medium", why, ids), "long_term"
     options = (
-        "a bigger instance, caching reads, or partitioning the data"
+        # a store's disk pays a flush per commit: fewer commits per item lift it first
+        "fewer commits per item (batch the callers' writes, one commit per batch: tpx analyze "
+        "plans it when the metrics name the sink in their architecture, tpx design-batching "
+        "sizes it), a bigger instance (a faster disk), caching reads, or partitioning the data"
+        if c.kind == "database" and d.binding == "disk_io"
+        else "a bigger instance, caching reads, or partitioning the data"
         if c.kind in ("database", "cache")
         else "a bigger instance, or making it stateless (state in a shared store) or "
         "partitioned so it can scale out"

@@ -167,14 +167,25 @@ def _today(model: SystemModel, change: Change) -> int:
     return (station.servers or 1) if station is not None else 1
 
 
-def _named(change: Change, value: int) -> Change:
+def _named(model: SystemModel, change: Change, value: int) -> Change:
     words = {
         "instances": f"{value} instances",
         "workers": f"{value} workers per instance",
         "batch": f"batch {value} items per call",
-        "servers": f"{value} {change.station} per instance",
+        "servers": _servers_words(model, change.station, value),
     }
     return Change(change.kind, value, change.station, change.share, words.get(change.kind, ""))
+
+
+def _servers_words(model: SystemModel, station: str | None, value: int) -> str:
+    """``value`` servers at ``station`` per instance, in words. A station of one server today
+    may be one of unknown size (the CPU when the metrics give no cores is one server of the
+    measured capacity), so its count reads as a multiple: "2× the cpu", not "2 cpu", which a
+    host of 8 cores would read as fewer."""
+    found = model.station(station or "")
+    if found is not None and (found.servers or 1) == 1:
+        return f"{value}× the {station} per instance"
+    return f"{value} {station} per instance"
 
 
 def _trim(model: SystemModel, change: Change, ceiling: float) -> Change:
@@ -186,18 +197,18 @@ def _trim(model: SystemModel, change: Change, ceiling: float) -> Change:
     low, high = _today(model, change), int(change.value)
 
     def enough(value: int) -> bool:
-        after = project(apply(model, _named(change, value)))
+        after = project(apply(model, _named(model, change, value)))
         return after.ceiling >= ceiling * (1 - 1e-9)
 
     if high <= low + 1 or not enough(high):
-        return _named(change, high)
+        return _named(model, change, high)
     while high - low > 1:
         mid = (low + high) // 2
         if enough(mid):
             high = mid
         else:
             low = mid
-    return _named(change, high)
+    return _named(model, change, high)
 
 
 def _candidates(model: SystemModel, now: Projection, target: float) -> list[Change]:
@@ -228,7 +239,8 @@ def _candidates(model: SystemModel, now: Projection, target: float) -> list[Chan
         out.append(_instances(model, need))
         if station.servers is not None:
             servers = _times(station.servers, need)
-            out.append(Change("servers", servers, limit, what=f"{servers} {limit} per instance"))
+            what = _servers_words(model, limit, servers)
+            out.append(Change("servers", servers, limit, what=what))
     return [c for c in out if c is not None]
 
 
@@ -333,7 +345,7 @@ def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
         if stations:
             s = min(stations, key=lambda s: now.limits[s.name])
             servers = _times(s.servers or 1, _need(target, now.limits[s.name]), 1e-9)
-            return Change("servers", servers, s.name, what=f"{servers} {s.name} per instance")
+            return Change("servers", servers, s.name, what=_servers_words(model, s.name, servers))
     return None
 
 
