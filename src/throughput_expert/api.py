@@ -162,6 +162,31 @@ def analyze(
         return advise(inputs, settings)
 
 
+def price_on_model(
+    metrics: ServiceMetrics,
+    change: Literal["instances", "servers", "batch", "workers"],
+    value: float,
+    *,
+    station: str | None = None,
+    defaults: PathArg | None = None,
+) -> tuple[float, str, float, str] | None:
+    """One change priced on the system model ``analyze`` builds from ``metrics`` (not a
+    command: the task worker prices its advisors' advice with it, so that one result holds one
+    answer per change). ``(ceiling_today, binding_today, ceiling_after, binding_after)`` at the
+    saturation targets, per second; None when the metrics give no model (no measured rate or
+    no busy resource)."""
+    from throughput_expert.advisors.system.price import price_change
+    from throughput_expert.sources.sentence import sink_of
+    from throughput_expert.sources.settings import load_settings
+
+    found = price_change(
+        metrics, change, value, sink_of(metrics.architecture), load_settings(defaults), station
+    )
+    if found is None:
+        return None
+    return found.ceiling_today, found.binding_today, found.ceiling_after, found.binding_after
+
+
 def _host_metrics(
     files: Sequence[PathArg],
     interval: Quantity | None,

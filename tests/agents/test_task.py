@@ -89,6 +89,28 @@ def test_the_seeds_example_with_cores_sizes_the_pools(tmp_path: Path) -> None:
     # waits on PostgreSQL, CPU at 45 % >= 30 % (thresholds.mixed_workload_cpu): mixed
     kind = next(x for x in r["assumptions"] if x["what"] == "workload type")
     assert kind["value"] == "mixed" and "mixed_workload_cpu = 30%" in kind["why"]
+    # one report, one answer per change: the pool is priced on the system model the plan uses
+    # (the pool alone would carry 80K rps; the disk, 80 % busy at 10K, caps the system at
+    # 10,000 x 0.70 / 0.80 = 8,750 rps: from today's 7K (one worker at 70 %) that is +25 %)
+    pool = next(x for x in r["recommendations"] if x.get("change") == "workers")
+    assert pool["advisor"] == "concurrency"
+    assert pool["expected_improvement_pct"] == pytest.approx(25.0)
+    assert "concurrency/workers-on-model" in pool["evidence_ids"]
+    proof = next(e for e in r["evidence"] if e["id"] == "concurrency/workers-on-model")
+    assert proof["result"]["binding"] == "disk_io"
+    assert proof["result"]["ceiling_rps"] == pytest.approx(8750)
+    # one first action (analyze's plan step 1), and no advisor's headline for a change the plan
+    # makes: the writer alone at 71.9K rps (batching) is not set beside the plan's 15.6K
+    assert r["summary"].count("First: ") == 1
+    assert "First: batch writes" in r["summary"] and "71.9K" not in r["summary"]
+    steps = [s["change"] for s in r["implementation_plan"]["steps"]]
+    horizons = [
+        i for k in ("immediate", "short_term", "long_term") for i in r["implementation_plan"][k]
+    ]
+    assert steps == ["batch", "instances"]
+    assert not any(
+        i.startswith(("Batch 23 items per call", "Scale consumer from")) for i in horizons
+    )
 
 
 def test_top_level_prompt_and_schema(tmp_path: Path) -> None:

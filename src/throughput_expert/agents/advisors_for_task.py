@@ -20,9 +20,10 @@ from throughput_expert.agents.confine import Confine
 from throughput_expert.agents.context import Understood
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import throughput_from
-from throughput_expert.model import Assumption, Report, ServiceMetrics
+from throughput_expert.model import Assumption, Evidence, Report, ServiceMetrics
 from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.architecture import Architecture
+from throughput_expert.model.units import fmt_count
 from throughput_expert.sources.sentence import Part
 
 __all__ = ["Given", "analyze", "batching", "concurrency", "find_bottleneck", "scaling"]
@@ -85,6 +86,8 @@ def concurrency(g: Given, per_item: float | None) -> Report | None:
         g.skipped["concurrency"] = f"the task gives no cores (context: cores): {err.one_line()}"
         return None
     g.derived.append(Assumption("workload type", kind, why))
+    if g.plan is not None:  # analyze's model stands: the pool's gain is its answer too
+        report = _on_the_model(g, report)
     if per_item is not None:
         g.derived.append(
             Assumption(
@@ -95,6 +98,60 @@ def concurrency(g: Given, per_item: float | None) -> Report | None:
             )
         )
     return report
+
+
+_MODEL_LAW = (
+    "the system model analyze plans on: the utilization law at each station's saturation "
+    "target, X = target·m / D (a shared station is not multiplied by instances); workers by "
+    "Little's law at their busy target, X = u·N / R"
+)
+
+
+def _on_the_model(g: Given, report: Report) -> Report:
+    """The pool's recommendation priced on analyze's system model (the one its plan changes),
+    not on the pool alone: a pool that carries 80K rps adds nothing while a disk caps the
+    system at 8.75K. Its gain is the model's ceiling with that many workers over today's; none
+    when the workers are not what limits."""
+    recommended = report.analysis.expected.recommended.threads
+    recs = report.recommendations
+    at = next((i for i, r in enumerate(recs) if r.change == "workers"), None)
+    if at is None or not recommended:
+        return report
+    priced = api.price_on_model(g.metrics, "workers", recommended, defaults=g.defaults)
+    if priced is None:
+        return report
+    today, binding, after, binding_after = priced
+    lifts = after > today * (1 + 1e-9)
+    gain = (after / today - 1) * 100 if lifts else None
+    eid = "workers-on-model"
+    evidence = Evidence(
+        eid,
+        f"{recommended} workers per instance on the system model: the ceiling goes from "
+        f"{fmt_count(today)} to {fmt_count(after)} rps, bound by {binding_after}",
+        _MODEL_LAW,
+        {"workers": recommended, "ceiling_today_rps": today, "binding_today": binding},
+        {"ceiling_rps": after, "binding": binding_after},
+    )
+    note = (
+        f"On the system model the plan uses, {recommended} workers take the ceiling from "
+        f"{fmt_count(today)} to {fmt_count(after)} rps, bound by {binding_after}."
+        if lifts
+        else f"On the system model the plan uses, the workers are not what limits: the ceiling "
+        f"stays at {fmt_count(today)} rps, bound by {binding}; the pool's size matters once "
+        "the plan's steps lift that limit."
+    )
+    rec = recs[at]
+    rec = dataclasses.replace(
+        rec,
+        expected_improvement_pct=gain,
+        rationale=f"{rec.rationale} {note}",
+        evidence_ids=(*rec.evidence_ids, eid),
+    )
+    return dataclasses.replace(
+        report,
+        recommendations=(*recs[:at], rec, *recs[at + 1 :]),
+        evidence=(*report.evidence, evidence),
+    )
 
 
 def _workload(g: Given) -> tuple[Literal["cpu", "io", "mixed"], str]:

@@ -7,6 +7,7 @@ is still a plain mapping (the advisors' records dumped), not a typed record of i
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,9 +75,9 @@ def merge(
     for name, r in reports.items():
         if name != "analyze":
             analysis[_KEYS.get(name, name)] = jsonable(r.analysis) | {"summary": r.summary}
-    sentences = [_first_sentence(r.summary) for r in reports.values()]
     recommendations = _recommendations(reports)
-    plan = _plan(reports.values())
+    sentences = _sentences(reports, main)
+    plan = _plan(reports, recommendations)
     if parameterized is not None:
         analysis["parameterized"] = dict(parameterized)
         sentence = no_data.summary(parameterized)
@@ -185,12 +186,49 @@ def _fields(rec: Recommendation) -> dict[str, Any]:
     return {f.name: getattr(rec, f.name) for f in dataclasses.fields(Recommendation)}
 
 
-def _plan(reports: Iterable[Report]) -> dict[str, list[str]]:
+def _plan(
+    reports: Mapping[str, Report], kept: Iterable[TaskRecommendation]
+) -> dict[str, list[str]]:
+    """The horizons of every advisor, analyze's first, without the steps of a recommendation
+    left out as a repeat of a change already recommended (the plan's batch, its instances)."""
+    shown = {r.optimization for r in kept}
+    dropped = {
+        rec.optimization
+        for r in reports.values()
+        for rec in r.recommendations
+        if rec.optimization not in shown
+    }
     plan: dict[str, list[str]] = {"immediate": [], "short_term": [], "long_term": []}
-    for r in reports:
+    for r in reports.values():
         for key, items in r.implementation_plan.items():
-            plan[key].extend(i for i in items if i not in plan[key])
+            plan[key].extend(
+                i for i in items if i not in plan[key] and not any(i.startswith(d) for d in dropped)
+            )
     return plan
+
+
+# the change each advisor's headline is about: when analyze's plan makes it, the plan's
+# sentence says it (priced on the whole system) and the advisor's own figure (the writer's or
+# the pool's alone) stays in its part of the analysis
+_HEADLINE_CHANGE = {"batching": "batch", "scaling": "instances", "concurrency": "workers"}
+
+
+def _sentences(reports: Mapping[str, Report], main: Report | None) -> list[str]:
+    """The summary: analyze's first; each other advisor's without its own "First: ..." (the
+    report has one first action: analyze's), and none for a change analyze's plan makes."""
+    planned = {s.change for s in main.plan.steps} if main is not None and main.plan else set()
+    out = []
+    for name, r in reports.items():
+        text = r.summary
+        if main is not None and name != "analyze":
+            if _HEADLINE_CHANGE.get(name) in planned:
+                continue
+            text = " ".join(
+                s for s in re.split(r"(?<=\.) (?=First: )", text) if not s.startswith("First: ")
+            )
+        if text.strip():
+            out.append(_first_sentence(text.strip()))
+    return out
 
 
 def _unique_what(rows: list[Assumption]) -> list[Assumption]:
