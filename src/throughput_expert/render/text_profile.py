@@ -28,7 +28,10 @@ def _bottleneck(out: Console, r: BottleneckAnalysis) -> None:
     b = r.bottleneck
     heading(out, "Bottleneck")
     what = label(b.type) if b.type else "none found"
-    where = f" ({label(b.category)})" if b.category and label(b.category) != what else ""
+    if "combined-binding" in b.evidence_ids and b.category:
+        # another resource binds: the category, site and state are the profile's top work
+        what = f"{what} binds; the profile's top work: {label(b.category)}"
+    where = f" ({label(b.category)})" if b.category and label(b.category) not in what else ""
     component = f" at {b.component}" if b.component else ""
     state = f", {label(b.state)}" if b.state else ""
     line(out, f"  {what}{where}{component}{state}", style=BAD if b.type else None, hang=2)

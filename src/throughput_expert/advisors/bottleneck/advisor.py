@@ -9,7 +9,10 @@ means (on-CPU, wall clock) decides what a share is of: a CPU fix is priced by Am
 CPU time only, and not at all when the process's measured CPU says CPU is not what limits.
 Profiles that are not samples of threads (snapshots, allocations, delays) get their verdict from
 ``kinds.kind_verdict``. Host metrics, when given, weigh in: a resource over its target or
-saturated wins; an idle CPU turns a CPU verdict into the waiting category the profile shows.
+saturated wins; an idle CPU turns a CPU verdict into the waiting category the profile shows;
+another resource that reaches its target first (analyze's binding one) is the verdict, with the
+profile's finding beside it; and each fix is priced on the system model of those metrics
+(``on_model``) instead of by Amdahl's law alone.
 Fixes are offered in the profile's language (``runtimes`` in fixes.yaml).
 """
 
@@ -20,6 +23,12 @@ from typing import Any
 
 from throughput_expert.advisors.bottleneck.gil import gil_estimate
 from throughput_expert.advisors.bottleneck.kinds import kind_verdict
+from throughput_expert.advisors.bottleneck.on_model import (
+    HostModel,
+    host_model,
+    price_off_model,
+    price_speedup,
+)
 from throughput_expert.advisors.bottleneck.profile_stats import (
     FunctionKey,
     ProfileStats,
@@ -35,7 +44,12 @@ from throughput_expert.advisors.bottleneck.states import (
     sample_states,
 )
 from throughput_expert.advisors.ledger import Ledger
-from throughput_expert.advisors.resources import Headroom, bottleneck_type, headroom
+from throughput_expert.advisors.resources import (
+    Headroom,
+    ResourceView,
+    bottleneck_type,
+    headroom,
+)
 from throughput_expert.laws.amdahl import amdahl_improvement_pct
 from throughput_expert.model import BottleneckType, Recommendation, Report, ServiceMetrics
 from throughput_expert.model.analysis.bottleneck import (
@@ -49,7 +63,7 @@ from throughput_expert.model.analysis.bottleneck import (
 )
 from throughput_expert.model.profile import Profile
 from throughput_expert.model.settings import Fix, Settings
-from throughput_expert.model.units import fmt_pct
+from throughput_expert.model.units import fmt_pct, fmt_rate
 
 __all__ = ["FindBottleneckInputs", "advise"]
 
@@ -102,11 +116,13 @@ def advise(inputs: FindBottleneckInputs, settings: Settings) -> Report:
         recs = list(kind.recommendations)
     else:
         verdict = _profile_verdict(p, stats, w, active, settings, ledger)
+        host = None
         if inputs.metrics is not None:
             m = inputs.metrics
             h = headroom(m, m.throughput_rps, settings, ledger)
             verdict = _combine(verdict, h, w.by_category, active, settings, ledger)
-        recs = _recommendations(p, w.by_category, active, runtime, h, settings, ledger)
+            host = host_model(m, settings)
+        recs = _recommendations(p, w.by_category, active, runtime, h, host, settings, ledger)
     if h is None and inputs.metrics is not None:
         h = headroom(inputs.metrics, inputs.metrics.throughput_rps, settings, ledger)
     analysis = BottleneckAnalysis(
@@ -389,7 +405,48 @@ def _combine(
     busy = settings.threshold("busy_utilization")
     if v.type == "cpu" and cpu is not None and cpu.utilization < busy:
         return _idle_cpu(v, cpu.utilization, by_category, active, settings, ledger)
+    b = h.binding
+    if (
+        v.type == "cpu"
+        and cpu is not None
+        and cpu.utilization > 0
+        and b is not None
+        and b.resource != "cpu"
+    ):
+        return _elsewhere(v, b, cpu, ledger)
     return v
+
+
+def _elsewhere(v: Bottleneck, b: ResourceView, cpu: ResourceView, ledger: Ledger) -> Bottleneck:
+    """The profile's work is CPU, but by the utilization law another resource reaches its
+    saturation target first (what ``analyze`` calls binding): the verdict is that resource,
+    and says what the profile found."""
+    cap = b.max_rps_at_target
+    caps = f"caps the rate at {fmt_rate(cap)}" if cap else "reaches its target first"
+    eid = ledger.prove(
+        "combined-binding",
+        f"{b.resource} binds: at {fmt_pct(b.utilization)} of its {fmt_pct(b.target)} target it "
+        f"{caps}; the CPU ({fmt_pct(cpu.utilization)} of {fmt_pct(cpu.target)}) is not the "
+        "binding limit",
+        "utilization law: X_target = X·t / U; the lowest rate binds",
+        {
+            "binding": b.resource,
+            "utilization": b.utilization,
+            "target": b.target,
+            "cpu_utilization": cpu.utilization,
+            "cpu_target": cpu.target,
+        },
+        {"type": bottleneck_type(b.resource), "ceiling_rps": cap},
+    )
+    reason = (
+        f"{b.resource} at {fmt_pct(b.utilization)} of its {fmt_pct(b.target)} target binds"
+        + (f" (ceiling {fmt_rate(cap)})" if cap else "")
+        + ", not the CPU "
+        f"({fmt_pct(cpu.utilization)} busy); the profile's top work: {v.reason}"
+    )
+    return replace(
+        v, type=bottleneck_type(b.resource), reason=reason, evidence_ids=(*v.evidence_ids, eid)
+    )
 
 
 def _is_hot(view: Any, h: Headroom) -> bool:
@@ -448,17 +505,33 @@ def _recommendations(
     active: float,
     runtime: str | None,
     h: Headroom | None,
+    host: HostModel | None,
     settings: Settings,
     ledger: Ledger,
 ) -> list[tuple[Recommendation, str]]:
     """One fix per category over the floor, in the profile's language, priced by Amdahl's law
     on the share the profile measures: CPU time for an on-CPU profile, the serving threads'
-    active wall time for a wall-clock one (time per request at fixed concurrency). A CPU fix is
-    not priced when the measured CPU says CPU is not what limits."""
+    active wall time for a wall-clock one (time per request at fixed concurrency). With the
+    host's metrics the price is the system model's answer instead (``on_model``): the CPU's
+    demand sped up, the ceiling after against today's. A CPU fix is not priced when the
+    measured CPU says CPU is not what limits."""
     floor = settings.threshold("profile_min_share")
     cpu = h.view("cpu") if h is not None else None
     idle_cpu = cpu is not None and cpu.utilization < settings.threshold("busy_utilization")
     basis = _basis(p)
+    wall = p.idle_included or p.measures == "wall"
+    # the CPU time the profile measured: every active sample of an on-CPU profile, the
+    # running (not waiting) categories of a wall-clock one
+    cpu_weight = (
+        sum(
+            x
+            for c, x in by_category.items()
+            if _counts(c, settings)
+            and not (c in settings.categories and settings.categories[c].waiting)
+        )
+        if wall
+        else active
+    )
     out = []
     for category, weight in by_category.items():
         fix = fix_for(settings, category, runtime)
@@ -492,6 +565,11 @@ def _recommendations(
             )
             out.append((_rec(fix, None, rationale, None), category))
             continue
+        if host is not None:
+            on_cpu = not (waiting and wall) and host.has_cpu
+            f = min(1.0, weight / cpu_weight) if on_cpu and cpu_weight > 0 else share
+            out.append((_on_model(fix, category, share, f, on_cpu, basis, host, ledger), category))
+            continue
         gain = amdahl_improvement_pct(min(share, 1.0), fix.speedup)  # a float sum may pass 1
         eid = ledger.prove(
             f"amdahl-{category}",
@@ -512,15 +590,129 @@ def _recommendations(
         )
         out.append((_rec(fix, gain, rationale, eid), category))
     out.sort(key=lambda rc: -(rc[0].expected_improvement_pct or 0.0))
-    if any(r.expected_improvement_pct is not None for r, _ in out):
+    if host is None and any(r.expected_improvement_pct is not None for r, _ in out):
         ledger.assume(
             "throughput follows time per request on the profiled path",
             "Amdahl",
-            "on-CPU samples: the process is CPU-bound (check its CPU: give the host's metrics); "
-            "wall-clock "
+            "without the host's metrics the model is the CPU alone: on-CPU samples: the "
+            "process is CPU-bound (check its CPU: give the host's metrics); wall-clock "
             "samples: the serving threads' number is fixed, so a request's time sets the rate",
         )
     return out
+
+
+def _on_model(
+    fix: Fix,
+    category: str,
+    share: float,
+    f: float,
+    on_cpu: bool,
+    basis: str,
+    host: HostModel,
+    ledger: Ledger,
+) -> Recommendation:
+    """``fix`` priced on the host's system model: the CPU station's demand sped up by Amdahl's
+    law with ``f`` (the category's share of the CPU time), or, for a fix no station carries, the
+    rate at fixed concurrency up to the model's ceiling."""
+    assert fix.speedup is not None
+    s = fix.speedup
+    price = (price_speedup if on_cpu else price_off_model)(host.model, f, s)
+    gain = price.gain_pct
+
+    def rate(x: float) -> str:
+        return f"{x:.3g}× today's rate" if host.unit_rate else fmt_rate(x)
+
+    unit = (
+        " (the metrics give no throughput: modelled at a unit rate; the ratio of ceilings "
+        "does not depend on it)"
+        if host.unit_rate
+        else ""
+    )
+    if on_cpu:
+        law = (
+            "system model: the CPU's demand D' = D / S, S = 1 / ((1 - f) + f / s) (Amdahl); "
+            "ceiling = the lowest station rate at its saturation target (utilization law); "
+            "gain = ceiling after / ceiling today - 1"
+        )
+        moved = (
+            f"the ceiling goes from {rate(price.ceiling_before)} to "
+            f"{rate(price.ceiling_after)} ({price.binding_after} binds after)"
+        )
+        still = (
+            f"it does not lift the binding limit ({price.binding_before}: ceiling "
+            f"{rate(price.ceiling_before)} at its target)"
+        )
+        of = f"{fmt_pct(f)} of the CPU time"
+    else:
+        law = (
+            "at fixed concurrency the rate follows the time per request: X' = min(X·S, X_max), "
+            "S = 1 / ((1 - f) + f / s) (Amdahl), X_max the system model's ceiling"
+        )
+        moved = (
+            f"the rate goes from {rate(price.ceiling_before)} to "
+            f"{rate(price.ceiling_after)}"
+            + (
+                f" ({price.binding_after} binds)"
+                if price.binding_after != "the serving threads"
+                else ""
+            )
+        )
+        still = (
+            f"today's rate is at the model's ceiling ({price.binding_after} binds at "
+            f"{rate(price.ceiling_after)})"
+        )
+        of = f"{fmt_pct(f)} of {basis}" + (
+            "" if host.has_cpu else "; the metrics do not measure the CPU"
+        )
+    eid = ledger.prove(
+        f"model-{category}",
+        f"speeding {category} ({of}) up {s:g}x on the host's system model: "
+        + (moved + f": {gain:+.3g} %" if gain is not None else still + ": no gain")
+        + unit,
+        law,
+        {
+            "f": f,
+            "s": s,
+            "of": "CPU time the profile measured" if on_cpu else basis,
+            "ceiling_before_rps" if on_cpu else "rate_before_rps": price.ceiling_before,
+            "binding_before": price.binding_before,
+            "rate_rps": host.model.rate,
+            "unit_rate": host.unit_rate,
+        },
+        {
+            "improvement_pct": gain,
+            "ceiling_after_rps" if on_cpu else "rate_after_rps": price.ceiling_after,
+            "binding_after": price.binding_after,
+            "amdahl_alone_pct": price.amdahl_pct,
+        },
+    )
+    ledger.assume(
+        f"speed-up of the {category} fix", s, f"{fix.source} (confidence: {fix.confidence})"
+    )
+    aside = f" ({of})" if on_cpu and abs(f - share) > 1e-9 else ""
+    if not host.has_cpu:
+        aside = " (the metrics do not measure the CPU)"
+    head = f"{fmt_pct(share)} of {basis} is {category}{aside}; a {s:g}x faster {category}"
+    if gain is not None:
+        rationale = (
+            f"{head}: on the host's system model {moved}: +{gain:.3g} % "
+            f"(Amdahl alone: +{price.amdahl_pct:.3g} %)."
+        )
+    else:
+        x = host.model.rate
+        spare = (
+            f"; today's {fmt_rate(x)} has {fmt_pct(price.ceiling_before / x - 1)} of "
+            "headroom to that ceiling with or without it"
+            if on_cpu and x and not host.unit_rate and price.ceiling_before > x
+            else ""
+        )
+        saves = "it saves CPU time and latency" if on_cpu else "it lowers latency"
+        rationale = (
+            f"{head}: on the host's system model {still}{spare}; no throughput gain is claimed "
+            f"({saves})."
+        )
+    rec = _rec(fix, gain, rationale, eid)
+    return replace(rec, change="speedup") if on_cpu else rec
 
 
 def fix_for(settings: Settings, category: str, runtime: str | None) -> Fix | None:
@@ -703,9 +895,15 @@ def _summary(
     v: Bottleneck, recs: list[tuple[Recommendation, str]], h: Headroom | None = None
 ) -> str:
     cpu = h.view("cpu") if h is not None else None
+    elsewhere = (
+        bool({"combined-binding", "combined-resource"} & set(v.evidence_ids))
+        and h is not None
+        and h.binding is not None
+        and h.binding.resource != "cpu"
+    )
     measured = (
         f" (the CPU measured over the same time: {fmt_pct(cpu.utilization)} busy)"
-        if cpu is not None
+        if cpu is not None and not elsewhere
         else ""
     )
     if v.type is None:
@@ -715,5 +913,13 @@ def _summary(
         rec = recs[0][0]
         first = rec.optimization[0].lower() + rec.optimization[1:]
         gain = rec.expected_improvement_pct
+        if elsewhere and gain is None and h is not None and h.binding is not None:
+            # the profile's fixes save CPU time; none lifts the limit that binds
+            return (
+                f"{text}. The profile's first fix, to {first}, "
+                + ("saves CPU time but " if rec.change == "speedup" else "")
+                + f"lifts no ceiling while {h.binding.resource} binds: tpx analyze on the same "
+                "metrics says what lifts it."
+            )
         text += f". First: {first}" + (f" (+{gain:.0f} %)" if gain is not None else "")
     return text + "."
