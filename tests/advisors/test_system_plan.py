@@ -346,3 +346,25 @@ def test_a_flat_trial_column_is_all_per_call_and_a_noisy_one_falls_back_to_the_t
     assert model.station("disk_io").per_call == 0.9  # type: ignore[union-attr]
     said = next(n for n in notes if n.what == "disk_io's share paid per call")
     assert "strays" in said.why and "the batching table's share is used" in said.why
+
+
+def test_todays_demand_within_the_trials_noise_takes_the_trials_own_split(tmp_path: Path) -> None:
+    """A worker measured at 1,564 µs per item today and a trial line T(b) = 1,450 µs + 17 µs·b
+    (1,467 µs at b = 1, within twice its relative error of today's): the 97 µs between them is
+    noise, not work per item, so the share is the trial's own 1,450 / 1,467; a demand twice the
+    trial's keeps the excess per item (c0 / demand)."""
+    from throughput_expert.laws.batching import fit_call_cost
+    from throughput_expert.sources.batch_measurements import load_call_costs
+
+    rows = ["batch_size,latency_ms"]
+    for b, jitter in ((1, 1.06), (2, 0.94), (5, 1.06), (13, 0.94), (50, 1.05), (200, 0.95)):
+        rows.append(f"{b},{(1.450 + 0.017 * b) * jitter:.5f}")
+    calls = load_call_costs(_trial(tmp_path, "\n".join(rows) + "\n"))
+    line = fit_call_cost([c.batch_size for c in calls], [c.latency_s for c in calls])
+    own = line.c0_s / (line.c0_s + line.c1_s)
+    for rate, expected in ((1 / 1.564e-3, own), (1 / 3.0e-3, line.c0_s / 3.0e-3)):
+        m = ServiceMetrics(service="c", throughput_rps=rate, workers=1, utilization={"cpu": 0.5})
+        built = from_metrics(m, SETTINGS, Sink("PostgreSQL", "database"), calls)
+        assert built is not None
+        assert built[0].item_per_call == pytest.approx(expected, rel=1e-9)
+    assert line.relative_error * 2 > 1.564 / 1.467 - 1  # the first case is within the noise

@@ -164,8 +164,12 @@ def _measured_shares(
     an item carries c0 / b₀ of per-call cost: that share of the demand measured today (the rest
     of a station's demand, work the trial did not do, stays per item), and never more than the
     trial's own share c0 / (c0 + c1·b₀) (a trial run apart from today's load may be slower or
-    faster in absolute terms). A line is kept when its relative error is at most ``max_error``
-    (a flat line, all of it per call, has an R² near 0 however well it fits); a quantity the
+    faster in absolute terms). When today's demand is within twice the line's relative error of
+    the trial's own cost per item (c0 / b₀ + c1), it is that cost measured again and takes the
+    trial's own split: the difference of two nearly equal numbers is noise, and read as work per
+    item it would stay whole while batching cuts the rest. A line is kept when its relative
+    error is at most ``max_error`` (a flat line, all of it per call, has an R² near 0 however
+    well it fits); a quantity the
     trial did not measure, or measured too noisily, takes the batching table's share (``table``)
     for the worker and the sink's disk, and none for the CPU (said so)."""
     demands = {st.name: st.demand for st in stations}
@@ -216,7 +220,13 @@ def _measured_shares(
             continue
         per_item_at_today = fit.c0_s / today
         own = per_item_at_today / (per_item_at_today + fit.c1_s)  # the trial's own split
-        share = min(own, per_item_at_today / demand)
+        # today's demand within the trial's noise of the trial's own cost per item is that
+        # cost measured again: split as the trial measured it (taking the difference of two
+        # nearly equal numbers as work per item would multiply the noise by the batch size);
+        # beyond it, the excess is work the trial did not do and stays per item
+        trial_item = per_item_at_today + fit.c1_s
+        within = demand <= trial_item * (1 + 2 * fit.relative_error)
+        share = own if within else min(own, per_item_at_today / demand)
         out[name] = share
         notes.append(
             Assumption(
@@ -230,10 +240,17 @@ def _measured_shares(
                 f"{per_item_at_today * 1e6:.4g} µs of the {demand * 1e6:.4g} µs per item "
                 "measured today"
                 + (
-                    f", or the trial's own share c0/(c0 + c1·b₀) = {own:.4g} if less (a trial "
-                    "run apart from today's load is slower or faster in absolute terms)"
-                    if share == own
-                    else ""
+                    f"; today's {demand * 1e6:.4g} µs is within twice the line's relative error "
+                    f"of the trial's own {trial_item * 1e6:.4g} µs per item, so the trial's own "
+                    f"split c0/(c0 + c1·b₀) = {own:.4g} is used"
+                    if within
+                    else (
+                        f", or the trial's own share c0/(c0 + c1·b₀) = {own:.4g} if less (a "
+                        "trial run apart from today's load is slower or faster in absolute terms)"
+                        if share == own
+                        else "; the rest, beyond the trial's noise, is work the trial did not "
+                        "do and stays per item"
+                    )
                 ),
             )
         )
