@@ -115,6 +115,15 @@ def analyze(
             tool=False,
         ),
     ] = None,
+    sweep: Annotated[
+        PathArg | Sweep | None,
+        Arg(
+            "a sweep of one instance (CSV concurrency,throughput_rps or tpx sweep JSON): its "
+            "USL fit caps the workers per instance",
+            kind="file",
+            metavar="FILE",
+        ),
+    ] = None,
 ) -> Report:
     """Analyze measured metrics: the bottleneck, the headroom, latency growth and what to do.
 
@@ -126,7 +135,9 @@ def analyze(
     its saturation target, the rate max_rps_at_target = X·target/U and headroom (ceiling_rps is
     the lowest of those rates, binding_resource the one that sets it); ``analysis.latency``
     response time as load grows (Erlang C, M/M/1); recommendations with expected_improvement_pct
-    computed from the evidence, an implementation plan, evidence, assumptions and inputs.
+    computed from the evidence, an implementation plan, evidence, assumptions and inputs. A
+    ``sweep`` of one instance makes its USL fit the workers' limit: the plan never sizes more
+    workers than the level ``tpx sweep`` recommends from the same file.
     """
     from throughput_expert.advisors.analyze import AnalyzeInputs, advise
     from throughput_expert.outputs import deferred
@@ -158,8 +169,15 @@ def analyze(
                 if isinstance(batch_trials, str | PathLike)
                 else batch_trials
             ),
+            sweep=_sweep_of(sweep),
         )
         return advise(inputs, settings)
+
+
+def _sweep_of(sweep: PathArg | Sweep | None) -> Sweep | None:
+    from throughput_expert.sources.sweep import load_sweep
+
+    return sweep if sweep is None or isinstance(sweep, Sweep) else load_sweep(sweep)
 
 
 def price_on_model(

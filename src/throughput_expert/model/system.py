@@ -22,6 +22,7 @@ from typing import Literal
 __all__ = [
     "Change",
     "ChangeKind",
+    "Contention",
     "Scope",
     "Sink",
     "StationKind",
@@ -63,6 +64,24 @@ class SystemStation:
 
 
 @dataclass(frozen=True)
+class Contention:
+    """A sweep of one instance, fitted by the Universal Scalability Law: the throughput one
+    instance carries with N requests in flight (its workers), X(N) = λN / (1 + σ(N−1) +
+    κN(N−1)), with every worker busy (the curve is measured at saturation). ``level`` is the
+    most workers the sweep supports: the level it recommends (``usl_report.choose_level``),
+    never past the peak; None when it recommends none (no cap but the curve's own)."""
+
+    lambda_rps: float
+    sigma: float
+    kappa: float
+    level: int | None = None
+
+    def throughput(self, n: float) -> float:
+        """X(N), per second, one instance."""
+        return self.lambda_rps * n / (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1))
+
+
+@dataclass(frozen=True)
 class SystemModel:
     """The system today: stations, instances, and the requests each instance keeps in flight."""
 
@@ -82,6 +101,9 @@ class SystemModel:
     """The share of ``item_time`` paid once per call (batching cuts it like a station's)."""
     batch: int = 1
     """Items per call today."""
+    contention: Contention | None = None
+    """The workers' limit per instance from a sweep's USL fit (replaces Little's linear N / R):
+    X ≤ worker_target · X(N) · instances."""
 
     def station(self, name: str) -> SystemStation | None:
         return next((s for s in self.stations if s.name == name), None)

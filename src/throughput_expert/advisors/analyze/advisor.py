@@ -22,9 +22,10 @@ from throughput_expert.advisors.analyze.summary import summarize
 from throughput_expert.advisors.analyze.verdict import Verdict, judge, switches_per_request
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.resources import Headroom, ResourceView, headroom
+from throughput_expert.advisors.system.project import WORKERS, project
 from throughput_expert.laws.little import concurrency, response_time_from
 from throughput_expert.laws.utilization import utilization_at_rate
-from throughput_expert.model import Report, Series, ServiceMetrics
+from throughput_expert.model import InputRef, Report, Series, ServiceMetrics
 from throughput_expert.model.analysis.analyze import (
     AnalyzeAnalysis,
     AtTargetRate,
@@ -38,7 +39,8 @@ from throughput_expert.model.analysis.analyze import (
 from throughput_expert.model.analysis.common import Finding
 from throughput_expert.model.quantity import RANGES, disagree
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.system import Sink
+from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.system import Sink, SystemModel
 from throughput_expert.model.trials import CallCost
 from throughput_expert.model.units import fmt_pct
 
@@ -58,6 +60,9 @@ class AnalyzeInputs:
     trials: tuple[CallCost, ...] = ()
     """Calls measured at several batch sizes (latency, and CPU and disk time where measured):
     how much of each station's demand a batch cuts."""
+    sweep: Sweep | None = None
+    """A sweep of one instance (concurrency against throughput): its USL fit becomes the
+    workers' limit per instance, and its recommended level the most workers the plan sizes."""
 
 
 def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
@@ -83,7 +88,11 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         m.workers,
         settings.threshold("pool_busy_target"),
     )
-    model, planned = plan_for(m, x, target, inputs.sink, settings, ledger, inputs.trials)
+    model, planned = plan_for(
+        m, x, target, inputs.sink, settings, ledger, inputs.trials, inputs.sweep
+    )
+    curve = model is not None and model.contention is not None
+    situation = _on_curve(situation, model)
     steps = step_recommendations(planned, situation.triggers, settings) if planned else ()
     kinds = frozenset(p.change for p, _ in steps if p.change)
     goal = planned[1].target if planned else target  # the plan's rate: today's when no target
@@ -93,7 +102,7 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
     analysis = AnalyzeAnalysis(
         current_throughput=_current(m, x, lat.measured_s, per_item, ledger),
         bottleneck=verdict.record(),
-        headroom=_headroom(h, x, target, situation),
+        headroom=_headroom(h, x, target, situation, curve),
         latency=lat.record,
         target=target,
         rating=_rating(system_type, x, h.ceiling_rps, m.cores, settings),
@@ -111,8 +120,12 @@ def advise(inputs: AnalyzeInputs, settings: Settings) -> Report:
         plan=record(planned) if planned else None,
         evidence=tuple(ledger.evidence),
         assumptions=tuple(ledger.assumptions),
-        inputs=m.inputs,
+        inputs=m.inputs + _sweep_input(inputs.sweep),
     )
+
+
+def _sweep_input(sweep: Sweep | None) -> tuple[InputRef, ...]:
+    return (sweep.source,) if sweep is not None and sweep.source is not None else ()
 
 
 def _notes_to_findings(m: ServiceMetrics, ledger: Ledger) -> None:
@@ -281,14 +294,28 @@ def _time_source(m: ServiceMetrics, measured: float | None, per_item: float | No
     return "little's law from workers (assumed always busy)" if per_item is not None else None
 
 
-def _headroom(h: Headroom, x: float | None, target: float | None, s: Situation) -> HeadroomTable:
+def _headroom(
+    h: Headroom, x: float | None, target: float | None, s: Situation, curve: bool = False
+) -> HeadroomTable:
     """``analysis.headroom``: each resource, the ceiling, and the workers' bound."""
     return HeadroomTable(
         resources={v.resource: _resource(v, x, target) for v in h.views},
         ceiling=h.ceiling_rps,
         binding_resource=h.binding.resource if h.binding else None,
-        workers=_worker_bound(s),
+        workers=_worker_bound(s, curve),
     )
+
+
+def _on_curve(s: Situation, model: SystemModel | None) -> Situation:
+    """With a sweep's USL on the model, the workers' time per item is the curve's at today's
+    workers (Little's law on it: R = N / X(N)), so that the workers' bound the headroom and
+    the summary state is the model's."""
+    if model is None or model.contention is None or not s.workers:
+        return s
+    limit = project(model).limits.get(WORKERS)
+    if not limit:
+        return s
+    return replace(s, per_item_s=s.pool_target * s.workers / limit)
 
 
 def _resource(v: ResourceView, x: float | None, target: float | None) -> ResourceHeadroom:
@@ -314,7 +341,7 @@ def _resource(v: ResourceView, x: float | None, target: float | None) -> Resourc
     )
 
 
-def _worker_bound(s: Situation) -> WorkerBound | None:
+def _worker_bound(s: Situation, curve: bool = False) -> WorkerBound | None:
     bound = s.worker_bound()
     if bound is None or s.workers is None:
         return None
@@ -323,7 +350,12 @@ def _worker_bound(s: Situation) -> WorkerBound | None:
         time_per_item=s.per_item_s or 0.0,
         busy_target=s.pool_target,
         max_rate=bound,
-        law="Little's law at the pool's busy target: X <= u · workers / R",
+        law=(
+            "the sweep's USL at the pool's busy target: X <= u · X(N) · instances "
+            "(the time per item shown is the one that bound implies: R = u · workers / X)"
+            if curve
+            else "Little's law at the pool's busy target: X <= u · workers / R"
+        ),
     )
 
 

@@ -13,7 +13,11 @@ Changes and their sizing:
   same way (the batching cost model T(b)/b = c0/b + c1).
 - **instances** (per-instance stations and the workers): n = ⌈n₀ · X_target / X_limit⌉, within
   ``max_instances``. A shared station is never multiplied.
-- **workers** per instance: N = ⌈X_target · R⌉ / instances (Little's law).
+- **workers** per instance: N = ⌈X_target · R⌉ / instances (Little's law). With a sweep's USL
+  fit (``SystemModel.contention``): the fewest N with u · X(N) · instances ≥ X_target, never
+  more than the level the sweep recommends (``usl_report.choose_level``, at or before the
+  curve's peak): past it more workers add contention, not throughput. When even that level
+  cannot carry the target, the plan says the workers' contention caps it.
 - **servers** at a per-instance station (a bigger instance): m = ⌈m₀ · X_target / X_limit⌉.
 """
 
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from throughput_expert.advisors.system.project import WORKERS, Projection, apply, project
 from throughput_expert.laws.batching import smallest_batch_for
 from throughput_expert.model.quantity import COUNT_BOUNDS
-from throughput_expert.model.system import Change, SystemModel
+from throughput_expert.model.system import Change, Contention, SystemModel
 
 __all__ = ["MAX_BATCH", "MAX_STEPS", "Plan", "Step", "batch_delay", "plan", "sized_change"]
 
@@ -221,10 +225,17 @@ def _candidates(model: SystemModel, now: Projection, target: float) -> list[Chan
     need = target / rate
     if limit == WORKERS:
         if model.workers is not None:
-            per_instance = _times(model.workers, need)
+            per_instance = _workers_for(model, target, need)
             out.append(Change("workers", per_instance, what=f"{per_instance} workers per instance"))
+            c = model.contention
+            if c is not None and c.throughput(per_instance) > c.throughput(model.workers) * (
+                1 + 1e-9
+            ):
+                # the sweep says each instance carries more with the workers it supports: that
+                # configuration value comes before paying for more instances
+                return out
         out.append(_instances(model, need))
-        batch = _batch_for_workers(model, target)
+        batch = _batch_for_workers(model, target) if model.contention is None else None
         if batch is not None:
             out.append(batch)
         return [c for c in out if c is not None]
@@ -242,6 +253,46 @@ def _candidates(model: SystemModel, now: Projection, target: float) -> list[Chan
             what = _servers_words(model, limit, servers)
             out.append(Change("servers", servers, limit, what=what))
     return [c for c in out if c is not None]
+
+
+def _workers_for(model: SystemModel, target: float, need: float, slack: float = 0.0) -> int:
+    """Workers per instance for ``target``: Little's law (today's workers × ``need``), or with
+    the sweep's USL the fewest N with u · X(N) · instances ≥ target, up to the level the sweep
+    recommends (or the curve's peak when it recommends none); that level when none reaches it."""
+    c = model.contention
+    if c is None:
+        return _times(model.workers if model.workers is not None else 1, need, slack)
+    top = _top(c)
+    per_instance = target / (model.worker_target * model.instances)
+    # X(N) rises up to its peak and falls after it: bisect the rising part
+    low, high = 0, min(top, _peak_of(c))
+    if c.throughput(high) < per_instance * (1 - 1e-9):
+        return top
+    while high - low > 1:
+        mid = (low + high) // 2
+        if c.throughput(mid) >= per_instance * (1 - 1e-9):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _top(c: Contention) -> int:
+    """The most workers per instance the sweep supports: the level it recommends, or the
+    curve's peak when it recommends none."""
+    return c.level if c.level is not None else _peak_of(c)
+
+
+def _peak_of(c: Contention) -> int:
+    """The whole N where X(N) peaks (⌊√((1 − σ)/κ)⌋ or the next, whichever carries more), or the
+    bound on a count when the curve has no peak (κ = 0)."""
+    if c.kappa <= 0:
+        return _MAX_COUNT
+    star = math.sqrt(max(1 - c.sigma, 0.0) / c.kappa)
+    if not math.isfinite(star) or star >= _MAX_COUNT:
+        return _MAX_COUNT
+    low = max(1, math.floor(star))
+    return max((low, low + 1), key=c.throughput)
 
 
 def _times(count: float, need: float, slack: float = 0.0) -> int:
@@ -307,6 +358,20 @@ def _lift(model: SystemModel, binding: str) -> str | None:
     """What would lift a limit the plan cannot: a shared station's capacity, a bound on
     instances."""
     station = model.station(binding)
+    c = model.contention
+    if binding == WORKERS and c is not None:
+        more = (
+            f"; instances are at their bound ({model.max_instances}): raise it"
+            if model.max_instances is not None and model.instances >= model.max_instances
+            else ", or more instances"
+        )
+        top = _top(c)
+        return (
+            f"the workers' contention: one instance carries at most "
+            f"{c.throughput(top):.4g} rps with every worker busy, at {top} workers, the level "
+            f"the sweep supports (USL σ = {c.sigma:.3g}, κ = {c.kappa:.3g}); remove the "
+            f"serialization and crosstalk it measured (shard the lock, partition the data){more}"
+        )
     if station is not None and station.scope == "shared":
         return (
             f"{binding} is shared by every instance: more of it (partition or shard the "
@@ -334,7 +399,7 @@ def sized_change(model: SystemModel, kind: str, target: float) -> Change | None:
     if kind == "instances" and per_instance:
         return _instances(model, _need(target, min(per_instance)))
     if kind == "workers" and model.workers is not None and WORKERS in now.limits:
-        workers = _times(model.workers, _need(target, now.limits[WORKERS]), 1e-9)
+        workers = _workers_for(model, target, _need(target, now.limits[WORKERS]), 1e-9)
         return Change("workers", workers, what=f"{workers} workers per instance")
     if kind == "servers":
         stations = [

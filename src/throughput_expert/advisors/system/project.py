@@ -5,7 +5,12 @@ station's utilization at a rate; and a change applied to the model.
   with m_i the servers of all instances for a ``per_instance`` station, its own for a ``shared``
   one (``laws/utilization.rate_at_utilization``, ``laws/network``).
 - Workers cap it by Little's law at their saturation target: X ≤ u·N / R, N = workers ×
-  instances, R the time a worker holds per item (``laws/little.throughput_from``).
+  instances, R the time a worker holds per item (``laws/little.throughput_from``). With a
+  sweep's USL fit of one instance (``SystemModel.contention``) the curve replaces Little's
+  linear N / R: X(N) = λN / (1 + σ(N−1) + κN(N−1)) is what one instance carries with N
+  workers all busy (the sweep drives it at saturation), so its limit at the workers'
+  saturation target is X ≤ u · X(N) · instances, and the workers' busy share at a rate X is
+  X / (X(N) · instances).
 - The ceiling is the lowest of those; the binding limit is the one that sets it.
 """
 
@@ -65,7 +70,14 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
         limits[s.name] = s.target * station.capacity
         full.append(station.capacity)
     workers = model.workers * model.instances if model.workers is not None else None
-    if workers is not None and model.item_time:
+    contention = model.contention
+    per_instance = 0.0
+    if model.workers is not None and contention is not None:
+        # the sweep's USL at the pool's saturation target: X = u · X(N) · instances
+        per_instance = contention.throughput(model.workers)
+        limits[WORKERS] = model.worker_target * per_instance * model.instances
+        full.append(per_instance * model.instances)
+    elif workers is not None and model.item_time:
         # Little's law at the pool's saturation target: X = u · N / R
         limits[WORKERS] = throughput_from(model.worker_target * workers, model.item_time)
         full.append(throughput_from(workers, model.item_time))
@@ -74,7 +86,9 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
     at = ceiling if rate is None else rate
     shown = at if math.isfinite(at) else 0.0
     used = dict(zip((s.name for s in model.stations), utilizations(network, shown), strict=True))
-    if workers is not None and model.item_time:
+    if per_instance > 0:
+        used[WORKERS] = shown / (per_instance * model.instances)  # busy = X / (X(N)·n)
+    elif workers is not None and model.item_time:
         used[WORKERS] = shown * model.item_time / workers  # Little's law: busy = X·R / N
     return Projection(
         ceiling=ceiling,
