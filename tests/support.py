@@ -27,6 +27,17 @@ TPX = [sys.executable, "-m", "throughput_expert.cli"]
 # --- subprocesses ---------------------------------------------------------------------------------
 
 
+def as_from_a_terminal() -> None:
+    """A ``preexec_fn``: SIGINT and SIGHUP as a terminal's child has them. A runner started in the
+    background by a shell without job control (``cmd &``, ``nohup``) passes them down ignored,
+    and tpx, like any program, rightly leaves an ignored signal ignored (Python installs its
+    Ctrl-C handler only when SIGINT is not ignored at start)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def run_captured(
     command: Sequence[str],
     *,

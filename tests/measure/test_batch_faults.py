@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
-from tests.support import TPX, only_line, run_captured
+from tests.support import TPX, as_from_a_terminal, only_line, run_captured
 
 # A long budget: the faults land mid-trial, well before the trial would end by itself.
 DESIGN = [
@@ -69,6 +69,7 @@ def tpx_measuring(dsn: str, output: Path) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_from_a_terminal,
     )
     try:
         yield proc

@@ -100,7 +100,9 @@ def test_contended_server_peak_is_where_the_construction_puts_it() -> None:
 
 def test_plateau_server_reaches_workers_over_service_time_with_a_knee_at_workers() -> None:
     # W = 4 workers of S = 10 ms each: X(n) = min(n, W) / S, so 100, 200, 400, 400, 400/s on
-    # levels 1, 2, 4, 8, 16; the knee (first level within 10 % of the maximum) is n = W, and
+    # levels 1, 2, 4, 8, 16; the knee (first level within 15 % of the maximum: on a loaded 2-core
+    # machine n = W read 332/s against a best of 370/s, 10.3 % below, while n = W/2 stays near
+    # half) is n = W, and
     # there is no peak: the top level keeps the maximum.
     workers, service_s = 4, 0.010
     with serve(plateau(workers, service_s)) as url:
@@ -110,7 +112,7 @@ def test_plateau_server_reaches_workers_over_service_time_with_a_knee_at_workers
     levels, rates = sweep.points()
     best = max(rates)
     assert best == pytest.approx(workers / service_s, rel=0.15), rates
-    knee = next(n for n, x in zip(levels, rates, strict=True) if x >= 0.9 * best)
+    knee = next(n for n, x in zip(levels, rates, strict=True) if x >= 0.85 * best)
     assert knee == workers, rates
     assert rates[-1] >= 0.9 * best, rates  # a plateau, not a peak
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from tests.support import TPX, last_line, run_tpx, serve_http
+from tests.support import TPX, as_from_a_terminal, last_line, run_tpx, serve_http
 
 WORKLOAD = (
     "import time\n\ndef work():\n    time.sleep(0.005)\n\ndef fail():\n    raise ValueError('no')\n"
@@ -19,12 +19,6 @@ WORKLOAD = (
 
 def _workload(tmp_path: Path) -> None:
     (tmp_path / "tpx_signal_workload.py").write_text(WORKLOAD)
-
-
-def _default_hangup() -> None:
-    """SIGHUP as a terminal's child has it: a runner started under ``nohup`` passes it down
-    ignored, and tpx rightly leaves an ignored SIGHUP ignored."""
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _sweep_until(tmp_path: Path, marker: str, sig: signal.Signals) -> tuple[int, str, str]:
@@ -36,7 +30,7 @@ def _sweep_until(tmp_path: Path, marker: str, sig: signal.Signals) -> tuple[int,
             "--format", "json", "--save", "sweep.json",
         ],
         cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, preexec_fn=_default_hangup,
+        text=True, preexec_fn=as_from_a_terminal,
     )  # fmt: skip
     assert proc.stderr is not None and proc.stdout is not None
     seen = []

@@ -284,7 +284,7 @@ def _on_sweep(play: Play) -> Play:
             "The sweep's USL fit gives what one instance carries with N requests in flight: "
             "up to the level it recommends more workers add throughput, past it the "
             "serialization (σ) and crosstalk (κ) it measured take it back; tpx sweep and "
-            "optimize-concurrency --sweep choose the same level from the same file."
+            "optimize-concurrency choose the same level from the same sweep file."
         ),
         example=None,
     )
