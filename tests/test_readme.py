@@ -63,6 +63,7 @@ SHORTER = [
     (re.compile(r"sleep 15"), "sleep 2"),
     (re.compile(r"--interval 15s"), "--interval 2s"),
     (re.compile(r"--duration \d+s"), "--duration 0.3s"),
+    (re.compile(r"tpx sweep (--url|--callable)"), r"tpx sweep --warmup 0.1s \1"),
     (re.compile(r"--observe 30s"), "--observe 1s"),
     (re.compile(r"--max-levels 5"), "--max-levels 3 --duration 0.3s"),
     (re.compile(r"--slo 200ms"), "--slo 200ms --duration 0.5s"),

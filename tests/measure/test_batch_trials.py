@@ -290,7 +290,9 @@ def test_sqlite_file_measured_table_dropped_other_tables_intact(tmp_path: Path) 
 
 
 def test_sqlite_in_memory(tmp_path: Path) -> None:
-    result = run_batch_trials("sqlite:///:memory:", sizes=(1, 100), methods=("multirow",))
+    result = run_batch_trials(
+        "sqlite:///:memory:", sizes=(1, 100), methods=("multirow",), time_budget_s=2.0
+    )
     assert [t.batch_size for t in result.trials] == [1, 100]
 
 
@@ -332,7 +334,9 @@ def test_a_missing_sqlite_file_is_a_scratch_database_removed_after(
     measures, and removes it and its journal; the notes say so. A folder that does not exist is
     one line."""
     path = tmp_path / "new.db"
-    trials = run_batch_trials(form.format(path=path), sizes=(1, 10), repetitions=3)
+    trials = run_batch_trials(
+        form.format(path=path), sizes=(1, 10), repetitions=3, time_budget_s=2.0
+    )
     assert trials.trials and not path.exists()
     assert not list(tmp_path.iterdir())  # no -journal or -wal left either
     assert any("scratch database" in n for n in trials.notes)

@@ -68,12 +68,17 @@ def test_each_recording_reads_before_it_is_mutated(recording: Path, tmp_path: Pa
     assert read_or_refuse(recording.read_bytes(), tmp_path) is not None
 
 
+# the recordings mutated within the suite's time: hypothesis's own cost grows with the bytes it
+# draws over (a 86 KB file took most of a minute per 100 examples); tests/fuzz/run mutates all
+SMALL = [p for p in RECORDINGS if p.stat().st_size <= 48_000]
+
+
 @FUZZ
 @given(data=st.data())
 def test_mutated_recordings_are_read_or_refused_in_one_line(
     data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    recording = data.draw(st.sampled_from(RECORDINGS), label="recording")
+    recording = data.draw(st.sampled_from(SMALL), label="recording")
     hostile = data.draw(mutated(recording.read_bytes()), label="mutated")
     read_or_refuse(hostile, tmp_path_factory.mktemp("fuzz"))
 
