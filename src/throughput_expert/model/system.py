@@ -104,6 +104,10 @@ class SystemModel:
     contention: Contention | None = None
     """The workers' limit per instance from a sweep's USL fit (replaces Little's linear N / R):
     X ≤ worker_target · X(N) · instances."""
+    think_time: float = 0.0
+    """Seconds a worker spends per request outside every station (a client's think time, a wait
+    on something not modelled): with ``workers`` the system is a closed loop of N requests,
+    solved by Mean Value Analysis (``advisors/system/project.closed``)."""
 
     def station(self, name: str) -> SystemStation | None:
         return next((s for s in self.stations if s.name == name), None)

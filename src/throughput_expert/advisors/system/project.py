@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 
 from throughput_expert.laws.amdahl import amdahl_speedup
 from throughput_expert.laws.little import throughput_from
-from throughput_expert.laws.network import Station, utilizations
+from throughput_expert.laws.network import ClosedSolution, Station, closed_network, utilizations
 from throughput_expert.model.system import Change, SystemModel, SystemStation
 
-__all__ = ["WORKERS", "Projection", "apply", "project", "servers_of"]
+__all__ = ["WORKERS", "Projection", "apply", "closed", "project", "servers_of"]
 
 WORKERS = "workers"  # the binding limit's name when the workers cap the rate
 
@@ -98,6 +98,21 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
         utilization=used,
         capacity=min(full, default=math.inf),
     )
+
+
+def closed(model: SystemModel, workers: int | None = None) -> ClosedSolution | None:
+    """The model as a closed loop: ``workers`` per instance (default the model's) times its
+    instances in flight, each spending ``think_time`` outside the stations between visits,
+    solved by Mean Value Analysis (exact up to ``laws/network.EXACT_MVA_LIMIT`` requests,
+    Schweitzer's approximation beyond). Where the bounds say what the loop can never pass, this
+    is what it carries, queueing included. None without workers or with nothing that queues."""
+    per_instance = workers if workers is not None else model.workers
+    network = [s for s in _network(model) if s.demand > 0]
+    if per_instance is None or per_instance < 1 or (not network and model.think_time <= 0):
+        return None
+    if not network:
+        network = [Station("none", 0.0, None)]
+    return closed_network(network, per_instance * model.instances, model.think_time)
 
 
 def _per_item(demand: float, per_call: float, batch: float, today: float) -> tuple[float, float]:
