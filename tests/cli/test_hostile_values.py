@@ -153,3 +153,18 @@ def test_every_error_line_is_escaped_where_it_is_written(
     assert main(["report", "saved.json"]) == 2
     err = capsys.readouterr().err
     assert err == "server: x: line one\\rFAKE\\x1b[2J\\u202e\\ud800\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["observe", "--interval", "0", "--duration", "1s"], "--interval: must be positive"),
+        (["observe", "--duration", "0"], "--duration: must be positive"),
+    ],
+)
+def test_observe_names_the_flag_it_refuses(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    line = only_line(capsys.readouterr().err)
+    assert line.startswith(says), line

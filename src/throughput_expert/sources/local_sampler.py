@@ -65,8 +65,9 @@ def observe(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ServiceMetrics:
     """Sample for ``duration_s`` every ``interval_s``; ``pid`` adds its process tree's usage."""
-    if not (duration_s > 0 and interval_s > 0):
-        raise InputError("duration and interval must be positive", source="observe")
+    for value, name in ((duration_s, "duration"), (interval_s, "interval")):
+        if not value > 0:
+            raise InputError(f"must be positive, got {value:g} s", source=Parameter(name))
     proc = _process(pid)
     first = previous = _snapshot(clock, proc)
     gauges: list[dict[str, float]] = []
