@@ -115,6 +115,20 @@ def test_schweitzer_beyond_the_exact_limit_agrees_with_exact_mva() -> None:
     assert approx.throughput == pytest.approx(exact.throughput, rel=0.02)
 
 
+def test_an_underflowing_exact_solution_falls_back_to_the_approximation() -> None:
+    """A 1 s delay beside 1,024 cores of 1 ms at 1,000 requests: each scaled sequence's mass lies
+    past N, every kept term of the convolution underflows (it raised "math domain error").
+    Nothing queues at 1 ms on 1,024 cores: X = N / (Z + D)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy underflow warning either
+        got = closed_network([Station("wait", 1.0, None), Station("cpu", 0.001, 1024)], 1000)
+    assert got.method.startswith("approximate")
+    assert got.throughput == pytest.approx(1000 / 1.001, rel=1e-6)
+    assert math.isfinite(got.response_time)
+
+
 def test_schweitzer_is_close_to_exact_in_the_knee() -> None:
     """Where approximations err most (around N* = (D + Z)/D_max), within 5 %."""
     from throughput_expert.laws import network

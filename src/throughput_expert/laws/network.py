@@ -11,7 +11,9 @@ time, a pure sleep, a call to a service that never queues) has infinitely many. 
   the exact solution of a product-form network by convolution. Station k contributes
   f_k(j) = D_k^j / Π_{i=1..j} min(i, m_k) (a delay: Z^j / j!); G = f_1 ⊛ … ⊛ f_K and
   X(N) = G(N−1) / G(N); the queue at k follows from G without k. Exact for any number of servers,
-  computed with scaling so that no term overflows. Used up to ``EXACT_MVA_LIMIT`` requests.
+  computed with scaling so that no term overflows. Used up to ``EXACT_MVA_LIMIT`` requests,
+  and wherever its scaled terms stay within a float (a long delay beside a station of
+  hundreds of servers can leave every kept term at 0: then the approximation below).
 - Seidmann, Schweitzer, Shalev-Oren, "Computerized closed queueing network models of flexible
   manufacturing systems", 1987: beyond that limit, a station of m servers and demand D is solved
   as one server of demand D/m followed by a delay of D·(m−1)/m, by Schweitzer's approximation.
@@ -168,8 +170,9 @@ def closed_network(
     queues, delay = _split(checked, think_time)
     if delay == 0 and not any(queues):
         raise ModelError("every demand is 0: nothing limits the system", source=_SOURCE)
-    if n <= EXACT_MVA_LIMIT:
-        x, residence, method = _convolution(checked, think_time, n)
+    exact = _convolution(checked, think_time, n) if n <= EXACT_MVA_LIMIT else None
+    if exact is not None:
+        x, residence, method = exact
     else:
         x, residence_q, method = _schweitzer(queues, delay, n)
         residence = _residences(checked, residence_q)
@@ -210,7 +213,15 @@ def _convolve(a: tuple[FloatArray, float], b: tuple[FloatArray, float]) -> tuple
     n = len(a[0])
     out = np.convolve(a[0], b[0])[:n]
     top = float(out.max())
+    if not (top > 0 and math.isfinite(top)):
+        # every kept term underflowed: each sequence's mass lies past N (a long delay beside a
+        # station of many servers), beyond what one scale per sequence can hold
+        raise _Underflow
     return out / top, a[1] + b[1] + math.log(top)
+
+
+class _Underflow(ArithmeticError):
+    """The exact convolution left the range of a float."""
 
 
 def _scaled(log_f: FloatArray) -> tuple[FloatArray, float]:
@@ -222,11 +233,28 @@ def _scaled(log_f: FloatArray) -> tuple[FloatArray, float]:
 
 def _convolution(
     stations: tuple[Station, ...], think_time: float, n: int
-) -> tuple[float, tuple[float, ...], str]:
+) -> tuple[float, tuple[float, ...], str] | None:
     """Buzen's algorithm: X(N) = G(N−1)/G(N); Q_k(N) = Σ_j j·f_k(j)·G_{−k}(N−j) / G(N).
 
     Demands are first scaled by α, the bottleneck's capacity (G scales by α^N, X by α; the queues
-    do not change), so that the bottleneck's factors stay near 1 and G(N) never underflows."""
+    do not change), so that the bottleneck's factors stay near 1 and G(N) rarely underflows;
+    None when it does all the same (the caller then uses Schweitzer's approximation)."""
+    import numpy as np  # lazy: only the exact closed network needs arrays
+
+    with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            solved = _buzen(stations, think_time, n)
+        except _Underflow:
+            return None
+    x, residence, _ = solved
+    if not (math.isfinite(x) and x > 0 and all(math.isfinite(r) for r in residence)):
+        return None
+    return solved
+
+
+def _buzen(
+    stations: tuple[Station, ...], think_time: float, n: int
+) -> tuple[float, tuple[float, ...], str]:
     import numpy as np  # lazy: only the exact closed network needs arrays
 
     capacity = min((s.capacity for s in stations), default=math.inf)
