@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tests.support import run_tpx
 
-from throughput_expert.advisors.scaling.parts import _smallest_carrying, relative
+from throughput_expert.advisors.scaling.parts import _smallest
 from throughput_expert.errors import InputError
 from throughput_expert.laws.queueing import (
     QueueResult,
@@ -174,14 +174,19 @@ def test_pool_sizing_for_five_million_erlangs_bisects() -> None:
 def test_instances_needed_bisects_to_the_first_that_carries(
     demand: float, base: float, sigma: float, kappa: float, limit: int
 ) -> None:
+    # σ within rounding of 1 (and κ = 0): rel(N) = N / (1 + σ(N − 1)) is 1 for every N up to the
+    # last bit, so "the first N that carries" is rounding noise, not a rising curve
+    assume(kappa > 0 or sigma == 1.0 or sigma < 1 - 1e-9)
+
+    def relative(n: float) -> float:  # the USL by hand: N / (1 + σ(N−1) + κN(N−1))
+        return n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
     peak = math.sqrt((1 - sigma) / kappa) if kappa > 0 else None
     top = min(limit, int(peak) + 1 if peak else limit)
-    expected = next(
-        (k for k in range(1, top + 1) if base * relative(k, sigma, kappa) >= demand), None
-    )
+    expected = next((k for k in range(1, top + 1) if base * relative(k) >= demand), None)
     if peak == 0.0:  # σ = 1: every count was tried, and only N = 1 can carry
-        expected = 1 if base * relative(1, sigma, kappa) >= demand else None
-    assert _smallest_carrying(demand, base, sigma, kappa, limit, peak) == expected
+        expected = 1 if base * relative(1) >= demand else None
+    assert _smallest(lambda k: base * relative(k) >= demand, limit, peak) == expected
 
 
 def test_scaling_plan_with_sixteen_million_max_instances(tmp_path: Path) -> None:

@@ -119,7 +119,8 @@ def test_every_form_obeys_the_schema_and_round_trips(tmp_path: Path) -> None:
     assert tier["api"]["autoscaling"]["target_pct"] == pytest.approx(70)
     assert "target" not in tier["api"]["autoscaling"]
     assert tier["workers"]["autoscaling"]["style"] == "KEDA"
-    assert tier["workers"]["autoscaling"]["target"] == 1749
+    # the lag one instance works off in the delay: 4 in flight · 0.7 / 8 ms · 5 s
+    assert tier["workers"]["autoscaling"]["target"] == 1750
     assert tier["jobs"]["partitions_enough"] is False and tier["jobs"]["partitions"] == 12
     assert "strategy" not in tier["jobs"] and tier["jobs"]["instances_needed"] is None
     assert tier["db"]["read_replicas_needed"] == 3 and tier["db"]["reads_at_target_rps"] == 19200

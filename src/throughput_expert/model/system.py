@@ -23,6 +23,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Contention",
+    "InstanceScaling",
     "Scope",
     "Sink",
     "StationKind",
@@ -32,8 +33,18 @@ __all__ = [
 
 Scope = Literal["per_instance", "shared"]
 StationKind = Literal[
-    "cpu", "disk_io", "network", "pool", "downstream", "database", "lock", "contention"
+    "cpu",
+    "memory",
+    "disk_io",
+    "network",
+    "pool",
+    "downstream",
+    "database",
+    "lock",
+    "contention",
+    "capacity",
 ]
+"""``capacity``: a rate the user gives for one instance at its targets (no resource measured)."""
 ChangeKind = Literal["instances", "servers", "batch", "speedup", "workers"]
 
 
@@ -82,6 +93,28 @@ class Contention:
 
 
 @dataclass(frozen=True)
+class InstanceScaling:
+    """How instances add capacity, by the Universal Scalability Law over instances: n instances
+    carry n / (1 + σ(n−1) + κn(n−1)) times what one does (``relative``), measured at
+    ``measured_at`` instances (today's: the stations' demands are read there). Linear when σ =
+    κ = 0."""
+
+    sigma: float
+    kappa: float
+    measured_at: int
+
+    def relative(self, n: float) -> float:
+        """Capacity of n instances relative to one: n / (1 + σ(n−1) + κn(n−1))."""
+        return 1.0 * n / (1 + self.sigma * (n - 1) + self.kappa * n * (n - 1))
+
+    def demand_factor(self, n: float) -> float:
+        """What a per-instance station's demand per request becomes at n instances, relative to
+        its demand measured at ``measured_at``: (n / n₀) · rel(n₀) / rel(n), so that the
+        stations of n instances carry rel(n) / rel(n₀) times today's."""
+        return (n / self.measured_at) * (self.relative(self.measured_at) / self.relative(n))
+
+
+@dataclass(frozen=True)
 class SystemModel:
     """The system today: stations, instances, and the requests each instance keeps in flight."""
 
@@ -108,6 +141,11 @@ class SystemModel:
     """Seconds a worker spends per request outside every station (a client's think time, a wait
     on something not modelled): with ``workers`` the system is a closed loop of N requests,
     solved by Mean Value Analysis (``advisors/system/project.closed``)."""
+    scaling: InstanceScaling | None = None
+    """The USL over instances (an architecture's ``scaling: {sigma, kappa}`` or an instances
+    sweep): the ``per_instance`` stations of n instances carry rel(n) / rel(n₀) times today's
+    (``InstanceScaling``, used by ``project``); None: linear, each instance adds what one
+    carries."""
 
     def station(self, name: str) -> SystemStation | None:
         return next((s for s in self.stations if s.name == name), None)

@@ -2,7 +2,9 @@
 
 For each component: demand at the target (entry rate × fan-out), capacity per instance at its
 saturation targets (utilization law), instances needed (linear, or bent by the USL when its
-coefficients or an instances sweep are known), the strategy (vertical, horizontal, functional,
+coefficients or an instances sweep are known) — both the system model's answers on the
+component built from the architecture (``advisors/system/architecture.component_model``,
+``project``, ``apply``) — the strategy (vertical, horizontal, functional,
 data), queue partitions, an autoscaling policy and the cost. Then the saturation order: as load
 rises from today toward the target, which component reaches its targets first, and next.
 
@@ -31,6 +33,7 @@ from throughput_expert.advisors.scaling.parts import (
     strategy,
 )
 from throughput_expert.advisors.scaling.recs import recommendations, summary
+from throughput_expert.advisors.system.architecture import component_model
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.utilization import forced_flow
 from throughput_expert.model import Report, Series
@@ -73,7 +76,7 @@ class ComponentPlan:
         X_k = V_k·X solved for the entry rate X, with X_k today's capacity."""
         if self.capacity is None or self.demand_now <= 0:
             return None
-        return self.capacity.per_instance_rps * self.component.instances / self.fanout
+        return self.capacity.today_rps / self.fanout
 
 
 def advise(inputs: ScalingInputs, settings: Settings) -> Report:
@@ -142,13 +145,14 @@ def _plan(
     ledger: Ledger,
 ) -> ComponentPlan:
     now, then = forced_flow(arch.entry_rate_rps, fanout), forced_flow(target, fanout)
-    cap = capacity(c, now, s, ledger) if c.kind != "queue" else None
     usl = _usl(c, sweeps, ledger, s.threshold("usl_min_r_squared"))
+    model = component_model(c, fanout, arch.entry_rate_rps, s, usl)
+    cap = capacity(c, model, ledger)
     scaled = None
-    if cap is not None and not scales_out(c):
-        scaled = fixed(c, cap.per_instance_rps, then, cap.binding, ledger)
-    elif cap is not None:
-        scaled = instances_needed(c, cap.per_instance_rps, _scaled_demand(c, then), usl, ledger)
+    if model is not None and cap is not None and not scales_out(c):
+        scaled = fixed(c, model, then, cap.binding, ledger)
+    elif model is not None and cap is not None:
+        scaled = instances_needed(c, model, cap.per_instance_rps, _scaled_demand(c, then), ledger)
     record = _record(c, fanout, now, then, cap, scaled, usl, s, ledger)
     return ComponentPlan(c, fanout, now, then, cap, scaled, usl, record)
 
@@ -328,7 +332,7 @@ def _series(plans: list[ComponentPlan], arch: Architecture, target: float) -> di
     for p in plans:
         if p.capacity is None:
             continue
-        total = p.capacity.per_instance_rps * p.component.instances
+        total = p.capacity.today_rps
         points = tuple((x, forced_flow(x, p.fanout) / total * 100) for x in steps)
         out[f"load_vs_capacity_{p.component.name}"] = Series(
             "entry rate (rps)", f"{p.component.name}: % of today's capacity at target", points

@@ -1,6 +1,11 @@
 """Per-component laws of ``scaling-plan``: fan-out, capacity per instance, instances needed
 (linear or by the USL), the strategy and the autoscaling policy.
 
+Capacity and instances are the system model's answers: each component is a ``SystemModel`` in
+its own calls per second (``advisors/system/architecture.component_model``), its capacity
+today's ``project`` ceiling, its instances the fewest whose ``apply``-ed model carries the
+demand (the USL over instances, when known, is the model's ``scaling``).
+
 One strategy per component: a component that cannot add instances (``scales_out`` is false: a
 stateful, unpartitioned service or store, or an external dependency) is never given a count of
 instances, a scale-out or an HPA; its instances stay as they are (``fixed``) and, when they
@@ -11,17 +16,20 @@ its callers: scaling them never multiplies it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.ledger import Ledger
+from throughput_expert.advisors.system.architecture import GIVEN, SERVICE_TIME, scales_out
+from throughput_expert.advisors.system.project import apply, project
 from throughput_expert.errors import InputError
 from throughput_expert.laws.little import concurrency
-from throughput_expert.laws.utilization import rate_at_utilization, throughput_at_utilization
 from throughput_expert.model import Resource
 from throughput_expert.model.analysis.scaling import AutoscalingPolicy
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.quantity import disagree, in_range
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.system import Change, SystemModel
 from throughput_expert.model.units import fmt_count, fmt_pct
 
 __all__ = [
@@ -32,7 +40,6 @@ __all__ = [
     "fanouts",
     "fixed",
     "instances_needed",
-    "relative",
     "scales_out",
     "strategy",
 ]
@@ -103,79 +110,63 @@ def fanouts(arch: Architecture, settings: Settings, ledger: Ledger) -> dict[str,
 
 @dataclass(frozen=True)
 class Capacity:
-    """Rate one instance sustains at its saturation target, and what binds it."""
+    """Rate one instance sustains at its saturation target, and what binds it: today's ceiling
+    of the component's model (``project``) over today's instances."""
 
     per_instance_rps: float
     binding: str
     source: str
     evidence_id: str
+    today_rps: float
+    """Today's instances together at their targets: the model's ceiling."""
 
 
-def capacity(c: Component, demand_now: float, s: Settings, ledger: Ledger) -> Capacity | None:
-    if c.utilization and demand_now > 0:
-        return _from_utilization(c, demand_now, s, ledger)
-    if c.capacity_per_instance_rps is not None:
+def capacity(c: Component, model: SystemModel | None, ledger: Ledger) -> Capacity | None:
+    """One instance's capacity at its targets, from the component's model (``component_model``):
+    the ceiling of today's instances (the utilization law at each station's target,
+    X = U·m / D) over their count; what binds it is the station that sets the ceiling."""
+    if model is None:
+        return None
+    today = project(model)
+    cap = today.ceiling / model.instances
+    if today.binding == GIVEN:
         eid = ledger.prove(
             f"capacity-{c.name}",
-            f"{c.name}: one instance sustains "
-            f"{fmt_count(c.capacity_per_instance_rps)} rps at its targets",
+            f"{c.name}: one instance sustains {fmt_count(cap)} rps at its targets",
             "given: capacity_per_instance",
             {},
-            c.capacity_per_instance_rps,
+            cap,
         )
-        return Capacity(c.capacity_per_instance_rps, "given capacity", "capacity_per_instance", eid)
-    if c.service_time_s is not None:
-        target = s.target("cpu")
-        cap = throughput_at_utilization(target, c.service_time_s, c.concurrency_per_instance)
+        return Capacity(cap, "given capacity", "capacity_per_instance", eid, today.ceiling)
+    station = model.station(today.binding)
+    if today.binding == SERVICE_TIME and station is not None:
         eid = ledger.prove(
             f"capacity-{c.name}",
             f"{c.name}: {c.concurrency_per_instance} in "
-            f"flight at {c.service_time_s * 1e3:.3g} ms each, kept {fmt_pct(target)} "
+            f"flight at {station.demand * 1e3:.3g} ms each, kept {fmt_pct(station.target)} "
             f"busy: {fmt_count(cap)} rps per instance",
             "utilization law: X = c · U / S",
             {
                 "concurrency": c.concurrency_per_instance,
-                "service_time_ms": c.service_time_s * 1e3,
-                "target": target,
+                "service_time_ms": station.demand * 1e3,
+                "target": station.target,
             },
             cap,
         )
-        return Capacity(cap, "service time", "service_time", eid)
-    return None
-
-
-def _from_utilization(c: Component, demand_now: float, s: Settings, ledger: Ledger) -> Capacity:
-    per_instance = demand_now / c.instances
-    caps = {}
-    for r, u in c.utilization.items():
-        if r == "memory" and not c.memory_grows_with_rate:
-            continue
-        if u > 0:
-            caps[r] = rate_at_utilization(per_instance, u, s.target(r))
-    if not caps:
-        raise InputError(
-            "no rate-bound resource has a utilization above 0", source=c.name, field="utilization"
-        )
-    binding = min(caps, key=lambda r: caps[r])
+        return Capacity(cap, "service time", "service_time", eid, today.ceiling)
+    caps = {name: limit / model.instances for name, limit in today.limits.items()}
     eid = ledger.prove(
         f"capacity-{c.name}",
-        f"{c.name}: one instance reaches its {binding} target at {fmt_count(caps[binding])} rps",
+        f"{c.name}: one instance reaches its {today.binding} target at {fmt_count(cap)} rps",
         "utilization law: X_target = X · t / U (per instance)",
         {
-            "rps_per_instance": per_instance,
+            "rps_per_instance": (model.rate or 0.0) / model.instances,
             "utilization": dict(c.utilization),
-            "targets": {r: s.target(r) for r in caps},
+            "targets": {st.name: st.target for st in model.stations},
         },
-        {r: v for r, v in caps.items()},
+        caps,
     )
-    return Capacity(caps[binding], binding, "measured utilization", eid)
-
-
-def relative(n: float, sigma: float, kappa: float) -> float:
-    """USL capacity of n instances relative to one: n / (1 + σ(n−1) + κn(n−1))."""
-    from throughput_expert.laws.usl import usl_throughput  # scipy: only a plan with a USL
-
-    return usl_throughput(float(n), sigma, kappa, 1.0)
+    return Capacity(cap, today.binding, "measured utilization", eid, today.ceiling)
 
 
 @dataclass(frozen=True)
@@ -192,20 +183,11 @@ class Scaled:
     """With ``bound``: the instances the demand needs (None: more than the bound, by the USL)."""
 
 
-def scales_out(c: Component) -> bool:
-    """Whether adding instances adds capacity: not for a stateful service that is not
-    partitioned, a store that is neither sharded nor read mostly (one node takes the writes), or
-    an external dependency (its quota is someone else's)."""
-    if c.kind in ("database", "cache"):
-        return c.partitionable or (c.read_share or 0) >= 0.5
-    if c.kind == "external":
-        return False
-    return not (c.stateless is False and not c.partitionable)
-
-
-def fixed(c: Component, cap1: float, demand: float, binding: str, ledger: Ledger) -> Scaled:
-    """A component that cannot add instances: its instances today carry ``demand`` or not."""
-    total = cap1 * c.instances
+def fixed(c: Component, model: SystemModel, demand: float, binding: str, ledger: Ledger) -> Scaled:
+    """A component that cannot add instances (its stations are shared): its instances today
+    carry ``demand`` or not, by the model's ceiling."""
+    total = project(model).ceiling
+    cap1 = total / c.instances
     factor = demand / total
     ledger.prove(
         f"instances-{c.name}",
@@ -243,13 +225,26 @@ def instances_for(rate: float, per_instance: float, least: int = 1) -> int:
 
 
 def instances_needed(
-    c: Component, cap1: float, demand: float, usl: tuple[float, float] | None, ledger: Ledger
+    c: Component,
+    model: SystemModel,
+    cap1: float,
+    demand: float,
+    ledger: Ledger,
 ) -> Scaled:
-    """The smallest N whose capacity meets ``demand``; with USL coefficients capacity bends:
-    total(N) = n0 · cap1 · rel(N) / rel(n0), measured at today's n0 instances."""
+    """The smallest N whose model carries ``demand`` at its targets: the ceiling of
+    ``apply(model, instances N)`` (linear, or bent by the model's USL over instances, measured
+    at today's n0: total(N) = today's · rel(N) / rel(n0))."""
     limit = c.max_instances or _MAX_N
-    if usl is None:
-        linear = instances_for(demand, cap1)  # past the bound: _capped says not reachable
+
+    def at(n: int) -> float:
+        return project(apply(model, Change("instances", n))).ceiling
+
+    scaling = model.scaling
+    if scaling is None:
+        # N = ceil(demand / capacity per instance), within a billionth of an instance
+        slack = 1e-9 * cap1
+        found = _smallest(lambda k: at(k) >= demand - slack, _MAX_N, None)
+        linear = found if found is not None else _MAX_N + 1  # past the bound: not reachable
         ledger.prove(
             f"instances-{c.name}",
             f"{c.name} needs {linear} instances",
@@ -257,14 +252,18 @@ def instances_needed(
             {"demand_rps": demand, "capacity_per_instance_rps": cap1},
             linear,
         )
-        return _capped(c, linear, linear * cap1, limit, None, None)
+        return _capped(c, linear, at(linear), limit, None, None)
     from throughput_expert.laws.usl import usl_peak_concurrency
 
-    sigma, kappa = usl
-    base = c.instances * cap1 / relative(c.instances, sigma, kappa)
+    sigma, kappa, rel = scaling.sigma, scaling.kappa, scaling.relative
+    today = project(model).ceiling
+    base = today / rel(c.instances)  # one instance by the USL
     peak = usl_peak_concurrency(sigma, kappa) if kappa > 0 else None
-    n = _smallest_carrying(demand, base, sigma, kappa, limit, peak)
-    peak_cap = base * relative(peak, sigma, kappa) if peak else None
+    if peak is not None and not math.isfinite(peak):
+        peak = None  # a κ so small its peak is past any count: rising all the way
+    n = _smallest(lambda k: at(k) >= demand, limit, peak)
+    # the peak is a fraction of an instance: today's ceiling times the model's USL ratio there
+    peak_cap = today * rel(peak) / rel(c.instances) if peak else None
     ledger.prove(
         f"instances-{c.name}",
         f"{c.name}: with σ = {sigma:.3g}, κ = {kappa:.3g}, "
@@ -280,23 +279,17 @@ def instances_needed(
                 f"{peak:.3g} instances with {fmt_count(peak_cap)} rps"
             )
             return Scaled(None, False, why, peak_cap, peak, peak_cap)
-        capped = _capped(c, limit + 1, base * relative(limit, sigma, kappa), limit, peak, peak_cap)
+        capped = _capped(c, limit + 1, at(limit), limit, peak, peak_cap)
         return replace(capped, wanted=None)
-    return Scaled(n, True, None, base * relative(n, sigma, kappa), peak, peak_cap)
+    return Scaled(n, True, None, at(n), peak, peak_cap)
 
 
-def _smallest_carrying(
-    demand: float, base: float, sigma: float, kappa: float, limit: int, peak: float | None
-) -> int | None:
-    """The smallest N ≤ ``limit`` with base · rel(N) ≥ demand, by bisection, not a count from 1
-    (``max_instances`` is the user's number): rel rises up to the peak N* = √((1 − σ)/κ) and
-    falls after it, so the test is monotone on 1..⌊N*⌋ and ⌊N*⌋ + 1 is the only other
-    candidate."""
-
-    def carries(k: int) -> bool:
-        return base * relative(k, sigma, kappa) >= demand
-
-    rising = min(limit, int(peak)) if peak is not None else limit
+def _smallest(carries: Callable[[int], bool], limit: int, peak: float | None) -> int | None:
+    """The smallest N ≤ ``limit`` that ``carries``, by bisection, not a count from 1
+    (``max_instances`` is the user's number): capacity rises up to the USL's peak N* =
+    √((1 − σ)/κ) (None: it never falls) and falls after it, so the test is monotone on 1..⌊N*⌋
+    and ⌊N*⌋ + 1 is the only other candidate."""
+    rising = int(min(limit, peak)) if peak is not None else limit
     if rising >= 1 and carries(rising):
         low, high = 0, rising  # low does not carry (N = 0 carries nothing), high does
         while high - low > 1:
@@ -341,8 +334,10 @@ def autoscaling(
     if c.kind not in ("service", "worker"):
         return None
     if c.consumes and c.acceptable_delay_s is not None:
-        # Little's law: messages waiting = rate × the delay each may wait
-        lag = max(1, math.floor(concurrency(cap.per_instance_rps, c.acceptable_delay_s)))
+        # Little's law: messages waiting = rate × the delay each may wait (whole messages,
+        # within a billionth: 350 rps × 5 s is 1,750 however the rate's last bit was rounded)
+        waiting = concurrency(cap.per_instance_rps, c.acceptable_delay_s)
+        lag = max(1, math.floor(waiting * (1 + 1e-9)))
         return AutoscalingPolicy(
             style="KEDA",
             metric=f"lag of {c.consumes}",

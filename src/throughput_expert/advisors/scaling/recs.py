@@ -130,7 +130,7 @@ def entry_cap(p: ComponentPlan) -> float:
     """The entry rate a component's instances today carry at its targets (forced flow)."""
     total = p.scaled.capacity_rps if p.scaled is not None else None
     if total is None and p.capacity is not None:
-        total = p.capacity.per_instance_rps * p.component.instances
+        total = p.capacity.today_rps
     return (total or 0.0) / p.fanout if p.fanout > 0 else float("inf")
 
 
@@ -202,12 +202,13 @@ def _scale(
         f"its target, so {n} instances by {law}."
     )
     blockers = caps.get(c.name, [])
-    if blockers and d.capacity_per_instance is not None:
-        # the entry rate the component and the stores it calls carry: the lowest of them
+    if blockers and p.capacity is not None and d.capacity_at_plan is not None:
+        # the entry rate the component and the stores it calls carry: the lowest of them;
+        # the component's own today and at the plan are its model's ceilings (forced flow)
         store = min(blockers, key=entry_cap)
         cap = entry_cap(store)
-        own = d.capacity_per_instance * c.instances / p.fanout
-        pair = min(own * n / c.instances, cap) / min(own, cap) - 1
+        own = p.capacity.today_rps / p.fanout
+        pair = min(d.capacity_at_plan / p.fanout, cap) / min(own, cap) - 1
         # priced at what the pair carries; nothing until the store is scaled: not priced
         gain = pair * 100 if pair > 1e-9 else None
         rationale += (
@@ -303,7 +304,7 @@ def _vertical(p: ComponentPlan, target: float) -> tuple[Recommendation, str] | N
     d, c = p.record, p.component
     if scales_out(c) or p.capacity is None or d.feasible is not False:
         return None
-    total = p.capacity.per_instance_rps * c.instances
+    total = p.capacity.today_rps
     factor = d.demand_at_target / total
     ids = (f"capacity-{c.name}", f"instances-{c.name}")
     if c.kind == "external":

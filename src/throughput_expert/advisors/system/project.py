@@ -11,6 +11,10 @@ station's utilization at a rate; and a change applied to the model.
   workers all busy (the sweep drives it at saturation), so its limit at the workers'
   saturation target is X ≤ u · X(N) · instances, and the workers' busy share at a rate X is
   X / (X(N) · instances).
+- With the USL over instances (``SystemModel.scaling``: σ, κ measured at n₀ instances) a
+  per-instance station's demand per request at n instances is D·(n / n₀)·rel(n₀) / rel(n),
+  rel(n) = n / (1 + σ(n−1) + κn(n−1)): n instances carry rel(n) / rel(n₀) times today's; shared
+  stations and the workers are not scaled by it.
 - The ceiling is the lowest of those; the binding limit is the one that sets it.
 """
 
@@ -25,7 +29,7 @@ from throughput_expert.laws.little import throughput_from
 from throughput_expert.laws.network import ClosedSolution, Station, closed_network, utilizations
 from throughput_expert.model.system import Change, SystemModel, SystemStation
 
-__all__ = ["WORKERS", "Projection", "apply", "closed", "project", "servers_of"]
+__all__ = ["WORKERS", "Projection", "apply", "closed", "demand_of", "project", "servers_of"]
 
 WORKERS = "workers"  # the binding limit's name when the workers cap the rate
 
@@ -53,8 +57,19 @@ def servers_of(model: SystemModel, s: SystemStation) -> int | None:
     return s.servers * model.instances if s.scope == "per_instance" else s.servers
 
 
+def demand_of(model: SystemModel, s: SystemStation) -> float:
+    """A station's demand per request at the model's instances: as measured, or, with the USL
+    over instances (``SystemModel.scaling``) on a per-instance station, grown by its coherence
+    and contention, D·(n / n₀)·rel(n₀) / rel(n), so that n instances' servers carry rel(n) /
+    rel(n₀) times today's."""
+    scaling = model.scaling
+    if scaling is None or s.scope != "per_instance" or model.instances == scaling.measured_at:
+        return s.demand
+    return s.demand * scaling.demand_factor(model.instances)
+
+
 def _network(model: SystemModel) -> list[Station]:
-    return [Station(s.name, s.demand, servers_of(model, s)) for s in model.stations]
+    return [Station(s.name, demand_of(model, s), servers_of(model, s)) for s in model.stations]
 
 
 def project(model: SystemModel, rate: float | None = None) -> Projection:
@@ -85,7 +100,8 @@ def project(model: SystemModel, rate: float | None = None) -> Projection:
     ceiling = limits[binding] if limits else math.inf
     at = ceiling if rate is None else rate
     shown = at if math.isfinite(at) else 0.0
-    used = dict(zip((s.name for s in model.stations), utilizations(network, shown), strict=True))
+    busy = utilizations(network, shown) if network else []  # a model of workers alone
+    used = dict(zip((s.name for s in model.stations), busy, strict=True))
     if per_instance > 0:
         used[WORKERS] = shown / (per_instance * model.instances)  # busy = X / (X(N)·n)
     elif workers is not None and model.item_time:
