@@ -246,3 +246,25 @@ def test_text_says_which_resource_binds_and_what_the_profile_found(tmp_path: Pat
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if "the profile's top work:" in x)
     assert line.strip().startswith("disk I/O binds; the profile's top work: serialization at")
+
+
+def test_one_helper_prices_a_change_for_find_bottleneck_and_the_task_worker() -> None:
+    """price_change (the task worker's) and price_speedup (find-bottleneck's) are price_on on
+    the model analyze builds; checked against the utilization law by hand: CPU 60 % of 4 cores
+    at 1000 rps (ceiling 1000·0.7/0.6), disk 30 % (1000·0.7/0.3)."""
+    from throughput_expert.advisors.system.price import model_of, price_change, price_on
+    from throughput_expert.model.system import Change
+
+    m = host(0.6, 0.3)
+    model = model_of(m, SETTINGS)
+    assert model is not None
+    two = price_change(m, "instances", 2, None, SETTINGS)
+    assert two == price_on(model, Change("instances", 2))
+    assert two is not None and two.ceiling_today == pytest.approx(1000 * T_CPU / 0.6)
+    # two instances double the CPU; the disk (each instance's own here) doubles too
+    assert two.ceiling_after == pytest.approx(2000 * T_CPU / 0.6)
+    fast = price_speedup(model, 0.5, 2.0)
+    same = price_on(model, Change("speedup", 2.0, station="cpu", share=0.5))
+    assert (fast.ceiling_before, fast.ceiling_after) == (same.ceiling_today, same.ceiling_after)
+    # Amdahl: half the CPU time twice as fast, 1.333x the CPU's ceiling, under the disk's
+    assert fast.ceiling_after == pytest.approx(1000 * T_CPU / 0.6 / 0.75)

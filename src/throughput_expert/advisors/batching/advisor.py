@@ -4,8 +4,10 @@ latency budget, with the writer at or under its saturation target.
 Cost model T(b) = c0 + c1·b (``laws.batching``), from, in order of trust (``cost_model``): a
 real trial (``--measure``: one fit per method), measurements (``--measurements``), explicit
 flags, or the current single-item latency split by the operation's default share
-(``advisors/data/batching.yaml``). With ``k`` batches in flight X(b) = k·b / T(b), so no batch
-size passes k / c1.
+(``advisors/data/batching.yaml``). Every throughput is the system model's (``on_model``): the
+writer is its workers, a batch size ``apply``-ed to it and ``project``-ed, so with ``k`` batches
+in flight X(b) = k·b / T(b) and no batch size passes k / c1 (a disk timed per call can bind
+first).
 
 Sizing for the saturation target, not for 100 %: the writer is k servers (the batches in flight:
 threads or connections), each held T(b) per batch of b, so at a rate λ it is busy
@@ -28,15 +30,17 @@ import numpy as np
 
 from throughput_expert.advisors.batching.cost_model import CostModel, cost_models
 from throughput_expert.advisors.batching.inputs import BatchingInputs
+from throughput_expert.advisors.batching.on_model import (
+    WORKERS,
+    at_batch,
+    limit,
+    measured_stations,
+    smallest_batch,
+    writer_model,
+)
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError, Parameter
-from throughput_expert.laws.batching import (
-    added_latency,
-    batch_throughput,
-    fill_time,
-    smallest_batch_for,
-    throughput_limit,
-)
+from throughput_expert.laws.batching import added_latency, fill_time
 from throughput_expert.laws.little import concurrency, response_time_from, throughput_from
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.analysis.batching import (
@@ -45,6 +49,7 @@ from throughput_expert.model.analysis.batching import (
     MethodRow,
 )
 from throughput_expert.model.settings import Settings
+from throughput_expert.model.system import SystemModel
 from throughput_expert.model.units import fmt_count, fmt_duration, fmt_pct
 
 __all__ = ["advise"]
@@ -55,6 +60,8 @@ _MAX_CONCURRENCY = 1024
 @dataclass(frozen=True)
 class Design:
     model: CostModel
+    system: SystemModel
+    """The writer of ``model`` on the system model (``on_model.writer_model``)."""
     batch_size: int | None
     concurrency: int
     feasible: bool
@@ -74,10 +81,12 @@ def advise(inputs: BatchingInputs, settings: Settings) -> Report:
         "target, not 100 %",
     )
     need = inputs.target_rps / u
-    today = _current(inputs, models, ledger)
+    stations = measured_stations(inputs.calls, settings, ledger)
+    systems = [writer_model(m.c0, m.c1, inputs.concurrency, u, stations) for m in models]
+    today = _current(inputs, models, systems, ledger)
     met = today >= need * (1 - 1e-9)
-    designs = [_design(inputs, m, need) for m in models]
-    best = _unchanged(inputs, models, today) if met else min(designs, key=_rank)
+    designs = [_design(inputs, m, s) for m, s in zip(models, systems, strict=True)]
+    best = _unchanged(inputs, designs) if met else min(designs, key=_rank)
     rate = inputs.arrival_rps or inputs.target_rps
     analysis = _analysis(inputs, best, designs, rate, today, u, met, ledger)
     recs = () if met else _recommendations(inputs, best, designs, analysis, settings)
@@ -114,21 +123,22 @@ def _check(i: BatchingInputs) -> None:
         raise InputError("must be at least 1", source=Parameter("concurrency"))
 
 
-def _design(i: BatchingInputs, m: CostModel, need: float) -> Design:
-    """The smallest batch carrying ``need`` (the target over the saturation target) at the given
-    concurrency and latency budget; if none, the smallest concurrency (up to 1024) for which
-    one exists."""
+def _design(i: BatchingInputs, m: CostModel, system: SystemModel) -> Design:
+    """The smallest batch whose projection on the model carries the target at the saturation
+    target, at the given concurrency and latency budget; if none, the smallest concurrency (up
+    to 1024) for which one exists."""
     for k in range(i.concurrency, _MAX_CONCURRENCY + 1):
-        b = smallest_batch_for(need, m.c0, m.c1, k)
+        b = smallest_batch(system, i.target_rps, k)
         if b is not None and _within_budget(i, m, b):
             why = (
                 None
                 if k == i.concurrency
                 else (f"needs {k} batches in flight instead of {i.concurrency}")
             )
-            return Design(m, b, k, k == i.concurrency, why)
+            return Design(m, system, b, k, k == i.concurrency, why)
     return Design(
         m,
+        system,
         None,
         i.concurrency,
         False,
@@ -136,10 +146,11 @@ def _design(i: BatchingInputs, m: CostModel, need: float) -> Design:
     )
 
 
-def _unchanged(i: BatchingInputs, models: list[CostModel], today: float) -> Design:
+def _unchanged(i: BatchingInputs, designs: list[Design]) -> Design:
     """Today's way, one item per call: the target is met with headroom, nothing changes."""
-    single = [m for m in models if m.method == "single"]
-    return Design((single or models)[0], 1, i.concurrency, True, None)
+    single = [d for d in designs if d.model.method == "single"]
+    d = (single or designs)[0]
+    return Design(d.model, d.system, 1, i.concurrency, True, None)
 
 
 def _within_budget(i: BatchingInputs, m: CostModel, b: int) -> bool:
@@ -166,14 +177,14 @@ def _analysis(
 ) -> BatchingAnalysis:
     m = d.model
     need = i.target_rps / u
-    limit = throughput_limit(m.c1, i.concurrency)
+    top = limit(d.system, i.concurrency)
     ledger.prove(
         "batch-limit",
-        f"with {i.concurrency} in flight no batch passes {fmt_count(limit)} rps "
-        f"({fmt_count(limit * u)} rps at the writer's {fmt_pct(u)} target)",
-        "X(b) = k·b / (c0 + c1·b) → k / c1 as b grows",
+        f"with {i.concurrency} in flight no batch passes {fmt_count(top.capacity)} rps "
+        f"({fmt_count(top.ceiling)} rps at the writer's {fmt_pct(u)} target)",
+        "on the system model, X(b) = k·b / (c0 + c1·b) → k / c1 as b grows",
         {"c1_ms": m.c1 * 1e3, "concurrency": i.concurrency, "saturation_target": u},
-        {"limit_rps": limit, "limit_at_target_rps": limit * u},
+        {"limit_rps": top.capacity, "limit_at_target_rps": top.ceiling},
     )
     common = BatchingAnalysis(
         operation=i.operation,
@@ -182,7 +193,7 @@ def _analysis(
         concurrency=d.concurrency,
         feasible=d.feasible,
         why=d.why,
-        limit=limit,
+        limit=top.capacity,
         current_throughput=current,
         saturation_target=u,
         sized_for=need,
@@ -191,7 +202,7 @@ def _analysis(
         cost_model=m.record(),
         methods=tuple(_method_row(x, i) for x in designs) if len(designs) > 1 else None,
         batch_size=None,
-        what_else=_what_else(i, m, need, u),
+        what_else=_what_else(i, m, need, u, d.system),
     )
     if met:
         ledger.prove(
@@ -215,12 +226,21 @@ def _analysis(
         return common
     b, k = d.batch_size, d.concurrency
     lat = added_latency(b, rate, m.c0, m.c1)
-    expected = batch_throughput(b, m.c0, m.c1, k)
+    projected = at_batch(d.system, b, k, rate=i.target_rps)
+    expected = projected.capacity
+    busy = projected.utilization[WORKERS]
+    bound = projected.binding
+    also = (
+        "" if bound == WORKERS else f"; {bound} binds, {fmt_pct(projected.utilization[bound])} busy"
+    )
     ledger.prove(
         "batch-size",
         f"batches of {b} carry {fmt_count(expected)} rps with {k} in flight: the writer at "
-        f"{fmt_pct(i.target_rps / expected)} at {fmt_count(i.target_rps)} rps",
-        "X(b) = k·b / (c0 + c1·b); smallest b with X(b) ≥ target / saturation target",
+        f"{fmt_pct(busy)} at {fmt_count(i.target_rps)} rps{also}",
+        "on the system model (k writers, each holding an item c1 + c0/b): X(b) = k·b / "
+        "(c0 + c1·b)"
+        + ("" if bound == WORKERS else f"; {bound}: X ≤ m / D(b), D(b) = D·((1 − f) + f / b)")
+        + "; smallest b with X(b) ≥ target / saturation target",
         {
             "c0_ms": m.c0 * 1e3,
             "c1_ms": m.c1 * 1e3,
@@ -228,7 +248,8 @@ def _analysis(
             "target_rps": i.target_rps,
             "saturation_target": u,
         },
-        {"batch_size": b, "throughput_rps": expected, "utilization": i.target_rps / expected},
+        {"batch_size": b, "throughput_rps": expected, "utilization": busy}
+        | ({} if bound == WORKERS else {"binding": bound}),
     )
     ledger.prove(
         "batch-latency",
@@ -245,12 +266,14 @@ def _analysis(
         expected_throughput=expected,
         added_latency=AddedLatencyRecord(p50=lat.p50_s, max=lat.max_s),
         gain_vs_current=expected / current,
-        utilization_at_target=i.target_rps / expected,
+        utilization_at_target=busy,
         what_else=common.what_else if not d.feasible else (),
     )
 
 
-def _current(i: BatchingInputs, models: list[CostModel], ledger: Ledger) -> float:
+def _current(
+    i: BatchingInputs, models: list[CostModel], systems: list[SystemModel], ledger: Ledger
+) -> float:
     """Today's rate, one item per call: from --current-latency, else the measured single-row
     latency of a trial, else the model at b = 1 (a trial's ``single`` method; without it the
     fastest method at b = 1, so no design is priced against a slower today)."""
@@ -269,8 +292,9 @@ def _current(i: BatchingInputs, models: list[CostModel], ledger: Ledger) -> floa
             {"rps": rate},
         )
         return rate
-    today = [m for m in models if m.method == "single"] or models
-    return max(batch_throughput(1, m.c0, m.c1, i.concurrency) for m in today)
+    # the model at one item per call: a trial's ``single`` method, else the fastest
+    plain = [s for m, s in zip(models, systems, strict=True) if m.method == "single"]
+    return max(at_batch(s, 1).capacity for s in plain or systems)
 
 
 def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
@@ -282,11 +306,13 @@ def _method_row(d: Design, i: BatchingInputs) -> MethodRow:
         batch_size=d.batch_size,
         concurrency=d.concurrency,
         feasible=d.feasible,
-        limit=throughput_limit(m.c1, i.concurrency),
+        limit=limit(d.system, i.concurrency).capacity,
     )
 
 
-def _what_else(i: BatchingInputs, m: CostModel, need: float, u: float) -> tuple[str, ...]:
+def _what_else(
+    i: BatchingInputs, m: CostModel, need: float, u: float, system: SystemModel
+) -> tuple[str, ...]:
     # X ≤ k / c1 (throughput_limit), so k > X·c1: Little's law, items in flight at c1 each,
     # with X the target over the saturation target
     in_flight = concurrency(need, m.c1)
@@ -295,6 +321,14 @@ def _what_else(i: BatchingInputs, m: CostModel, need: float, u: float) -> tuple[
         f"more in flight: at least {needed} concurrent batches (k > X·c1 / u = "
         f"{in_flight:.3g} at the writer's {fmt_pct(u)} target)"
     ]
+    # a station no batch size lifts past the target, however many are in flight
+    top = limit(system, _MAX_CONCURRENCY)
+    if top.binding != WORKERS and top.ceiling < i.target_rps:
+        # more in flight does not lift it
+        out[0] = (
+            f"less {top.binding} time per item: {top.binding} alone caps batching at "
+            f"{fmt_count(top.ceiling)} rps at its target"
+        )
     if m.cheaper_method:
         out.append(f"a cheaper method per item: {m.cheaper_method}")
     out.append("partition the work so several writers (or instances) share the target")
@@ -359,7 +393,7 @@ def _series(d: Design, rate: float) -> dict[str, Series]:
     m = d.model
     top = max(8, 4 * (d.batch_size or 64))
     sizes = np.unique(np.geomspace(1, top, 40).round().astype(int))
-    tp = tuple((float(b), batch_throughput(int(b), m.c0, m.c1, d.concurrency)) for b in sizes)
+    tp = tuple((float(b), at_batch(d.system, int(b), d.concurrency).capacity) for b in sizes)
     lat = tuple((float(b), added_latency(int(b), rate, m.c0, m.c1).max_s * 1e3) for b in sizes)
     return {
         "throughput_vs_batch_size": Series("batch size", "throughput (rps)", tp),
@@ -375,11 +409,13 @@ def _summary(i: BatchingInputs, d: Design, a: BatchingAnalysis) -> str:
             f"{fmt_count(a.current_throughput)} rps, so the writer would be "
             f"{fmt_pct(a.utilization_at_target)} busy (its target {u}): no change needed."
         )
+    top = limit(d.system, i.concurrency)
+    of = f"{u} of k / c1" if top.binding == WORKERS else f"{top.binding} at its target"
     if d.batch_size is None:
         return (
             f"Batching alone cannot reach {fmt_count(i.target_rps)} rps with the writer at or "
-            f"under {u}: at most {fmt_count(a.limit * a.saturation_target)} rps with "
-            f"{i.concurrency} in flight ({u} of k / c1); {a.what_else[0]}."
+            f"under {u}: at most {fmt_count(top.ceiling)} rps with "
+            f"{i.concurrency} in flight ({of}); {a.what_else[0]}."
         )
     how = f" with {d.model.method}" if d.model.method else ""
     prefix = "B"
@@ -387,7 +423,7 @@ def _summary(i: BatchingInputs, d: Design, a: BatchingAnalysis) -> str:
         prefix = (
             f"With {i.concurrency} in flight batching cannot reach {fmt_count(i.target_rps)} "
             f"rps with the writer at or under {u} (at most "
-            f"{fmt_count(a.limit * a.saturation_target)}: {u} of k / c1); b"
+            f"{fmt_count(top.ceiling)}: {of}); b"
         )
     assert a.flush_interval is not None and a.added_latency is not None
     return prefix + (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from throughput_expert.model.trials import BatchTrials
+from throughput_expert.model.trials import BatchTrials, CallCost
 
 __all__ = ["BatchingInputs"]
 
@@ -23,3 +23,5 @@ class BatchingInputs:
     measurements: tuple[tuple[float, float], ...] | None = None
     measurements_source: str | None = None
     trials: BatchTrials | None = None
+    calls: tuple[CallCost, ...] | None = None
+    """The measurements as read, with their ``disk_ms`` / ``cpu_ms`` columns where given."""

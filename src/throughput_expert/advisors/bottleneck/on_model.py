@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from throughput_expert.advisors.system.build import from_metrics
-from throughput_expert.advisors.system.project import apply, project
+from throughput_expert.advisors.system.price import model_of, price_on
+from throughput_expert.advisors.system.project import project
 from throughput_expert.laws.amdahl import amdahl_speedup
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.model.settings import Settings
@@ -69,30 +69,21 @@ def host_model(m: ServiceMetrics, settings: Settings) -> HostModel | None:
     """The model ``analyze`` builds from ``m`` (at a unit rate when ``m`` has no throughput);
     None when no resource that scales with the rate is measured."""
     unit = not m.throughput_rps or m.throughput_rps <= 0
-    built = from_metrics(m.with_(throughput_rps=1.0) if unit else m, settings)
-    if built is None or not built[0].stations:
-        return None
-    return HostModel(built[0], unit)
+    model = model_of(m.with_(throughput_rps=1.0) if unit else m, settings)
+    return None if model is None else HostModel(model, unit)
 
 
 def price_speedup(model: SystemModel, share: float, speedup: float) -> ModelPrice:
     """``share`` of the CPU station's demand made ``speedup`` times faster (the model must have
     a CPU station)."""
-    today = project(model)
-    faster = apply(model, Change("speedup", speedup, station=CPU, share=share))
-    if model.item_time is not None and model.workers:
-        before, after = model.station(CPU), faster.station(CPU)
-        saved = (before.demand if before else 0.0) - (after.demand if after else 0.0)
-        floor = model.item_time / amdahl_speedup(share, speedup)
-        faster = replace(faster, item_time=max(model.item_time - saved, floor))
-    after_p = project(faster)
+    price = price_on(model, Change("speedup", speedup, station=CPU, share=share))
     return ModelPrice(
         share,
         speedup,
-        today.ceiling,
-        today.binding,
-        after_p.ceiling,
-        after_p.binding,
+        price.ceiling_today,
+        price.binding_today,
+        price.ceiling_after,
+        price.binding_after,
         (amdahl_speedup(share, speedup) - 1) * 100,
         True,
     )

@@ -5,15 +5,16 @@ system."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from throughput_expert.advisors.system.build import from_metrics
 from throughput_expert.advisors.system.project import apply, project
+from throughput_expert.laws.amdahl import amdahl_speedup
 from throughput_expert.model import ServiceMetrics
 from throughput_expert.model.settings import Settings
-from throughput_expert.model.system import Change, ChangeKind, Sink
+from throughput_expert.model.system import Change, ChangeKind, Sink, SystemModel
 
-__all__ = ["ChangePrice", "price_change"]
+__all__ = ["ChangePrice", "model_of", "price_change", "price_on"]
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,29 @@ def price_change(
 ) -> ChangePrice | None:
     """``kind`` set to ``value`` on the model of ``m`` (None when ``m`` gives no model: no
     measured rate or no busy resource)."""
+    model = model_of(m, settings, sink)
+    return None if model is None else price_on(model, Change(kind, value, station))
+
+
+def model_of(m: ServiceMetrics, settings: Settings, sink: Sink | None = None) -> SystemModel | None:
+    """The model ``analyze`` builds from ``m``; None when ``m`` gives none (no measured rate or
+    no busy resource)."""
     built = from_metrics(m, settings, sink)
-    if built is None or not built[0].stations:
-        return None
-    model = built[0]
+    return None if built is None or not built[0].stations else built[0]
+
+
+def price_on(model: SystemModel, change: Change) -> ChangePrice:
+    """``change`` priced on ``model``: the ceiling today, the change applied, the ceiling after.
+    A ``speedup`` (``change.share`` of the station's demand ``change.value`` times faster,
+    Amdahl) also shortens the time a worker holds an item by the station time it saves: a
+    worker waits on its request's service (never by more than Amdahl's factor on the whole
+    of it)."""
     today = project(model)
-    after = project(apply(model, Change(kind, value, station)))
-    return ChangePrice(today.ceiling, today.binding, after.ceiling, after.binding)
+    changed = apply(model, change)
+    if change.kind == "speedup" and model.item_time is not None and model.workers:
+        before, after = model.station(change.station or ""), changed.station(change.station or "")
+        saved = (before.demand if before else 0.0) - (after.demand if after else 0.0)
+        floor = model.item_time / amdahl_speedup(change.share, change.value)
+        changed = replace(changed, item_time=max(model.item_time - saved, floor))
+    after_p = project(changed)
+    return ChangePrice(today.ceiling, today.binding, after_p.ceiling, after_p.binding)
