@@ -450,8 +450,13 @@ def _record_python(
 def optimize_concurrency(
     workload_type: Annotated[Literal["cpu", "io", "mixed"], Arg("what a request mostly does")],
     current_thread_pool: Annotated[
-        int, Arg("threads in the pool today", metavar="N", tool_bounds={"ge": 1})
-    ],
+        int | None,
+        Arg(
+            "threads in the pool today (without it no gain against today is priced)",
+            metavar="N",
+            tool_bounds={"ge": 1},
+        ),
+    ] = None,
     *,
     cpu_cores: Annotated[
         int | None,
@@ -508,7 +513,11 @@ def optimize_concurrency(
 
     if workload_type not in ("cpu", "io", "mixed"):
         raise InputError("expected cpu, io or mixed", source=Parameter("workload_type"))
-    threads = _whole(current_thread_pool, Parameter("current_thread_pool"))
+    threads = (
+        None
+        if current_thread_pool is None
+        else _whole(current_thread_pool, Parameter("current_thread_pool"))
+    )
     wait_s = _seconds(wait_time, Parameter("wait_time"))
     compute_s = _seconds(compute_time, Parameter("compute_time"))
     target_rps = _rps(target_throughput, Parameter("target_throughput"))
@@ -570,7 +579,8 @@ def design_batching(
     measurements: Annotated[
         PathArg | Sequence[CallCost] | None,
         Arg(
-            "measured cost: CSV batch_size,latency_ms, fitted by least squares",
+            "measured cost: CSV batch_size,latency_ms, fitted by least squares (a disk_ms "
+            "column: the disk's busy time per call, a limit too)",
             kind="file",
             metavar="FILE",
         ),
@@ -603,7 +613,7 @@ def design_batching(
     ``series``.
     """
     from throughput_expert.advisors.batching import BatchingInputs, advise
-    from throughput_expert.sources.batch_measurements import load_batch_measurements
+    from throughput_expert.sources.batch_measurements import load_call_costs
     from throughput_expert.sources.settings import load_settings
 
     trials = None
@@ -612,11 +622,12 @@ def design_batching(
 
         budget = _seconds(measure_budget, Parameter("measure_budget")) or 25.0
         trials = run_batch_trials(measure, time_budget_s=budget, on_progress=on_progress)
-    rows = None
+    calls = None
     if isinstance(measurements, str | PathLike):
-        rows = load_batch_measurements(measurements)
+        calls = tuple(load_call_costs(measurements))
     elif measurements is not None:  # loaded by the caller
-        rows = [(c.batch_size, c.latency_s) for c in measurements]
+        calls = tuple(measurements)
+    rows = None if calls is None else [(c.batch_size, c.latency_s) for c in calls]
     target = _rps(target_throughput, Parameter("target_throughput"))
     assert target is not None
     inputs = BatchingInputs(
@@ -635,6 +646,7 @@ def design_batching(
         if isinstance(measurements, str | PathLike)
         else "measurements",
         trials=trials,
+        calls=calls,
     )
     return advise(inputs, load_settings(defaults))
 

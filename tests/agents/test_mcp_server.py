@@ -45,7 +45,7 @@ SPECSDM91 += ((216, 1702.2),)
 REQUIRED = {
     "analyze": {"metrics"},
     "find_bottleneck": {"profiles"},
-    "optimize_concurrency": {"workload_type", "current_thread_pool"},
+    "optimize_concurrency": {"workload_type"},
     "design_batching": {"operation", "target_throughput"},
     "scaling_plan": {"current_architecture", "target_rps"},
     "fit_usl": {"sweep"},

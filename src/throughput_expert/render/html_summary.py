@@ -114,7 +114,11 @@ def _pools(a: Mapping[str, JSON]) -> Figure | None:
     if not pools:
         return None
     sizes = " · ".join(f"{p.get('pool')} {p.get('threads')}" for p in pools)
-    now = " · ".join(f"{p.get('pool')} {p.get('current_threads')}" for p in pools)
+    given = [p.get("current_threads") for p in pools]
+    now = " · ".join(
+        f"{p.get('pool')} {n if n is not None else 'not given'}"
+        for p, n in zip(pools, given, strict=True)
+    )
     return "Pools (threads)", sizes, f"now: {now}"
 
 

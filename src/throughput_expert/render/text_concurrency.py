@@ -39,7 +39,7 @@ def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
     grid(
         out,
         cols,
-        [[p.pool, str(p.threads), str(p.current_threads), p.kind, p.formula] for p in a.pools],
+        [[p.pool, str(p.threads), _given(p.current_threads), p.kind, p.formula] for p in a.pools],
     )
     w = a.workload
     parts = [
@@ -62,6 +62,11 @@ def _pools(out: Console, a: ConcurrencyAnalysis) -> None:
         )
 
 
+def _given(threads: int | None) -> str:
+    """A pool size, or what stands in for today's when it was not given."""
+    return "not given" if threads is None else str(threads)
+
+
 def _load_row(e: PoolLoad) -> tuple[Cell, ...]:
     latency: Cell
     if e.mean_latency is not None:
@@ -69,7 +74,7 @@ def _load_row(e: PoolLoad) -> tuple[Cell, ...]:
     else:
         latency = ("unstable", BAD) if e.stable is False else "-"
     return (
-        str(e.threads),
+        _given(e.threads),
         fmt_count(e.max_throughput),
         latency,
         num(e.p_wait) if e.p_wait is not None else "-",
@@ -199,7 +204,7 @@ def figures(r: ConcurrencyAnalysis) -> list[Figure]:
             out.append(("USL asymptote", fmt_rate(u.asymptote), asymptote_note(u)))
     if r.pools:
         sizes = " · ".join(f"{p.pool} {p.threads}" for p in r.pools)
-        now = " · ".join(f"{p.pool} {p.current_threads}" for p in r.pools)
+        now = " · ".join(f"{p.pool} {_given(p.current_threads)}" for p in r.pools)
         out.append(("Pools (threads)", sizes, f"now: {now}"))
     if r.target is not None:
         reach = {True: "reachable", False: "not reachable as is", None: ""}[r.target_reachable]

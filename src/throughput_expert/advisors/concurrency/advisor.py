@@ -33,7 +33,12 @@ from throughput_expert.advisors.concurrency.inputs import (
     asked_rate,
     service_time,
 )
-from throughput_expert.advisors.concurrency.model import Config, capacity, sweep_capacity
+from throughput_expert.advisors.concurrency.model import (
+    Config,
+    capacity,
+    closed_loop,
+    sweep_capacity,
+)
 from throughput_expert.advisors.concurrency.queue import erlang_pool, pool_load, queue_bound
 from throughput_expert.advisors.concurrency.recs import recommendations
 from throughput_expert.advisors.ledger import Ledger
@@ -46,6 +51,7 @@ from throughput_expert.advisors.usl_report import (
 )
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.little import concurrency
+from throughput_expert.laws.network import ClosedSolution
 from throughput_expert.laws.usl import TARGET_SHARE
 from throughput_expert.laws.utilization import max_throughput, utilization
 from throughput_expert.model import Report, Series
@@ -55,6 +61,7 @@ from throughput_expert.model.analysis.concurrency import (
     ErlangPool,
     Expected,
     Pool,
+    PoolLoad,
     PoolName,
     Workload,
 )
@@ -88,7 +95,9 @@ def advise(inputs: ConcurrencyInputs, settings: Settings) -> Report:
         else None
     )
     pools = _pools(inputs, io, gil, sized, choice, pool_u, settings, ledger)
-    expected = _expected(inputs, pools, gil, servers, usl, choice, sized, ledger)
+    expected = _expected(
+        inputs, pools, gil, servers, usl, choice, sized, ledger, (target_u, pool_u)
+    )
     plan = Plan(
         inputs,
         pools,
@@ -136,10 +145,11 @@ def _sweep(
 def _check(i: ConcurrencyInputs) -> None:
     if i.cores < 1:
         raise InputError("must be at least 1", source=Parameter("cpu_cores"))
-    if i.current_threads < 1:
+    if i.current_threads is not None and i.current_threads < 1:
         raise InputError("must be at least 1", source=Parameter("current_thread_pool"))
     check_count(i.cores, source=i.cores_source, kind="cores")
-    check_count(i.current_threads, source=Parameter("current_thread_pool"), kind="workers")
+    if i.current_threads is not None:
+        check_count(i.current_threads, source=Parameter("current_thread_pool"), kind="workers")
     for flag, value in (
         (Parameter("wait_time"), i.wait_s),
         (Parameter("compute_time"), i.compute_s),
@@ -419,50 +429,106 @@ def _expected(
     choice: SweepChoice | None,
     sized: int | None,
     ledger: Ledger,
+    targets: tuple[float, float] = (1.0, 1.0),
 ) -> Expected:
-    """Today's pool and the recommended one on one model: the sweep's when it sized the pool,
-    else the laws' (the pool and the CPU as stations, ``model.capacity``)."""
+    """Today's pool and the recommended one on one system model (``model``): the sweep's USL
+    as the workers' contention (or its measurements) when it sized the pool, else the pool and
+    the CPU, with the closed loop's answer (MVA) beside the bound. Without today's pool only the
+    recommended one is priced."""
     recommended = max(p.threads for p in pools if p.pool != "cpu" or len(pools) == 1)
+    current = i.current_threads
     basis: Literal["little", "usl", "measured"] = "little"
+    loops: tuple[ClosedSolution | None, ClosedSolution | None] = (None, None)
     if sized is not None and choice is not None and choice.basis is not None and i.sweep:
         basis = choice.basis
         fit = usl.analysis if usl else None
-        now = sweep_capacity(i.sweep, fit, choice, i.current_threads)
+        now = None if current is None else sweep_capacity(i.sweep, fit, choice, current)
         then = sweep_capacity(i.sweep, fit, choice, recommended)
         law = (
-            "USL fit of the sweep: X(N) = λN / (1 + σ(N−1) + κN(N−1))"
+            "USL fit of the sweep as the workers' contention on the system model: "
+            "X(N) = λN / (1 + σ(N−1) + κN(N−1))"
             if basis == "usl"
             else "measurement: the sweep's throughput at each level"
         )
         inputs: dict[str, Any] = {
-            "current_threads": i.current_threads,
+            "current_threads": current,
             "recommended_threads": recommended,
         }
     else:
         # today's threads share one process under a GIL; the recommended CPU work uses `servers`
-        now = capacity(i, Config(i.current_threads, 1 if gil else i.cores))
-        then = capacity(i, Config(recommended, servers))
-        law = "bottleneck law on the pool and the CPU: X ≤ min(N / (W + C), cores / C)"
+        cpu_u, pool_u = targets
+        today = None if current is None else Config(current, 1 if gil else i.cores, cpu_u, pool_u)
+        rec = Config(recommended, servers, cpu_u, pool_u)
+        now = None if today is None else capacity(i, today)
+        then = capacity(i, rec)
+        loops = (None if today is None else closed_loop(i, today), closed_loop(i, rec))
+        law = (
+            "bottleneck law on the system model (the pool's threads, the CPU a station of its "
+            "cores): X ≤ min(N / (W + C), cores / C)"
+        )
         inputs = {
-            "current_threads": i.current_threads,
-            "current_cpu_servers": 1 if gil else i.cores,
+            "current_threads": current,
+            "current_cpu_servers": None if today is None else today.cpu_servers,
             "recommended_threads": recommended,
             "recommended_cpu_servers": servers,
             "wait_ms": None if i.wait_s is None else i.wait_s * 1e3,
             "compute_ms": None if i.compute_s is None else i.compute_s * 1e3,
         }
-    if now is not None and then is not None:
+    if then is not None and (now is not None or current is None):
+        claim = f"the pool carries up to {fmt_count(then)} rps"
+        claim += " (today's pool not given)" if current is None else f" (now {fmt_count(now)})"
         ledger.prove(
             "expected-throughput",
-            f"the pool carries up to {fmt_count(then)} rps (now {fmt_count(now)})",
+            claim,
             law,
             inputs,
             {"current_rps": now, "recommended_rps": then},
         )
+    _prove_closed_loop(i, current, recommended, loops, ledger)
     return Expected(
-        current=pool_load(i, i.current_threads, now),
-        recommended=pool_load(i, recommended, then),
+        current=PoolLoad(None, None) if current is None else pool_load(i, current, now, loops[0]),
+        recommended=pool_load(i, recommended, then, loops[1]),
         basis=basis,
+    )
+
+
+def _prove_closed_loop(
+    i: ConcurrencyInputs,
+    current: int | None,
+    recommended: int,
+    loops: tuple[ClosedSolution | None, ClosedSolution | None],
+    ledger: Ledger,
+) -> None:
+    """The evidence of the closed loop's answer (MVA), today's pool and the recommended one."""
+    now, then = loops
+    if then is None:
+        return
+    held = then.response_time + then.think_time
+    claim = (
+        f"as a closed loop of {recommended} requests the pool carries {fmt_count(then.throughput)} "
+        f"rps, each holding a thread {fmt_duration(held)}"
+    )
+    if now is not None and current is not None:
+        claim += f" (today's {current}: {fmt_count(now.throughput)} rps)"
+    ledger.prove(
+        "closed-loop",
+        claim,
+        "Mean Value Analysis of the closed loop (N threads always holding a request"
+        + ("; the CPU a queue of its cores" if i.compute_s else "")
+        + ("; the wait W a delay" if i.wait_s else "")
+        + f"): {then.method}",
+        {
+            "recommended_threads": recommended,
+            "current_threads": current,
+            "wait_ms": None if i.wait_s is None else i.wait_s * 1e3,
+            "compute_ms": None if i.compute_s is None else i.compute_s * 1e3,
+        },
+        {
+            "recommended_rps": then.throughput,
+            "recommended_hold_ms": held * 1e3,
+            "current_rps": None if now is None else now.throughput,
+            "current_hold_ms": None if now is None else (now.response_time + now.think_time) * 1e3,
+        },
     )
 
 
@@ -487,12 +553,26 @@ def _async(i: ConcurrencyInputs, pools: tuple[Pool, ...], settings: Settings) ->
 def _throughput_series(
     i: ConcurrencyInputs, pools: tuple[Pool, ...], servers: int
 ) -> dict[str, Series]:
+    """Throughput against threads on the system model: the asymptotic bound (``project``'s
+    capacity) and the closed loop's answer (``closed``, MVA), which queues for the CPU near the
+    knee where the bound turns."""
     if not service_time(i):
         return {}
-    top = max(2 * max(p.threads for p in pools), i.current_threads, 4)
-    n = np.unique(np.linspace(1, top, 50).round().astype(int))
-    points = tuple((float(k), float(capacity(i, Config(int(k), servers)) or 0.0)) for k in n)
-    return {"throughput_vs_threads": Series("threads", "max throughput (rps)", points)}
+    top = max(2 * max(p.threads for p in pools), i.current_threads or 0, 4)
+    n = [int(k) for k in np.unique(np.linspace(1, top, 50).round().astype(int))]
+    bound: list[tuple[float, float]] = []
+    mva: list[tuple[float, float]] = []
+    for k in n:
+        bound.append((float(k), float(capacity(i, Config(k, servers)) or 0.0)))
+        loop = closed_loop(i, Config(k, servers))
+        if loop is not None:
+            mva.append((float(k), loop.throughput))
+    out = {"throughput_vs_threads": Series("threads", "max throughput (rps)", tuple(bound))}
+    if mva:
+        out["throughput_vs_threads_mva"] = Series(
+            "threads", "throughput, closed loop (MVA, rps)", tuple(mva)
+        )
+    return out
 
 
 def _analysis(p: Plan) -> ConcurrencyAnalysis:
@@ -528,7 +608,8 @@ def _analysis(p: Plan) -> ConcurrencyAnalysis:
 
 def _summary(p: Plan, recs: tuple[Any, ...]) -> str:
     sizes = ", ".join(f"{pool.pool} {pool.threads} {pool.kind}" for pool in p.pools)
-    text = f"Pools: {sizes} (now {p.inputs.current_threads})"
+    now = p.inputs.current_threads
+    text = f"Pools: {sizes} " + ("(today's pool not given)" if now is None else f"(now {now})")
     ceiling = p.cpu_ceiling_rps
     if ceiling is not None:
         at_target = p.saturation_target * ceiling

@@ -47,7 +47,8 @@ class ConcurrencyInputs:
     """The workload (times in seconds, rates per second) and, optionally, a sweep to fit."""
 
     workload_type: WorkloadType
-    current_threads: int
+    current_threads: int | None
+    """the pool today; None when not given (no gain against today is then priced)"""
     cores: int
     cores_source: str = Parameter("cpu_cores")
     wait_s: float | None = None

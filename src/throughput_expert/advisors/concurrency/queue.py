@@ -15,6 +15,7 @@ from throughput_expert.advisors.concurrency.inputs import (
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import UnstableSystem
 from throughput_expert.laws.little import concurrency
+from throughput_expert.laws.network import ClosedSolution
 from throughput_expert.laws.queueing import (
     QueueResult,
     mmc,
@@ -29,17 +30,34 @@ from throughput_expert.model.units import fmt_count, fmt_duration
 __all__ = ["erlang_pool", "pool_load", "queue_bound"]
 
 
-def pool_load(i: ConcurrencyInputs, threads: int, capacity: float | None) -> PoolLoad:
-    """A pool of ``threads`` carrying up to ``capacity``; at the arrival rate, if known, its
-    mean response time as an M/M/c queue."""
+def pool_load(
+    i: ConcurrencyInputs,
+    threads: int,
+    capacity: float | None,
+    loop: ClosedSolution | None = None,
+) -> PoolLoad:
+    """A pool of ``threads`` carrying up to ``capacity`` (and ``loop``'s closed-loop answer,
+    MVA); at the arrival rate, if known, its mean response time as an M/M/c queue. A rate at or
+    past ``capacity`` (the CPU's limit included) is unstable whatever the threads."""
     rate, service = arrival_rate(i), service_time(i)
+    mva_x = None if loop is None else loop.throughput
+    mva_r = None if loop is None else loop.response_time + loop.think_time
     if rate is None or service is None:
-        return PoolLoad(threads, capacity)
+        return PoolLoad(threads, capacity, mva_throughput=mva_x, mva_response=mva_r)
     try:
+        if capacity is not None and rate >= capacity:  # the CPU (or the curve) cannot carry it
+            raise UnstableSystem(f"{fmt_count(rate)} rps is past {fmt_count(capacity)} rps")
         r = mmc(rate, service, threads)
     except UnstableSystem:
         busy = utilization(rate, service, threads)
-        return PoolLoad(threads, capacity, stable=False, pool_utilization=busy)
+        return PoolLoad(
+            threads,
+            capacity,
+            stable=False,
+            pool_utilization=busy,
+            mva_throughput=mva_x,
+            mva_response=mva_r,
+        )
     return PoolLoad(
         threads,
         capacity,
@@ -47,6 +65,8 @@ def pool_load(i: ConcurrencyInputs, threads: int, capacity: float | None) -> Poo
         mean_latency=r.mean_response_s,
         p_wait=r.p_wait,
         pool_utilization=r.utilization,
+        mva_throughput=mva_x,
+        mva_response=mva_r,
     )
 
 

@@ -90,13 +90,16 @@ def _size(p: Plan, runtime: Mapping[str, Any]) -> Recommendation:
         )
     if p.sized_by_sweep and p.choice is not None:
         rationale += f" {p.choice.why[0].upper()}{p.choice.why[1:]}"
-    rationale += _carries(p, now, then)
+    short = _closed_loop(p)
+    rationale += _carries(p, now, then) + short
     example = _EXAMPLES.get(p.inputs.runtime or "", _DEFAULT_EXAMPLE).format(cpu=cpu, io=io)
     ids = tuple(dict.fromkeys(i for pool in p.pools for i in pool.evidence_ids))
     if processes and p.cpu_ceiling_rps:
         ids += ("cpu-ceiling",)
-    if now is not None and then is not None:
+    if then is not None and (now is not None or p.inputs.current_threads is None):
         ids += ("expected-throughput",)
+    if short:
+        ids += ("closed-loop",)
     what = "Size the pools: " + ", ".join(f"{pool.pool} {pool.threads}" for pool in p.pools)
     if processes:
         what += "; CPU work in processes, not threads (the GIL)"
@@ -106,6 +109,11 @@ def _size(p: Plan, runtime: Mapping[str, Any]) -> Recommendation:
 
 def _carries(p: Plan, now: float | None, then: float | None) -> str:
     """What the recommended pool carries against today's, on the model of ``expected``."""
+    if then is not None and p.inputs.current_threads is None:
+        return (
+            f" The pool carries up to {fmt_count(then)} rps; today's pool not given: no gain "
+            "against it is priced."
+        )
     if now is None or then is None:
         return ""
     text = f" The pool carries up to {fmt_count(then)} rps"
@@ -127,14 +135,32 @@ def _carries(p: Plan, now: float | None, then: float | None) -> str:
             f", against {fmt_count(now)} today: no throughput gain; fewer in flight give up "
             f"{fmt_pct(1 - then / now)} of it for a shorter response time."
         )
-    if p.expected.basis == "usl" and then > 0 and now > 0:
+    n, current = p.expected.recommended.threads, p.inputs.current_threads
+    if p.expected.basis == "usl" and then > 0 and now > 0 and n and current:
         # Little's law: the time a request spends in the system is R = N / X
-        n, current = p.expected.recommended.threads, p.inputs.current_threads
         r_now, r_rec = response_time_from(current, now), response_time_from(n, then)
         text += (
             f" By Little's law R = N / X goes from {fmt_duration(r_now)} to {fmt_duration(r_rec)}."
         )
     return text
+
+
+def _closed_loop(p: Plan) -> str:
+    """The closed loop's answer (MVA) when it falls short of the rate asked while the bound
+    reaches it: near the knee requests queue for the CPU, and the bound does not count that."""
+    rec, asked = p.expected.recommended, asked_rate(p.inputs)
+    mva, bound = rec.mva_throughput, rec.max_throughput
+    if mva is None or bound is None or asked is None:
+        return ""
+    if not mva < asked <= bound * (1 + 1e-9):
+        return ""
+    held = f", each holding a thread {fmt_duration(rec.mva_response)}" if rec.mva_response else ""
+    return (
+        f" As a closed loop of {rec.threads} threads always busy (Mean Value Analysis), requests "
+        f"queue for the CPU: the pool carries {fmt_count(mva)} rps{held}, below the "
+        f"{fmt_count(asked)} rps asked, though the bound says {fmt_count(bound)}: the "
+        "rate is near the knee, where threads wait for the CPU."
+    )
 
 
 def _queue(p: Plan, runtime: Mapping[str, Any]) -> Recommendation | None:

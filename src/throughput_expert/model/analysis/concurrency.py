@@ -35,7 +35,7 @@ class Pool:
 
     pool: PoolName = item(doc="the work it runs: cpu-bound, io-bound, or both (shared)")
     threads: int = item(doc="the recommended size")
-    current_threads: int = item(doc="the size today")
+    current_threads: int | None = item(doc="the size today; null when not given")
     kind: str = item(doc="threads, or processes for CPU-bound work under a GIL")
     formula: str = item(doc="the law that gave the size")
     evidence_ids: tuple[str, ...] = item(doc="the evidence behind the size")
@@ -45,21 +45,41 @@ class Pool:
 class PoolLoad:
     """A pool of some size: the rate it can carry and, with an arrival rate, its M/M/c queue."""
 
-    threads: int
+    threads: int | None = item(
+        doc="the pool's size; null for today's pool when it is not given (nothing else is "
+        "then known of it)"
+    )
     max_throughput: float | None = measure(
         "rps",
         doc="the rate the pool can carry, by the model named in expected.basis; null when "
         "that model cannot tell",
     )
     stable: bool | None = item(
-        omit_none=True, doc="the arrival rate is below the pool's capacity (absent: no rate)"
+        omit_none=True,
+        doc="the arrival rate is below the pool's capacity (max_throughput: its threads and the "
+        "CPU) and its threads as an M/M/c queue (absent: no rate)",
     )
     mean_latency: float | None = measure("ms", omit_none=True, doc="M/M/c mean response time")
     p_wait: float | None = item(
         omit_none=True, doc="probability (0..1) that a request waits for a thread (Erlang C)"
     )
     pool_utilization: float | None = measure(
-        "pct", omit_none=True, doc="offered load over threads; above 100 when unstable"
+        "pct",
+        omit_none=True,
+        doc="offered load over threads (above 100: the threads alone cannot carry it)",
+    )
+    mva_throughput: float | None = measure(
+        "rps",
+        omit_none=True,
+        doc="what the pool carries as a closed loop with every thread always holding a request "
+        "(exact Mean Value Analysis: the CPU a queue of its cores, the wait a delay), queueing "
+        "for the CPU included; at most max_throughput (absent: no model of the pool's times)",
+    )
+    mva_response: float | None = measure(
+        "ms",
+        omit_none=True,
+        doc="the time a request holds a thread in that closed loop, wait + CPU queueing + "
+        "compute (Little's law: threads / mva_throughput)",
     )
 
 
