@@ -287,11 +287,12 @@ def test_the_usl_over_instances_is_the_model_s_and_only_for_its_per_instance_sta
     [
         # examples/architecture.yaml: the consumer at 10K msg/s on one instance, CPU 45 % of
         # its target 70 %: 10,000 · 0.7 / 0.45 = 15,556 per instance, ceil(50,000 / 15,556)
-        # = 4; the database one node, disk 80 % at a target 70 %: 8,750 rps, not 50K
+        # = 4; the database one node, disk 80 % at a target 70 %: 8,750 rps today, its one
+        # node carries 50K once the writes are batched (tests/advisors/test_scaling_writes.py)
         (
             "examples/architecture.yaml",
             50_000,
-            {"consumer": (10_000 * 0.7 / 0.45, 4, True), "db": (10_000 * 0.7 / 0.8, None, False)},
+            {"consumer": (10_000 * 0.7 / 0.45, 4, True), "db": (10_000 * 0.7 / 0.8, 1, True)},
         ),
         # three-tier: api 500 rps per instance at 55 % CPU -> 636 per instance, 10 for 6,000;
         # workers 4 in flight at 8 ms kept 70 % busy: 350 each, ceil(6,000 / 350) = 18

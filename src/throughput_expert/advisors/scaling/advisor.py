@@ -11,7 +11,9 @@ rises from today toward the target, which component reaches its targets first, a
 One strategy per component (``parts.scales_out``): a stateful, unpartitioned component or store
 keeps its instances (no scale-out, no autoscaler) and is sized vertically; a store is one for all
 instances of its callers, so scaling them out never multiplies it, and when it cannot carry the
-target the plan is infeasible and says so with the store's numbers.
+target its writes are batched on one model of it and its caller (``writes``), or, where that
+model does not apply or does not reach it, the plan is infeasible and says so with the store's
+numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from throughput_expert.advisors.scaling.parts import (
     strategy,
 )
 from throughput_expert.advisors.scaling.recs import recommendations, summary
+from throughput_expert.advisors.scaling.writes import Writes, applies, plan_writes
 from throughput_expert.advisors.system.architecture import component_model
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.utilization import forced_flow
@@ -48,6 +51,7 @@ from throughput_expert.model.analysis.scaling import (
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.settings import Settings
 from throughput_expert.model.sweep import Sweep
+from throughput_expert.model.units import fmt_count
 
 __all__ = ["ComponentPlan", "ScalingInputs", "advise"]
 
@@ -93,10 +97,11 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
         _plan(c, fan[c.name], arch, target, inputs.sweeps, settings, ledger)
         for c in arch.components
     ]
+    plans, writes = _batched(plans, arch, fan, target, settings, ledger)
     plans = _queues(plans, ledger)
     order = _saturation_order(plans, target)
     totals = _totals(plans, order)
-    recs, steps = recommendations(plans, totals, arch, target)
+    recs, steps = recommendations(plans, totals, arch, target, writes)
     analysis = ScalingAnalysis(
         system=arch.system,
         entry_rate=arch.entry_rate_rps,
@@ -108,7 +113,7 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
     )
     return Report(
         command="scaling-plan",
-        summary=summary(plans, order, arch, target),
+        summary=summary(plans, order, arch, target, writes),
         analysis=analysis,
         series=_series(plans, arch, target),
         recommendations=recs,
@@ -116,7 +121,78 @@ def advise(inputs: ScalingInputs, settings: Settings) -> Report:
         evidence=tuple(ledger.evidence),
         assumptions=tuple(ledger.assumptions),
         inputs=tuple(x for x in [arch.source, *(s.source for s in inputs.sweeps.values())] if x),
+        plan=writes.record() if writes is not None else None,
     )
+
+
+def _batched(
+    plans: list[ComponentPlan],
+    arch: Architecture,
+    fan: dict[str, float],
+    target: float,
+    s: Settings,
+    ledger: Ledger,
+) -> tuple[list[ComponentPlan], Writes | None]:
+    """The first store that cannot carry the target by itself and has one caller that scales
+    out: the pair planned on one system model (``writes.plan_writes``), the store's and the
+    caller's records from that plan. Every other component keeps its own plan."""
+    index = {p.component.name: i for i, p in enumerate(plans)}
+    for p in plans:
+        c = p.component
+        if p.scaled is None or p.scaled.feasible or p.capacity is None:
+            continue
+        names = sorted({e.caller for e in arch.edges if e.callee == c.name})
+        caller = applies(c, [plans[index[n]].component for n in names if n in index])
+        if caller is None:
+            continue
+        cp = plans[index[caller.name]]
+        if cp.capacity is None or cp.scaled is None:
+            continue
+        writes = plan_writes(c, caller, fan, arch, target, s, cp.usl, ledger)
+        if writes is None:
+            continue
+        out = list(plans)
+        out[index[c.name]] = _store_planned(p, writes, target, s, ledger)
+        out[index[caller.name]] = _caller_planned(cp, writes, s, ledger)
+        return out, writes
+    return plans, None
+
+
+def _store_planned(
+    p: ComponentPlan, w: Writes, target: float, s: Settings, ledger: Ledger
+) -> ComponentPlan:
+    """The store after the plan: one for all its callers' instances as before, carrying the
+    target with the writes batched, or capped (by which station, at what rate, and what would
+    lift it)."""
+    c, b = p.component, w.batch
+    carries = w.limit_of(c)
+    calls = carries * p.fanout
+    if carries >= target * (1 - 1e-9):
+        scaled = Scaled(c.instances, True, None, calls)
+        how = f"batch the callers' writes: {b} per commit"
+    else:
+        binds = w.binding_of(c)
+        why = (
+            f"with the writes batched ({b} per commit) {c.name} carries {fmt_count(carries)} "
+            f"rps at the entry at its targets ({binds} binds), {fmt_count(target)} needed"
+            + (f": {w.plan.lift}" if w.plan.lift and w.plan.cap == binds else "")
+        )
+        scaled = Scaled(None, False, why, calls)
+        how = f"batch the callers' writes: {b} per commit, then vertical: a bigger instance"
+    rec = _record(c, p.fanout, p.demand_now, p.demand_target, p.capacity, scaled, p.usl, s, ledger)
+    return replace(p, scaled=scaled, record=replace(rec, strategy=how, batch=b))
+
+
+def _caller_planned(p: ComponentPlan, w: Writes, s: Settings, ledger: Ledger) -> ComponentPlan:
+    """The caller with the plan's instance count and what its stations carry there."""
+    assert p.scaled is not None  # checked by _batched
+    scaled = replace(
+        p.scaled, instances=w.instances, capacity_rps=w.limit_of(p.component) * p.fanout
+    )
+    rec = _record(
+        p.component, p.fanout, p.demand_now, p.demand_target, p.capacity, scaled, p.usl, s, ledger
+    )
+    return replace(p, scaled=scaled, record=rec)
 
 
 def _usl(

@@ -11,7 +11,7 @@ callee store cannot carry more is priced by the entry rate the pair can carry: t
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,24 +24,45 @@ from throughput_expert.model.analysis.scaling import (
     ScalingTotals,
 )
 from throughput_expert.model.architecture import Architecture
+from throughput_expert.model.system import Change
 from throughput_expert.model.units import fmt_count, fmt_pct
 
 if TYPE_CHECKING:
     from throughput_expert.advisors.scaling.advisor import ComponentPlan
+    from throughput_expert.advisors.scaling.writes import Writes
 
 __all__ = ["recommendations", "summary"]
 
+Maker = Callable[["ComponentPlan", float], "tuple[Recommendation, str] | None"]
+
 
 def recommendations(
-    plans: list[ComponentPlan], totals: ScalingTotals, arch: Architecture, target: float
+    plans: list[ComponentPlan],
+    totals: ScalingTotals,
+    arch: Architecture,
+    target: float,
+    writes: Writes | None = None,
 ) -> tuple[tuple[Recommendation, ...], dict[str, list[str]]]:
     recs: list[tuple[Recommendation, str, bool]] = []
+    if writes is not None:  # the pair's plan first, its steps in order
+        recs.extend((*made, False) for made in _plan_steps(writes, plans))
+    pair = {writes.store.name, writes.caller.name} if writes is not None else set()
     caps = capped_by(plans, arch)
     lifts = system_gains(plans)
     for p in plans:
         blocked = bool(caps.get(p.component.name))
         scale = partial(_scale, caps=caps, lifts=lifts)
-        for make in (scale, _infeasible, _store, _vertical, _partitions, _autoscale):
+        makers: tuple[Maker, ...] = (
+            scale,
+            _infeasible,
+            _store,
+            _vertical,
+            _partitions,
+            _autoscale,
+        )
+        if p.component.name in pair:  # its scale-out or resize is the plan's step
+            makers = (_partitions, _autoscale)
+        for make in makers:
             made = make(p, target)
             if made is not None:
                 recs.append((*made, blocked))
@@ -236,6 +257,81 @@ def _scale(
     )
 
 
+def _plan_steps(w: Writes, plans: list[ComponentPlan]) -> list[tuple[Recommendation, str]]:
+    """One recommendation per step of the pair's plan; its gain the solver's (cumulative, the
+    ceiling after the step over today's, at the saturation targets). The first step is the
+    first thing to do (immediate), the others follow it (short term)."""
+    out: list[tuple[Recommendation, str]] = []
+    store, caller = w.store, w.caller
+    record = next((p.record for p in plans if p.component.name == caller.name), None)
+    before = w.plan.today
+    for i, (step, eid) in enumerate(zip(w.plan.steps, w.ids, strict=True), 1):
+        after = step.projection
+        used = ", ".join(f"{k} {fmt_pct(v)}" for k, v in after.utilization.items())
+        rationale = (
+            f"Step {i} of the plan on one model of {caller.name} and {store.name} (entry "
+            f"requests per second): {step.change.what}. The model with it: ceiling "
+            f"{fmt_count(before.ceiling)} -> {fmt_count(after.ceiling)} rps at the saturation "
+            f"targets, bound by {after.binding}; at {fmt_count(after.rate)} rps: {used}."
+        )
+        value = int(step.change.value)
+        if step.change.kind == "batch":
+            text = f"Batch the writes to {store.name}: {value} items per commit"
+            rationale += (
+                f" One statement and one commit per {value} writes instead of per write: the "
+                f"share of {store.name}'s work paid per call is paid once per batch "
+                "(multi-row INSERT or COPY; tpx design-batching measures it)."
+            )
+            made = Recommendation(
+                text, step.gain * 100, "low", "low", rationale, (eid,), change="batch"
+            )
+            out.append((made, "immediate" if i == 1 else "short_term"))
+        elif step.change.kind == "instances":
+            text = f"Scale {caller.name} from {caller.instances} to {value} instances"
+            rationale += (
+                f" {store.name} is one for all {caller.name} instances: scaling out never "
+                "multiplies it."
+            )
+            if record is not None:
+                text += f" ({record.strategy})"
+                rationale += _cost_text(record)
+            made = Recommendation(
+                text,
+                step.gain * 100,
+                "low" if caller.stateless is not False else "medium",
+                "low",
+                rationale,
+                (eid, f"capacity-{caller.name}"),
+                change="instances",
+            )
+            out.append((made, "immediate" if i == 1 else "short_term"))
+        elif step.change.kind == "servers":  # a bigger instance of the caller
+            text = f"Scale {caller.name} vertically: {step.change.what}"
+            made = Recommendation(
+                text,
+                step.gain * 100,
+                "medium",
+                "low",
+                rationale,
+                (eid, f"capacity-{caller.name}"),
+                change="servers",
+            )
+            out.append((made, "immediate" if i == 1 else "short_term"))
+        before = after
+    if not w.plan.reaches_target:
+        final = w.plan.final
+        text = (
+            f"{w.plan.cap} caps the plan at {fmt_count(final.ceiling)} rps, below "
+            f"{fmt_count(w.plan.target)}"
+        )
+        why = f"After the plan's steps {w.plan.cap} binds at its saturation target."
+        if w.plan.lift:
+            why += f" What would lift it: {w.plan.lift}."
+        ids = w.ids[-1:] or (f"capacity-{store.name}",)
+        out.append((Recommendation(text, None, "high", "high", why, ids), "long_term"))
+    return out
+
+
 def _cost_text(d: ComponentRecord) -> str:
     if d.cost_now is None or d.cost_at_target is None:
         return ""
@@ -421,20 +517,38 @@ def summary(
     order: tuple[SaturationStep, ...],
     arch: Architecture,
     target: float,
+    writes: Writes | None = None,
 ) -> str:
+    pair = {writes.caller.name} if writes is not None else set()
     changes = [
         f"{p.component.name} {p.component.instances}→{p.record.instances_needed}"
         for p in plans
-        if p.record.instances_needed and p.record.instances_needed != p.component.instances
+        if p.record.instances_needed
+        and p.record.instances_needed != p.component.instances
+        and p.component.name not in pair
     ]
+    if writes is not None:  # the pair's steps first, in the plan's order
+        changes.insert(0, ", then ".join(_step_words(s.change, writes) for s in writes.plan.steps))
     text = f"To go from {fmt_count(arch.entry_rate_rps)} to {fmt_count(target)} rps"
     text += ": " + (_few(changes, ", ", "components") if changes else "no instance changes")
     if order:
         first = order[0]
         text += (
-            f"; {first.component} saturates first, at "
+            f"; {first.component} saturates first{' today' if writes else ''}, at "
             f"{fmt_count(first.saturates_at_entry)} rps ({first.binding})"
         )
+    if writes is not None:
+        final = writes.plan.final
+        if writes.plan.reaches_target:
+            text += (
+                f"; writes batched, {writes.store.name} and {writes.caller.name} carry the "
+                "target within their saturation targets"
+            )
+        else:
+            text += (
+                f"; with the writes batched the plan stops at {fmt_count(final.ceiling)} rps, "
+                f"capped by {writes.plan.cap}"
+            )
     blocked = [_blocked(p, arch) for p in plans if p.record.feasible is False]
     if blocked:
         text += f"; the target is not reachable as planned: {_few(blocked, '; ', 'components')}"
@@ -447,6 +561,13 @@ def summary(
     if short:
         text += "; " + _few(short, "; ", "queues short of partitions")
     return text + "."
+
+
+def _step_words(change: Change, w: Writes) -> str:
+    """A step of the pair's plan in the summary's words: a scale-out as "consumer 1→4"."""
+    if change.kind == "instances":
+        return f"{w.caller.name} {w.caller.instances}→{int(change.value)}"
+    return change.what
 
 
 # The summary is one sentence: a plan of 1,000 components names the first few of each list and

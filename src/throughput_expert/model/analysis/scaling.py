@@ -81,6 +81,11 @@ class ComponentRecord:
     )
     peak_instances: float | None = item(default=None, doc="the USL's peak N* = √((1 − σ)/κ)")
     strategy: str | None = item(omit_none=True)
+    batch: int | None = item(
+        default=None,
+        omit_none=True,
+        doc="a store: the writes per commit its callers' writes are batched into by the plan",
+    )
     autoscaling: AutoscalingPolicy | None = None
     reads_at_target: float | None = measure("rps", omit_none=True)
     writes_at_target: float | None = measure("rps", omit_none=True)
