@@ -71,6 +71,19 @@ def run_tpx(
     return run_captured([*TPX, *argv], cwd=cwd, timeout=timeout, env=env, preexec_fn=preexec_fn)
 
 
+def main_in_process(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """``tpx argv...`` through ``cli.main`` in this process: exit code, stdout, stderr (``capsys``:
+    pytest's capture fixture)."""
+    from throughput_expert.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def timed_tpx(
     *argv: str,
     cwd: Path | None = None,

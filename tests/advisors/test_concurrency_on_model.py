@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support import check_report
+from tests.support import check_report, main_in_process
 
 from throughput_expert import optimize_concurrency
 from throughput_expert.advisors.concurrency import model as on_model
@@ -26,7 +26,6 @@ from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs
 from throughput_expert.advisors.concurrency.model import Config, sweep_model, system_model
 from throughput_expert.advisors.system.project import closed, project
 from throughput_expert.advisors.usl_report import SweepChoice
-from throughput_expert.cli import main
 from throughput_expert.model.analysis.common import UslFitRecord
 from throughput_expert.model.record import load
 from throughput_expert.sources.settings import load_settings
@@ -288,12 +287,7 @@ def test_a_sweep_prices_both_pools_on_its_usl_as_the_workers_contention(tmp_path
 
 
 def _tpx(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return main_in_process(capsys, *argv)
 
 
 ISSUE = (

@@ -8,20 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from throughput_expert.cli import main
+from tests.support import main_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return main_in_process(capsys, *argv)
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
