@@ -22,7 +22,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.laws.little import throughput_from
 from throughput_expert.model import Assumption, Evidence, Report, ServiceMetrics
 from throughput_expert.model.analysis.common import PlanRecord
-from throughput_expert.model.architecture import Architecture
+from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.units import fmt_count
 from throughput_expert.sources.sentence import Part
 
@@ -49,9 +49,46 @@ class Given:
 
 
 def analyze(g: Given) -> Report:
-    report = api.analyze(g.metrics, defaults=g.defaults)
+    metrics = g.metrics
+    if not metrics.architecture:
+        # the architecture as a file or an object names the store the service writes to, as a
+        # sentence would ("PostgreSQL sink"): analyze's model then shares that store's disk
+        # between instances instead of multiplying it, as scaling-plan does with the same file
+        store = _store_written(g)
+        if store is not None:
+            metrics = dataclasses.replace(metrics, architecture=f"{store.kind} {store.name}")
+    report = api.analyze(metrics, defaults=g.defaults)
     g.plan = report.plan
     return report
+
+
+def _store_written(g: Given) -> Component | None:
+    """The store the task's architecture (file or object) has a component call: its last
+    database, else its last cache (a queue a component consumes is its source, not its sink);
+    None without such an architecture or store."""
+    u = g.understood
+    if u.architecture_file is None and not u.architecture_doc:
+        return None
+    arch = _architecture(g, g.metrics)
+    called = {e.callee for e in arch.edges}
+    for kind in ("database", "cache"):
+        found = [c for c in arch.components if c.kind == kind and c.name in called]
+        if found:
+            return found[-1]
+    return None
+
+
+def _architecture(g: Given, m: ServiceMetrics) -> Architecture:
+    """The architecture file the task names, the one it gives as an object, or one read from
+    its sentence."""
+    from throughput_expert.sources.architecture import architecture_from_doc, load_architecture
+
+    u = g.understood
+    if u.architecture_file is not None:
+        return load_architecture(u.architecture_file)
+    doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g, m)
+    doc.setdefault("entry_rate", m.throughput_rps)
+    return architecture_from_doc(doc, "task: architecture", Path(os.path.abspath(g.base)))
 
 
 def find_bottleneck(g: Given) -> Report:
@@ -193,17 +230,10 @@ def batching(g: Given, per_item: float | None) -> Report | None:
 def scaling(g: Given) -> Report | None:
     """The architecture file the task names, the one it gives as an object, or one read from
     its sentence; component sweep files must lie inside the task's workspace, like its own."""
-    from throughput_expert.sources.architecture import architecture_from_doc, load_architecture
-
-    m, u = g.metrics, g.understood
+    m = g.metrics
     if m.target_rps is None or m.throughput_rps is None or m.target_rps <= m.throughput_rps:
         return None
-    if u.architecture_file is not None:
-        arch = load_architecture(u.architecture_file)
-    else:
-        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g, m)
-        doc.setdefault("entry_rate", m.throughput_rps)
-        arch = architecture_from_doc(doc, "task: architecture", Path(os.path.abspath(g.base)))
+    arch = _architecture(g, m)
     return api.scaling_plan(
         _confined(arch, g.confine), target_rps=m.target_rps, defaults=g.defaults
     )
