@@ -22,6 +22,7 @@ from throughput_expert.advisors.scaling import ScalingInputs, advise
 from throughput_expert.advisors.scaling.writes import combined
 from throughput_expert.advisors.system.build import from_metrics
 from throughput_expert.advisors.system.plan import plan
+from throughput_expert.model import Report
 from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.analysis.scaling import ScalingAnalysis
 from throughput_expert.model.architecture import Architecture, Component, Edge
@@ -45,26 +46,44 @@ def _steps(p: PlanRecord) -> list[tuple[str, int]]:
     return [(s.change, int(s.value)) for s in p.steps]
 
 
-def test_the_readme_command_and_demo_agree_on_the_instances_and_say_why_the_batch_differs() -> None:
+def test_the_readme_command_gives_the_demo_s_plan() -> None:
+    """examples/architecture.yaml is the seed's pipeline with its single consumer (concurrency 1):
+    the facts of ``tpx demo``, so the same plan, step for step, number for number."""
     report = scaling_plan(REPO / "examples/architecture.yaml", target_rps=50_000)
+    demo = analyze([SEED_METRICS])
+    assert report.plan is not None and report.plan.reaches_target
+    assert demo.plan is not None and demo.plan.reaches_target
+    # the worker: 1 at 10K holds an item 100 us (Little's law), may be busy 70 %: 100 us·(0.1 +
+    # 0.9 / b) <= 14 us from b = 23; then the consumer's CPU (45 % at 10K: 15.6K per instance at
+    # 70 %) needs ceil(50K / 15.6K) = 4
+    batch = _smallest_batch(100e-6, 0.7 / 50_000)
+    n = math.ceil(50_000 / (10_000 * 0.7 / 0.45))
+    assert (batch, n) == (23, 4)
+    assert _steps(report.plan) == _steps(demo.plan) == [("batch", batch), ("instances", n)]
+    for mine, theirs in zip(report.plan.steps, demo.plan.steps, strict=True):
+        assert mine.ceiling == pytest.approx(theirs.ceiling, rel=1e-9)
+        assert mine.gain == pytest.approx(theirs.gain, rel=1e-9)
+    said = {a.what: a.why for a in report.assumptions}
+    assert "always busy" in said["consumer's time per write"]
+    _first_action_agrees(report, batch)
+
+
+def test_without_the_consumer_s_workers_the_batch_is_sized_for_the_store(tmp_path: Path) -> None:
+    """The same YAML without ``concurrency``: nothing is known of the consumer's time per item,
+    so the batch is sized for db alone, as analyze's own model without its worker sizes it."""
+    text = (REPO / "examples/architecture.yaml").read_text()
+    assert "    concurrency: 1" in text
+    bare_yaml = tmp_path / "architecture.yaml"
+    bare_yaml.write_text(
+        "\n".join(line for line in text.splitlines() if "concurrency:" not in line)
+    )
+    report = scaling_plan(bare_yaml, target_rps=50_000)
     assert report.plan is not None and report.plan.reaches_target
     # db's disk: 80 % at 10K is 80 us per write; 70 % at 50K allows 14 us: 0.1 + 0.9 / b
-    # <= 0.175 from b = 12; then the consumer's CPU (45 % of 2 cores at 10K: 15.6K per
-    # instance at 70 %) needs ceil(50K / 15.6K) = 4
+    # <= 0.175 from b = 12
     batch = _smallest_batch(80e-6, 0.7 / 50_000)
-    n = math.ceil(50_000 / (10_000 * 0.7 / 0.45))
-    assert (batch, n) == (12, 4)
-    assert _steps(report.plan) == [("batch", batch), ("instances", n)]
-
-    demo = analyze([SEED_METRICS])
-    assert demo.plan is not None and demo.plan.reaches_target
-    found = dict(_steps(demo.plan))
-    # the instances agree: 4
-    assert found["instances"] == n
-    # analyze's batch is sized for its worker too: 1 worker at 10K, 100 us per item (Little's
-    # law), may be busy 70 %: 100 us·(0.1 + 0.9 / b) <= 14 us from b = 23; the architecture
-    # gives the consumer no workers, and scaling-plan says so in an assumption
-    assert found["batch"] == _smallest_batch(100e-6, 0.7 / 50_000) == 23
+    assert batch == 12
+    assert _steps(report.plan) == [("batch", batch), ("instances", 4)]
     said = {a.what: a.why for a in report.assumptions}
     assert "larger batch" in said["consumer's time per write"]
     # a fact analyze does not have: db's CPU, 30 % at 10K (30 us a write), 0.7 / 30 us = 23.3K;
@@ -83,7 +102,11 @@ def test_the_readme_command_and_demo_agree_on_the_instances_and_say_why_the_batc
     assert [(s.change.kind, int(s.change.value)) for s in plan(bare, 50_000).steps] == _steps(
         report.plan
     )
+    _first_action_agrees(report, batch)
 
+
+def _first_action_agrees(report: Report, batch: int) -> None:
+    assert report.plan is not None
     # the first action: the summary's, the first recommendation's, the first step's
     first = report.recommendations[0]
     assert first.optimization == f"Batch the writes to db: {batch} items per commit"

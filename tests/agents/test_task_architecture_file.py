@@ -18,6 +18,7 @@ from throughput_expert.agents.task import run_task
 
 ROOT = Path(__file__).resolve().parents[2]
 ARCH = ROOT / "examples" / "architecture.yaml"
+DEMO = ROOT / "src" / "throughput_expert" / "examples" / "message-consumer.json"
 
 
 def _task(folder: Path, architecture: Any) -> Path:
@@ -43,12 +44,16 @@ def test_the_task_plans_what_scaling_plan_plans_on_the_same_file(
     _, result = run_task(_task(tmp_path, architecture), str(tmp_path / "result.json"))
     plan = result["implementation_plan"]
     scaling = api.scaling_plan(str(ARCH), target_rps=50_000).to_dict()["implementation_plan"]
-    assert _steps(plan) == _steps(scaling) == [("batch", 12), ("instances", 4)]
+    # the file's consumer has concurrency 1, the seed's "single consumer": the demo's plan
+    demo = api.analyze([str(DEMO)]).to_dict()["implementation_plan"]
+    assert _steps(plan) == _steps(scaling) == _steps(demo) == [("batch", 23), ("instances", 4)]
     assert plan["reaches_target"] is True
-    # the shared disk takes 50K at its target after the batch; no step multiplies it
-    assert plan["steps"][-1]["utilization_pct"]["disk_io"] == pytest.approx(70.0)
+    # the shared disk: 80 us per write at 10K, cut to 80·(0.1 + 0.9 / 23) us by the batch, is
+    # 55.7 % busy at 50K whatever the instances (the per-instance reading planned 6 instances)
+    disk = 50_000 * 80e-6 * (0.1 + 0.9 / 23) * 100
+    assert plan["steps"][-1]["utilization_pct"]["disk_io"] == pytest.approx(disk, rel=1e-4)
     first = result["recommendations"][0]
-    assert "batch 12 items per call" in first["optimization"]
+    assert "batch 23 items per call" in first["optimization"]
     assert first["expected_improvement_pct"] == pytest.approx(plan["steps"][0]["gain_pct"])
     # one batching recommendation: scaling-plan's (the same change) is not repeated
     batching = [r for r in result["recommendations"] if "atch" in r["optimization"].split()[0]]

@@ -54,27 +54,40 @@ def analyze(g: Given) -> Report:
         # the architecture as a file or an object names the store the service writes to, as a
         # sentence would ("PostgreSQL sink"): analyze's model then shares that store's disk
         # between instances instead of multiplying it, as scaling-plan does with the same file
-        store = _store_written(g)
-        if store is not None:
+        written = _store_written(g)
+        if written is not None:
+            store, caller = written
             metrics = dataclasses.replace(metrics, architecture=f"{store.kind} {store.name}")
+            if metrics.workers is None and caller.concurrency_given:
+                # its writer's workers, as "single consumer" in a sentence gives one
+                workers = caller.concurrency_per_instance
+                metrics = dataclasses.replace(metrics, workers=workers)
     report = api.analyze(metrics, defaults=g.defaults)
     g.plan = report.plan
     return report
 
 
-def _store_written(g: Given) -> Component | None:
-    """The store the task's architecture (file or object) has a component call: its last
-    database, else its last cache (a queue a component consumes is its source, not its sink);
-    None without such an architecture or store."""
+def _store_written(g: Given) -> tuple[Component, Component] | None:
+    """The store the task's architecture (file or object) has a component call, its last
+    database, else its last cache (a queue a component consumes is its source, not its sink),
+    and the last component that calls it; None without such an architecture or store."""
     u = g.understood
     if u.architecture_file is None and not u.architecture_doc:
         return None
     arch = _architecture(g, g.metrics)
-    called = {e.callee for e in arch.edges}
     for kind in ("database", "cache"):
-        found = [c for c in arch.components if c.kind == kind and c.name in called]
+        found = [
+            (c, e.caller)
+            for c in arch.components
+            if c.kind == kind
+            for e in arch.edges
+            if e.callee == c.name
+        ]
         if found:
-            return found[-1]
+            store, name = found[-1]
+            caller = arch.component(name)
+            if caller is not None:
+                return store, caller
     return None
 
 

@@ -42,6 +42,9 @@ class Component:
     capacity_per_instance_rps: float | None = None
     service_time_s: float | None = None
     concurrency_per_instance: int = 1
+    concurrency_given: bool = False
+    """Whether the architecture says its ``concurrency`` (else 1 is assumed for a service time,
+    and nothing is known of its workers)."""
     stateless: bool | None = None
     partitionable: bool = False
     partition_key: str | None = None

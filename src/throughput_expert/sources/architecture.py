@@ -148,6 +148,7 @@ def _component(doc: object, source: str, field: str, folder: Path) -> Component:
         capacity_per_instance_rps=r.positive("capacity_per_instance", parse_rate),
         service_time_s=r.duration("service_time"),
         concurrency_per_instance=r.whole("concurrency") or 1,
+        concurrency_given=r.whole("concurrency") is not None,
         stateless=r.flag("stateless"),
         partitionable=r.flag("partitionable") or bool(doc.get("partition_key")),
         partition_key=r.text("partition_key"),

@@ -24,6 +24,7 @@ from throughput_expert.advisors.analyze.planning import record
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.advisors.system.architecture import component_model, scales_out
 from throughput_expert.advisors.system.plan import Plan, Step, plan
+from throughput_expert.laws.little import response_time_from
 from throughput_expert.model.analysis.common import PlanRecord
 from throughput_expert.model.architecture import Architecture, Component
 from throughput_expert.model.settings import Settings
@@ -119,15 +120,31 @@ def combined(
                     source=f"{s.source}; × {fan:g} calls per entry request",
                 )
             )
+    workers, item_time = _workers(caller, entry)
     pair = SystemModel(
         name=f"{caller.name} → {store.name}",
         stations=tuple(stations),
         rate=entry,
         instances=caller.instances,
         max_instances=caller.max_instances,
+        workers=workers,
+        worker_target=settings.threshold("pool_busy_target"),
+        item_time=item_time,
+        item_per_call=share if item_time is not None else 0.0,
         scaling=own.scaling,
     )
     return pair, share
+
+
+def _workers(caller: Component, entry: float) -> tuple[int | None, float | None]:
+    """The caller's workers per instance and the time one holds per entry request, when the
+    architecture gives its ``concurrency`` and no service time (that is a station already):
+    Little's law over every instance's workers, R = N·n / X, each always busy (as analyze reads
+    a worker count; the worker waits on each write, so a batch cuts its time as the store's)."""
+    if not caller.concurrency_given or caller.service_time_s is not None or entry <= 0:
+        return None, None
+    n = caller.concurrency_per_instance
+    return n, response_time_from(n * caller.instances, entry)
 
 
 def applies(store: Component, callers: list[Component]) -> Component | None:
@@ -168,7 +185,17 @@ def plan_writes(
         "per-statement and per-commit work, not one device's (analyze, which sees only the disk "
         "beside its sink, applies it to that disk)" + _disk_only(model, store, found),
     )
-    if not any(s.kind == "pool" for s in model.stations if s.name.startswith(f"{caller.name} ")):
+    if model.workers is not None and model.item_time is not None:
+        ledger.assume(
+            f"{caller.name}'s time per write",
+            f"≤ {model.item_time * 1e6:.4g} µs",
+            f"{model.workers} worker(s) per instance ({caller.name}'s concurrency) × "
+            f"{caller.instances} at {fmt_count(arch.entry_rate_rps)} rps, each always busy: "
+            "Little's law R = N·n / X (less if they idle); the worker waits on each write, so "
+            f"the share paid per call is {share:g} of its time too, and the batch is sized for "
+            f"it as for {store.name}'s stations",
+        )
+    elif not any(s.kind == "pool" for s in model.stations if s.name.startswith(f"{caller.name} ")):
         ledger.assume(
             f"{caller.name}'s time per write",
             "not a limit",
