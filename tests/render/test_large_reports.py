@@ -178,6 +178,10 @@ def test_text_notes_and_tables_are_capped() -> None:
     assert "… 40 more recommendations in the JSON report" in text
     assert f"… {10_000 - MAX_VALUES:,} more" in text
     assert "9999" not in text
+    # the page cuts a list of values where the text does
+    page = HTMLRenderer().render(report)
+    assert f"… {10_000 - MAX_VALUES:,} more" in page
+    assert ">9999<" not in page and ", 9999," not in page
 
 
 # -- the summary names a few components -------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from throughput_expert.model.units import fmt_bytes, fmt_count, fmt_duration, fmt_pct, fmt_rate
-from throughput_expert.render.text_common import MAX_ROWS
+from throughput_expert.render.text_common import MAX_ROWS, MAX_VALUES
 from throughput_expert.safe_text import page_safe
 
 __all__ = [
@@ -244,7 +244,7 @@ def value_html(key: str, value: Any) -> str:
     if isinstance(value, list):
         shown = ", ".join(
             esc(_number(key, v)) if isinstance(v, int | float) else prose(v)
-            for v in value[:MAX_ROWS]
+            for v in value[:MAX_VALUES]
         )
         return shown + _more_values(len(value))
     if key in _NAMED:
@@ -301,13 +301,13 @@ def _unit_of(key: str, value: float) -> str:
 
 def evidence_links(ids: list[Any]) -> str:
     """Links to the evidence entries (a closed ``<details>`` opens on the link)."""
-    shown = ", ".join(f'<a href="#ev-{esc(i)}"><code>{esc(i)}</code></a>' for i in ids[:MAX_ROWS])
+    shown = ", ".join(f'<a href="#ev-{esc(i)}"><code>{esc(i)}</code></a>' for i in ids[:MAX_VALUES])
     return shown + _more_values(len(ids))
 
 
 def _more_values(total: int) -> str:
-    """ ", … N more" after a list of values cut at ``MAX_ROWS``."""
-    return f", … {total - MAX_ROWS:,} more" if total > MAX_ROWS else ""
+    """ ", … N more" after a list of values cut at ``MAX_VALUES`` (as the text view cuts it)."""
+    return f", … {total - MAX_VALUES:,} more" if total > MAX_VALUES else ""
 
 
 def bottleneck_figure(kind: str | None, place: str | None, component: str | None) -> Figure:
