@@ -86,7 +86,7 @@ def _load_row(e: PoolLoad) -> tuple[Cell, ...]:
 
 def _expected(out: Console, a: ConcurrencyAnalysis) -> None:
     heading(out, "Expected")
-    cols = (
+    cols: tuple[Col, ...] = (
         Col("pool", "left", KEEP),
         Col("threads", keep=KEEP),
         Col("max rps", keep=KEEP),
@@ -98,7 +98,21 @@ def _expected(out: Console, a: ConcurrencyAnalysis) -> None:
         ["current", *_load_row(a.expected.current)],
         ["recommended", *_load_row(a.expected.recommended)],
     ]
+    loads = (a.expected.current, a.expected.recommended)
+    if any(e.mva_throughput is not None for e in loads):
+        # the closed loop beside the bound: what the threads carry, queueing included
+        cols = (*cols[:3], Col("MVA rps", keep=1), *cols[3:])
+        for row, e in zip(rows, loads, strict=True):
+            mva = fmt_count(e.mva_throughput) if e.mva_throughput is not None else "-"
+            row.insert(3, mva)
     grid(out, cols, rows)
+    if any(e.mva_throughput is not None for e in loads):
+        line(
+            out,
+            "  MVA rps: the threads as a closed loop, always holding a request (Mean Value "
+            "Analysis): what they carry with the CPU's queueing; max rps is the bound",
+            hang=4,
+        )
 
 
 def _erlang(out: Console, a: ConcurrencyAnalysis) -> None:
