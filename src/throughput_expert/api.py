@@ -588,7 +588,8 @@ def design_batching(
     measure: Annotated[
         str | None,
         Arg(
-            "time trial inserts: postgresql://... or sqlite:///path (a temporary table)",
+            "time trial inserts: postgresql://... or sqlite:///path (into a durable table of "
+            "their own, dropped at the end)",
             metavar="DSN",
             tool=False,
         ),

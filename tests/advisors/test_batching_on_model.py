@@ -112,13 +112,15 @@ def test_the_example_trial_gives_the_same_batch_and_throughput_in_both_commands(
     doc = api.analyze([metrics], batch_trials=EXAMPLE, target_rps="50K").to_dict()
     step = next(e for e in doc["evidence"] if e["id"] == "plan-step-1")
     assert step["inputs"] == {"change": "batch", "station": None, "value": a.batch_size}
-    assert a.batch_size == 11
-    # 11 / (43.6 µs + 11 x 9.83 µs) = 72.5K rps, 50.8K at the 70 % target (JSON: 6 digits)
-    assert a.expected_throughput == pytest.approx(11 / (c0 + 11 * c1), rel=1e-12)
+    # by hand: U·b / (c0 + c1·b) ≥ 50K from b = ⌈50K·c0 / (U − 50K·c1)⌉ (427 µs, 7.62 µs: 67)
+    b = math.ceil(50_000 * c0 / (U - 50_000 * c1))
+    assert a.batch_size == b == 67
+    # 67 / (427 µs + 67 x 7.62 µs) = 71.5K rps, 50K at the 70 % target (JSON: 6 digits)
+    assert a.expected_throughput == pytest.approx(b / (c0 + b * c1), rel=1e-12)
     assert step["result"]["ceiling_rps"] == pytest.approx(U * a.expected_throughput, rel=1e-5)
     assert step["result"]["binding"] == "workers"
     model = analyze_model(load_call_costs(EXAMPLE), c0, c1, 1)
-    assert at(model, 11).capacity == pytest.approx(a.expected_throughput, rel=1e-9)
+    assert at(model, b).capacity == pytest.approx(a.expected_throughput, rel=1e-9)
 
 
 def test_every_throughput_reported_is_a_projection_of_the_model(
@@ -289,7 +291,7 @@ def test_the_two_commands_agree_on_the_example_from_the_command_line(tmp_path: P
     )
     assert out.returncode == 0, out.stderr
     step = next(e for e in json.loads(out.stdout)["evidence"] if e["id"] == "plan-step-1")
-    assert step["inputs"]["value"] == a["batch_size"] == 11
+    assert step["inputs"]["value"] == a["batch_size"] == 67
     # the JSON holds 6 significant digits, and c0, c1 came through it
     assert step["result"]["ceiling_rps"] == pytest.approx(
         U * a["expected_throughput_rps"], rel=1e-4

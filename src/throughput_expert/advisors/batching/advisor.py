@@ -41,7 +41,7 @@ from throughput_expert.advisors.batching.on_model import (
 from throughput_expert.advisors.ledger import Ledger
 from throughput_expert.errors import InputError, Parameter
 from throughput_expert.laws.batching import added_latency, fill_time
-from throughput_expert.laws.little import concurrency, response_time_from, throughput_from
+from throughput_expert.laws.little import concurrency, throughput_from
 from throughput_expert.model import Recommendation, Report, Series
 from throughput_expert.model.analysis.batching import (
     AddedLatencyRecord,
@@ -378,7 +378,8 @@ def _recommendations(
 
 
 def _example(i: BatchingInputs, d: Design) -> str:
-    linger = response_time_from(d.batch_size or 1, i.arrival_rps or i.target_rps)
+    # the flush interval the report states: the first item waits (b − 1)/λ for the last
+    linger = fill_time(d.batch_size or 1, i.arrival_rps or i.target_rps)
     return (
         f"batch, deadline = [], time.monotonic() + {linger:.3g}\n"
         "for item in source:\n"
