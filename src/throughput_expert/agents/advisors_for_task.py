@@ -22,7 +22,7 @@ from throughput_expert.errors import InputError
 from throughput_expert.laws.little import throughput_from
 from throughput_expert.model import Assumption, Evidence, Report, ServiceMetrics
 from throughput_expert.model.analysis.common import PlanRecord
-from throughput_expert.model.architecture import Architecture, Component
+from throughput_expert.model.architecture import Architecture
 from throughput_expert.model.units import fmt_count
 from throughput_expert.sources.sentence import Part
 
@@ -46,62 +46,53 @@ class Given:
     skipped: dict[str, str] = field(default_factory=dict)
     plan: PlanRecord | None = None
     """analyze's plan, once analyze has run: the other advisors start from it."""
+    architecture: Architecture | None = None
+    """The task's architecture, once read."""
 
 
 def analyze(g: Given) -> Report:
-    metrics = g.metrics
-    if not metrics.architecture:
-        # the architecture as a file or an object names the store the service writes to, as a
-        # sentence would ("PostgreSQL sink"): analyze's model then shares that store's disk
-        # between instances instead of multiplying it, as scaling-plan does with the same file
-        written = _store_written(g)
-        if written is not None:
-            store, caller = written
-            metrics = dataclasses.replace(metrics, architecture=f"{store.kind} {store.name}")
-            if metrics.workers is None and caller.concurrency_given:
-                # its writer's workers, as "single consumer" in a sentence gives one
-                workers = caller.concurrency_per_instance
-                metrics = dataclasses.replace(metrics, workers=workers)
-    report = api.analyze(metrics, defaults=g.defaults)
+    report = api.analyze(_with_store(g), defaults=g.defaults)
     g.plan = report.plan
     return report
 
 
-def _store_written(g: Given) -> tuple[Component, Component] | None:
-    """The store the task's architecture (file or object) has a component call, its last
-    database, else its last cache (a queue a component consumes is its source, not its sink),
-    and the last component that calls it; None without such an architecture or store."""
-    u = g.understood
-    if u.architecture_file is None and not u.architecture_doc:
-        return None
-    arch = _architecture(g, g.metrics)
-    for kind in ("database", "cache"):
-        found = [
-            (c, e.caller)
-            for c in arch.components
-            if c.kind == kind
-            for e in arch.edges
-            if e.callee == c.name
-        ]
-        if found:
-            store, name = found[-1]
-            caller = arch.component(name)
-            if caller is not None:
-                return store, caller
-    return None
+def _with_store(g: Given) -> ServiceMetrics:
+    """The task's metrics; with an architecture given as a file or an object and no sentence,
+    the store its components write to as the sink (the sentence "database NAME", as "PostgreSQL
+    sink" names one) and the writer's concurrency as the workers, when given: analyze's model
+    then shares that store between instances, as scaling-plan does with the same file."""
+    m, u = g.metrics, g.understood
+    if m.architecture or (u.architecture_file is None and not u.architecture_doc):
+        return m
+    written = _architecture(g, m).store_written()
+    if written is None:
+        return m
+    store, caller = written
+    m = dataclasses.replace(m, architecture=f"{store.kind} {store.name}")
+    said = f"{store.name} ({store.kind}), the store {caller.name} writes to"
+    if m.workers is None and caller.concurrency_given:
+        m = dataclasses.replace(m, workers=caller.concurrency_per_instance)
+        said += f"; workers {caller.concurrency_per_instance}, {caller.name}'s concurrency"
+    g.derived.append(Assumption("sink (from the architecture)", said, "the task's architecture"))
+    return m
 
 
 def _architecture(g: Given, m: ServiceMetrics) -> Architecture:
     """The architecture file the task names, the one it gives as an object, or one read from
-    its sentence."""
+    its sentence (read once per task)."""
     from throughput_expert.sources.architecture import architecture_from_doc, load_architecture
 
+    if g.architecture is not None:
+        return g.architecture
     u = g.understood
     if u.architecture_file is not None:
-        return load_architecture(u.architecture_file)
-    doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g, m)
-    doc.setdefault("entry_rate", m.throughput_rps)
-    return architecture_from_doc(doc, "task: architecture", Path(os.path.abspath(g.base)))
+        g.architecture = load_architecture(u.architecture_file)
+    else:
+        doc = dict(u.architecture_doc) if u.architecture_doc else _from_parts(g, m)
+        doc.setdefault("entry_rate", m.throughput_rps)
+        base = Path(os.path.abspath(g.base))
+        g.architecture = architecture_from_doc(doc, "task: architecture", base)
+    return g.architecture
 
 
 def find_bottleneck(g: Given) -> Report:

@@ -69,3 +69,22 @@ class Architecture:
 
     def component(self, name: str) -> Component | None:
         return next((c for c in self.components if c.name == name), None)
+
+    def store_written(self) -> tuple[Component, Component] | None:
+        """The store a component writes to (calls), with the last component that calls it: the
+        last database called, else the last cache (a queue a component consumes is its source,
+        not its sink); None when no component calls a store."""
+        for kind in ("database", "cache"):
+            found = [
+                (c, e.caller)
+                for c in self.components
+                if c.kind == kind
+                for e in self.edges
+                if e.callee == c.name
+            ]
+            if found:
+                store, name = found[-1]
+                caller = self.component(name)
+                if caller is not None:
+                    return store, caller
+        return None

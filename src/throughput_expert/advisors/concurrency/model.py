@@ -19,8 +19,6 @@ differently and this command answers as every other command does.
 
 from __future__ import annotations
 
-import math
-import warnings
 from dataclasses import dataclass
 
 from throughput_expert.advisors.concurrency.inputs import ConcurrencyInputs, service_time
@@ -86,21 +84,9 @@ def capacity(i: ConcurrencyInputs, c: Config) -> float | None:
 
 
 def closed_loop(i: ConcurrencyInputs, c: Config) -> ClosedSolution | None:
-    """The model as a closed loop of ``c.threads`` requests (MVA); None without the times, or
-    should the solver give no finite answer (no number rather than a wrong one; where its exact
-    solution underflows it already falls back to Schweitzer's approximation)."""
+    """The model as a closed loop of ``c.threads`` requests (MVA); None without the times."""
     model = system_model(i, c)
-    if model is None:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the same underflow, as numpy warns it
-        try:
-            loop = closed(model)
-        except (ArithmeticError, ValueError):
-            return None
-    if loop is None or not math.isfinite(loop.throughput) or loop.throughput <= 0:
-        return None
-    return loop
+    return closed(model) if model is not None else None
 
 
 def sweep_model(usl: UslFitRecord, choice: SweepChoice, threads: int) -> SystemModel:
